@@ -1,0 +1,86 @@
+"""Reader benchmark: the CommerceML reader against a bare lxml record pass over the same files.
+
+Run as `python -m bench.reader N` in a fresh process per size, so peak RSS is the reader's own.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from lxml import etree
+
+from bench.catalog import ensure
+from chalicelib.commerceml import read
+from chalicelib.commerceml.model import Offer, Product
+
+DATA = Path(__file__).parent / "data"
+
+
+def bare_pass(path: Path) -> int:
+    """What any streaming reader must pay: find each record, clear it, drop finished siblings."""
+    records = 0
+    for _, el in etree.iterparse(str(path), events=("end",), tag=("{*}Товар", "{*}Предложение")):
+        records += 1
+        el.clear()
+        while el.getprevious() is not None:
+            del el.getparent()[0]
+    return records
+
+
+def reader_pass(path: Path) -> int:
+    records = 0
+    with path.open("rb") as f:
+        for entity in read(f, path.name):
+            if isinstance(entity, Product | Offer):
+                records += 1
+    return records
+
+
+def best_of(fn, path: Path, runs: int = 3) -> tuple[float, int]:
+    best, count = float("inf"), 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        count = fn(path)
+        best = min(best, time.perf_counter() - start)
+    return best, count
+
+
+def main(products: int) -> dict:
+    imp, off = ensure(products, DATA)
+    size_mb = (imp.stat().st_size + off.stat().st_size) / 1e6
+    reader_s = bare_s = 0.0
+    for path in (imp, off):
+        r, n_reader = best_of(reader_pass, path)
+        b, n_bare = best_of(bare_pass, path)
+        assert n_reader == n_bare, (n_reader, n_bare)
+        reader_s, bare_s = reader_s + r, bare_s + b
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "products": products,
+        "reader_seconds": round(reader_s, 3),
+        "bare_seconds": round(bare_s, 3),
+        "ratio_to_record_pass": round(reader_s / bare_s, 2),
+        "products_per_s": round(products / reader_s),
+        "mb_per_s": round(size_mb / reader_s, 1),
+        "size_mb": round(size_mb, 1),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+
+
+def rss_only(products: int) -> dict:
+    """Peak RSS of the reader alone (no bare pass, no timing repeats) in this process."""
+    imp, off = ensure(products, DATA)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    reader_pass(imp)
+    reader_pass(off)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"products": products, "peak_rss_mb": round(peak, 1), "baseline_rss_mb": round(baseline, 1)}
+
+
+if __name__ == "__main__":
+    mode, n = sys.argv[1], int(sys.argv[2])
+    print(json.dumps(main(n) if mode == "time" else rss_only(n)))

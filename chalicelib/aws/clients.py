@@ -1,0 +1,27 @@
+"""Lazily created boto3 clients, shared per process (Lambda container)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
+
+
+@cache
+def client(service: str) -> Any:
+    return boto3.client(service, config=_CONFIG)
+
+
+@cache
+def resource(service: str) -> Any:
+    return boto3.resource(service, config=_CONFIG)
+
+
+def reset() -> None:
+    """Forget cached clients (tests start a new moto mock per test)."""
+    client.cache_clear()
+    resource.cache_clear()

@@ -1,0 +1,68 @@
+"""Tenants table adapter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib.aws.clients import resource
+from chalicelib.tenants import Tenant, TenantSettings
+
+
+def _to_item(tenant: Tenant) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "tenant": tenant.id,
+        "kind": "tenant",
+        "name": tenant.name,
+        "active": tenant.active,
+        "settings": tenant.settings.to_dict(),
+    }
+    # GSI key attributes must be absent rather than empty.
+    for attr in ("login", "password_hash", "api_key_hash"):
+        if getattr(tenant, attr):
+            item[attr] = getattr(tenant, attr)
+    return item
+
+
+def _from_item(item: dict[str, Any]) -> Tenant:
+    return Tenant(
+        id=item["tenant"],
+        name=item.get("name", item["tenant"]),
+        login=item.get("login"),
+        password_hash=item.get("password_hash"),
+        api_key_hash=item.get("api_key_hash"),
+        settings=TenantSettings.from_dict(item.get("settings")),
+        active=bool(item.get("active", True)),
+    )
+
+
+class DynamoTenantStore:
+    def __init__(self, table_name: str) -> None:
+        self.table = resource("dynamodb").Table(table_name)
+
+    def put(self, tenant: Tenant) -> None:
+        self.table.put_item(Item=_to_item(tenant))
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        item = self.table.get_item(Key={"tenant": tenant_id}, ConsistentRead=True).get("Item")
+        return _from_item(item) if item else None
+
+    def _one(self, index: str, attr: str, value: str) -> Tenant | None:
+        items = self.table.query(IndexName=index, KeyConditionExpression=Key(attr).eq(value))["Items"]
+        return _from_item(items[0]) if items else None
+
+    def by_login(self, login: str) -> Tenant | None:
+        return self._one("by_login", "login", login)
+
+    def by_api_key_hash(self, api_key_hash: str) -> Tenant | None:
+        return self._one("by_api_key", "api_key_hash", api_key_hash)
+
+    def list(self) -> list[Tenant]:
+        tenants, kwargs = [], {"IndexName": "by_kind", "KeyConditionExpression": Key("kind").eq("tenant")}
+        while True:
+            page = self.table.query(**kwargs)
+            tenants += [_from_item(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return tenants
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,1 @@
+"""The moto-backed local stack for `make run` and the tests."""

@@ -1,0 +1,155 @@
+"""Tenants: who a 1C login or a shop API key belongs to, and their settings. Pure code."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+# A hash to compare against when the login is unknown, so timing does not reveal which logins exist.
+_DUMMY_SALT = b"cmlbridge-dummy-salt"
+
+
+class TenantError(ValueError):
+    """A tenant operation that cannot be done, with a message for the operator."""
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Constant-time check; an absent hash still costs one scrypt run."""
+    if not stored:
+        hash_password(password, _DUMMY_SALT)
+        return False
+    try:
+        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt_b64), dklen=32, n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def hash_api_key(api_key: str) -> str:
+    """API keys are long random tokens, so an unsalted SHA-256 is a safe lookup key."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def new_api_key(tenant_id: str) -> str:
+    return f"cmlb_{tenant_id}_{secrets.token_urlsafe(24)}"
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+DEFAULT_STATUS_MAP: dict[str, str] = {
+    # 1C status texts (УТ 11, УНФ, Bitrix add-on) -> normalised order status
+    "новый": "new",
+    "[n] принят": "accepted",
+    "принят": "accepted",
+    "согласован": "accepted",
+    "к обеспечению": "accepted",
+    "в работе": "accepted",
+    "ожидается оплата": "accepted",
+    "ожидается предоплата": "accepted",
+    "к отгрузке": "paid",
+    "оплачен": "paid",
+    "[p] оплачен": "paid",
+    "отгружен": "shipped",
+    "отправлен": "shipped",
+    "[s] отгружен": "shipped",
+    "доставлен": "delivered",
+    "[f] доставлен": "delivered",
+    "выполнен": "delivered",
+    "закрыт": "delivered",
+    "отменен": "cancelled",
+    "отменён": "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """Per-tenant behaviour; every field has a sensible default."""
+
+    shop_price_type: str | None = None  # price type id or name; None = the first one 1C sent
+    order_encoding: str = "utf-8"  # or "windows-1251"
+    order_schema_version: str = "2.08"
+    status_map: dict[str, str] = field(default_factory=dict)  # overrides DEFAULT_STATUS_MAP
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    managers: tuple[str, ...] = ()
+    manager_rules: tuple[dict[str, Any], ...] = ()
+    image_base_url: str | None = None  # CDN in front of the bucket; None = presigned S3 URLs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "shop_price_type": self.shop_price_type,
+            "order_encoding": self.order_encoding,
+            "order_schema_version": self.order_schema_version,
+            "status_map": dict(self.status_map),
+            "webhook_urls": list(self.webhook_urls),
+            "webhook_secret": self.webhook_secret,
+            "managers": list(self.managers),
+            "manager_rules": [dict(r) for r in self.manager_rules],
+            "image_base_url": self.image_base_url,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> TenantSettings:
+        data = data or {}
+        known = cls.__dataclass_fields__
+        clean = {k: v for k, v in data.items() if k in known and v is not None}
+        for key in ("webhook_urls", "managers"):
+            if key in clean:
+                clean[key] = tuple(clean[key])
+        if "manager_rules" in clean:
+            clean["manager_rules"] = tuple(dict(r) for r in clean["manager_rules"])
+        return cls(**clean)
+
+    def status_for(self, text_1c: str) -> str | None:
+        key = " ".join(text_1c.lower().split())
+        return self.status_map.get(key) or DEFAULT_STATUS_MAP.get(key)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    login: str | None = None
+    password_hash: str | None = None
+    api_key_hash: str | None = None
+    settings: TenantSettings = field(default_factory=TenantSettings)
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        if not TENANT_ID.match(self.id):
+            raise TenantError(
+                f"tenant id {self.id!r} must be 2-40 characters: lowercase letters, digits, '-'"
+            )
+
+    def with_password(self, login: str, password: str) -> Tenant:
+        if not login or not password:
+            raise TenantError("both a 1C login and a password are required")
+        return replace(self, login=login, password_hash=hash_password(password))
+
+    def with_api_key(self, api_key: str) -> Tenant:
+        return replace(self, api_key_hash=hash_api_key(api_key))
+
+    def with_settings(self, **changes: Any) -> Tenant:
+        return replace(self, settings=replace(self.settings, **changes))

@@ -1,0 +1,60 @@
+"""Test environment: fake AWS, stage settings from .chalice/config.json, moto per test."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT.parent / "shared" / "samples"
+
+# Set before anything imports app.py or powertools (chalice.test patches env per call only).
+_stage_env = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"][
+    "environment_variables"
+]
+os.environ.update(_stage_env)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "POWERTOOLS_DEV": "false",
+        "LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def samples_dir() -> Path:
+    """The real 1C files beside the checkout; in CI their absence is an error, not a skip."""
+    if not SAMPLES.is_dir():
+        if os.environ.get("CI"):
+            raise AssertionError(f"{SAMPLES} is missing in CI")
+        pytest.skip("../shared/samples is not beside this checkout")
+    return SAMPLES
+
+
+@pytest.fixture
+def samples() -> Path:
+    return samples_dir()
+
+
+@pytest.fixture
+def aws():
+    """A fresh moto account with every resource of infra/resources.json."""
+    from moto import mock_aws
+
+    from chalicelib import wiring
+    from chalicelib.local import resources
+
+    with mock_aws():
+        wiring.reset()
+        resources.create_all()
+        yield
+        wiring.reset()
