@@ -1,10 +1,19 @@
 """Wiring only: the Chalice app, its blueprints, event sources and middleware."""
 
+import os
+
 from chalice import Chalice
 
 from chalicelib import observability
+from chalicelib.exchange import jobs
+from chalicelib.exchange.routes import BINARY_TYPES, exchange_routes
 
 app = Chalice(app_name="cmlbridge")
+app.api.binary_types.extend(t for t in BINARY_TYPES if t not in app.api.binary_types)
+app.register_blueprint(exchange_routes)
+
+# The queue name is fixed per stage (`make package STAGE=...` sets it for packaging).
+IMPORT_QUEUE = os.environ.get("IMPORT_QUEUE_NAME", "cmlbridge-dev-import")
 
 
 @app.middleware("all")
@@ -15,3 +24,8 @@ def observe(event, get_response):
 @app.route("/health", methods=["GET"])
 def health():
     return {"status": "ok"}
+
+
+@app.on_sqs_message(queue=IMPORT_QUEUE, batch_size=1, name="import_worker")
+def import_worker(event):
+    return jobs.handle_batch(event.to_dict(), event.context)

@@ -16,6 +16,48 @@ def accounts() -> Accounts:
     return Accounts(DynamoTenantStore(settings().tenants_table))
 
 
+@cache
+def exchange_store():
+    from chalicelib.aws.exchange_store import ExchangeStore
+
+    return ExchangeStore(settings().exchange_table)
+
+
+@cache
+def blobs():
+    from chalicelib.aws.blobs import BlobStore
+
+    return BlobStore(settings().bucket)
+
+
+@cache
+def catalog_store():
+    from chalicelib.aws.catalog import CatalogStore
+
+    return CatalogStore(settings().catalog_table)
+
+
+@cache
+def job_queue():
+    from chalicelib.aws.queue import JobQueue
+
+    return JobQueue(settings().import_queue_name)
+
+
+@cache
+def exchange():
+    from chalicelib.exchange.protocol import Exchange
+
+    return Exchange(accounts(), exchange_store(), blobs(), job_queue(), settings())
+
+
+@cache
+def import_worker():
+    from chalicelib.exchange.worker import ImportWorker
+
+    return ImportWorker(exchange_store(), blobs(), catalog_store(), job_queue(), settings())
+
+
 def reset() -> None:
     """Drop every cached adapter and client (tests; the local stack after a restart)."""
     for factory in _FACTORIES:
@@ -23,4 +65,4 @@ def reset() -> None:
     clients.reset()
 
 
-_FACTORIES = [accounts]
+_FACTORIES = [accounts, exchange_store, blobs, catalog_store, job_queue, exchange, import_worker]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,46 @@ def aws():
         resources.create_all()
         yield
         wiring.reset()
+
+
+@dataclass
+class Stack:
+    client: object
+    pump: object
+    app: object
+
+    def onec(self, login: str = "demo", password: str = "demo", path: str = "/1c_exchange"):
+        from tests.onec import OneC
+
+        return OneC(self.client.http, login=login, password=password, path=path, pump=self.pump)
+
+    def catalog_items(self, tenant: str = "demo") -> list[dict]:
+        """Every catalog item of a tenant, read straight from the table (tests only)."""
+        from chalicelib import wiring
+
+        table = wiring.catalog_store().table
+        items, kwargs = [], {}
+        while True:
+            page = table.scan(**kwargs)
+            items += [i for i in page["Items"] if i["pk"].startswith(f"{tenant}#")]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@pytest.fixture
+def stack(aws):
+    """The app on moto with tenant `demo` (1C login demo/demo, API key demo-key)."""
+    from chalice.test import Client
+
+    import app as app_module
+    from chalicelib import wiring
+    from chalicelib.local.pump import QueuePump
+    from chalicelib.settings import settings
+
+    accounts = wiring.accounts()
+    accounts.add("demo", "Demo shop")
+    accounts.set_1c_credentials("demo", "demo", "demo")
+    accounts.issue_api_key("demo", "demo-key")
+    with Client(app_module.app, stage_name="dev", project_dir=str(ROOT)) as client:
+        yield Stack(client, QueuePump(app_module.import_worker, settings().import_queue_name), app_module.app)

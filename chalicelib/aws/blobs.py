@@ -1,0 +1,73 @@
+"""S3 adapter: raw uploads, expanded files, images, job staging and state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import client
+
+
+class BlobStore:
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        self.s3 = client("s3")
+
+    def put(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream", create_only: bool = False
+    ) -> bool:
+        """Store bytes; with create_only an existing object is kept (returns False)."""
+        extra = {"IfNoneMatch": "*"} if create_only else {}
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
+        except ClientError as exc:
+            if create_only and exc.response["Error"]["Code"] in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                return False
+            raise
+        return True
+
+    def upload(self, key: str, fileobj: IO[bytes], content_type: str = "application/octet-stream") -> None:
+        """Stream a file of any size (multipart above 8 MB)."""
+        self.s3.upload_fileobj(fileobj, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def open(self, key: str) -> IO[bytes]:
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+
+    def download(self, key: str, fileobj: IO[bytes]) -> None:
+        self.s3.download_fileobj(self.bucket, key, fileobj)
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+    def url(self, key: str, expires: int = 3600) -> str:
+        return self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
+        )
+
+    def head(self, key: str, length: int) -> bytes:
+        """The first bytes of an object (to sniff XML vs zip)."""
+        body: Any = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")["Body"]
+        return body.read()

@@ -1,0 +1,139 @@
+"""Catalog table adapter: batch writes of changed records, batch reads, partition queries.
+
+Layout (every key starts with the tenant):
+  {t}#p#{product}  product                  the product
+                   offer#{offer}            an offer's description (offer = product#variant or product)
+                   offer#{offer}#prices     its prices
+                   offer#{offer}#stock      its stock
+                   variant#{offer}          a 2.03/2.04 `Товар` variant's characteristics
+  {t}#group        {id}   and likewise {t}#property, {t}#price_type, {t}#warehouse, {t}#unit
+GSI `changes` (cpk={t}#changes, csk=<stamp>#<kind>#<id>): the change feed.
+GSI `listing` (lpk={t}#products, lsk=<name>#<id>): product lists.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib.aws.clients import resource
+from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT, Record
+
+BATCH_WRITE = 25  # DynamoDB's limit (moto accepts more: keep it ourselves)
+BATCH_GET = 100
+
+
+def keys(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
+    product = entity_id.partition("#")[0]
+    if kind == PRODUCT:
+        return f"{tenant}#p#{product}", "product"
+    if kind == OFFER:
+        return f"{tenant}#p#{product}", f"offer#{entity_id}"
+    if kind in (OFFER_PRICES, OFFER_STOCK):
+        return f"{tenant}#p#{product}", f"offer#{entity_id}#{kind}"
+    if kind == VARIANT:
+        return f"{tenant}#p#{product}", f"variant#{entity_id}"
+    return f"{tenant}#{kind}", entity_id
+
+
+def listing_key(name: str, entity_id: str) -> str:
+    return f"{' '.join(name.lower().split())[:200]}#{entity_id}"
+
+
+@dataclass
+class WriteStats:
+    calls: int = 0
+    items: int = 0
+
+
+class CatalogStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self.table = resource("dynamodb").Table(table_name)
+        self.client = resource("dynamodb").meta.client
+        self.stats = WriteStats()
+
+    # -- writes ---------------------------------------------------------------------------------
+    def item(self, tenant: str, record: Record, stamp: str, fp: int) -> dict[str, Any]:
+        pk, sk = keys(tenant, record.kind, record.id)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        item = {
+            "pk": pk,
+            "sk": sk,
+            "kind": record.kind,
+            "id": record.id,
+            "doc": record.doc,
+            "active": record.active,
+            "fp": format(fp, "x"),
+            "updated_at": now,
+            "cpk": f"{tenant}#changes",
+            "csk": f"{stamp}#{record.kind}#{record.id}",
+        }
+        if record.kind == PRODUCT:
+            item["lpk"] = f"{tenant}#products"
+            item["lsk"] = listing_key(json.loads(record.doc).get("name") or "", record.id)
+        return item
+
+    def put_items(self, items: Iterable[dict[str, Any]]) -> None:
+        batch: list[dict[str, Any]] = []
+        for item in items:
+            batch.append({"PutRequest": {"Item": item}})
+            if len(batch) == BATCH_WRITE:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending, delay = {self.table_name: requests}, 0.05
+        while pending:
+            self.stats.calls += 1
+            result = self.client.batch_write_item(RequestItems=pending)
+            pending = result.get("UnprocessedItems") or {}
+            if pending:
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        self.stats.items += len(requests)
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get_items(self, key_pairs: Iterable[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+        batch: list[dict[str, str]] = []
+        for pk, sk in key_pairs:
+            batch.append({"pk": pk, "sk": sk})
+            if len(batch) == BATCH_GET:
+                yield from self._get(batch)
+                batch = []
+        if batch:
+            yield from self._get(batch)
+
+    def _get(self, keys_: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
+        pending: dict[str, Any] = {self.table_name: {"Keys": keys_, "ConsistentRead": True}}
+        while pending:
+            result = self.client.batch_get_item(RequestItems=pending)
+            yield from result["Responses"].get(self.table_name, [])
+            pending = result.get("UnprocessedKeys") or {}
+
+    def partition(self, pk: str, sk_prefix: str | None = None) -> list[dict[str, Any]]:
+        condition = Key("pk").eq(pk)
+        if sk_prefix:
+            condition = condition & Key("sk").begins_with(sk_prefix)
+        items, kwargs = [], {"KeyConditionExpression": condition}
+        while True:
+            page = self.table.query(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def docs(self, tenant: str, kind: str) -> list[dict[str, Any]]:
+        """All records of a small per-tenant kind (groups, properties, price types, ...)."""
+        return [
+            {**json.loads(i["doc"]), "active": bool(i.get("active", True))}
+            for i in self.partition(f"{tenant}#{kind}")
+        ]

@@ -1,0 +1,262 @@
+"""Exchange table adapter: 1C sessions (and their journal), uploaded files, import jobs, the
+per-tenant import lease and the failed-login throttle. Every key starts with the tenant,
+except the throttle, which is keyed by the caller's address before any tenant is known."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import resource
+
+JOURNAL_DAYS = 30
+MAX_JOURNAL_CALLS = 300
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB Decimals → int/float for callers and JSON."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+class ExchangeStore:
+    def __init__(self, table_name: str) -> None:
+        self.table = resource("dynamodb").Table(table_name)
+
+    @staticmethod
+    def _retention() -> int:
+        return int(time.time()) + JOURNAL_DAYS * 86400
+
+    # -- sessions -------------------------------------------------------------------------------
+    def create_session(self, tenant: str, token: str, item: dict[str, Any]) -> None:
+        self.table.put_item(
+            Item={
+                "pk": f"{tenant}#session",
+                "sk": token,
+                "expires_at": self._retention(),
+                "calls": [],
+                **item,
+            }
+        )
+
+    def get_session(self, tenant: str, token: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"{tenant}#session", "sk": token}, ConsistentRead=True).get(
+            "Item"
+        )
+        return plain(item) if item else None
+
+    def latest_sessions(self, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
+        items = self.table.query(
+            KeyConditionExpression=Key("pk").eq(f"{tenant}#session"), ScanIndexForward=False, Limit=limit
+        )["Items"]
+        return [plain(i) for i in items]
+
+    def update_session(self, tenant: str, token: str, **values: Any) -> None:
+        names = {f"#{k}": k for k in values}
+        self.table.update_item(
+            Key={"pk": f"{tenant}#session", "sk": token},
+            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":{k}": v for k, v in values.items()},
+        )
+
+    def start_area(self, tenant: str, token: str, **values: Any) -> int:
+        """`init`: a new upload area for the session; returns its number."""
+        names = {f"#{k}": k for k in values}
+        result = self.table.update_item(
+            Key={"pk": f"{tenant}#session", "sk": token},
+            UpdateExpression="ADD init_count :one SET " + ", ".join(f"#{k} = :{k}" for k in values),
+            ExpressionAttributeNames=names or None,
+            ExpressionAttributeValues={":one": 1, **{f":{k}": v for k, v in values.items()}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(result["Attributes"]["init_count"])
+
+    def log_call(self, tenant: str, token: str, line: str) -> None:
+        """Append to the session's journal (bounded; later calls are only counted)."""
+        try:
+            self.table.update_item(
+                Key={"pk": f"{tenant}#session", "sk": token},
+                UpdateExpression="SET calls = list_append(if_not_exists(calls, :empty), :line) ADD call_count :one",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(calls) OR size(calls) < :max)",
+                ExpressionAttributeValues={
+                    ":line": [line],
+                    ":empty": [],
+                    ":one": 1,
+                    ":max": MAX_JOURNAL_CALLS,
+                },
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            self.table.update_item(
+                Key={"pk": f"{tenant}#session", "sk": token},
+                UpdateExpression="ADD call_count :one",
+                ExpressionAttributeValues={":one": 1},
+            )
+
+    # -- uploaded files -------------------------------------------------------------------------
+    def add_chunk(
+        self, tenant: str, area: str, filename: str, digest: str, size: int, restart: bool
+    ) -> int | None:
+        """Record the next chunk of a file. Returns the chunk count, or None for a chunk identical
+        to the previous one (1C re-sends a chunk whose answer it lost)."""
+        now = int(time.time())
+        if restart:
+            expression = "SET parts = :parts, last_hash = :h, size_bytes = :size, updated_at = :now, expires_at = :exp ADD restarts :one"
+        else:
+            expression = (
+                "SET parts = list_append(if_not_exists(parts, :empty), :parts), last_hash = :h, "
+                "updated_at = :now, expires_at = :exp ADD size_bytes :size"
+            )
+        values = {":parts": [digest], ":h": digest, ":size": size, ":now": now, ":exp": self._retention()}
+        if restart:
+            values[":one"] = 1
+        else:
+            values[":empty"] = []
+        try:
+            result = self.table.update_item(
+                Key={"pk": f"{tenant}#upload", "sk": f"{area}#{filename}"},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(last_hash) OR last_hash <> :h",
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        return len(result["Attributes"]["parts"])
+
+    def uploaded_file(self, tenant: str, area: str, filename: str) -> dict[str, Any] | None:
+        item = self.table.get_item(
+            Key={"pk": f"{tenant}#upload", "sk": f"{area}#{filename}"}, ConsistentRead=True
+        ).get("Item")
+        return plain(item) if item else None
+
+    def uploaded_files(self, tenant: str, area: str) -> list[dict[str, Any]]:
+        items, kwargs = (
+            [],
+            {
+                "KeyConditionExpression": Key("pk").eq(f"{tenant}#upload")
+                & Key("sk").begins_with(f"{area}#"),
+                "ConsistentRead": True,
+            },
+        )
+        while True:
+            page = self.table.query(**kwargs)
+            items += [plain(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def set_pointer(self, tenant: str, name: str, value: str) -> None:
+        self.table.put_item(Item={"pk": f"{tenant}#upload", "sk": f"~{name}", "value": value})
+
+    def pointer(self, tenant: str, name: str) -> str | None:
+        item = self.table.get_item(Key={"pk": f"{tenant}#upload", "sk": f"~{name}"}).get("Item")
+        return item["value"] if item else None
+
+    # -- jobs -----------------------------------------------------------------------------------
+    def create_job(self, tenant: str, job_id: str, item: dict[str, Any]) -> bool:
+        try:
+            self.table.put_item(
+                Item={"pk": f"{tenant}#job", "sk": job_id, "expires_at": self._retention(), **item},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def get_job(self, tenant: str, job_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"{tenant}#job", "sk": job_id}, ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
+    def update_job(self, tenant: str, job_id: str, **values: Any) -> None:
+        names = {f"#{k}": k for k in values}
+        self.table.update_item(
+            Key={"pk": f"{tenant}#job", "sk": job_id},
+            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":{k}": v for k, v in values.items()},
+        )
+
+    def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[dict[str, Any]]:
+        condition = Key("pk").eq(f"{tenant}#job")
+        if prefix:
+            condition = condition & Key("sk").begins_with(prefix)
+        items = self.table.query(KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit)[
+            "Items"
+        ]
+        return [plain(i) for i in items]
+
+    # -- the per-tenant import lease ------------------------------------------------------------
+    def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:
+        now = int(time.time())
+        try:
+            self.table.put_item(
+                Item={"pk": f"{tenant}#lock", "sk": "import", "owner": owner, "lease_until": now + seconds},
+                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now OR #o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":now": now, ":owner": owner},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def release_lease(self, tenant: str, owner: str) -> None:
+        try:
+            self.table.delete_item(
+                Key={"pk": f"{tenant}#lock", "sk": "import"},
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": owner},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    # -- failed-login throttle ------------------------------------------------------------------
+    def failures(self, source: str) -> tuple[int, int]:
+        item = self.table.get_item(Key={"pk": f"throttle#{source}", "sk": "checkauth"}).get("Item")
+        if not item or int(item.get("expires_at", 0)) < time.time():
+            return 0, 0
+        return int(item["failures"]), int(item["expires_at"])
+
+    def record_failure(self, source: str, window_seconds: int) -> None:
+        now = int(time.time())
+        if self.failures(source)[0] == 0:  # a new window
+            self.table.put_item(
+                Item={
+                    "pk": f"throttle#{source}",
+                    "sk": "checkauth",
+                    "failures": 1,
+                    "expires_at": now + window_seconds,
+                }
+            )
+            return
+        self.table.update_item(
+            Key={"pk": f"throttle#{source}", "sk": "checkauth"},
+            UpdateExpression="SET expires_at = :exp ADD failures :one",
+            ExpressionAttributeValues={":exp": now + window_seconds, ":one": 1},
+        )
+
+    def clear_failures(self, source: str) -> None:
+        self.table.delete_item(Key={"pk": f"throttle#{source}", "sk": "checkauth"})

@@ -1,0 +1,1 @@
+"""The 1C exchange: protocol state machine, uploads, zip expansion and the import worker."""

@@ -1,0 +1,361 @@
+"""The 1C exchange protocol state machine (PROTOCOL.md §2-5): one entry point, `handle`.
+
+It takes a transport-neutral ExchangeRequest and returns an Answer, so the HTTP route is a thin
+adapter and every step can be driven the way 1C drives it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.accounts import Accounts
+from chalicelib.aws.blobs import BlobStore
+from chalicelib.aws.exchange_store import ExchangeStore
+from chalicelib.aws.queue import JobQueue
+from chalicelib.exchange import answers
+from chalicelib.exchange.answers import Answer
+from chalicelib.exchange.filenames import UnsafeFilename, is_zip, sanitize, starts_a_file
+from chalicelib.exchange.worker import Paths
+from chalicelib.observability import MetricUnit, logger, metrics
+from chalicelib.settings import Settings
+from chalicelib.tenants import Tenant
+
+COOKIE = "CMLBRIDGE"
+MAX_FAILED_LOGINS = 5
+THROTTLE_SECONDS = 900
+SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
+
+
+@dataclass(frozen=True)
+class ExchangeRequest:
+    type: str
+    mode: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    source: str = "unknown"
+
+    def header(self, name: str) -> str:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return ""
+
+
+@dataclass(frozen=True)
+class Session:
+    tenant: Tenant
+    token: str
+    item: dict[str, Any]
+
+    @property
+    def area(self) -> str | None:
+        count = self.item.get("init_count")
+        return f"{self.token}-{count}" if count else None
+
+
+class SessionError(Exception):
+    pass
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    for encoding in ("utf-8", "cp1251"):  # 1C on Windows may send a cp1251 password
+        try:
+            login, sep, password = decoded.decode(encoding).partition(":")
+            return (login, password) if sep else None
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+class Exchange:
+    def __init__(
+        self, accounts: Accounts, store: ExchangeStore, blobs: BlobStore, queue: JobQueue, settings: Settings
+    ) -> None:
+        self.accounts, self.store, self.blobs, self.queue, self.settings = (
+            accounts,
+            store,
+            blobs,
+            queue,
+            settings,
+        )
+
+    def handle(self, request: ExchangeRequest) -> Answer:
+        started = time.perf_counter()
+        try:
+            answer = self._dispatch(request)
+        except SessionError as exc:
+            answer = answers.failure(str(exc))
+        except Exception:
+            incident = secrets.token_hex(4)
+            logger.exception("exchange call crashed", extra={"incident": incident})
+            answer = answers.failure(
+                f"внутренняя ошибка сервера (код {incident}); повторите обмен, "
+                "а если ошибка повторится, сообщите этот код в поддержку"
+            )
+        logger.info(
+            "1C call",
+            extra={
+                "type": request.type,
+                "mode": request.mode,
+                "filename": request.params.get("filename"),
+                "bytes": len(request.body),
+                "answer": answer.keyword or "document",
+                "ms": round((time.perf_counter() - started) * 1000),
+            },
+        )
+        metrics.add_metric(name=f"Exchange_{request.mode or 'none'}", unit=MetricUnit.Count, value=1)
+        return answer
+
+    def _dispatch(self, request: ExchangeRequest) -> Answer:
+        kind, mode = request.type, request.mode
+        if kind not in ("catalog", "sale", "reference", "get_catalog"):
+            return answers.failure(f"неизвестный тип обмена type={kind!r}: ожидается catalog или sale")
+        if mode == "checkauth":
+            return self.checkauth(request)
+        session = self.session(request)
+        logger.append_keys(tenant=session.tenant.id, exchange_session=session.token)
+        self.store.log_call(session.tenant.id, session.token, self._journal_line(request))
+        if kind == "get_catalog":
+            return answers.failure("выгрузка каталога с сайта в 1С (type=get_catalog) не поддерживается")
+        if mode == "init":
+            return self.init(session, request)
+        if kind == "reference":
+            return answers.success("справочники пользователя приняты и не используются")
+        handler = {
+            ("catalog", "file"): self.file,
+            ("catalog", "import"): self.import_,
+            ("catalog", "deactivate"): self.deactivate,
+            ("catalog", "complete"): self.complete,
+            ("sale", "file"): self.file,
+        }.get((kind, mode))
+        if handler is None:
+            return answers.failure(f"неизвестный режим mode={mode!r} для type={kind}")
+        return handler(session, request)
+
+    @staticmethod
+    def _journal_line(request: ExchangeRequest) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        name = request.params.get("filename")
+        size = f" {len(request.body)}B" if request.body else ""
+        return f"{stamp} {request.type}/{request.mode}{' ' + name if name else ''}{size}"
+
+    # -- authentication -------------------------------------------------------------------------
+    def checkauth(self, request: ExchangeRequest) -> Answer:
+        failures, until = self.store.failures(request.source)
+        if failures >= MAX_FAILED_LOGINS:
+            minutes = max(1, (until - int(time.time())) // 60)
+            return answers.failure(f"слишком много неудачных попыток входа; повторите через {minutes} мин.")
+        credentials = _basic_credentials(request.header("Authorization"))
+        if credentials is None:
+            return answers.failure(
+                "не переданы логин и пароль (HTTP Basic): укажите их в настройках обмена 1С; "
+                "если они указаны, прокси-сервер не передаёт заголовок Authorization"
+            )
+        tenant = self.accounts.authenticate_1c(*credentials)
+        if tenant is None:
+            self.store.record_failure(request.source, THROTTLE_SECONDS)
+            logger.warning("1C login refused", extra={"login": credentials[0], "source": request.source})
+            return answers.failure("неверный логин или пароль для обмена с сайтом")
+        if failures:
+            self.store.clear_failures(request.source)
+        now = int(time.time())
+        token = f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+        self.store.create_session(
+            tenant.id,
+            token,
+            {
+                "type": request.type,
+                "timestamp": now,
+                "valid_until": now + self.settings.session_ttl_seconds,
+                "source": request.source,
+                "created_at": now,
+            },
+        )
+        value = f"{tenant.id}.{token}"
+        logger.info("1C session opened", extra={"tenant": tenant.id, "exchange_session": token})
+        return answers.lines("success", COOKIE, value, f"sessid={value}", f"timestamp={now}")
+
+    def session(self, request: ExchangeRequest) -> Session:
+        value = _cookie(request.header("Cookie"), COOKIE) or request.params.get("sessid")
+        if value and "." in value:
+            tenant_id, _, token = value.partition(".")
+            item = self.store.get_session(tenant_id, token)
+            tenant = self.accounts.store.get(tenant_id) if item else None
+            if item and tenant and tenant.active and int(item.get("valid_until", 0)) >= time.time():
+                return Session(tenant, token, item)
+        credentials = _basic_credentials(request.header("Authorization"))
+        tenant = self.accounts.authenticate_1c(*credentials) if credentials else None
+        if tenant is not None:  # a client that sends Basic auth instead of the cookie
+            recent = self.store.latest_sessions(tenant.id, limit=1)
+            if recent and int(recent[0].get("valid_until", 0)) >= time.time():
+                return Session(tenant, recent[0]["sk"], recent[0])
+        raise SessionError("сессия обмена не найдена или истекла: начните обмен заново (mode=checkauth)")
+
+    # -- init -----------------------------------------------------------------------------------
+    def init(self, session: Session, request: ExchangeRequest) -> Answer:
+        version = (request.params.get("version") or "").strip()
+        fields = {"init_type": request.type}
+        if version:
+            fields["version"] = version
+        self.store.start_area(session.tenant.id, session.token, **fields)
+        reply = ["zip=yes", f"file_limit={self.settings.file_limit}"]
+        if request.type == "sale" and version:
+            answer_version = version if version in SUPPORTED_VERSIONS else "2.08"
+            reply += [f"sessid={session.tenant.id}.{session.token}", f"version={answer_version}"]
+        return answers.lines(*reply)
+
+    def _area(self, session: Session) -> str:
+        if session.area:
+            return session.area
+        count = self.store.start_area(session.tenant.id, session.token)  # a client that skipped init
+        return f"{session.token}-{count}"
+
+    # -- file -----------------------------------------------------------------------------------
+    def file(self, session: Session, request: ExchangeRequest) -> Answer:
+        try:
+            filename = sanitize(request.params.get("filename"))
+        except UnsafeFilename as exc:
+            return answers.failure(str(exc))
+        data = request.body
+        if not data:
+            return answers.failure(f"{filename}: пустой запрос — 1С не передала содержимое файла")
+        if len(data) > self.settings.file_limit + 65536:
+            return answers.failure(
+                f"{filename}: часть файла {len(data)} байт больше file_limit={self.settings.file_limit}"
+            )
+        tenant, area = session.tenant.id, self._area(session)
+        digest = hashlib.sha256(data).hexdigest()
+        self.blobs.put(Paths(tenant).part(area, filename, digest), data)
+        previous = self.store.uploaded_file(tenant, area, filename)
+        restart = bool(previous) and not is_zip(filename, data[:4]) and starts_a_file(data)
+        parts = self.store.add_chunk(tenant, area, filename, digest, len(data), restart)
+        if parts is None:
+            return answers.success(f"{filename}: повтор уже принятой части, пропущен")
+        if restart:
+            logger.info("file restarted by 1C", extra={"filename": filename})
+        return answers.success(f"{filename}: принята часть {parts}, {len(data)} байт")
+
+    # -- import ---------------------------------------------------------------------------------
+    def import_(self, session: Session, request: ExchangeRequest) -> Answer:
+        try:
+            filename = sanitize(request.params.get("filename"))
+        except UnsafeFilename as exc:
+            return answers.failure(str(exc))
+        tenant, area = session.tenant.id, self._area(session)
+        job_id = f"{area}#{filename}"
+        job = self.store.get_job(tenant, job_id)
+        if job is None:
+            if not self._has_source(tenant, area, filename):
+                return answers.failure(
+                    f"файл {filename} не был загружен в этом сеансе обмена (mode=file): выгрузите его ещё раз"
+                )
+            item = {
+                "kind": "import",
+                "type": request.type,
+                "status": "queued",
+                "phase": "prepare",
+                "area": area,
+                "filename": filename,
+                "session": session.token,
+                "created_at": int(time.time()),
+            }
+            if self.store.create_job(tenant, job_id, item):
+                self.queue.send({"tenant": tenant, "job": job_id})
+                return answers.progress(f"{filename}: поставлен в очередь на загрузку")
+            job = self.store.get_job(tenant, job_id) or item
+        return self.job_answer(job)
+
+    def _has_source(self, tenant: str, area: str, filename: str) -> bool:
+        files = self.store.uploaded_files(tenant, area)
+        names = [f["sk"].split("#", 1)[1] for f in files]
+        if filename in names or any(is_zip(n) for n in names):
+            return True
+        if any(n.startswith("import_files/") for n in names) or not names:
+            prepared = self.store.pointer(tenant, "prepared")
+            if prepared:
+                data = self.blobs.get(Paths(tenant).manifest(prepared))
+                return bool(data) and f'"{filename}"' in data.decode()
+        return False
+
+    @staticmethod
+    def job_answer(job: dict[str, Any]) -> Answer:
+        name, status = job.get("filename", ""), job.get("status")
+        counts = job.get("counts") or {}
+        if status == "done":
+            parts = [
+                f"создано {counts.get('created', 0)}",
+                f"изменено {counts.get('updated', 0)}",
+                f"без изменений {counts.get('unchanged', 0)}",
+                f"деактивировано {counts.get('deactivated', 0)}",
+            ]
+            extra = []
+            if counts.get("offers_without_product"):
+                extra.append(
+                    f"предложений без товара на сайте: {counts['offers_without_product']} (сохранены)"
+                )
+            return answers.success(f"{name}: " + ", ".join(parts), *extra)
+        if status == "failed":
+            return answers.failure(job.get("error") or f"{name}: загрузка не удалась")
+        if job.get("note"):
+            return answers.progress(f"{name}: {job['note']}")
+        phase = job.get("phase")
+        if status == "queued":
+            return answers.progress(f"{name}: в очереди на загрузку")
+        if phase == "prepare":
+            return answers.progress(f"{name}: распаковка архива и изображений")
+        if phase == "parse":
+            return answers.progress(f"{name}: прочитано записей: {job.get('records_read', 0)}")
+        total = job.get("total_changes", 0)
+        return answers.progress(f"{name}: записано изменений {job.get('applied', 0)} из {total}")
+
+    # -- deactivate / complete ------------------------------------------------------------------
+    def deactivate(self, session: Session, request: ExchangeRequest) -> Answer:
+        raw = (request.params.get("timestamp") or "").strip()
+        if not raw.isdigit():
+            return answers.failure("не передан timestamp (из ответа на checkauth): деактивация невозможна")
+        tenant = session.tenant.id
+        job_id = f"{session.token}#~deactivate#{raw}"
+        job = self.store.get_job(tenant, job_id)
+        if job is None:
+            item = {
+                "kind": "deactivate",
+                "status": "queued",
+                "since": int(raw),
+                "filename": "deactivate",
+                "session": session.token,
+                "created_at": int(time.time()),
+            }
+            if self.store.create_job(tenant, job_id, item):
+                self.queue.send({"tenant": tenant, "job": job_id})
+                return answers.progress("деактивация товаров, не попавших в полную выгрузку: в очереди")
+            job = self.store.get_job(tenant, job_id) or item
+        if job.get("status") == "done":
+            return answers.success(f"деактивировано: {(job.get('counts') or {}).get('deactivated', 0)}")
+        return self.job_answer(job)
+
+    def complete(self, session: Session, request: ExchangeRequest) -> Answer:
+        self.store.update_session(session.tenant.id, session.token, completed_at=int(time.time()))
+        return answers.success("обмен завершён")

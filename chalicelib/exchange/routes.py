@@ -1,0 +1,59 @@
+"""HTTP adapter for the 1C exchange: the URL 1C is configured with, GET and POST."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import wiring
+from chalicelib.exchange.answers import Answer
+from chalicelib.exchange.protocol import COOKIE, ExchangeRequest
+
+exchange_routes = Blueprint(__name__)
+
+# The content types 1C may send a chunk with; listed so API Gateway hands the body over base64
+# (binary-safe). Never "*/*" here: it would turn every JSON answer binary (PLATFORM.md §1.1).
+BINARY_TYPES = [
+    "application/octet-stream",
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/xml",
+    "application/xml",
+]
+
+
+def to_response(answer: Answer) -> Response:
+    if answer.body_bytes is not None:
+        return Response(
+            body=answer.body_bytes, status_code=200, headers={"Content-Type": answer.content_type}
+        )
+    return Response(body=answer.body, status_code=200, headers={"Content-Type": answer.content_type})
+
+
+def _handle() -> Response:
+    request = exchange_routes.current_request
+    params = request.query_params or {}
+    context = request.context or {}
+    exchange_request = ExchangeRequest(
+        type=(params.get("type") or "").strip().lower(),
+        mode=(params.get("mode") or "").strip().lower(),
+        params={k: params.get(k) for k in params},
+        headers=dict(request.headers),
+        body=request.raw_body or b"",
+        source=(context.get("identity") or {}).get("sourceIp") or "unknown",
+    )
+    return to_response(wiring.exchange().handle(exchange_request))
+
+
+@exchange_routes.route("/1c_exchange", methods=["GET", "POST"], content_types=["*/*"])
+def exchange() -> Response:
+    return _handle()
+
+
+@exchange_routes.route("/bitrix/admin/1c_exchange.php", methods=["GET", "POST"], content_types=["*/*"])
+def exchange_bitrix_path() -> Response:
+    return _handle()
+
+
+__all__ = ["BINARY_TYPES", "COOKIE", "exchange_routes"]

@@ -1,0 +1,422 @@
+"""The import worker (SQS): prepare the upload area, plan the changes, apply them, resumably.
+
+A job goes through phases, each recorded on the job item so a redelivered message resumes:
+  prepare  expand zips and store images by content hash (once per upload area)
+  parse    stream the file through the reader and the differ; changes are staged in S3
+  apply    batch-write the staged changes, checkpointing how many were written
+  done     the new index becomes the tenant's; the journal gets the counts
+One tenant imports one file at a time (a lease); tenants run in parallel.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import posixpath
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from chalicelib.aws.blobs import BlobStore
+from chalicelib.aws.catalog import CatalogStore, keys
+from chalicelib.aws.exchange_store import ExchangeStore
+from chalicelib.aws.queue import JobQueue
+from chalicelib.commerceml import ChainedStream, CommerceMLError
+from chalicelib.commerceml.model import Property
+from chalicelib.exchange.filenames import is_image, is_zip
+from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
+from chalicelib.observability import MetricUnit, logger, metrics
+from chalicelib.settings import Settings
+from chalicelib.sync.diff import Deactivate, Index, Put, fingerprint
+from chalicelib.sync.plan import plan
+from chalicelib.sync.records import DEACTIVATABLE
+
+LEASE_SECONDS = 960  # a little longer than the worker's 900 s timeout
+CHECKPOINT_EVERY = 1000
+SAFETY_SECONDS = 30
+MAX_ATTEMPTS = 3
+_IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+class ImportRefused(Exception):
+    """A job that cannot succeed as sent: the reason goes to 1C and the journal."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    tenant: str
+
+    def part(self, area: str, filename: str, digest: str) -> str:
+        return f"uploads/{self.tenant}/{area}/{filename}/{digest}"
+
+    def expanded(self, area: str, name: str) -> str:
+        return f"files/{self.tenant}/{area}/{name}"
+
+    def manifest(self, area: str) -> str:
+        return f"files/{self.tenant}/{area}/manifest.json"
+
+    def image(self, digest: str, name: str) -> str:
+        return f"images/{self.tenant}/{digest[:2]}/{digest}{posixpath.splitext(name)[1].lower()}"
+
+    def staging(self, job_id: str, what: str) -> str:
+        return f"jobs/{self.tenant}/{hashlib.sha1(job_id.encode()).hexdigest()[:20]}/{what}"
+
+    @property
+    def index(self) -> str:
+        return f"state/{self.tenant}/index.json.gz"
+
+    @property
+    def image_index(self) -> str:
+        return f"state/{self.tenant}/images.json"
+
+    def seen(self, started: int, job_id: str) -> str:
+        return f"seen/{self.tenant}/{started:011d}-{hashlib.sha1(job_id.encode()).hexdigest()[:12]}.json.gz"
+
+
+def _gzip_json(data: Any) -> bytes:
+    return gzip.compress(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), compresslevel=3
+    )
+
+
+class ImportWorker:
+    def __init__(
+        self,
+        store: ExchangeStore,
+        blobs: BlobStore,
+        catalog: CatalogStore,
+        queue: JobQueue,
+        settings: Settings,
+    ) -> None:
+        self.store, self.blobs, self.catalog, self.queue, self.settings = (
+            store,
+            blobs,
+            catalog,
+            queue,
+            settings,
+        )
+
+    # -- entry point ----------------------------------------------------------------------------
+    def run(self, tenant: str, job_id: str, remaining_ms: Callable[[], int]) -> str:
+        """Process one job message. Returns what happened: done, failed, deferred, busy, skipped."""
+        job = self.store.get_job(tenant, job_id)
+        if job is None or job["status"] in ("done", "failed"):
+            return "skipped"
+        if not self.store.acquire_lease(tenant, job_id, LEASE_SECONDS):
+            self.store.update_job(tenant, job_id, note="ждёт окончания предыдущей загрузки")
+            self.queue.send({"tenant": tenant, "job": job_id}, delay_seconds=10)
+            return "busy"
+        logger.append_keys(tenant=tenant, job=job_id)
+        try:
+            return self._run(tenant, job, remaining_ms)
+        except (CommerceMLError, ZipRefused, ImportRefused) as exc:
+            self._fail(tenant, job, str(exc))
+            return "failed"
+        except Exception:
+            attempts = int(job.get("attempts", 0)) + 1
+            self.store.update_job(tenant, job_id, attempts=attempts)
+            logger.exception("import job crashed", extra={"attempt": attempts})
+            if attempts >= MAX_ATTEMPTS:
+                self._fail(tenant, job, "внутренняя ошибка сервера при загрузке; повторите обмен")
+                return "failed"
+            raise
+        finally:
+            self.store.release_lease(tenant, job_id)
+            logger.remove_keys(["job"])
+
+    def _run(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> str:
+        job_id = job["sk"]
+        if job.get("status") == "queued":
+            job["status"] = "running"
+            self.store.update_job(tenant, job_id, status="running", started_at=int(time.time()), note="")
+        if job["kind"] == "deactivate":
+            return self._deactivate(tenant, job, remaining_ms)
+        phase = job.get("phase", "prepare")
+        if phase == "prepare":
+            self.prepare_area(tenant, job["area"])
+            phase = self._phase(tenant, job, "parse")
+        if phase == "parse":
+            self._parse(tenant, job)
+            phase = self._phase(tenant, job, "apply")
+        if phase == "apply" and not self._apply(tenant, job, remaining_ms):
+            self.queue.send({"tenant": tenant, "job": job_id})
+            return "deferred"
+        self._finish(tenant, job)
+        return "done"
+
+    def _phase(self, tenant: str, job: dict[str, Any], phase: str) -> str:
+        job["phase"] = phase
+        self.store.update_job(tenant, job["sk"], phase=phase)
+        return phase
+
+    def _fail(self, tenant: str, job: dict[str, Any], reason: str) -> None:
+        logger.warning("import failed", extra={"reason": reason, "filename": job.get("filename")})
+        metrics.add_metric(name="ImportFailed", unit=MetricUnit.Count, value=1)
+        self.store.update_job(tenant, job["sk"], status="failed", error=reason, finished_at=int(time.time()))
+
+    # -- prepare: zips and images ---------------------------------------------------------------
+    def manifest(self, tenant: str, area: str) -> dict[str, Any] | None:
+        data = self.blobs.get(Paths(tenant).manifest(area))
+        return json.loads(data) if data else None
+
+    def prepare_area(self, tenant: str, area: str) -> dict[str, Any]:
+        """Expand the area's zips (XML to files/, images by content hash) once."""
+        paths = Paths(tenant)
+        existing = self.manifest(tenant, area)
+        if existing is not None:
+            return existing
+        manifest: dict[str, Any] = {"xml": {}, "images": {}}
+        limits = ZipLimits(
+            self.settings.zip_max_total_bytes, self.settings.zip_max_entries, self.settings.zip_max_ratio
+        )
+        for upload in self.store.uploaded_files(tenant, area):
+            name = upload["sk"].split("#", 1)[1]
+            if is_image(name):
+                data = b"".join(self.blobs.get(paths.part(area, name, d)) or b"" for d in upload["parts"])
+                manifest["images"][name] = self._store_image(paths, name, data)
+            elif is_zip(name, self.blobs.head(paths.part(area, name, upload["parts"][0]), 4)):
+                self._expand_zip(paths, area, name, upload["parts"], limits, manifest)
+        if manifest["images"]:
+            index = json.loads(self.blobs.get(paths.image_index) or b"{}")
+            index.update(manifest["images"])
+            self.blobs.put(paths.image_index, json.dumps(index).encode(), "application/json")
+        self.blobs.put(paths.manifest(area), json.dumps(manifest).encode(), "application/json")
+        if manifest["xml"]:
+            self.store.set_pointer(tenant, "prepared", area)
+        return manifest
+
+    def _store_image(self, paths: Paths, name: str, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        key = paths.image(digest, name)
+        content_type = _IMAGE_TYPES.get(posixpath.splitext(name)[1].lower(), "application/octet-stream")
+        self.blobs.put(key, data, content_type, create_only=True)
+        return key
+
+    def _expand_zip(
+        self,
+        paths: Paths,
+        area: str,
+        name: str,
+        parts: list[str],
+        limits: ZipLimits,
+        manifest: dict[str, Any],
+    ) -> None:
+        with tempfile.NamedTemporaryFile(suffix=".zip") as tmp:
+            for digest in parts:
+                self.blobs.download(paths.part(area, name, digest), tmp)
+            tmp.flush()
+
+            def store(member: str, stream: IO[bytes], size: int) -> None:
+                if is_image(member):
+                    manifest["images"][member] = self._store_image(paths, member, stream.read())
+                else:
+                    key = paths.expanded(area, member)
+                    self.blobs.upload(key, stream, "application/xml")
+                    manifest["xml"][member] = {"key": key, "size": size}
+
+            try:
+                expand(tmp.name, limits, store)
+            except ZipRefused as exc:
+                raise ZipRefused(f"{name}: {exc}") from None
+
+    # -- parse ----------------------------------------------------------------------------------
+    def open_file(self, tenant: str, area: str, filename: str) -> tuple[IO[bytes], int]:
+        """The XML file the job imports: uploaded directly, or expanded from a zip."""
+        paths = Paths(tenant)
+        upload = self.store.uploaded_file(tenant, area, filename)
+        if upload and not is_zip(filename):
+            streams = (self.blobs.open(paths.part(area, filename, d)) for d in upload["parts"])
+            return ChainedStream(streams), int(upload.get("size_bytes", 0))
+        for candidate in (area, self.store.pointer(tenant, "prepared")):
+            manifest = self.manifest(tenant, candidate) if candidate else None
+            entry = (manifest or {}).get("xml", {}).get(filename)
+            if entry:
+                return self.blobs.open(entry["key"]), int(entry["size"])
+        raise ImportRefused(f"файл {filename} не найден среди загруженных: выгрузите его из 1С ещё раз")
+
+    def load_index(self, tenant: str) -> Index:
+        data = self.blobs.get(Paths(tenant).index)
+        return Index.from_json(json.loads(gzip.decompress(data))) if data else Index()
+
+    def _image_resolver(self, tenant: str, area: str) -> Callable[[str], str | None]:
+        paths = Paths(tenant)
+        images = json.loads(self.blobs.get(paths.image_index) or b"{}")
+        return lambda path: images.get(path.replace("\\", "/").lstrip("/"))
+
+    def _properties(self, tenant: str) -> dict[str, Property]:
+        return {
+            d["id"]: Property(id=d["id"], name=d.get("name", ""), values=d.get("values") or {})
+            for d in self.catalog.docs(tenant, "property")
+        }
+
+    def _parse(self, tenant: str, job: dict[str, Any]) -> None:
+        paths, job_id = Paths(tenant), job["sk"]
+        stream, size = self.open_file(tenant, job["area"], job["filename"])
+        index = self.load_index(tenant)
+        with tempfile.TemporaryFile() as staged:
+            writer = gzip.GzipFile(fileobj=staged, mode="wb", compresslevel=3)
+            total = 0
+
+            def emit(change: Put | Deactivate) -> None:
+                nonlocal total
+                total += 1
+                if isinstance(change, Put):
+                    r = change.record
+                    line = {"k": r.kind, "i": r.id, "d": r.doc, "a": r.active}
+                else:
+                    line = {"x": change.kind, "i": change.id}
+                writer.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+
+            def progress(records: int) -> None:
+                self.store.update_job(tenant, job_id, records_read=records)
+
+            result = plan(
+                stream,
+                job["filename"],
+                index,
+                self._properties(tenant),
+                self._image_resolver(tenant, job["area"]),
+                emit,
+                progress,
+            )
+            writer.close()
+            staged.seek(0)
+            self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), staged)
+        self.blobs.put(paths.staging(job_id, "index.json.gz"), _gzip_json(index.to_json()))
+        self.blobs.put(paths.staging(job_id, "seen.json.gz"), _gzip_json(sorted(result.seen)))
+        counts = dict(result.counts)
+        self.store.update_job(
+            tenant,
+            job_id,
+            counts=counts,
+            total_changes=total,
+            applied=0,
+            records_read=counts.get("records", 0),
+            bytes_total=size,
+            schema_version=result.schema_version,
+            only_changes={k: v for k, v in result.only_changes.items() if v is not None},
+        )
+        job.update(counts=counts, total_changes=total, applied=0)
+
+    # -- apply ----------------------------------------------------------------------------------
+    def _staged(self, tenant: str, job_id: str) -> Iterator[dict[str, Any]]:
+        data = self.blobs.get(Paths(tenant).staging(job_id, "changes.jsonl.gz")) or b""
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as lines:
+            for line in lines:
+                yield json.loads(line)
+
+    def _apply(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> bool:
+        """Write the staged changes from the checkpoint on. False when time ran out first."""
+        job_id, applied = job["sk"], int(job.get("applied", 0))
+        stamp_base = f"{int(time.time() * 1000):013d}"
+        pending: list[dict[str, Any]] = []
+        position = 0
+
+        def flush() -> None:
+            nonlocal pending
+            puts = [c for c in pending if "k" in c]
+            offs = [c for c in pending if "x" in c]
+            items = [self._item(tenant, c, f"{stamp_base}{applied + n:07d}") for n, c in enumerate(puts)]
+            items += self._deactivated_items(tenant, offs, stamp_base, applied + len(puts))
+            self.catalog.put_items(items)
+            pending = []
+
+        for change in self._staged(tenant, job_id):
+            position += 1
+            if position <= applied:
+                continue
+            pending.append(change)
+            if len(pending) >= CHECKPOINT_EVERY:
+                flush()
+                applied = position
+                self.store.update_job(tenant, job_id, applied=applied)
+                if remaining_ms() < SAFETY_SECONDS * 1000:
+                    return False
+        if pending:
+            flush()
+            applied = position
+            self.store.update_job(tenant, job_id, applied=applied)
+        return True
+
+    def _item(self, tenant: str, change: dict[str, Any], stamp: str) -> dict[str, Any]:
+        from chalicelib.sync.records import Record
+
+        record = Record(change["k"], change["i"], change["d"], change["a"])
+        return self.catalog.item(tenant, record, stamp, fingerprint(record.doc))
+
+    def _deactivated_items(
+        self, tenant: str, changes: list[dict[str, Any]], stamp_base: str, offset: int
+    ) -> list[dict[str, Any]]:
+        if not changes:
+            return []
+        wanted = [keys(tenant, c["x"], c["i"]) for c in changes]
+        items = []
+        for n, item in enumerate(self.catalog.get_items(wanted)):
+            item["active"] = False
+            item["csk"] = f"{stamp_base}{offset + n:07d}#{item['kind']}#{item['id']}"
+            item["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+            items.append(item)
+        return items
+
+    # -- finish ---------------------------------------------------------------------------------
+    def _finish(self, tenant: str, job: dict[str, Any]) -> None:
+        paths, job_id = Paths(tenant), job["sk"]
+        index = self.blobs.get(paths.staging(job_id, "index.json.gz"))
+        if index is not None:
+            self.blobs.put(paths.index, index)
+        seen = self.blobs.get(paths.staging(job_id, "seen.json.gz"))
+        if seen is not None:
+            self.blobs.put(paths.seen(int(job.get("created_at", time.time())), job_id), seen)
+        counts = job.get("counts") or {}
+        self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
+        for name in ("created", "updated", "deactivated"):
+            metrics.add_metric(
+                name=f"Catalog{name.title()}", unit=MetricUnit.Count, value=counts.get(name, 0)
+            )
+        logger.info("import done", extra={"filename": job.get("filename"), "counts": counts})
+
+    # -- mode=deactivate ------------------------------------------------------------------------
+    def _deactivate(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> str:
+        """Deactivate what no import since the checkauth timestamp listed (protocol §4.4)."""
+        paths, job_id = Paths(tenant), job["sk"]
+        if job.get("phase") != "apply":
+            since = int(job["since"])
+            keep: set[str] = set()
+            for key in self.blobs.keys(f"seen/{tenant}/"):
+                started = int(os.path.basename(key).split("-", 1)[0])
+                if started >= since:
+                    keep.update(json.loads(gzip.decompress(self.blobs.get(key) or b"")))
+            # Only kinds this run actually sent: offers-only runs never switch off products.
+            kinds = [k for k in DEACTIVATABLE if any(e.startswith(f"{k}:") for e in keep)]
+            index = self.load_index(tenant)
+            from chalicelib.sync.diff import Differ
+
+            differ = Differ(index)
+            changes = list(differ.deactivate_all_but(keep, kinds))
+            lines = b"".join(json.dumps({"x": c.kind, "i": c.id}).encode() + b"\n" for c in changes)
+            self.blobs.put(paths.staging(job_id, "changes.jsonl.gz"), gzip.compress(lines))
+            self.blobs.put(paths.staging(job_id, "index.json.gz"), _gzip_json(index.to_json()))
+            counts = {"deactivated": len(changes)}
+            self.store.update_job(
+                tenant, job_id, phase="apply", counts=counts, total_changes=len(changes), applied=0
+            )
+            job.update(phase="apply", counts=counts, applied=0)
+        if not self._apply(tenant, job, remaining_ms):
+            self.queue.send({"tenant": tenant, "job": job_id})
+            return "deferred"
+        index = self.blobs.get(paths.staging(job_id, "index.json.gz"))
+        if index is not None:
+            self.blobs.put(paths.index, index)
+        self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
+        return "done"

@@ -1,0 +1,1 @@
+"""Pure diffing: canonical records, fingerprints, and change sets. Knows nothing of AWS."""

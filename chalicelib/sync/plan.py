@@ -1,0 +1,122 @@
+"""One catalog file → the change set against the current index. Pure: a stream in, changes out.
+
+Nothing is written while the file is read: a file that turns out malformed halfway leaves the
+catalog as it was. What deactivates by absence follows protocol §8.4: only a full section
+(`СодержитТолькоИзменения="false"`) of a file that is not a 2.08+ split part.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO
+
+from chalicelib.commerceml import CommerceMLError, read
+from chalicelib.commerceml.model import (
+    DocumentEnd,
+    DocumentHeader,
+    Group,
+    Offer,
+    Order,
+    PriceType,
+    Product,
+    Property,
+    Unit,
+    Warehouse,
+)
+from chalicelib.sync.diff import Change, Differ, Index
+from chalicelib.sync.records import (
+    GROUP,
+    OFFER,
+    PRODUCT,
+    ImageResolver,
+    classifier_record,
+    offer_records,
+    product_records,
+)
+
+PROGRESS_EVERY = 5000
+
+
+@dataclass
+class Plan:
+    schema_version: str = ""
+    counts: Counter = field(default_factory=Counter)
+    deactivated_by_absence: list[str] = field(default_factory=list)
+    only_changes: dict[str, bool | None] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+def is_split_part(filename: str) -> bool:
+    return "___" in filename
+
+
+def plan(
+    stream: IO[bytes],
+    filename: str,
+    index: Index,
+    properties: dict[str, Property],
+    resolve_image: ImageResolver,
+    emit: Callable[[Change], None],
+    on_progress: Callable[[int], None] | None = None,
+) -> Plan:
+    differ = Differ(index)
+    result = Plan()
+    records_read = 0
+    known_products = index.knows
+
+    def visit(record) -> None:
+        change = differ.visit(record)
+        if change is not None:
+            emit(change)
+
+    for entity in read(stream, filename, known_properties=properties):
+        if isinstance(entity, Product):
+            for record in product_records(entity, resolve_image):
+                visit(record)
+        elif isinstance(entity, Offer):
+            product_key = f"{PRODUCT}:{entity.product_id}"
+            if not known_products(product_key) and product_key not in differ.seen:
+                result.counts["offers_without_product"] += 1
+            for record in offer_records(entity):
+                visit(record)
+        elif isinstance(entity, Group | Property | PriceType | Warehouse | Unit):
+            visit(classifier_record(entity))
+        elif isinstance(entity, Order):
+            raise CommerceMLError(
+                "это документ заказов, а не каталог: загрузите его обменом заказами (type=sale)",
+                filename=filename,
+            )
+        elif isinstance(entity, DocumentHeader):
+            result.schema_version = entity.schema_version
+        elif isinstance(entity, DocumentEnd):
+            result.only_changes = dict(entity.only_changes)
+            for change in differ.absent(_full_kinds(entity, filename)):
+                result.deactivated_by_absence.append(change.kind)
+                emit(change)
+            continue
+        else:
+            continue
+        records_read += 1
+        if on_progress and records_read % PROGRESS_EVERY == 0:
+            on_progress(records_read)
+    result.counts.update(differ.counts)
+    result.counts["records"] = records_read
+    result.seen = differ.seen
+    return result
+
+
+def _full_kinds(end: DocumentEnd, filename: str) -> list[str]:
+    if is_split_part(filename):
+        return []
+    kinds = []
+    if end.is_full("catalog") and end.has_products:
+        kinds.append(PRODUCT)
+        if end.counts.get("Group"):
+            kinds.append(GROUP)
+    elif end.is_full("classifier") and end.counts.get("Group"):
+        kinds.append(GROUP)
+    if end.is_full("offers") and end.has_offers:
+        kinds.append(OFFER)
+    return kinds

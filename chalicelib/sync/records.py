@@ -1,0 +1,184 @@
+"""CommerceML entities → catalog records: the unit that is fingerprinted, diffed and stored. Pure.
+
+A record is one stored item. An offer becomes up to three records (its description, its prices,
+its stock) so that a prices file never touches stock and a rests file never touches prices.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.commerceml.model import (
+    INFO,
+    PRICES,
+    STOCK,
+    Characteristic,
+    Group,
+    Offer,
+    PriceType,
+    Product,
+    Property,
+    PropertyValue,
+    Unit,
+    Warehouse,
+)
+
+# Record kinds, and the slot each takes in an entity's index entry.
+PRODUCT, VARIANT, OFFER, OFFER_PRICES, OFFER_STOCK = "product", "variant", "offer", "prices", "stock"
+GROUP, PROPERTY, PRICE_TYPE, WAREHOUSE, UNIT = "group", "property", "price_type", "warehouse", "unit"
+SLOTS = {OFFER_PRICES: 1, OFFER_STOCK: 2}
+DEACTIVATABLE = (PRODUCT, OFFER, GROUP)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    kind: str
+    id: str
+    doc: str  # canonical JSON of the data: what is stored and what is fingerprinted
+    active: bool = True
+
+    @property
+    def entity(self) -> str:
+        """Index key: the entity this record belongs to (an offer's three records share one)."""
+        kind = OFFER if self.kind in SLOTS else self.kind
+        return f"{kind}:{self.id}"
+
+    @property
+    def slot(self) -> int:
+        return SLOTS.get(self.kind, 0)
+
+    @property
+    def product_id(self) -> str:
+        return self.id.partition("#")[0]
+
+
+def canonical(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_number)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    raise TypeError(f"not serialisable: {value!r}")
+
+
+def _unit(unit: Unit | None) -> dict[str, Any] | None:
+    if unit is None:
+        return None
+    return {"code": unit.code, "name": unit.short_name, "full_name": unit.full_name}
+
+
+def _characteristics(items: list[Characteristic]) -> list[dict[str, Any]]:
+    return [{"name": c.name, "value": c.value} for c in items]
+
+
+def _properties(items: list[PropertyValue]) -> list[dict[str, Any]]:
+    return [{"id": p.id, "name": p.name, "value": p.value, "raw": p.raw} for p in items]
+
+
+ImageResolver = Callable[[str], str | None]
+
+
+def product_records(product: Product, resolve_image: ImageResolver) -> Iterator[Record]:
+    """A `Товар`. One with a `product#variant` id (2.03/2.04) is a variant of its base product."""
+    data = {
+        "id": product.base_id,
+        "name": product.name,
+        "sku": product.sku,
+        "barcodes": product.barcodes,
+        "description": product.description,
+        "unit": _unit(product.unit),
+        "group_ids": product.group_ids,
+        "images": [{"path": p, "key": resolve_image(p)} for p in product.images],
+        "manufacturer": product.manufacturer,
+        "properties": _properties(product.properties),
+        "requisites": product.requisites,
+        "taxes": [{"name": t.name, "rate": t.rate} for t in product.taxes],
+    }
+    active = not product.deleted
+    if "#" not in product.id:
+        yield Record(PRODUCT, product.id, canonical(data), active)
+        return
+    yield Record(PRODUCT, product.base_id, canonical(data), True)
+    variant = {
+        "id": product.id,
+        "name": product.name,
+        "sku": product.sku,
+        "barcodes": product.barcodes,
+        "characteristics": _characteristics(product.characteristics),
+    }
+    yield Record(VARIANT, product.id, canonical(variant), active)
+
+
+def offer_records(offer: Offer) -> Iterator[Record]:
+    if INFO in offer.parts:
+        data = {
+            "id": offer.id,
+            "product_id": offer.product_id,
+            "name": offer.name,
+            "sku": offer.sku,
+            "barcodes": offer.barcodes,
+            "unit": _unit(offer.unit),
+            "characteristics": _characteristics(offer.characteristics),
+            "properties": _properties(offer.properties),
+        }
+        yield Record(OFFER, offer.id, canonical(data), not offer.deleted)
+    if PRICES in offer.parts:
+        prices = [
+            {
+                "price_type_id": p.price_type_id,
+                "value": p.value,
+                "currency": p.currency,
+                "unit": p.unit,
+                "coefficient": p.coefficient,
+            }
+            for p in offer.prices
+        ]
+        yield Record(OFFER_PRICES, offer.id, canonical({"prices": prices}))
+    if STOCK in offer.parts:
+        stock = {
+            "total": offer.total_stock,
+            "warehouses": [{"id": s.warehouse_id, "quantity": s.quantity} for s in offer.stock],
+        }
+        yield Record(OFFER_STOCK, offer.id, canonical(stock))
+
+
+def classifier_record(entity: Group | Property | PriceType | Warehouse | Unit) -> Record:
+    if isinstance(entity, Group):
+        data = {"id": entity.id, "name": entity.name, "parent_id": entity.parent_id}
+        return Record(GROUP, entity.id, canonical(data), not entity.deleted)
+    if isinstance(entity, Property):
+        data = {
+            "id": entity.id,
+            "name": entity.name,
+            "value_type": entity.value_type,
+            "values": entity.values,
+            "for_products": entity.for_products,
+            "for_offers": entity.for_offers,
+            "multiple": entity.multiple,
+        }
+        return Record(PROPERTY, entity.id, canonical(data), not entity.deleted)
+    if isinstance(entity, PriceType):
+        data = {
+            "id": entity.id,
+            "name": entity.name,
+            "currency": entity.currency,
+            "tax_name": entity.tax_name,
+            "tax_included": entity.tax_included,
+        }
+        return Record(PRICE_TYPE, entity.id, canonical(data))
+    if isinstance(entity, Warehouse):
+        data = {"id": entity.id, "name": entity.name}
+        return Record(WAREHOUSE, entity.id, canonical(data), not entity.deleted)
+    data = {
+        "id": entity.id,
+        "code": entity.code,
+        "name": entity.short_name,
+        "full_name": entity.full_name,
+        "international": entity.international,
+    }
+    return Record(UNIT, entity.id, canonical(data))
