@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 import sys
+import time
 from typing import Any
 
 from chalicelib import wiring
@@ -71,6 +72,68 @@ def cmd_tenants(args: argparse.Namespace) -> None:
         print(f"{args.tenant} {args.action}d")
 
 
+def _when(stamp: Any) -> str | None:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(stamp))) if stamp else None
+
+
+def cmd_exchanges(args: argparse.Namespace) -> None:
+    store = wiring.exchange_store()
+    if args.action == "list":
+        rows = []
+        for session in store.latest_sessions(args.tenant, limit=args.limit):
+            jobs = store.jobs(args.tenant, prefix=session["sk"])
+            rows.append(
+                {
+                    "id": session["sk"],
+                    "type": session.get("type"),
+                    "started": _when(session.get("created_at")),
+                    "calls": session.get("call_count", 0),
+                    "files": [j.get("filename") for j in jobs],
+                    "outcome": ", ".join(sorted({j.get("status", "?") for j in jobs})) or "no import",
+                }
+            )
+        _print(rows)
+        return
+    session = store.get_session(args.tenant, args.id)
+    if session is None:
+        raise TenantError(f"no exchange {args.id!r} for tenant {args.tenant!r}")
+    uploads = store.uploaded_files(args.tenant, args.id, whole_session=True)
+    jobs = store.jobs(args.tenant, prefix=args.id)
+    _print(
+        {
+            "id": session["sk"],
+            "type": session.get("type"),
+            "source": session.get("source"),
+            "started": _when(session.get("created_at")),
+            "completed": _when(session.get("completed_at")),
+            "calls": session.get("calls", []),
+            "files": [
+                {
+                    "name": u["sk"].split("#", 1)[1],
+                    "bytes": u.get("size_bytes"),
+                    "chunks": len(u.get("parts", [])),
+                    "restarts": u.get("restarts", 0),
+                }
+                for u in uploads
+            ],
+            "jobs": [
+                {
+                    "file": j.get("filename"),
+                    "status": j.get("status"),
+                    "phase": j.get("phase"),
+                    "counts": j.get("counts"),
+                    "error": j.get("error"),
+                    "schema_version": j.get("schema_version"),
+                    "seconds": (j["finished_at"] - j.get("started_at", j["finished_at"]))
+                    if j.get("finished_at")
+                    else None,
+                }
+                for j in jobs
+            ],
+        }
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__)
     sub = parser.add_subparsers(dest="group", required=True)
@@ -101,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     for action in ("disable", "enable"):
         tsub.add_parser(action, help=f"{action} a tenant").add_argument("tenant")
     tenants.set_defaults(func=cmd_tenants)
+
+    exchanges = sub.add_parser("exchanges", help="the journal of 1C exchanges")
+    esub = exchanges.add_subparsers(dest="action", required=True)
+    listing = esub.add_parser("list", help="latest exchange sessions of a tenant")
+    listing.add_argument("tenant")
+    listing.add_argument("--limit", type=int, default=20)
+    detail = esub.add_parser("show", help="one exchange: calls, files, chunks, jobs, counts, errors")
+    detail.add_argument("tenant")
+    detail.add_argument("id")
+    exchanges.set_defaults(func=cmd_exchanges)
     return parser
 
 

@@ -25,7 +25,7 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "eu-central-1",
         "POWERTOOLS_DEV": "false",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "DEBUG",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
 )

@@ -147,15 +147,12 @@ class ExchangeStore:
         ).get("Item")
         return plain(item) if item else None
 
-    def uploaded_files(self, tenant: str, area: str) -> list[dict[str, Any]]:
-        items, kwargs = (
-            [],
-            {
-                "KeyConditionExpression": Key("pk").eq(f"{tenant}#upload")
-                & Key("sk").begins_with(f"{area}#"),
-                "ConsistentRead": True,
-            },
-        )
+    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[dict[str, Any]]:
+        """The files of an upload area (or, for the journal, of every area of a session)."""
+        prefix = f"{area}-" if whole_session else f"{area}#"
+        condition = Key("pk").eq(f"{tenant}#upload") & Key("sk").begins_with(prefix)
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
         while True:
             page = self.table.query(**kwargs)
             items += [plain(i) for i in page["Items"]]

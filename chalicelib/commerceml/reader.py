@@ -9,7 +9,7 @@ so memory does not grow with the number of products.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
@@ -178,10 +178,11 @@ class ChainedStream(io.RawIOBase):
 
 
 class _Reader:
-    def __init__(self, stream: IO[bytes], filename: str, known_properties: dict[str, Property]) -> None:
+    def __init__(self, stream: IO[bytes], filename: str, known_properties: Mapping[str, Property]) -> None:
         self.stream = _TrackedStream(stream)
         self.filename = filename
-        self.properties = dict(known_properties)
+        self.properties: dict[str, Property] = {}
+        self.known_properties = known_properties
         self.path: list[str] = []
         self.only_changes: dict[str, bool | None] = {}
         self.has_products = False
@@ -429,7 +430,7 @@ class _Reader:
         values = []
         for _, pv in children(el):
             prop_id = child_text(pv, "Ид")
-            prop = self.properties.get(prop_id)
+            prop = self.properties.get(prop_id) or self.known_properties.get(prop_id)
             for name, v in children(pv):
                 raw = text(v)
                 if name != "Значение" or not raw or raw == _EMPTY_REF:
@@ -675,7 +676,7 @@ class _Reader:
 
 
 def read(
-    stream: IO[bytes], filename: str = "<stream>", known_properties: dict[str, Property] | None = None
+    stream: IO[bytes], filename: str = "<stream>", known_properties: Mapping[str, Property] | None = None
 ) -> Iterator[Entity]:
     """Stream the entities of one CommerceML document. Raises CommerceMLError on bad input.
 

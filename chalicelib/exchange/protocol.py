@@ -120,7 +120,7 @@ class Exchange:
             extra={
                 "type": request.type,
                 "mode": request.mode,
-                "filename": request.params.get("filename"),
+                "file": request.params.get("filename"),
                 "bytes": len(request.body),
                 "answer": answer.keyword or "document",
                 "ms": round((time.perf_counter() - started) * 1000),
@@ -255,7 +255,7 @@ class Exchange:
         if parts is None:
             return answers.success(f"{filename}: повтор уже принятой части, пропущен")
         if restart:
-            logger.info("file restarted by 1C", extra={"filename": filename})
+            logger.info("file restarted by 1C", extra={"file": filename})
         return answers.success(f"{filename}: принята часть {parts}, {len(data)} байт")
 
     # -- import ---------------------------------------------------------------------------------

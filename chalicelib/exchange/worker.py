@@ -18,7 +18,7 @@ import os
 import posixpath
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -88,6 +88,31 @@ def _gzip_json(data: Any) -> bytes:
     return gzip.compress(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), compresslevel=3
     )
+
+
+class _LazyProperties(Mapping[str, Property]):
+    """The tenant's properties, read only if a file refers to one its own classifier lacks."""
+
+    def __init__(self, load: Callable[[], list[dict[str, Any]]]) -> None:
+        self._load, self._items = load, None
+
+    @property
+    def items_(self) -> dict[str, Property]:
+        if self._items is None:
+            self._items = {
+                d["id"]: Property(id=d["id"], name=d.get("name", ""), values=d.get("values") or {})
+                for d in self._load()
+            }
+        return self._items
+
+    def __getitem__(self, key: str) -> Property:
+        return self.items_[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.items_)
+
+    def __len__(self) -> int:
+        return len(self.items_)
 
 
 class ImportWorker:
@@ -161,7 +186,7 @@ class ImportWorker:
         return phase
 
     def _fail(self, tenant: str, job: dict[str, Any], reason: str) -> None:
-        logger.warning("import failed", extra={"reason": reason, "filename": job.get("filename")})
+        logger.warning("import failed", extra={"reason": reason, "file": job.get("filename")})
         metrics.add_metric(name="ImportFailed", unit=MetricUnit.Count, value=1)
         self.store.update_job(tenant, job["sk"], status="failed", error=reason, finished_at=int(time.time()))
 
@@ -254,11 +279,8 @@ class ImportWorker:
         images = json.loads(self.blobs.get(paths.image_index) or b"{}")
         return lambda path: images.get(path.replace("\\", "/").lstrip("/"))
 
-    def _properties(self, tenant: str) -> dict[str, Property]:
-        return {
-            d["id"]: Property(id=d["id"], name=d.get("name", ""), values=d.get("values") or {})
-            for d in self.catalog.docs(tenant, "property")
-        }
+    def _properties(self, tenant: str) -> Mapping[str, Property]:
+        return _LazyProperties(lambda: self.catalog.docs(tenant, "property"))
 
     def _parse(self, tenant: str, job: dict[str, Any]) -> None:
         paths, job_id = Paths(tenant), job["sk"]
@@ -384,7 +406,7 @@ class ImportWorker:
             metrics.add_metric(
                 name=f"Catalog{name.title()}", unit=MetricUnit.Count, value=counts.get(name, 0)
             )
-        logger.info("import done", extra={"filename": job.get("filename"), "counts": counts})
+        logger.info("import done", extra={"file": job.get("filename"), "counts": counts})
 
     # -- mode=deactivate ------------------------------------------------------------------------
     def _deactivate(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> str:

@@ -1,0 +1,95 @@
+"""Deployability, offline: `chalice package --merge-template` + cfn-lint + Chalice's own validation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def packaged(request, tmp_path_factory):
+    stage = request.param
+    out = tmp_path_factory.mktemp(f"package-{stage}")
+    env = {
+        **os.environ,
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "IMPORT_QUEUE_NAME": f"cmlbridge-{stage}-import",
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    subprocess.run(
+        [
+            str(BIN / "chalice"),
+            "package",
+            "--stage",
+            stage,
+            "--merge-template",
+            "infra/resources.json",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return stage, out, json.loads((out / "sam.json").read_text())
+
+
+def test_template_passes_cfn_lint(packaged):
+    _, out, _ = packaged
+    result = subprocess.run([str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_worker_queue_dlq_and_partial_failures(packaged):
+    stage, _, template = packaged
+    resources = template["Resources"]
+    worker = resources["ImportWorker"]["Properties"]
+    event = worker["Events"]["ImportWorkerSqsEventSource"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert f"cmlbridge-{stage}-import" in event["Queue"]["Fn::Sub"]
+    queue = resources["ImportQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= worker["Timeout"] == 900
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]}
+    assert worker["Environment"]["Variables"]["BUCKET"] == {"Ref": "DataBucket"}
+    assert resources["APIHandler"]["Properties"]["Timeout"] <= 29
+    assert worker["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_table_names_match_the_stage_config_and_policy(packaged):
+    stage, _, template = packaged
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
+    env = config["environment_variables"]
+    tables = {
+        name: res["Properties"]["TableName"]["Fn::Sub"].replace("${Stage}", stage)
+        for name, res in template["Resources"].items()
+        if res.get("Type") == "AWS::DynamoDB::Table"
+    }
+    assert set(tables.values()) == {
+        env[k]
+        for k in ("TENANTS_TABLE", "CATALOG_TABLE", "EXCHANGE_TABLE", "ORDERS_TABLE", "IDEMPOTENCY_TABLE")
+    }
+    policy = json.loads((ROOT / ".chalice" / config["iam_policy_file"]).read_text())
+    table_arns = next(s for s in policy["Statement"] if s["Sid"] == "Tables")["Resource"]
+    assert all(any(arn.endswith(f"table/cmlbridge-{stage}-*") for arn in table_arns) for _ in tables)
+    bucket = template["Resources"]["DataBucket"]["Properties"]
+    rules = {r["Id"] for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert {"raw-uploads", "job-staging", "abort-multipart"} <= rules
+    assert bucket["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_chalice_validate_configuration(stage, monkeypatch):
+    from chalice.cli.factory import CLIFactory
+    from chalice.deploy.validate import validate_configuration
+
+    monkeypatch.chdir(ROOT)
+    config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage)
+    validate_configuration(config)
