@@ -58,6 +58,13 @@ def import_worker():
     return ImportWorker(exchange_store(), blobs(), catalog_store(), job_queue(), settings())
 
 
+@cache
+def shop_catalog():
+    from chalicelib.shop.catalog import ShopCatalog
+
+    return ShopCatalog(catalog_store(), blobs().url)
+
+
 def reset() -> None:
     """Drop every cached adapter and client (tests; the local stack after a restart)."""
     for factory in _FACTORIES:
@@ -65,4 +72,13 @@ def reset() -> None:
     clients.reset()
 
 
-_FACTORIES = [accounts, exchange_store, blobs, catalog_store, job_queue, exchange, import_worker]
+_FACTORIES = [
+    accounts,
+    exchange_store,
+    blobs,
+    catalog_store,
+    job_queue,
+    exchange,
+    import_worker,
+    shop_catalog,
+]

@@ -76,8 +76,16 @@ class CatalogStore:
             "csk": f"{stamp}#{record.kind}#{record.id}",
         }
         if record.kind == PRODUCT:
+            data = json.loads(record.doc)
             item["lpk"] = f"{tenant}#products"
-            item["lsk"] = listing_key(json.loads(record.doc).get("name") or "", record.id)
+            item["lsk"] = listing_key(data.get("name") or "", record.id)
+            # Top-level copies the listing filters can test without reading the document.
+            item["search"] = " ".join(f"{data.get('name') or ''} {data.get('sku') or ''}".lower().split())
+            for attr, values in (("groups", data.get("group_ids")), ("barcodes", data.get("barcodes"))):
+                if values:
+                    item[attr] = set(values)
+            if data.get("sku"):
+                item["sku"] = data["sku"]
         return item
 
     def put_items(self, items: Iterable[dict[str, Any]]) -> None:
@@ -130,6 +138,17 @@ class CatalogStore:
             if "LastEvaluatedKey" not in page:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def listing(self, tenant: str, **kwargs: Any) -> dict[str, Any]:
+        """One page of the tenant's product list (GSI `listing`, by name)."""
+        return self.table.query(KeyConditionExpression=Key("lpk").eq(f"{tenant}#products"), **kwargs)
+
+    def changes(self, tenant: str, after: str | None, limit: int) -> dict[str, Any]:
+        """One page of the change feed (GSI `changes`), after a sort key."""
+        condition = Key("cpk").eq(f"{tenant}#changes")
+        if after:
+            condition = condition & Key("csk").gt(after)
+        return self.table.query(IndexName="changes", KeyConditionExpression=condition, Limit=limit)
 
     def docs(self, tenant: str, kind: str) -> list[dict[str, Any]]:
         """All records of a small per-tenant kind (groups, properties, price types, ...)."""

@@ -1,0 +1,319 @@
+"""Shop-facing catalog queries: groups, products, offers with prices and stock, the change feed.
+
+Reads only by key: one partition query for a product, one GSI page (plus one partition query per
+listed product, run in parallel) for a list page, one GSI page for the change feed. Never a scan.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+
+from chalicelib.aws.catalog import CatalogStore
+from chalicelib.tenants import Tenant
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+MAX_LIST_QUERIES = 5
+_FEED_TYPES = {
+    "product": "product",
+    "variant": "product",
+    "offer": "offer",
+    "prices": "offer",
+    "stock": "offer",
+    "group": "group",
+}
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None or value == "":
+        return None
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral() else float(number)
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return (
+        base64.urlsafe_b64encode(json.dumps(key, ensure_ascii=False, default=str).encode())
+        .decode()
+        .rstrip("=")
+    )
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged") from None
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+class ShopCatalog:
+    def __init__(self, store: CatalogStore, presign: Callable[[str], str]) -> None:
+        self.store, self.presign = store, presign
+
+    # -- reference lists ------------------------------------------------------------------------
+    def groups(self, tenant: Tenant) -> list[dict[str, Any]]:
+        docs = self.store.docs(tenant.id, "group")
+        return sorted(
+            (
+                {"id": d["id"], "name": d["name"], "parent_id": d.get("parent_id")}
+                for d in docs
+                if d["active"]
+            ),
+            key=lambda g: (g["name"], g["id"]),
+        )
+
+    def price_types(self, tenant: Tenant) -> list[dict[str, Any]]:
+        docs = self.store.docs(tenant.id, "price_type")
+        shop = self.shop_price_type(tenant, docs)
+        return [
+            {"id": d["id"], "name": d["name"], "currency": d.get("currency"), "shop": d["id"] == shop}
+            for d in docs
+        ]
+
+    def warehouses(self, tenant: Tenant) -> list[dict[str, Any]]:
+        return [
+            {"id": d["id"], "name": d["name"]} for d in self.store.docs(tenant.id, "warehouse") if d["active"]
+        ]
+
+    @staticmethod
+    def shop_price_type(tenant: Tenant, price_types: list[dict[str, Any]]) -> str | None:
+        """The tenant's configured price type (by id or name), else the first 1C sent."""
+        wanted = tenant.settings.shop_price_type
+        for d in price_types:
+            if wanted and wanted in (d["id"], d.get("name", "").strip()):
+                return d["id"]
+        return None if wanted else (price_types[0]["id"] if price_types else None)
+
+    # -- products -------------------------------------------------------------------------------
+    def _offers(self, items: list[dict[str, Any]], names: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+        parts: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if not item["sk"].startswith(("offer#", "variant#")):
+                continue
+            kind, offer_id = item["kind"], item["id"]
+            parts.setdefault(offer_id, {})[kind] = {
+                **json.loads(item["doc"]),
+                "_active": item.get("active", True),
+            }
+        offers = []
+        for offer_id, found in sorted(parts.items()):
+            info = found.get("offer") or found.get("variant") or {}
+            if not info.get("_active", True):
+                continue
+            characteristics = (
+                info.get("characteristics") or (found.get("variant") or {}).get("characteristics") or []
+            )
+            prices = [
+                {
+                    "price_type_id": p["price_type_id"],
+                    "price_type": names["price_type"].get(p["price_type_id"]),
+                    "value": _number(p["value"]),
+                    "currency": p.get("currency"),
+                    "unit": p.get("unit"),
+                }
+                for p in (found.get("prices") or {}).get("prices", [])
+            ]
+            stock = found.get("stock") or {}
+            offers.append(
+                {
+                    "id": offer_id,
+                    "name": info.get("name"),
+                    "sku": info.get("sku"),
+                    "barcodes": info.get("barcodes") or [],
+                    "characteristics": [{"name": c["name"], "value": c["value"]} for c in characteristics],
+                    "prices": prices,
+                    "stock": {
+                        "total": _number(stock.get("total")),
+                        "warehouses": [
+                            {
+                                "id": w["id"],
+                                "name": names["warehouse"].get(w["id"]),
+                                "quantity": _number(w["quantity"]),
+                            }
+                            for w in stock.get("warehouses", [])
+                        ],
+                    },
+                }
+            )
+        return offers
+
+    def _names(self, tenant: Tenant) -> dict[str, dict[str, str]]:
+        return {
+            kind: {d["id"]: d["name"] for d in self.store.docs(tenant.id, kind)}
+            for kind in ("price_type", "warehouse")
+        }
+
+    def _images(self, tenant: Tenant, product: dict[str, Any]) -> list[dict[str, str]]:
+        """Image URLs: under the tenant's CDN base when configured, else presigned S3 URLs."""
+        base = (tenant.settings.image_base_url or "").rstrip("/")
+        return [
+            {"url": f"{base}/{i['key']}" if base else self.presign(i["key"])}
+            for i in product.get("images", [])
+            if i.get("key")
+        ]
+
+    def product(self, tenant: Tenant, product_id: str) -> dict[str, Any] | None:
+        items = self.store.partition(f"{tenant.id}#p#{product_id}")
+        head = next((i for i in items if i["sk"] == "product"), None)
+        if head is None:
+            return None
+        doc = json.loads(head["doc"])
+        return {
+            "id": product_id,
+            "sku": doc.get("sku"),
+            "barcodes": doc.get("barcodes") or [],
+            "name": doc.get("name"),
+            "description": doc.get("description"),
+            "unit": (doc.get("unit") or {}).get("name") or (doc.get("unit") or {}).get("code"),
+            "group_ids": doc.get("group_ids") or [],
+            "manufacturer": doc.get("manufacturer"),
+            "properties": [
+                {"id": p["id"], "name": p.get("name"), "value": p["value"]} for p in doc.get("properties", [])
+            ],
+            "requisites": doc.get("requisites") or {},
+            "images": self._images(tenant, doc),
+            "active": bool(head.get("active", True)),
+            "updated_at": max(i.get("updated_at", "") for i in items),
+            "offers": self._offers(items, self._names(tenant)),
+        }
+
+    def _summary(self, tenant: Tenant, head: dict[str, Any], shop_type: str | None) -> dict[str, Any]:
+        doc = json.loads(head["doc"])
+        offers = self._offers(self.store.partition(head["pk"]), {"price_type": {}, "warehouse": {}})
+        prices = [
+            p["value"]
+            for o in offers
+            for p in o["prices"]
+            if p["price_type_id"] == shop_type and p["value"] is not None
+        ]
+        total = sum((o["stock"]["total"] or 0) for o in offers)
+        images = self._images(tenant, doc)
+        return {
+            "id": head["id"],
+            "sku": doc.get("sku"),
+            "name": doc.get("name"),
+            "group_ids": doc.get("group_ids") or [],
+            "price": min(prices) if prices else None,
+            "in_stock": total > 0,
+            "stock": total,
+            "image": images[0]["url"] if images else None,
+        }
+
+    def products(self, tenant: Tenant, params: dict[str, str]) -> dict[str, Any]:
+        limit = parse_limit(params.get("limit"))
+        start = decode_cursor(params.get("cursor"))
+        flt = Attr("active").eq(True)
+        if params.get("group"):
+            groups = self._with_subgroups(tenant, params["group"])
+            any_group = Attr("groups").contains(groups[0])
+            for g in groups[1:50]:
+                any_group = any_group | Attr("groups").contains(g)
+            flt = flt & any_group
+        if params.get("q"):
+            flt = flt & Attr("search").contains(" ".join(params["q"].lower().split()))
+        if params.get("sku"):
+            flt = flt & Attr("sku").eq(params["sku"])
+        if params.get("barcode"):
+            flt = flt & Attr("barcodes").contains(params["barcode"])
+        in_stock = (params.get("in_stock") or "").lower()
+        if in_stock not in ("", "true", "false"):
+            raise BadRequest("in_stock must be true or false")
+        heads: list[dict[str, Any]] = []
+        next_key = start
+        for _ in range(MAX_LIST_QUERIES):
+            kwargs: dict[str, Any] = {"IndexName": "listing", "Limit": limit, "FilterExpression": flt}
+            if next_key and "lpk" not in next_key:
+                raise BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged")
+            if next_key:
+                kwargs["ExclusiveStartKey"] = next_key
+            page = self.store.listing(tenant.id, **kwargs)
+            heads += page["Items"]
+            next_key = page.get("LastEvaluatedKey")
+            if len(heads) >= limit or not next_key:
+                break
+        if len(heads) > limit:
+            heads = heads[:limit]
+            last = heads[-1]
+            next_key = {k: last[k] for k in ("pk", "sk", "lpk", "lsk")}
+        shop_type = self.shop_price_type(tenant, self.store.docs(tenant.id, "price_type"))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            items = list(pool.map(lambda h: self._summary(tenant, h, shop_type), heads))
+        if in_stock:
+            items = [i for i in items if i["in_stock"] == (in_stock == "true")]
+        return {"items": items, "next_cursor": encode_cursor(next_key) if next_key else None}
+
+    def _with_subgroups(self, tenant: Tenant, group_id: str) -> list[str]:
+        children: dict[str | None, list[str]] = {}
+        for g in self.store.docs(tenant.id, "group"):
+            children.setdefault(g.get("parent_id"), []).append(g["id"])
+        result, todo = [], [group_id]
+        while todo:
+            current = todo.pop()
+            result.append(current)
+            todo += children.get(current, [])
+        return result
+
+    # -- change feed ----------------------------------------------------------------------------
+    def changes(self, tenant: Tenant, params: dict[str, str]) -> dict[str, Any]:
+        limit = parse_limit(params.get("limit"))
+        since = decode_cursor(params.get("since"))
+        after = since.get("csk") if isinstance(since, dict) else None
+        changes: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        cursor = after
+        while len(changes) < limit:
+            page = self.store.changes(tenant.id, cursor, limit)
+            for item in page["Items"]:
+                cursor = item["csk"]
+                kind = _FEED_TYPES.get(item["kind"])
+                if kind is None:
+                    continue
+                entity_id = item["id"] if kind != "product" else item["id"].partition("#")[0]
+                if (kind, entity_id) in seen:
+                    continue
+                seen.add((kind, entity_id))
+                stamp = item["csk"].split("#", 1)[0]
+                changes.append(
+                    {
+                        "type": kind,
+                        "id": entity_id,
+                        "op": "upsert"
+                        if item.get("active", True) or item["kind"] in ("prices", "stock")
+                        else "deactivate",
+                        "at": _stamp_iso(stamp),
+                    }
+                )
+                if len(changes) >= limit:
+                    break
+            if not page.get("LastEvaluatedKey") or len(changes) >= limit:
+                break
+        return {"changes": changes, "next": encode_cursor({"csk": cursor}) if cursor else None}
+
+
+def _stamp_iso(stamp: str) -> str:
+    import datetime as dt
+
+    millis = int(stamp[:13]) if stamp[:13].isdigit() else 0
+    return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,67 @@
+"""JSON API plumbing shared by the shop routes: API-key auth, error bodies, CORS."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from chalice import CORSConfig, Response
+
+from chalicelib import wiring
+from chalicelib.observability import logger
+from chalicelib.shop.catalog import BadRequest
+from chalicelib.tenants import Tenant
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def cors() -> CORSConfig | None:
+    """Allowed browser origin for the stage (`CORS_ORIGINS`); empty disables CORS."""
+    origin = os.environ.get("CORS_ORIGINS", "*")
+    if not origin:
+        return None
+    return CORSConfig(
+        allow_origin=origin, allow_headers=["X-Api-Key", "Idempotency-Key", "Content-Type"], max_age=600
+    )
+
+
+def authenticated(request: Any) -> Tenant:
+    key = (request.headers or {}).get("x-api-key", "")
+    tenant = wiring.accounts().authenticate_api_key(key) if key else None
+    if tenant is None:
+        raise ApiError(401, "unauthorized", "a valid X-Api-Key header is required")
+    logger.append_keys(tenant=tenant.id)
+    return tenant
+
+
+def json_api(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Map errors to {"error": {...}} answers; never a stack trace."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except ApiError as exc:
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        except BadRequest as exc:
+            return error_response(400, "bad_request", str(exc))
+        except Exception:
+            incident = secrets.token_hex(4)
+            logger.exception("shop API call crashed", extra={"incident": incident})
+            return error_response(500, "internal", f"internal error, incident {incident}")
+
+    return wrapper

@@ -1,0 +1,248 @@
+"""The shop API over catalogs imported through the real exchange (chalice.test on moto)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from chalicelib import wiring
+from chalicelib.commerceml import read
+from chalicelib.commerceml.model import Offer, Product
+from chalicelib.shop.openapi import spec
+
+DOBRO = "dobromyslov__commerceml-parser/data/"
+KEY = {"X-Api-Key": "demo-key"}
+
+
+def get(stack, path: str, headers: dict | None = None, schema: str | None = None):
+    response = stack.client.http.request(
+        "GET", f"/api/v1{path}", headers=headers if headers is not None else KEY
+    )
+    body = json.loads(response.body) if response.body else None
+    if schema and response.status_code == 200:
+        check(body, schema)
+    return response.status_code, body
+
+
+def check(body, schema_ref: str):
+    document = spec()
+    schema = {"$ref": schema_ref, "components": document["components"]}
+    OAS30Validator(schema).validate(body)
+
+
+def _schema(path: str) -> dict:
+    return spec()["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+def checked(stack, path: str, template: str):
+    status, body = get(stack, path)
+    assert status == 200, body
+    document = spec()
+    OAS30Validator({**_schema(template), "components": document["components"]}).validate(body)
+    return body
+
+
+def parsed(path: Path) -> list:
+    with path.open("rb") as f:
+        return list(read(f, path.name))
+
+
+@pytest.fixture
+def catalog(stack, samples):
+    onec = stack.onec()
+    for name in ("import0_1.xml", "offers0_1.xml"):
+        assert onec.send_file(name, (samples / DOBRO / name).read_bytes()).keyword == "success"
+    return stack
+
+
+def test_openapi_document_is_valid(stack):
+    status, body = get(stack, "/openapi.json", headers={})
+    assert status == 200
+    validate(body)
+
+
+def test_reference_lists(catalog, samples):
+    groups = checked(catalog, "/groups", "/groups")["groups"]
+    assert len(groups) == 1 and groups[0]["parent_id"] is None
+    price_types = checked(catalog, "/price-types", "/price-types")["price_types"]
+    assert len(price_types) == 1 and price_types[0]["shop"] is True
+    warehouses = checked(catalog, "/warehouses", "/warehouses")["warehouses"]
+    assert len(warehouses) == 3
+
+
+def test_product_detail_matches_the_xml(catalog, samples):
+    offers = {o.id: o for o in parsed(samples / DOBRO / "offers0_1.xml") if isinstance(o, Offer)}
+    products = [p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product)]
+    checked_offers = 0
+    for product in products:
+        status, body = get(catalog, f"/products/{product.id}")
+        assert status == 200
+        check(body, "#/components/schemas/Product")
+        assert (
+            body["name"] == product.name
+            and body["sku"] == product.sku
+            and body["active"] == (not product.deleted)
+        )
+        assert body["barcodes"] == product.barcodes
+        for offer in body["offers"]:
+            source = offers[offer["id"]]
+            assert {p["price_type_id"]: Decimal(str(p["value"])) for p in offer["prices"]} == {
+                p.price_type_id: p.value for p in source.prices
+            }
+            assert {w["id"]: Decimal(str(w["quantity"])) for w in offer["stock"]["warehouses"]} == {
+                s.warehouse_id: s.quantity for s in source.stock
+            }
+            assert all(w["name"] for w in offer["stock"]["warehouses"])
+            checked_offers += 1
+    assert checked_offers >= 30
+    assert get(catalog, "/products/no-such-product")[0] == 404
+
+
+def test_pagination_to_the_end_and_filters(catalog, samples):
+    products = [p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product)]
+    active = {p.id for p in products if not p.deleted}
+    seen, cursor, pages = [], None, 0
+    while True:
+        body = checked(catalog, f"/products?limit=7{'&cursor=' + cursor if cursor else ''}", "/products")
+        seen += [i["id"] for i in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(active) and len(seen) == len(set(seen)) and pages in (5, 6)
+    names = [i["name"] for i in checked(catalog, "/products?limit=100", "/products")["items"]]
+    assert names == sorted(names, key=lambda n: " ".join(n.lower().split()))
+
+    sample = next(p for p in products if not p.deleted and p.sku and p.barcodes)
+    assert [i["id"] for i in checked(catalog, f"/products?sku={sample.sku}", "/products")["items"]] == [
+        sample.id
+    ]
+    assert [
+        i["id"] for i in checked(catalog, f"/products?barcode={sample.barcodes[0]}", "/products")["items"]
+    ] == [sample.id]
+    word = sample.name.split()[0].upper()
+    found = checked(catalog, f"/products?q={word}&limit=100", "/products")["items"]
+    assert sample.id in [i["id"] for i in found] and all(
+        word.lower() in i["name"].lower() or word.lower() in (i["sku"] or "").lower() for i in found
+    )
+    in_stock = checked(catalog, "/products?in_stock=true&limit=100", "/products")["items"]
+    assert in_stock and all(i["in_stock"] and i["stock"] > 0 for i in in_stock)
+    assert all(i["price"] is not None for i in in_stock)
+    group = sample.group_ids[0]
+    in_group = checked(catalog, f"/products?group={group}&limit=100", "/products")["items"]
+    assert {i["id"] for i in in_group} == {p.id for p in products if not p.deleted and group in p.group_ids}
+    assert get(catalog, "/products?limit=0")[0] == 400
+    assert get(catalog, "/products?cursor=%%%")[0] == 400
+
+
+def test_group_filter_includes_subgroups(stack, samples):
+    rel = "carono__yii2-1c-exchange/files/xml/import.xml"
+    assert stack.onec().send_file("import.xml", (samples / rel).read_bytes()).keyword == "success"
+    groups = checked(stack, "/groups", "/groups")["groups"]
+    by_id = {g["id"]: g for g in groups}
+    products = [p for p in parsed(samples / rel) if isinstance(p, Product)]
+    leaf = products[0].group_ids[0]
+    root = leaf
+    while by_id[root]["parent_id"]:
+        root = by_id[root]["parent_id"]
+    assert root != leaf, "the sample nests its groups"
+    listed = checked(stack, f"/products?group={root}", "/products")["items"]
+    assert products[0].id in [i["id"] for i in listed]
+
+
+def test_deactivated_product_shows_inactive_and_leaves_lists(catalog, samples):
+    deleted = next(
+        p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product) and p.deleted
+    )
+    status, body = get(catalog, f"/products/{deleted.id}")
+    assert status == 200 and body["active"] is False
+    listed = checked(catalog, "/products?limit=100", "/products")["items"]
+    assert deleted.id not in [i["id"] for i in listed]
+
+
+def test_keys_and_tenant_isolation(catalog, samples):
+    assert get(catalog, "/groups", headers={})[0] == 401
+    status, body = get(catalog, "/groups", headers={"X-Api-Key": "wrong"})
+    assert status == 401 and body["error"]["code"] == "unauthorized"
+    accounts = wiring.accounts()
+    accounts.add("shop-b")
+    accounts.issue_api_key("shop-b", "key-b")
+    other = {"X-Api-Key": "key-b"}
+    assert get(catalog, "/groups", headers=other)[1] == {"groups": []}
+    assert get(catalog, "/products", headers=other)[1]["items"] == []
+    product = next(p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product))
+    assert get(catalog, f"/products/{product.id}", headers=other)[0] == 404
+    assert get(catalog, "/changes", headers=other)[1]["changes"] == []
+
+
+class CallCounter:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, **kwargs):
+        self.calls += 1
+
+
+def count_calls(stack, path: str) -> int:
+    counter = CallCounter()
+    client = wiring.catalog_store().table.meta.client
+    client.meta.events.register("before-call.dynamodb", counter)
+    try:
+        assert get(stack, path)[0] == 200
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", counter)
+    return counter.calls
+
+
+def test_reads_cost_a_bounded_number_of_calls(stack, samples):
+    onec = stack.onec()
+    assert (
+        onec.send_file("import0_1.xml", (samples / DOBRO / "import0_1.xml").read_bytes()).keyword == "success"
+    )
+    assert (
+        onec.send_file("offers0_1.xml", (samples / DOBRO / "offers0_1.xml").read_bytes()).keyword == "success"
+    )
+    product = next(
+        p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product) and not p.deleted
+    )
+    detail_small = count_calls(stack, f"/products/{product.id}")
+    page_small = count_calls(stack, "/products?limit=20")
+    big = "ArtemiusUA__django-cml/tests/tests_fixtures/import.xml"  # 282 more products
+    assert onec.send_file("import.xml", (samples / big).read_bytes()).keyword == "success"
+    # API key lookup + the product partition + price type and warehouse names
+    assert count_calls(stack, f"/products/{product.id}") == detail_small <= 4
+    page_big = count_calls(stack, "/products?limit=20")
+    assert page_big <= 1 + 5 + 1 + 20 and page_small <= 1 + 5 + 1 + 20
+
+
+def test_change_feed_lists_exactly_what_changed(stack, samples):
+    onec = stack.onec()
+    data = (samples / DOBRO / "import0_1.xml").read_bytes()
+    assert onec.send_file("import0_1.xml", data).keyword == "success"
+    feed, cursor = [], None
+    while True:
+        body = checked(stack, f"/changes?limit=10{'&since=' + cursor if cursor else ''}", "/changes")
+        feed += body["changes"]
+        if not body["changes"]:
+            break
+        cursor = body["next"]
+    products = [p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product)]
+    assert {c["id"] for c in feed if c["type"] == "product"} == {p.id for p in products}
+    assert {c["id"] for c in feed if c["op"] == "deactivate"} == {p.id for p in products if p.deleted}
+    changed = [p for p in products if not p.deleted][:3]
+    for p in changed:
+        data = data.replace(
+            f"<Наименование>{p.name}</Наименование>".encode(),
+            f"<Наименование>{p.name} NEW</Наименование>".encode(),
+            1,
+        )
+    assert onec.send_file("import0_1.xml", data).keyword == "success"
+    body = checked(stack, f"/changes?since={cursor}", "/changes")
+    assert sorted(c["id"] for c in body["changes"]) == sorted(p.id for p in changed)
+    assert all(c["op"] == "upsert" and c["type"] == "product" for c in body["changes"])
+    assert checked(stack, f"/changes?since={body['next']}", "/changes")["changes"] == []
