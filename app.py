@@ -7,12 +7,14 @@ from chalice import Chalice
 from chalicelib import observability
 from chalicelib.exchange import jobs
 from chalicelib.exchange.routes import BINARY_TYPES, exchange_routes
+from chalicelib.orders.routes import order_routes
 from chalicelib.shop.routes import shop_routes
 
 app = Chalice(app_name="cmlbridge")
 app.api.binary_types.extend(t for t in BINARY_TYPES if t not in app.api.binary_types)
 app.register_blueprint(exchange_routes)
 app.register_blueprint(shop_routes, url_prefix="/api/v1")
+app.register_blueprint(order_routes, url_prefix="/api/v1")
 
 # The queue name is fixed per stage (`make package STAGE=...` sets it for packaging).
 IMPORT_QUEUE = os.environ.get("IMPORT_QUEUE_NAME", "cmlbridge-dev-import")

@@ -48,7 +48,7 @@ def job_queue():
 def exchange():
     from chalicelib.exchange.protocol import Exchange
 
-    return Exchange(accounts(), exchange_store(), blobs(), job_queue(), settings())
+    return Exchange(accounts(), exchange_store(), blobs(), job_queue(), settings(), orders())
 
 
 @cache
@@ -63,6 +63,47 @@ def shop_catalog():
     from chalicelib.shop.catalog import ShopCatalog
 
     return ShopCatalog(catalog_store(), blobs().url)
+
+
+@cache
+def orders():
+    from chalicelib.aws.orders_store import OrdersStore
+    from chalicelib.orders.service import Orders
+
+    return Orders(OrdersStore(settings().orders_table), catalog_store())
+
+
+@cache
+def place_order():
+    """POST /orders, made idempotent per tenant and Idempotency-Key by powertools (24 h)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table, boto3_client=clients.client("dynamodb")
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="[tenant, key]",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=24 * 3600,
+    )
+
+    @idempotent_function(
+        data_keyword_argument="request",
+        persistence_store=persistence,
+        config=config,
+        key_prefix="place_order",
+    )
+    def place(request: dict) -> dict:
+        tenant = accounts().require(request["tenant"])
+        return orders().place(tenant, request["body"])
+
+    place.config = config  # the route registers the Lambda context on it (in-progress expiry)
+    return place
 
 
 def reset() -> None:

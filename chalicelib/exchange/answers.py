@@ -11,16 +11,16 @@ CONTENT_TYPE = "text/plain; charset=utf-8"
 class Answer:
     lines: tuple[str, ...]
     content_type: str = CONTENT_TYPE
-    body_bytes: bytes | None = None  # an XML document (`mode=query`)
-    cookie: str | None = None
+    body_bytes: bytes | None = None  # a binary XML document (`mode=query` in windows-1251)
+    raw_text: bool = False  # lines[0] is a whole document, sent as is
 
     @property
     def body(self) -> str:
-        return "\n".join(self.lines) + "\n"
+        return self.lines[0] if self.raw_text else "\n".join(self.lines) + "\n"
 
     @property
     def keyword(self) -> str:
-        return self.lines[0] if self.lines else ""
+        return "" if self.raw_text or self.body_bytes is not None else (self.lines[0] if self.lines else "")
 
 
 def _clean(text: str) -> str:
@@ -45,4 +45,8 @@ def lines(*values: str) -> Answer:
 
 
 def document(data: bytes, encoding: str) -> Answer:
-    return Answer(("",), content_type=f"application/xml; charset={encoding}", body_bytes=data)
+    """An XML document for 1C. UTF-8 travels as text; windows-1251 must travel as binary, which
+    API Gateway only returns to a client whose Accept header matches (1C sends */*)."""
+    if encoding.lower() == "utf-8":
+        return Answer((data.decode("utf-8"),), content_type="application/xml; charset=utf-8", raw_text=True)
+    return Answer(("",), content_type=f"text/xml; charset={encoding}", body_bytes=data)

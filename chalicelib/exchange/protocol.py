@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import secrets
 import time
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +21,13 @@ from chalicelib.accounts import Accounts
 from chalicelib.aws.blobs import BlobStore
 from chalicelib.aws.exchange_store import ExchangeStore
 from chalicelib.aws.queue import JobQueue
+from chalicelib.commerceml import CommerceMLError
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import UnsafeFilename, is_zip, sanitize, starts_a_file
 from chalicelib.exchange.worker import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
+from chalicelib.orders.service import Orders
 from chalicelib.settings import Settings
 from chalicelib.tenants import Tenant
 
@@ -92,15 +96,20 @@ def _cookie(header: str, name: str) -> str | None:
 
 class Exchange:
     def __init__(
-        self, accounts: Accounts, store: ExchangeStore, blobs: BlobStore, queue: JobQueue, settings: Settings
+        self,
+        accounts: Accounts,
+        store: ExchangeStore,
+        blobs: BlobStore,
+        queue: JobQueue,
+        settings: Settings,
+        orders: Orders,
     ) -> None:
-        self.accounts, self.store, self.blobs, self.queue, self.settings = (
-            accounts,
-            store,
-            blobs,
-            queue,
-            settings,
-        )
+        self.accounts = accounts
+        self.store = store
+        self.blobs = blobs
+        self.queue = queue
+        self.settings = settings
+        self.orders = orders
 
     def handle(self, request: ExchangeRequest) -> Answer:
         started = time.perf_counter()
@@ -149,7 +158,11 @@ class Exchange:
             ("catalog", "import"): self.import_,
             ("catalog", "deactivate"): self.deactivate,
             ("catalog", "complete"): self.complete,
-            ("sale", "file"): self.file,
+            ("sale", "file"): self.sale_file,
+            ("sale", "import"): self.sale_import,
+            ("sale", "query"): self.sale_query,
+            ("sale", "success"): self.sale_success,
+            ("sale", "info"): lambda s, r: answers.success("справочники статусов не передаются"),
         }.get((kind, mode))
         if handler is None:
             return answers.failure(f"неизвестный режим mode={mode!r} для type={kind}")
@@ -330,6 +343,62 @@ class Exchange:
             return answers.progress(f"{name}: прочитано записей: {job.get('records_read', 0)}")
         total = job.get("total_changes", 0)
         return answers.progress(f"{name}: записано изменений {job.get('applied', 0)} из {total}")
+
+    # -- orders (type=sale) -------------------------------------------------------------------------
+    def sale_query(self, session: Session, request: ExchangeRequest) -> Answer:
+        data, encoding, count = self.orders.query_document(session.tenant, session.token)
+        logger.info("orders offered to 1C", extra={"orders": count})
+        return answers.document(data, encoding)
+
+    def sale_success(self, session: Session, request: ExchangeRequest) -> Answer:
+        confirmed = self.orders.confirm(session.tenant, session.token)
+        if confirmed is None:
+            return answers.failure("в этом сеансе не было запроса заказов (mode=query): подтверждать нечего")
+        return answers.success(f"заказов принято 1С: {confirmed}")
+
+    def sale_file(self, session: Session, request: ExchangeRequest) -> Answer:
+        answer = self.file(session, request)
+        if answer.keyword != "success" or session.item.get("version"):
+            return answer
+        return self.sale_import(
+            session, request
+        )  # the old flow: no `version` at init, `file` imports at once
+
+    def sale_import(self, session: Session, request: ExchangeRequest) -> Answer:
+        try:
+            filename = sanitize(request.params.get("filename"))
+        except UnsafeFilename as exc:
+            return answers.failure(str(exc))
+        tenant, area = session.tenant.id, self._area(session)
+        upload = self.store.uploaded_file(tenant, area, filename)
+        if upload is None:
+            return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")
+        paths = Paths(tenant)
+        data = b"".join(self.blobs.get(paths.part(area, filename, d)) or b"" for d in upload["parts"])
+        if is_zip(filename, data[:4]):
+            data = self._first_xml_in_zip(data, filename)
+        try:
+            report = self.orders.apply_documents(session.tenant, io.BytesIO(data), filename)
+        except CommerceMLError as exc:
+            return answers.failure(str(exc))
+        lines = [f"{filename}: обновлено заказов {report['updated']}, без изменений {report['unchanged']}"]
+        if report["unknown"]:
+            lines.append("не найдены на сайте заказы: " + ", ".join(report["unknown"][:50]))
+        self.store.log_call(tenant, session.token, " ".join(lines))
+        return answers.success(*lines)
+
+    def _first_xml_in_zip(self, data: bytes, filename: str) -> bytes:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
+                if not names:
+                    raise CommerceMLError("в архиве нет XML-файла с заказами", filename=filename)
+                info = archive.getinfo(names[0])
+                if info.file_size > 200 * 2**20:
+                    raise CommerceMLError("файл заказов в архиве больше 200 МБ", filename=filename)
+                return archive.read(info)
+        except zipfile.BadZipFile:
+            raise CommerceMLError("архив повреждён или загружен не полностью", filename=filename) from None
 
     # -- deactivate / complete ------------------------------------------------------------------
     def deactivate(self, session: Session, request: ExchangeRequest) -> Answer:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.exchange.answers import Answer
+from chalicelib.exchange.answers import Answer, failure
 from chalicelib.exchange.protocol import COOKIE, ExchangeRequest
+from chalicelib.observability import logger
 
 exchange_routes = Blueprint(__name__)
 
 # The content types 1C may send a chunk with; listed so API Gateway hands the body over base64
 # (binary-safe). Never "*/*" here: it would turn every JSON answer binary (PLATFORM.md §1.1).
+# application/xml stays text: the UTF-8 orders document (`mode=query`) is answered with it.
 BINARY_TYPES = [
     "application/octet-stream",
     "application/zip",
@@ -19,7 +21,6 @@ BINARY_TYPES = [
     "application/x-www-form-urlencoded",
     "multipart/form-data",
     "text/xml",
-    "application/xml",
 ]
 
 
@@ -43,7 +44,12 @@ def _handle() -> Response:
         body=request.raw_body or b"",
         source=(context.get("identity") or {}).get("sourceIp") or "unknown",
     )
-    return to_response(wiring.exchange().handle(exchange_request))
+    try:
+        exchange = wiring.exchange()
+    except Exception:  # even a broken deployment answers 1C in the protocol's words
+        logger.exception("exchange could not start")
+        return to_response(failure("сервер обмена не настроен или недоступен; сообщите в поддержку"))
+    return to_response(exchange.handle(exchange_request))
 
 
 @exchange_routes.route("/1c_exchange", methods=["GET", "POST"], content_types=["*/*"])

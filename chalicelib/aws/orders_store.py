@@ -1,0 +1,263 @@
+"""Orders table adapter. Keys (all start with the tenant):
+  {t}#orders    {order id}      the order (JSON doc); qpk={t}#for1c while 1C has not confirmed it
+  {t}#numbers   {number}        order number → id (1C matches documents by number)
+  {t}#holds     {offer id}      quantity held by orders 1C has not taken yet
+  {t}#counters  order_number    the tenant's order number sequence
+  {t}#queries   {session}       the order ids one `mode=query` offered (confirmed by `success`)
+  {t}#outbox    {event id}      webhook events; qpk={t}#outbox while pending
+An order and its outbox entries are written in one transaction."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import resource
+
+
+class HoldConflict(Exception):
+    """The transaction was refused because a line's stock was taken meanwhile."""
+
+    def __init__(self, offer_ids: list[str]) -> None:
+        super().__init__(", ".join(offer_ids))
+        self.offer_ids = offer_ids
+
+
+class StaleOrder(Exception):
+    pass
+
+
+def new_id() -> str:
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=lambda v: str(v) if isinstance(v, Decimal) else v)
+
+
+class OrdersStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self.table = resource("dynamodb").Table(table_name)
+        self.client = resource("dynamodb").meta.client
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"{tenant}#orders", "sk": order_id}, ConsistentRead=True).get(
+            "Item"
+        )
+        return json.loads(item["doc"]) if item else None
+
+    def by_number(self, tenant: str, number: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"{tenant}#numbers", "sk": number}, ConsistentRead=True).get(
+            "Item"
+        )
+        return self.get(tenant, item["order_id"]) if item else None
+
+    def page(
+        self, tenant: str, after: str | None, limit: int, since_id: str | None
+    ) -> tuple[list[dict], str | None]:
+        condition = Key("pk").eq(f"{tenant}#orders")
+        lower = max(filter(None, [after, since_id]), default=None)
+        if lower:
+            condition = condition & Key("sk").gt(lower)
+        page = self.table.query(KeyConditionExpression=condition, Limit=limit)
+        last = page.get("LastEvaluatedKey")
+        return [json.loads(i["doc"]) for i in page["Items"]], last["sk"] if last else None
+
+    def waiting_for_1c(self, tenant: str, limit: int = 500) -> list[dict[str, Any]]:
+        items = self.table.query(
+            IndexName="queue", KeyConditionExpression=Key("qpk").eq(f"{tenant}#for1c"), Limit=limit
+        )["Items"]
+        return [json.loads(i["doc"]) for i in items]
+
+    def holds(self, tenant: str, offer_ids: list[str]) -> dict[str, Decimal]:
+        if not offer_ids:
+            return {}
+        keys = [{"pk": f"{tenant}#holds", "sk": o} for o in sorted(set(offer_ids))]
+        result = self.client.batch_get_item(
+            RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        )
+        return {i["sk"]: Decimal(i.get("held", 0)) for i in result["Responses"].get(self.table_name, [])}
+
+    def next_number(self, tenant: str) -> int:
+        result = self.table.update_item(
+            Key={"pk": f"{tenant}#counters", "sk": "order_number"},
+            UpdateExpression="ADD n :one",
+            ExpressionAttributeValues={":one": 1},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(result["Attributes"]["n"])
+
+    # -- writes ---------------------------------------------------------------------------------
+    def _outbox_put(self, tenant: str, event: dict[str, Any]) -> dict[str, Any]:
+        event_id = new_id()
+        now = int(time.time())
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": {
+                    "pk": f"{tenant}#outbox",
+                    "sk": event_id,
+                    "event": event["event"],
+                    "payload": _dumps(event["payload"]),
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "qpk": f"{tenant}#outbox",
+                    "qsk": f"{now:011d}#{event_id}",
+                },
+            }
+        }
+
+    def create(
+        self,
+        tenant: str,
+        order: dict[str, Any],
+        holds: list[tuple[str, Decimal, Decimal]],
+        events: list[dict[str, Any]],
+    ) -> None:
+        """Order + number + stock holds + outbox, all or nothing. holds: (offer, quantity, stock)."""
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "pk": f"{tenant}#orders",
+                        "sk": order["id"],
+                        "doc": _dumps(order),
+                        "status": order["status"],
+                        "version": 1,
+                        "qpk": f"{tenant}#for1c",
+                        "qsk": order["id"],
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {"pk": f"{tenant}#numbers", "sk": order["number"], "order_id": order["id"]},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        for offer_id, quantity, stock in holds:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"{tenant}#holds", "sk": offer_id},
+                        "UpdateExpression": "ADD held :q",
+                        "ConditionExpression": "(attribute_not_exists(held) AND :q <= :stock) OR held <= :limit",
+                        "ExpressionAttributeValues": {
+                            ":q": quantity,
+                            ":stock": stock,
+                            ":limit": stock - quantity,
+                        },
+                    }
+                }
+            )
+        actions += [self._outbox_put(tenant, e) for e in events]
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            failed = [
+                holds[n - 2][0]
+                for n, r in enumerate(reasons)
+                if n >= 2 and n - 2 < len(holds) and r.get("Code") == "ConditionalCheckFailed"
+            ]
+            if failed:
+                raise HoldConflict(failed) from None
+            raise
+
+    def update(
+        self,
+        tenant: str,
+        order: dict[str, Any],
+        version: int,
+        events: list[dict[str, Any]],
+        confirm: bool = False,
+        release: list[tuple[str, Decimal]] | None = None,
+    ) -> None:
+        """Save a changed order (optimistic version check) with its outbox entries; on 1C's
+        confirmation also leave the waiting queue and release the stock holds."""
+        expression = "SET doc = :doc, #s = :status, version = :next"
+        values: dict[str, Any] = {
+            ":doc": _dumps(order),
+            ":status": order["status"],
+            ":next": version + 1,
+            ":v": version,
+        }
+        condition = "version = :v"
+        if confirm:
+            expression += " REMOVE qpk, qsk"
+            condition += " AND attribute_exists(qpk)"
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": f"{tenant}#orders", "sk": order["id"]},
+                    "UpdateExpression": expression,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        for offer_id, quantity in release or []:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"{tenant}#holds", "sk": offer_id},
+                        "UpdateExpression": "ADD held :minus",
+                        "ExpressionAttributeValues": {":minus": -quantity},
+                    }
+                }
+            )
+        actions += [self._outbox_put(tenant, e) for e in events]
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise StaleOrder(order["id"]) from None
+            raise
+
+    def version(self, tenant: str, order_id: str) -> int:
+        item = self.table.get_item(Key={"pk": f"{tenant}#orders", "sk": order_id}, ConsistentRead=True).get(
+            "Item"
+        )
+        return int(item["version"]) if item else 0
+
+    def is_waiting(self, tenant: str, order_id: str) -> bool:
+        item = self.table.get_item(Key={"pk": f"{tenant}#orders", "sk": order_id}, ConsistentRead=True).get(
+            "Item"
+        )
+        return bool(item and item.get("qpk"))
+
+    # -- query batches (mode=query → mode=success) ----------------------------------------------
+    def remember_query(self, tenant: str, session: str, order_ids: list[str]) -> None:
+        self.table.put_item(
+            Item={
+                "pk": f"{tenant}#queries",
+                "sk": session,
+                "order_ids": order_ids,
+                "expires_at": int(time.time()) + 30 * 86400,
+            }
+        )
+
+    def queried(self, tenant: str, session: str) -> list[str] | None:
+        item = self.table.get_item(Key={"pk": f"{tenant}#queries", "sk": session}, ConsistentRead=True).get(
+            "Item"
+        )
+        return list(item["order_ids"]) if item else None

@@ -1,0 +1,1 @@
+"""Orders: rules (pure), use cases, and the shop's order routes."""

@@ -1,0 +1,79 @@
+"""Shop API order routes (mounted at /api/v1 with the catalog routes)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from chalice import Blueprint, Response
+
+from chalicelib import wiring
+from chalicelib.orders.rules import InvalidOrder, OrderRejected
+from chalicelib.shop.catalog import parse_limit
+from chalicelib.shop.http import ApiError, authenticated, cors, json_api
+
+order_routes = Blueprint(__name__)
+CORS = cors()
+
+
+@order_routes.route("/orders", methods=["POST"], cors=CORS)
+@json_api
+def place_order():
+    request = order_routes.current_request
+    tenant = authenticated(request)
+    key = (request.headers or {}).get("idempotency-key", "").strip()
+    if not key:
+        raise ApiError(
+            400, "idempotency_key_required", "send an Idempotency-Key header (any unique string per order)"
+        )
+    try:
+        body = request.json_body
+    except Exception:
+        raise ApiError(400, "bad_request", "the body must be JSON") from None
+    place = wiring.place_order()
+    if order_routes.lambda_context is not None:
+        place.config.register_lambda_context(order_routes.lambda_context)
+    try:
+        order = place(request={"tenant": tenant.id, "key": key, "body": body})
+    except InvalidOrder as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    except OrderRejected as exc:
+        raise ApiError(422, "order_rejected", str(exc), exc.problems) from None
+    except IdempotencyValidationError:
+        raise ApiError(
+            422, "idempotency_key_reused", "this Idempotency-Key was used for a different order"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise ApiError(
+            409, "in_progress", "an order with this Idempotency-Key is being placed; retry shortly"
+        ) from None
+    return Response(body=order, status_code=201, headers={"Location": f"/api/v1/orders/{order['id']}"})
+
+
+@order_routes.route("/orders/{order_id}", methods=["GET"], cors=CORS)
+@json_api
+def get_order(order_id):
+    order = wiring.orders().get(authenticated(order_routes.current_request), order_id)
+    if order is None:
+        raise ApiError(404, "not_found", f"no order {order_id!r}")
+    return order
+
+
+@order_routes.route("/orders", methods=["GET"], cors=CORS)
+@json_api
+def list_orders():
+    request = order_routes.current_request
+    tenant = authenticated(request)
+    query = request.query_params or {}
+    status = query.get("status")
+    if status and status not in ("new", "accepted", "paid", "shipped", "delivered", "cancelled"):
+        raise ApiError(
+            400, "bad_request", "status must be one of new, accepted, paid, shipped, delivered, cancelled"
+        )
+    try:
+        return wiring.orders().list(
+            tenant, status, query.get("since"), query.get("cursor"), parse_limit(query.get("limit"))
+        )
+    except InvalidOrder as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None

@@ -1,0 +1,262 @@
+"""Order rules: checking a shop order against the catalog, totals, statuses from 1C, and the
+CommerceML shape of an order. Pure: no AWS, no HTTP."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from chalicelib.commerceml.model import DELIVERY_LINE_ID, Address, Contractor, Order, OrderLine, OrderUpdate
+from chalicelib.tenants import TenantSettings
+
+STATUSES = ("new", "accepted", "paid", "shipped", "delivered", "cancelled")
+MAX_LINES = 90  # one DynamoDB transaction: the order, its number, an outbox entry, a hold per line
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class OrderRejected(ValueError):
+    """422: the order cannot be placed; `problems` names each bad field or line."""
+
+    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class InvalidOrder(ValueError):
+    """400: the request body is not an order at all."""
+
+
+@dataclass(frozen=True)
+class OfferFacts:
+    """What the catalog says about an offer when the order is placed."""
+
+    offer_id: str
+    name: str
+    active: bool
+    price: Decimal | None
+    currency: str | None
+    stock: Decimal | None
+    held: Decimal = Decimal(0)
+
+    @property
+    def available(self) -> Decimal:
+        return (self.stock or Decimal(0)) - self.held
+
+
+@dataclass
+class OrderRequest:
+    customer: dict[str, Any]
+    lines: list[tuple[str, Decimal]]
+    delivery: dict[str, Any] = field(default_factory=dict)
+    payment_method: str | None = None
+    comment: str | None = None
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidOrder(f"{what} must be a number") from None
+    if not number.is_finite():
+        raise InvalidOrder(f"{what} must be a number")
+    return number
+
+
+def parse_request(body: Any) -> OrderRequest:
+    if not isinstance(body, dict):
+        raise InvalidOrder("the body must be a JSON object")
+    customer = body.get("customer")
+    if not isinstance(customer, dict) or not str(customer.get("name") or "").strip():
+        raise InvalidOrder("customer.name is required")
+    email = customer.get("email")
+    if email and not _EMAIL.match(str(email)):
+        raise InvalidOrder("customer.email is not an e-mail address")
+    raw_lines = body.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise InvalidOrder("lines must be a non-empty list of {offer_id, quantity}")
+    if len(raw_lines) > MAX_LINES:
+        raise InvalidOrder(f"an order has at most {MAX_LINES} lines")
+    lines = []
+    for n, line in enumerate(raw_lines):
+        if not isinstance(line, dict) or not line.get("offer_id"):
+            raise InvalidOrder(f"lines[{n}].offer_id is required")
+        lines.append((str(line["offer_id"]), _decimal(line.get("quantity"), f"lines[{n}].quantity")))
+    delivery = body.get("delivery") or {}
+    if not isinstance(delivery, dict):
+        raise InvalidOrder("delivery must be an object")
+    if delivery.get("price") is not None:
+        delivery = {**delivery, "price": _decimal(delivery["price"], "delivery.price")}
+    return OrderRequest(customer, lines, delivery, body.get("payment_method"), body.get("comment"))
+
+
+def price_lines(request: OrderRequest, facts: dict[str, OfferFacts]) -> list[dict[str, Any]]:
+    """Check every line; raise OrderRejected naming each bad one."""
+    problems, priced = [], []
+    wanted: dict[str, Decimal] = {}
+    for offer_id, quantity in request.lines:
+        wanted[offer_id] = wanted.get(offer_id, Decimal(0)) + quantity
+    for n, (offer_id, quantity) in enumerate(request.lines):
+        fact = facts.get(offer_id)
+        reason = None
+        if quantity <= 0 or quantity != quantity.to_integral():
+            reason = "quantity must be a positive whole number"
+        elif fact is None:
+            reason = "no such offer in the catalog"
+        elif not fact.active:
+            reason = "the offer is no longer sold"
+        elif fact.price is None:
+            reason = "the offer has no price of the shop's price type"
+        elif wanted[offer_id] > fact.available:
+            reason = f"only {_plain(max(fact.available, Decimal(0)))} available"
+        if reason:
+            problems.append({"line": n, "offer_id": offer_id, "reason": reason})
+            continue
+        priced.append(
+            {
+                "offer_id": offer_id,
+                "name": fact.name,
+                "quantity": quantity,
+                "price": fact.price,
+                "amount": fact.price * quantity,
+                "currency": fact.currency,
+            }
+        )
+    if problems:
+        raise OrderRejected("some lines cannot be ordered", problems)
+    return priced
+
+
+def totals(lines: list[dict[str, Any]], delivery: dict[str, Any]) -> dict[str, Decimal | str | None]:
+    items = sum((line["amount"] for line in lines), Decimal(0))
+    shipping = Decimal(delivery.get("price") or 0)
+    return {
+        "items": items,
+        "delivery": shipping,
+        "total": items + shipping,
+        "currency": lines[0]["currency"] if lines else None,
+    }
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+
+
+def history_entry(status: str, source: str, note: str | None = None) -> dict[str, Any]:
+    return {
+        "status": status,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "source": source,
+        "note": note,
+    }
+
+
+def status_from_1c(update: OrderUpdate, current: str, settings: TenantSettings) -> str:
+    """The normalised status 1C's document implies (never moves a cancelled order)."""
+    if update.cancelled or update.deletion_mark:
+        return "cancelled"
+    mapped = settings.status_for(update.status_text) if update.status_text else None
+    if mapped == "delivered":
+        return "delivered"
+    if update.shipped:
+        return "shipped"
+    if update.paid:
+        return "paid"
+    if mapped:
+        return mapped
+    if update.posted or update.number_1c:
+        return "accepted" if current == "new" else current
+    return current
+
+
+def one_c_facts(update: OrderUpdate) -> dict[str, Any]:
+    return {
+        "number": update.number_1c,
+        "date": update.date_1c,
+        "posted": update.posted,
+        "paid": update.paid,
+        "payment_number": update.payment_number,
+        "payment_date": update.payment_date,
+        "shipped": update.shipped,
+        "shipment_number": update.shipment_number,
+        "shipment_date": update.shipment_date,
+        "cancelled": update.cancelled,
+        "status_text": update.status_text,
+        "status_id": update.status_id,
+        "delivery_address": update.delivery_address,
+        "manager": update.manager,
+    }
+
+
+def to_commerceml(order: dict[str, Any]) -> Order:
+    """The stored order → the document 1C imports (protocol §8.6)."""
+    customer = order["customer"]
+    address = customer.get("address") or (order.get("delivery") or {}).get("address") or ""
+    contacts = {
+        k: v for k, v in (("Почта", customer.get("email")), ("ТелефонРабочий", customer.get("phone"))) if v
+    }
+    name = str(customer["name"]).strip()
+    last, _, first = name.partition(" ")
+    contractor = Contractor(
+        id=customer.get("id") or f"{order['id']}#customer",
+        name=customer.get("company") or name,
+        full_name=customer.get("company") or name,
+        last_name=last or None,
+        first_name=first or None,
+        inn=customer.get("inn"),
+        kpp=customer.get("kpp"),
+        address=Address(presentation=str(address)),
+        contacts=contacts,
+        contact_person=name,
+    )
+    lines = [
+        OrderLine(
+            id=line["offer_id"],
+            name=line["name"],
+            quantity=Decimal(str(line["quantity"])),
+            unit_price=Decimal(str(line["price"])),
+            amount=Decimal(str(line["amount"])),
+        )
+        for line in order["lines"]
+    ]
+    delivery = order.get("delivery") or {}
+    shipping = Decimal(str(order["totals"]["delivery"]))
+    if shipping or delivery.get("method"):
+        lines.append(
+            OrderLine(
+                DELIVERY_LINE_ID,
+                delivery.get("method") or "Доставка",
+                Decimal(1),
+                shipping,
+                shipping,
+                kind="Услуга",
+            )
+        )
+    created = order["created_at"]
+    requisites = {
+        "Метод оплаты": order.get("payment_method") or "",
+        "Заказ оплачен": "false",
+        "Доставка разрешена": "false",
+        "Отменен": "true" if order["status"] == "cancelled" else "false",
+        "Финальный статус": "false",
+        "Статус заказа": order["status"],
+        "Способ доставки": delivery.get("method") or "",
+        "Адрес доставки": str(delivery.get("address") or address),
+        "Сайт": "cmlbridge",
+    }
+    if order.get("manager"):
+        requisites["ОтветственныйМенеджер"] = order["manager"]
+    return Order(
+        id=order["id"],
+        number=order["number"],
+        date=created[:10],
+        time=created[11:19],
+        amount=Decimal(str(order["totals"]["total"])),
+        currency=order["totals"].get("currency") or "RUB",
+        comment=order.get("comment"),
+        contractors=[contractor],
+        lines=lines,
+        requisites=requisites,
+    )

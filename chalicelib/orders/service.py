@@ -1,0 +1,255 @@
+"""Order use cases: place (shop), read, hand to 1C (query/success), apply 1C's documents."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from chalicelib.aws.catalog import CatalogStore
+from chalicelib.aws.orders_store import HoldConflict, OrdersStore, StaleOrder, new_id
+from chalicelib.commerceml import CommerceMLError, read, to_update, write_orders
+from chalicelib.commerceml.model import Order
+from chalicelib.observability import logger
+from chalicelib.orders import rules
+from chalicelib.orders.rules import OfferFacts, OrderRejected
+from chalicelib.tenants import Tenant
+
+MAX_STALE_RETRIES = 3
+
+
+def _view(order: dict[str, Any]) -> dict[str, Any]:
+    """Numbers as JSON numbers for the shop."""
+
+    def number(value: Any) -> Any:
+        d = Decimal(str(value))
+        return int(d) if d == d.to_integral() else float(d)
+
+    view = json.loads(json.dumps(order, default=str))
+    for line in view["lines"]:
+        for key in ("quantity", "price", "amount"):
+            line[key] = number(line[key])
+    view["totals"] = {
+        k: number(v) if k != "currency" and v is not None else v for k, v in view["totals"].items()
+    }
+    if view.get("delivery", {}).get("price") is not None:
+        view["delivery"]["price"] = number(view["delivery"]["price"])
+    return view
+
+
+class Orders:
+    def __init__(self, store: OrdersStore, catalog: CatalogStore) -> None:
+        self.store, self.catalog = store, catalog
+
+    # -- the shop places an order ----------------------------------------------------------------
+    def facts(self, tenant: Tenant, offer_ids: Iterable[str]) -> dict[str, OfferFacts]:
+        wanted = set(offer_ids)
+        price_types = self.catalog.docs(tenant.id, "price_type")
+        from chalicelib.shop.catalog import ShopCatalog
+
+        shop_type = ShopCatalog.shop_price_type(tenant, price_types)
+        held = self.store.holds(tenant.id, list(wanted))
+        facts = {}
+        for product_id in {o.partition("#")[0] for o in wanted}:
+            items = self.catalog.partition(f"{tenant.id}#p#{product_id}")
+            product = next((i for i in items if i["sk"] == "product"), None)
+            by_offer: dict[str, dict[str, Any]] = {}
+            for item in items:
+                if item["sk"].startswith(("offer#", "variant#")):
+                    by_offer.setdefault(item["id"], {})[item["kind"]] = item
+            for offer_id, parts in by_offer.items():
+                if offer_id not in wanted:
+                    continue
+                info = parts.get("offer") or parts.get("variant")
+                prices = json.loads(parts["prices"]["doc"])["prices"] if "prices" in parts else []
+                price = next((p for p in prices if p["price_type_id"] == shop_type), None)
+                stock = json.loads(parts["stock"]["doc"]) if "stock" in parts else {}
+                active = bool(info and info.get("active", True)) and bool(
+                    product is None or product.get("active", True)
+                )
+                name = json.loads(info["doc"]).get("name") if info else None
+                facts[offer_id] = OfferFacts(
+                    offer_id=offer_id,
+                    name=name or (json.loads(product["doc"]).get("name") if product else offer_id),
+                    active=active,
+                    price=Decimal(str(price["value"])) if price else None,
+                    currency=(price or {}).get("currency"),
+                    stock=Decimal(str(stock["total"])) if stock.get("total") is not None else None,
+                    held=held.get(offer_id, Decimal(0)),
+                )
+        return facts
+
+    def place(self, tenant: Tenant, body: Any) -> dict[str, Any]:
+        request = rules.parse_request(body)
+        facts = self.facts(tenant, [o for o, _ in request.lines])
+        lines = rules.price_lines(request, facts)
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        order = {
+            "id": new_id(),
+            "number": str(self.store.next_number(tenant.id)),
+            "status": "new",
+            "created_at": created,
+            "updated_at": created,
+            "customer": request.customer,
+            "lines": lines,
+            "delivery": request.delivery,
+            "payment_method": request.payment_method,
+            "comment": request.comment,
+            "totals": rules.totals(lines, request.delivery),
+            "history": [rules.history_entry("new", "shop")],
+            "one_c": {},
+            "manager": None,
+            "exported_at": None,
+        }
+        quantities: dict[str, Decimal] = {}
+        for line in lines:
+            quantities[line["offer_id"]] = quantities.get(line["offer_id"], Decimal(0)) + line["quantity"]
+        holds = [(o, q, facts[o].stock or Decimal(0)) for o, q in quantities.items()]
+        event = {"event": "order.created", "payload": {"order": _view(order)}}
+        try:
+            self.store.create(tenant.id, order, holds, [event])
+        except HoldConflict as conflict:
+            raise OrderRejected(
+                "stock was taken by another order meanwhile",
+                [
+                    {"offer_id": o, "reason": "no longer available in the quantity ordered"}
+                    for o in conflict.offer_ids
+                ],
+            ) from None
+        logger.info("order placed", extra={"order": order["id"], "number": order["number"]})
+        return _view(order)
+
+    def get(self, tenant: Tenant, order_id: str) -> dict[str, Any] | None:
+        order = self.store.get(tenant.id, order_id)
+        return _view(order) if order else None
+
+    def list(
+        self, tenant: Tenant, status: str | None, since: str | None, cursor: str | None, limit: int
+    ) -> dict[str, Any]:
+        since_id = None
+        if since:
+            try:
+                stamp = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            except ValueError:
+                raise rules.InvalidOrder("since must be an ISO date or date-time") from None
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=UTC)
+            since_id = f"{int(stamp.timestamp() * 1000) - 1:012x}~"
+        orders, after = [], cursor
+        for _ in range(5):
+            page, after = self.store.page(tenant.id, after, limit, since_id)
+            orders += [o for o in page if not status or o["status"] == status]
+            if len(orders) >= limit or not after:
+                break
+        orders = orders[:limit]
+        next_cursor = orders[-1]["id"] if orders and after else None
+        return {"orders": [_view(o) for o in orders], "next_cursor": next_cursor}
+
+    # -- 1C takes orders (type=sale&mode=query / success) ------------------------------------------
+    def query_document(self, tenant: Tenant, session: str) -> tuple[bytes, str, int]:
+        """The orders 1C has not confirmed, as CommerceML; remembered for `success`."""
+        waiting = sorted(self.store.waiting_for_1c(tenant.id), key=lambda o: o["id"])
+        self.store.remember_query(tenant.id, session, [o["id"] for o in waiting])
+        settings = tenant.settings
+        data = write_orders(
+            [rules.to_commerceml(o) for o in waiting],
+            encoding=settings.order_encoding,
+            schema_version=settings.order_schema_version,
+        )
+        return data, settings.order_encoding, len(waiting)
+
+    def confirm(self, tenant: Tenant, session: str) -> int | None:
+        """1C stored what the session's query offered: those orders leave the queue. None when
+        this session never queried."""
+        order_ids = self.store.queried(tenant.id, session)
+        if order_ids is None:
+            return None
+        confirmed = 0
+        for order_id in order_ids:
+            if self._save(tenant, order_id, self._mark_exported, confirm=True):
+                confirmed += 1
+        return confirmed
+
+    @staticmethod
+    def _mark_exported(order: dict[str, Any]) -> list[dict[str, Any]]:
+        order["exported_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        order["history"].append(rules.history_entry(order["status"], "1c", "принят 1С"))
+        return []
+
+    def _save(self, tenant: Tenant, order_id: str, change, confirm: bool = False) -> bool:
+        """Read, change, write with a version check; retried when another writer got there first."""
+        for _ in range(MAX_STALE_RETRIES):
+            version = self.store.version(tenant.id, order_id)
+            order = self.store.get(tenant.id, order_id)
+            if order is None or (confirm and not self.store.is_waiting(tenant.id, order_id)):
+                return False
+            events = change(order)
+            if events is None:
+                return False
+            order["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            release = (
+                [(line["offer_id"], Decimal(str(line["quantity"]))) for line in order["lines"]]
+                if confirm
+                else None
+            )
+            try:
+                self.store.update(tenant.id, order, version, events, confirm=confirm, release=release)
+                return True
+            except StaleOrder:
+                continue
+        raise StaleOrder(order_id)
+
+    # -- 1C reports statuses (type=sale&mode=file [+import]) ---------------------------------------
+    def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]:
+        """Apply 1C's order documents; unknown orders are reported, not fatal."""
+        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": []}
+        for entity in read(stream, filename):
+            if not isinstance(entity, Order):
+                continue
+            update = to_update(entity)
+            order = self.store.get(tenant.id, update.id) if update.id else None
+            if order is None and update.number:
+                order = self.store.by_number(tenant.id, update.number)
+            if order is None:
+                report["unknown"].append(update.number or update.id)
+                continue
+
+            def change(current: dict[str, Any], update=update) -> list[dict[str, Any]] | None:
+                facts = {k: v for k, v in rules.one_c_facts(update).items() if v is not None}
+                status = rules.status_from_1c(update, current["status"], tenant.settings)
+                if current["status"] == "cancelled":
+                    status = "cancelled"
+                merged = {**current.get("one_c", {}), **facts}
+                if merged == current.get("one_c") and status == current["status"]:
+                    return None
+                events = []
+                previous = current["status"]
+                current["one_c"] = merged
+                if update.manager and not current.get("manager"):
+                    current["manager"] = update.manager
+                if status != previous:
+                    current["status"] = status
+                    current["history"].append(rules.history_entry(status, "1c", update.status_text))
+                    payload = {"order": _view(current), "previous_status": previous}
+                    events.append({"event": "order.status_changed", "payload": payload})
+                    if status in ("paid", "shipped"):
+                        events.append({"event": f"order.{status}", "payload": payload})
+                return events
+
+            if self._save(tenant, order["id"], change):
+                report["updated"] += 1
+            else:
+                report["unchanged"] += 1
+        logger.info("1C order documents applied", extra={"report": report})
+        return report
+
+
+def read_documents(data: bytes) -> IO[bytes]:
+    return io.BytesIO(data)
+
+
+__all__ = ["CommerceMLError", "OrderRejected", "Orders"]
