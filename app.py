@@ -2,9 +2,9 @@
 
 import os
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
-from chalicelib import observability
+from chalicelib import observability, wiring
 from chalicelib.exchange import jobs
 from chalicelib.exchange.routes import BINARY_TYPES, exchange_routes
 from chalicelib.orders.routes import order_routes
@@ -33,3 +33,8 @@ def health():
 @app.on_sqs_message(queue=IMPORT_QUEUE, batch_size=1, name="import_worker")
 def import_worker(event):
     return jobs.handle_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")
+def scheduler(event):
+    return wiring.scheduler().run(event.context.get_remaining_time_in_millis)

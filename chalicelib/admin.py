@@ -134,6 +134,37 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_deliveries(args: argparse.Namespace) -> None:
+    outbox = wiring.outbox()
+    if args.action == "list":
+        items = outbox.recent(args.tenant, limit=args.limit)
+        _print(
+            [
+                {
+                    "id": i["sk"],
+                    "event": i["event"],
+                    "status": i["status"],
+                    "attempts": int(i.get("attempts", 0)),
+                    "created": _when(i.get("created_at")),
+                    "last_error": next(
+                        (d.get("error") for d in reversed(i.get("deliveries", [])) if d.get("error")), None
+                    ),
+                }
+                for i in items
+                if not args.status or i["status"] == args.status
+            ]
+        )
+    elif args.action == "show":
+        item = outbox.get(args.tenant, args.id)
+        if item is None:
+            raise TenantError(f"no delivery {args.id!r}")
+        _print({k: v for k, v in item.items() if k not in ("pk", "qpk", "qsk")})
+    elif args.action == "redeliver":
+        if not outbox.redeliver(args.tenant, args.id):
+            raise TenantError(f"no delivery {args.id!r}")
+        print(f"{args.id} queued for delivery on the next scheduled run")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__)
     sub = parser.add_subparsers(dest="group", required=True)
@@ -174,6 +205,21 @@ def build_parser() -> argparse.ArgumentParser:
     detail.add_argument("tenant")
     detail.add_argument("id")
     exchanges.set_defaults(func=cmd_exchanges)
+
+    deliveries = sub.add_parser("deliveries", help="webhook deliveries (the outbox)")
+    dsub = deliveries.add_subparsers(dest="action", required=True)
+    dlist = dsub.add_parser("list", help="latest events and their delivery state")
+    dlist.add_argument("tenant")
+    dlist.add_argument("--status", choices=["pending", "delivered", "dead"])
+    dlist.add_argument("--limit", type=int, default=50)
+    for action, text in (
+        ("show", "one event: payload, targets, attempts"),
+        ("redeliver", "send one event again"),
+    ):
+        one = dsub.add_parser(action, help=text)
+        one.add_argument("tenant")
+        one.add_argument("id")
+    deliveries.set_defaults(func=cmd_deliveries)
     return parser
 
 

@@ -55,7 +55,7 @@ def exchange():
 def import_worker():
     from chalicelib.exchange.worker import ImportWorker
 
-    return ImportWorker(exchange_store(), blobs(), catalog_store(), job_queue(), settings())
+    return ImportWorker(exchange_store(), blobs(), catalog_store(), job_queue(), settings(), outbox())
 
 
 @cache
@@ -106,20 +106,25 @@ def place_order():
     return place
 
 
+@cache
+def outbox():
+    from chalicelib.aws.outbox import Outbox
+
+    return Outbox(settings().orders_table)
+
+
+@cache
+def scheduler():
+    from chalicelib.notify.scheduler import Scheduler
+    from chalicelib.notify.webhooks import WebhookSender
+
+    sender = WebhookSender(outbox(), require_https=settings().require_https_webhooks)
+    return Scheduler(accounts(), orders(), blobs(), sender)
+
+
 def reset() -> None:
     """Drop every cached adapter and client (tests; the local stack after a restart)."""
-    for factory in _FACTORIES:
-        factory.cache_clear()
+    for factory in list(globals().values()):
+        if callable(getattr(factory, "cache_clear", None)) and factory is not settings:
+            factory.cache_clear()
     clients.reset()
-
-
-_FACTORIES = [
-    accounts,
-    exchange_store,
-    blobs,
-    catalog_store,
-    job_queue,
-    exchange,
-    import_worker,
-    shop_catalog,
-]

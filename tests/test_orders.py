@@ -8,11 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+from openapi_schema_validator import OAS30Validator
 
 from chalicelib import wiring
 from chalicelib.commerceml import read, write_orders
 from chalicelib.commerceml.model import DELIVERY_LINE_ID, Offer, Order
 from chalicelib.orders.rules import OrderRejected
+from chalicelib.shop.openapi import spec
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
 KEY = {"X-Api-Key": "demo-key", "Content-Type": "application/json"}
@@ -84,6 +86,9 @@ def test_the_whole_loop(shop):
         placed.append(order)
     assert [o["number"] for o in placed] == ["1", "2", "3"]
     first = placed[0]
+    schema = {"$ref": "#/components/schemas/Order", "components": spec()["components"]}
+    for order in placed:
+        OAS30Validator(schema).validate(order)
     assert first["status"] == "new" and first["history"][0]["status"] == "new"
     price = next(p.value for p in offer.prices)
     assert Decimal(str(first["totals"]["items"])) == price and first["totals"]["delivery"] == 300
@@ -131,6 +136,7 @@ def test_the_whole_loop(shop):
     assert reply.keyword == "success" and "обновлено заказов 1" in reply.text and "999" in reply.text
 
     status, order = get(shop, f"/orders/{first['id']}")
+    OAS30Validator(schema).validate(order)
     assert status == 200 and order["status"] == "shipped"
     assert order["one_c"]["number"] == "ТДЦУ-000001" and order["one_c"]["payment_number"] == "ПКО-0042"
     assert order["one_c"]["paid"] is True and order["one_c"]["shipment_number"] == "РТУ-0077"

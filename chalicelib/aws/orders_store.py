@@ -87,8 +87,11 @@ class OrdersStore:
         return {i["sk"]: Decimal(i.get("held", 0)) for i in result["Responses"].get(self.table_name, [])}
 
     def next_number(self, tenant: str) -> int:
+        return self.next_counter(tenant, "order_number")
+
+    def next_counter(self, tenant: str, name: str) -> int:
         result = self.table.update_item(
-            Key={"pk": f"{tenant}#counters", "sk": "order_number"},
+            Key={"pk": f"{tenant}#counters", "sk": name},
             UpdateExpression="ADD n :one",
             ExpressionAttributeValues={":one": 1},
             ReturnValues="UPDATED_NEW",

@@ -25,6 +25,7 @@ from typing import IO, Any
 from chalicelib.aws.blobs import BlobStore
 from chalicelib.aws.catalog import CatalogStore, keys
 from chalicelib.aws.exchange_store import ExchangeStore
+from chalicelib.aws.outbox import Outbox
 from chalicelib.aws.queue import JobQueue
 from chalicelib.commerceml import ChainedStream, CommerceMLError
 from chalicelib.commerceml.model import Property
@@ -123,14 +124,14 @@ class ImportWorker:
         catalog: CatalogStore,
         queue: JobQueue,
         settings: Settings,
+        outbox: Outbox,
     ) -> None:
-        self.store, self.blobs, self.catalog, self.queue, self.settings = (
-            store,
-            blobs,
-            catalog,
-            queue,
-            settings,
-        )
+        self.store = store
+        self.blobs = blobs
+        self.catalog = catalog
+        self.queue = queue
+        self.settings = settings
+        self.outbox = outbox
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tenant: str, job_id: str, remaining_ms: Callable[[], int]) -> str:
@@ -402,6 +403,11 @@ class ImportWorker:
             self.blobs.put(paths.seen(int(job.get("created_at", time.time())), job_id), seen)
         counts = job.get("counts") or {}
         self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
+        self.outbox.add(
+            tenant,
+            "catalog.imported",
+            {"file": job.get("filename"), "counts": counts, "schema_version": job.get("schema_version")},
+        )
         for name in ("created", "updated", "deactivated"):
             metrics.add_metric(
                 name=f"Catalog{name.title()}", unit=MetricUnit.Count, value=counts.get(name, 0)

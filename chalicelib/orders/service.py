@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
@@ -105,13 +106,20 @@ class Orders:
             "manager": None,
             "exported_at": None,
         }
+        events = [{"event": "order.created", "payload": {"order": None}}]
+        order["manager"] = self.choose_manager(tenant, order)
+        if order["manager"]:
+            events.append(
+                {"event": "order.assigned", "payload": {"order": None, "manager": order["manager"]}}
+            )
+        for event in events:
+            event["payload"]["order"] = _view(order)
         quantities: dict[str, Decimal] = {}
         for line in lines:
             quantities[line["offer_id"]] = quantities.get(line["offer_id"], Decimal(0)) + line["quantity"]
         holds = [(o, q, facts[o].stock or Decimal(0)) for o, q in quantities.items()]
-        event = {"event": "order.created", "payload": {"order": _view(order)}}
         try:
-            self.store.create(tenant.id, order, holds, [event])
+            self.store.create(tenant.id, order, holds, events)
         except HoldConflict as conflict:
             raise OrderRejected(
                 "stock was taken by another order meanwhile",
@@ -150,17 +158,71 @@ class Orders:
         return {"orders": [_view(o) for o in orders], "next_cursor": next_cursor}
 
     # -- 1C takes orders (type=sale&mode=query / success) ------------------------------------------
-    def query_document(self, tenant: Tenant, session: str) -> tuple[bytes, str, int]:
-        """The orders 1C has not confirmed, as CommerceML; remembered for `success`."""
+    def render_waiting(self, tenant: Tenant) -> tuple[bytes, str, list[str]]:
+        """The orders 1C has not confirmed, as CommerceML; a fingerprint of them; their ids."""
         waiting = sorted(self.store.waiting_for_1c(tenant.id), key=lambda o: o["id"])
-        self.store.remember_query(tenant.id, session, [o["id"] for o in waiting])
         settings = tenant.settings
         data = write_orders(
             [rules.to_commerceml(o) for o in waiting],
             encoding=settings.order_encoding,
             schema_version=settings.order_schema_version,
         )
-        return data, settings.order_encoding, len(waiting)
+        marks = "|".join(f"{o['id']}@{o['updated_at']}" for o in waiting) + settings.order_encoding
+        return data, hashlib.sha256(marks.encode()).hexdigest(), [o["id"] for o in waiting]
+
+    def query_document(self, tenant: Tenant, session: str) -> tuple[bytes, str, int]:
+        """`mode=query`: the waiting orders, remembered for this session's `success`."""
+        data, _, ids = self.render_waiting(tenant)
+        self.store.remember_query(tenant.id, session, ids)
+        return data, tenant.settings.order_encoding, len(ids)
+
+    # -- responsible managers ---------------------------------------------------------------------
+    def choose_manager(self, tenant: Tenant, order: dict[str, Any]) -> str | None:
+        """The tenant's first matching rule (region, minimum amount), else round-robin."""
+        managers = list(tenant.settings.managers)
+        if not managers:
+            return None
+        address = " ".join(
+            str(v)
+            for v in ((order.get("delivery") or {}).get("address"), order["customer"].get("address"))
+            if v
+        ).lower()
+        total = Decimal(str(order["totals"]["total"]))
+        for rule in tenant.settings.manager_rules:
+            region = str(rule.get("region") or "").lower()
+            minimum = rule.get("min_amount")
+            if region and region not in address:
+                continue
+            if minimum is not None and total < Decimal(str(minimum)):
+                continue
+            if rule.get("manager"):
+                return str(rule["manager"])
+        turn = self.store.next_counter(tenant.id, "manager_turn")
+        return managers[(turn - 1) % len(managers)]
+
+    def assign_managers(self, tenant: Tenant) -> int:
+        """Give waiting orders without a manager one (managers configured after they came)."""
+        if not tenant.settings.managers:
+            return 0
+        assigned = 0
+        for order in self.store.waiting_for_1c(tenant.id):
+            if order.get("manager"):
+                continue
+
+            def change(current: dict[str, Any]) -> list[dict[str, Any]] | None:
+                if current.get("manager"):
+                    return None
+                current["manager"] = self.choose_manager(tenant, current)
+                return [
+                    {
+                        "event": "order.assigned",
+                        "payload": {"order": _view(current), "manager": current["manager"]},
+                    }
+                ]
+
+            if self._save(tenant, order["id"], change):
+                assigned += 1
+        return assigned
 
     def confirm(self, tenant: Tenant, session: str) -> int | None:
         """1C stored what the session's query offered: those orders leave the queue. None when

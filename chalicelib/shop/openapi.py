@@ -166,6 +166,121 @@ SCHEMAS: dict[str, Any] = {
             "offers": {"type": "array", "items": _ref("Offer")},
         },
     },
+    "OrderRequest": {
+        "type": "object",
+        "required": ["customer", "lines"],
+        "properties": {
+            "customer": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "email": {"type": "string"},
+                    "phone": {"type": "string"},
+                    "address": {"type": "string"},
+                    "company": {"type": "string"},
+                    "inn": {"type": "string"},
+                    "kpp": {"type": "string"},
+                },
+            },
+            "lines": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 90,
+                "items": {
+                    "type": "object",
+                    "required": ["offer_id", "quantity"],
+                    "properties": {
+                        "offer_id": {"type": "string"},
+                        "quantity": {"type": "integer", "minimum": 1},
+                    },
+                },
+            },
+            "delivery": {
+                "type": "object",
+                "properties": {
+                    "method": {"type": "string"},
+                    "price": {"type": "number"},
+                    "address": {"type": "string"},
+                },
+            },
+            "payment_method": {"type": "string"},
+            "comment": {"type": "string"},
+        },
+    },
+    "Order": {
+        "type": "object",
+        "required": [
+            "id",
+            "number",
+            "status",
+            "created_at",
+            "updated_at",
+            "customer",
+            "lines",
+            "totals",
+            "history",
+            "one_c",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "number": {"type": "string", "description": "the site number 1C sees"},
+            "status": {
+                "type": "string",
+                "enum": ["new", "accepted", "paid", "shipped", "delivered", "cancelled"],
+            },
+            "created_at": {"type": "string"},
+            "updated_at": {"type": "string"},
+            "customer": {"type": "object"},
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["offer_id", "name", "quantity", "price", "amount"],
+                    "properties": {
+                        "offer_id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "quantity": {"type": "number"},
+                        "price": {"type": "number"},
+                        "amount": {"type": "number"},
+                        "currency": _NULLABLE_STR,
+                    },
+                },
+            },
+            "delivery": {"type": "object"},
+            "payment_method": _NULLABLE_STR,
+            "comment": _NULLABLE_STR,
+            "totals": {
+                "type": "object",
+                "required": ["items", "delivery", "total"],
+                "properties": {
+                    "items": {"type": "number"},
+                    "delivery": {"type": "number"},
+                    "total": {"type": "number"},
+                    "currency": _NULLABLE_STR,
+                },
+            },
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["status", "at", "source"],
+                    "properties": {
+                        "status": {"type": "string"},
+                        "at": {"type": "string"},
+                        "source": {"type": "string", "enum": ["shop", "1c"]},
+                        "note": _NULLABLE_STR,
+                    },
+                },
+            },
+            "one_c": {
+                "type": "object",
+                "description": "1C number and date, posted, payment and shipment documents",
+            },
+            "manager": _NULLABLE_STR,
+            "exported_at": {**_NULLABLE_STR, "description": "when 1C confirmed it took the order"},
+        },
+    },
     "Change": {
         "type": "object",
         "required": ["type", "id", "op", "at"],
@@ -267,6 +382,72 @@ def spec() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _ok(_ref("Product")),
+                        "404": {"$ref": "#/components/responses/NotFound"},
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/orders": {
+                "post": {
+                    "summary": "Place an order (checked against prices and stock; idempotent per Idempotency-Key)",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("OrderRequest")}},
+                    },
+                    "responses": {
+                        "201": _ok(_ref("Order"), "the order, as GET shows it"),
+                        "409": {
+                            "description": "the same Idempotency-Key is being processed",
+                            "content": {"application/json": {"schema": _ref("Error")}},
+                        },
+                        "422": {"$ref": "#/components/responses/Unprocessable"},
+                        **_ERRORS,
+                    },
+                },
+                "get": {
+                    "summary": "Orders, oldest first",
+                    "parameters": [
+                        {"name": "status", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "since",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "ISO date-time",
+                        },
+                        limit,
+                        cursor,
+                    ],
+                    "responses": {
+                        "200": _ok(
+                            {
+                                "type": "object",
+                                "required": ["orders", "next_cursor"],
+                                "properties": {
+                                    "orders": {"type": "array", "items": _ref("Order")},
+                                    "next_cursor": _NULLABLE_STR,
+                                },
+                            }
+                        ),
+                        **_ERRORS,
+                    },
+                },
+            },
+            "/orders/{order_id}": {
+                "get": {
+                    "summary": "One order: status, history, 1C number, payment and shipment",
+                    "parameters": [
+                        {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": _ok(_ref("Order")),
                         "404": {"$ref": "#/components/responses/NotFound"},
                         **_ERRORS,
                     },

@@ -1,0 +1,137 @@
+"""Outbox adapter (orders table): pending webhook events, claimed one runner at a time."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import resource
+from chalicelib.aws.orders_store import new_id
+
+KEEP_DAYS = 30
+
+
+class Outbox:
+    def __init__(self, table_name: str) -> None:
+        self.table = resource("dynamodb").Table(table_name)
+
+    def add(self, tenant: str, event: str, payload: dict[str, Any]) -> str:
+        event_id, now = new_id(), int(time.time())
+        self.table.put_item(
+            Item={
+                "pk": f"{tenant}#outbox",
+                "sk": event_id,
+                "event": event,
+                "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "qpk": f"{tenant}#outbox",
+                "qsk": f"{now:011d}#{event_id}",
+            }
+        )
+        return event_id
+
+    def due(self, tenant: str, now: int, limit: int) -> list[dict[str, Any]]:
+        items = self.table.query(
+            IndexName="queue",
+            KeyConditionExpression=Key("qpk").eq(f"{tenant}#outbox") & Key("qsk").lte(f"{now:011d}~"),
+            Limit=limit,
+        )["Items"]
+        return items
+
+    def claim(self, tenant: str, event_id: str, runner: str, now: int, seconds: int) -> dict[str, Any] | None:
+        """Take an event for delivery; None when another runner holds it or it is no longer due."""
+        try:
+            result = self.table.update_item(
+                Key={"pk": f"{tenant}#outbox", "sk": event_id},
+                UpdateExpression="SET lease_until = :until, runner = :runner",
+                ConditionExpression="#s = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":until": now + seconds,
+                    ":runner": runner,
+                    ":pending": "pending",
+                    ":now": now,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return result["Attributes"]
+
+    def settle(
+        self,
+        tenant: str,
+        event_id: str,
+        runner: str,
+        status: str,
+        attempts: int,
+        next_at: int | None,
+        targets: dict[str, Any],
+        log: list[dict[str, Any]],
+    ) -> None:
+        """Record an attempt: delivered, dead, or pending again at next_at."""
+        values: dict[str, Any] = {
+            ":s": status,
+            ":a": attempts,
+            ":t": targets,
+            ":log": log[-20:],
+            ":runner": runner,
+        }
+        if status == "pending":
+            expression = (
+                "SET #s = :s, attempts = :a, targets = :t, deliveries = :log, qsk = :qsk REMOVE lease_until"
+            )
+            values[":qsk"] = f"{next_at:011d}#{event_id}"
+        else:  # delivered or dead: leaves the queue, kept a while for the record
+            expression = (
+                "SET #s = :s, attempts = :a, targets = :t, deliveries = :log, expires_at = :exp "
+                "REMOVE lease_until, qpk, qsk"
+            )
+            values[":exp"] = int(time.time()) + KEEP_DAYS * 86400
+        self.table.update_item(
+            Key={"pk": f"{tenant}#outbox", "sk": event_id},
+            UpdateExpression=expression,
+            ConditionExpression="runner = :runner",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
+
+    def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
+        return self.table.query(
+            KeyConditionExpression=Key("pk").eq(f"{tenant}#outbox"), ScanIndexForward=False, Limit=limit
+        )["Items"]
+
+    def get(self, tenant: str, event_id: str) -> dict[str, Any] | None:
+        return self.table.get_item(Key={"pk": f"{tenant}#outbox", "sk": event_id}, ConsistentRead=True).get(
+            "Item"
+        )
+
+    def redeliver(self, tenant: str, event_id: str) -> bool:
+        now = int(time.time())
+        try:
+            self.table.update_item(
+                Key={"pk": f"{tenant}#outbox", "sk": event_id},
+                UpdateExpression="SET #s = :pending, attempts = :zero, targets = :none, qpk = :qpk, qsk = :qsk REMOVE lease_until, expires_at",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":pending": "pending",
+                    ":zero": 0,
+                    ":none": {},
+                    ":qpk": f"{tenant}#outbox",
+                    ":qsk": f"{now:011d}#{event_id}",
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,1 @@
+"""Webhooks: the outbox, HMAC signing, delivery with retries; the scheduled run."""
