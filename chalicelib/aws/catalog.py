@@ -14,10 +14,13 @@ GSI `listing` (lpk={t}#products, lsk=<name>#<id>): product lists.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -27,6 +30,7 @@ from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, V
 
 BATCH_WRITE = 25  # DynamoDB's limit (moto accepts more: keep it ourselves)
 BATCH_GET = 100
+WRITERS = 4  # BatchWriteItem calls in flight per worker
 
 
 def keys(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
@@ -58,6 +62,7 @@ class CatalogStore:
         self.table = resource("dynamodb").Table(table_name)
         self.client = resource("dynamodb").meta.client
         self.stats = WriteStats()
+        self._lock = threading.Lock()
 
     # -- writes ---------------------------------------------------------------------------------
     def item(self, tenant: str, record: Record, stamp: str, fp: int) -> dict[str, Any]:
@@ -89,25 +94,37 @@ class CatalogStore:
         return item
 
     def put_items(self, items: Iterable[dict[str, Any]]) -> None:
+        """BatchWriteItem in 25s, a few batches in flight at once (each item appears once)."""
+        batches: list[list[dict[str, Any]]] = []
         batch: list[dict[str, Any]] = []
         for item in items:
             batch.append({"PutRequest": {"Item": item}})
             if len(batch) == BATCH_WRITE:
-                self._write(batch)
+                batches.append(batch)
                 batch = []
         if batch:
-            self._write(batch)
+            batches.append(batch)
+        if len(batches) == 1:
+            self._write(batches[0])
+        elif batches:
+            list(self._pool.map(self._write, batches))
+
+    @cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="catalog-writer")
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending, delay = {self.table_name: requests}, 0.05
+        pending, delay, calls = {self.table_name: requests}, 0.05, 0
         while pending:
-            self.stats.calls += 1
+            calls += 1
             result = self.client.batch_write_item(RequestItems=pending)
             pending = result.get("UnprocessedItems") or {}
             if pending:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
-        self.stats.items += len(requests)
+        with self._lock:
+            self.stats.calls += calls
+            self.stats.items += len(requests)
 
     # -- reads ----------------------------------------------------------------------------------
     def get_items(self, key_pairs: Iterable[tuple[str, str]]) -> Iterator[dict[str, Any]]:
