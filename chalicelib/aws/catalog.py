@@ -25,7 +25,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.aws.clients import resource
+from chalicelib.aws.clients import query_all, resource
 from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT, Record
 
 BATCH_WRITE = 25  # DynamoDB's limit (moto accepts more: keep it ourselves)
@@ -148,13 +148,7 @@ class CatalogStore:
         condition = Key("pk").eq(pk)
         if sk_prefix:
             condition = condition & Key("sk").begins_with(sk_prefix)
-        items, kwargs = [], {"KeyConditionExpression": condition}
-        while True:
-            page = self.table.query(**kwargs)
-            items += page["Items"]
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(self.table, KeyConditionExpression=condition)
 
     def listing(self, tenant: str, **kwargs: Any) -> dict[str, Any]:
         """One page of the tenant's product list (GSI `listing`, by name)."""

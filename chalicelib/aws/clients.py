@@ -25,3 +25,14 @@ def reset() -> None:
     """Forget cached clients (tests start a new moto mock per test)."""
     client.cache_clear()
     resource.cache_clear()
+
+
+def query_all(table: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every page of a Query (a tenant-scoped partition; never a scan)."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = table.query(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -11,7 +11,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chalicelib.aws.clients import resource
+from chalicelib.aws.clients import query_all, resource
 
 JOURNAL_DAYS = 30
 MAX_JOURNAL_CALLS = 300
@@ -64,14 +64,16 @@ class ExchangeStore:
         )["Items"]
         return [plain(i) for i in items]
 
-    def update_session(self, tenant: str, token: str, **values: Any) -> None:
-        names = {f"#{k}": k for k in values}
+    def _set(self, pk: str, sk: str, values: dict[str, Any]) -> None:
         self.table.update_item(
-            Key={"pk": f"{tenant}#session", "sk": token},
+            Key={"pk": pk, "sk": sk},
             UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
-            ExpressionAttributeNames=names,
+            ExpressionAttributeNames={f"#{k}": k for k in values},
             ExpressionAttributeValues={f":{k}": v for k, v in values.items()},
         )
+
+    def update_session(self, tenant: str, token: str, **values: Any) -> None:
+        self._set(f"{tenant}#session", token, values)
 
     def start_area(self, tenant: str, token: str, **values: Any) -> int:
         """`init`: a new upload area for the session; returns its number."""
@@ -151,14 +153,9 @@ class ExchangeStore:
         """The files of an upload area (or, for the journal, of every area of a session)."""
         prefix = f"{area}-" if whole_session else f"{area}#"
         condition = Key("pk").eq(f"{tenant}#upload") & Key("sk").begins_with(prefix)
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
-        while True:
-            page = self.table.query(**kwargs)
-            items += [plain(i) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            plain(i) for i in query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
+        ]
 
     def set_pointer(self, tenant: str, name: str, value: str) -> None:
         self.table.put_item(Item={"pk": f"{tenant}#upload", "sk": f"~{name}", "value": value})
@@ -185,13 +182,7 @@ class ExchangeStore:
         return plain(item) if item else None
 
     def update_job(self, tenant: str, job_id: str, **values: Any) -> None:
-        names = {f"#{k}": k for k in values}
-        self.table.update_item(
-            Key={"pk": f"{tenant}#job", "sk": job_id},
-            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":{k}": v for k, v in values.items()},
-        )
+        self._set(f"{tenant}#job", job_id, values)
 
     def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[dict[str, Any]]:
         condition = Key("pk").eq(f"{tenant}#job")

@@ -6,7 +6,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.aws.clients import resource
+from chalicelib.aws.clients import query_all, resource
 from chalicelib.tenants import Tenant, TenantSettings
 
 
@@ -59,10 +59,5 @@ class DynamoTenantStore:
         return self._one("by_api_key", "api_key_hash", api_key_hash)
 
     def list(self) -> list[Tenant]:
-        tenants, kwargs = [], {"IndexName": "by_kind", "KeyConditionExpression": Key("kind").eq("tenant")}
-        while True:
-            page = self.table.query(**kwargs)
-            tenants += [_from_item(i) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return tenants
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(self.table, IndexName="by_kind", KeyConditionExpression=Key("kind").eq("tenant"))
+        return [_from_item(i) for i in items]

@@ -115,7 +115,7 @@ class Exchange:
         started = time.perf_counter()
         try:
             answer = self._dispatch(request)
-        except SessionError as exc:
+        except (SessionError, UnsafeFilename) as exc:
             answer = answers.failure(str(exc))
         except Exception:
             incident = secrets.token_hex(4)
@@ -248,10 +248,7 @@ class Exchange:
 
     # -- file -----------------------------------------------------------------------------------
     def file(self, session: Session, request: ExchangeRequest) -> Answer:
-        try:
-            filename = sanitize(request.params.get("filename"))
-        except UnsafeFilename as exc:
-            return answers.failure(str(exc))
+        filename = sanitize(request.params.get("filename"))
         data = request.body
         if not data:
             return answers.failure(f"{filename}: пустой запрос — 1С не передала содержимое файла")
@@ -273,10 +270,7 @@ class Exchange:
 
     # -- import ---------------------------------------------------------------------------------
     def import_(self, session: Session, request: ExchangeRequest) -> Answer:
-        try:
-            filename = sanitize(request.params.get("filename"))
-        except UnsafeFilename as exc:
-            return answers.failure(str(exc))
+        filename = sanitize(request.params.get("filename"))
         tenant, area = session.tenant.id, self._area(session)
         job_id = f"{area}#{filename}"
         job = self.store.get_job(tenant, job_id)
@@ -365,10 +359,7 @@ class Exchange:
         )  # the old flow: no `version` at init, `file` imports at once
 
     def sale_import(self, session: Session, request: ExchangeRequest) -> Answer:
-        try:
-            filename = sanitize(request.params.get("filename"))
-        except UnsafeFilename as exc:
-            return answers.failure(str(exc))
+        filename = sanitize(request.params.get("filename"))
         tenant, area = session.tenant.id, self._area(session)
         upload = self.store.uploaded_file(tenant, area, filename)
         if upload is None:
