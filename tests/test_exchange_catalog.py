@@ -492,3 +492,28 @@ def test_journal_through_the_admin_cli(stack, samples, capsys, small_chunks):
     assert detail["files"][0]["chunks"] == 4 and detail["files"][0]["bytes"] == (samples / rel).stat().st_size
     assert detail["jobs"][0]["counts"]["created"] > 0
     assert any("catalog/file offers0_1.xml" in call for call in detail["calls"])
+
+
+def test_tenants_never_see_each_others_uploads_or_journal(stack, samples, capsys):
+    from chalicelib import admin
+
+    accounts = wiring.accounts()
+    accounts.add("shop-b")
+    accounts.set_1c_credentials("shop-b", "b-login", "b-pass")
+    rel = "dobromyslov__commerceml-parser/data/offers0_1.xml"
+    assert stack.onec().send_file("offers0_1.xml", (samples / rel).read_bytes()).keyword == "success"
+    other = stack.onec("b-login", "b-pass")
+    assert other.checkauth().keyword == "success"
+    other.init()
+    reply = other.call("catalog", "import", filename="offers0_1.xml")
+    assert reply.keyword == "failure" and "не был загружен" in reply.text
+    a = stack.onec()
+    assert a.checkauth().keyword == "success"
+    forged = other.cookie.replace("shop-b.", "demo.")  # another tenant's name on B's token
+    response = other.http.request("GET", "/1c_exchange?type=catalog&mode=init", headers={"Cookie": forged})
+    assert response.body.decode().startswith("failure")
+    assert stack.catalog_items("shop-b") == []
+    capsys.readouterr()
+    assert admin.main(["exchanges", "list", "shop-b"]) == 0
+    assert all(s["outcome"] != "done" for s in json.loads(capsys.readouterr().out))
+    assert not [k for k in wiring.blobs().keys("") if k.split("/")[1] == "shop-b" and "offers0_1" in k]

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import io
+import json
 import secrets
 import time
 import zipfile
@@ -296,16 +297,14 @@ class Exchange:
         return self.job_answer(job)
 
     def _has_source(self, tenant: str, area: str, filename: str) -> bool:
-        files = self.store.uploaded_files(tenant, area)
-        names = [f["sk"].split("#", 1)[1] for f in files]
+        """The file was uploaded in this area, a zip of this area may hold it, or the zip of an
+        earlier session of this exchange holds it (1C sends one zip, then imports each XML)."""
+        names = [f["sk"].split("#", 1)[1] for f in self.store.uploaded_files(tenant, area)]
         if filename in names or any(is_zip(n) for n in names):
             return True
-        if any(n.startswith("import_files/") for n in names) or not names:
-            prepared = self.store.pointer(tenant, "prepared")
-            if prepared:
-                data = self.blobs.get(Paths(tenant).manifest(prepared))
-                return bool(data) and f'"{filename}"' in data.decode()
-        return False
+        prepared = self.store.pointer(tenant, "prepared")
+        manifest = self.blobs.get(Paths(tenant).manifest(prepared)) if prepared else None
+        return bool(manifest) and filename in json.loads(manifest).get("xml", {})
 
     @staticmethod
     def job_answer(job: dict[str, Any]) -> Answer:
