@@ -102,3 +102,22 @@ def stack(aws):
     accounts.issue_api_key("demo", "demo-key")
     with Client(app_module.app, stage_name="dev", project_dir=str(ROOT)) as client:
         yield Stack(client, QueuePump(app_module.import_worker, settings().import_queue_name), app_module.app)
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch):
+    """DynamoDB applies each conditional write and transaction atomically; moto checks and writes
+    without a lock, so threads can interleave. Serialise moto's writes for concurrency tests."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self, *args, _original=original, **kwargs):
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)

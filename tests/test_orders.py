@@ -208,7 +208,7 @@ def test_stock_held_by_orders_1c_has_not_taken(shop):
     assert status == 422 and "available" in error["error"]["details"][0]["reason"]
 
 
-def test_concurrent_orders_for_the_last_units(shop):
+def test_concurrent_orders_for_the_last_units(shop, atomic_dynamodb):
     offer = shop.offers[0]
     tenant = wiring.accounts().require("demo")
     orders = wiring.orders()

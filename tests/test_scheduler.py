@@ -163,7 +163,7 @@ def test_always_failing_ends_dead(stack, clock):
     assert wiring.outbox().get("demo", event_id)["status"] == "delivered"
 
 
-def test_two_runs_at_once_deliver_each_event_once(stack, clock):
+def test_two_runs_at_once_deliver_each_event_once(stack, clock, atomic_dynamodb):
     receiver = Receiver()
     hook(receiver)
     ids = {wiring.outbox().add("demo", "order.created", {"order": {"id": str(n)}}) for n in range(12)}
