@@ -43,6 +43,9 @@ class BlobStore:
                 return None
             raise
 
+    def copy(self, source: str, target: str) -> None:
+        self.s3.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target)
+
     def open(self, key: str) -> IO[bytes]:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 import posixpath
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -75,20 +74,14 @@ class Paths:
 
     @property
     def index(self) -> str:
-        return f"state/{self.tenant}/index.json.gz"
+        return f"state/{self.tenant}/index.tsv.gz"
 
     @property
     def image_index(self) -> str:
         return f"state/{self.tenant}/images.json"
 
     def seen(self, started: int, job_id: str) -> str:
-        return f"seen/{self.tenant}/{started:011d}-{hashlib.sha1(job_id.encode()).hexdigest()[:12]}.json.gz"
-
-
-def _gzip_json(data: Any) -> bytes:
-    return gzip.compress(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), compresslevel=3
-    )
+        return f"seen/{self.tenant}/{started:011d}-{hashlib.sha1(job_id.encode()).hexdigest()[:12]}.jsonl.gz"
 
 
 class _LazyProperties(Mapping[str, Property]):
@@ -272,8 +265,33 @@ class ImportWorker:
         raise ImportRefused(f"файл {filename} не найден среди загруженных: выгрузите его из 1С ещё раз")
 
     def load_index(self, tenant: str) -> Index:
-        data = self.blobs.get(Paths(tenant).index)
-        return Index.from_json(json.loads(gzip.decompress(data))) if data else Index()
+        key = Paths(tenant).index
+        if self.blobs.size(key) is None:
+            return Index()
+        with gzip.GzipFile(fileobj=self.blobs.open(key)) as lines:
+            return Index.load(lines)
+
+    def _save_lines(self, key: str, write: Callable[[IO[bytes]], None]) -> None:
+        """Stream gzip lines through a temporary file into S3 (no whole copy in memory)."""
+        with tempfile.TemporaryFile() as tmp:
+            with gzip.GzipFile(fileobj=tmp, mode="wb", compresslevel=3) as out:
+                write(out)
+            tmp.seek(0)
+            self.blobs.upload(key, tmp)
+
+    def _save_index(self, key: str, index: Index) -> None:
+        self._save_lines(key, index.dump)
+
+    def _save_seen(self, key: str, seen: Iterable[str]) -> None:
+        def write(out: IO[bytes]) -> None:
+            for entity in seen:
+                out.write(json.dumps(entity, ensure_ascii=False).encode() + b"\n")
+
+        self._save_lines(key, write)
+
+    def _read_lines(self, key: str) -> Iterator[bytes]:
+        with gzip.GzipFile(fileobj=self.blobs.open(key)) as lines:
+            yield from lines
 
     def _image_resolver(self, tenant: str, area: str) -> Callable[[str], str | None]:
         paths = Paths(tenant)
@@ -316,8 +334,8 @@ class ImportWorker:
             writer.close()
             staged.seek(0)
             self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), staged)
-        self.blobs.put(paths.staging(job_id, "index.json.gz"), _gzip_json(index.to_json()))
-        self.blobs.put(paths.staging(job_id, "seen.json.gz"), _gzip_json(sorted(result.seen)))
+        self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
+        self._save_seen(paths.staging(job_id, "seen.jsonl.gz"), result.seen)
         counts = dict(result.counts)
         self.store.update_job(
             tenant,
@@ -334,10 +352,8 @@ class ImportWorker:
 
     # -- apply ----------------------------------------------------------------------------------
     def _staged(self, tenant: str, job_id: str) -> Iterator[dict[str, Any]]:
-        data = self.blobs.get(Paths(tenant).staging(job_id, "changes.jsonl.gz")) or b""
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as lines:
-            for line in lines:
-                yield json.loads(line)
+        for line in self._read_lines(Paths(tenant).staging(job_id, "changes.jsonl.gz")):
+            yield json.loads(line)
 
     def _apply(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> bool:
         """Write the staged changes from the checkpoint on. False when time ran out first."""
@@ -395,12 +411,11 @@ class ImportWorker:
     # -- finish ---------------------------------------------------------------------------------
     def _finish(self, tenant: str, job: dict[str, Any]) -> None:
         paths, job_id = Paths(tenant), job["sk"]
-        index = self.blobs.get(paths.staging(job_id, "index.json.gz"))
-        if index is not None:
-            self.blobs.put(paths.index, index)
-        seen = self.blobs.get(paths.staging(job_id, "seen.json.gz"))
-        if seen is not None:
-            self.blobs.put(paths.seen(int(job.get("created_at", time.time())), job_id), seen)
+        self.blobs.copy(paths.staging(job_id, "index.tsv.gz"), paths.index)
+        self.blobs.copy(
+            paths.staging(job_id, "seen.jsonl.gz"),
+            paths.seen(int(job.get("created_at", time.time())), job_id),
+        )
         counts = job.get("counts") or {}
         self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
         self.outbox.add(
@@ -424,7 +439,7 @@ class ImportWorker:
             for key in self.blobs.keys(f"seen/{tenant}/"):
                 started = int(os.path.basename(key).split("-", 1)[0])
                 if started >= since:
-                    keep.update(json.loads(gzip.decompress(self.blobs.get(key) or b"")))
+                    keep.update(json.loads(line) for line in self._read_lines(key))
             # Only kinds this run actually sent: offers-only runs never switch off products.
             kinds = [k for k in DEACTIVATABLE if any(e.startswith(f"{k}:") for e in keep)]
             index = self.load_index(tenant)
@@ -434,7 +449,7 @@ class ImportWorker:
             changes = list(differ.deactivate_all_but(keep, kinds))
             lines = b"".join(json.dumps({"x": c.kind, "i": c.id}).encode() + b"\n" for c in changes)
             self.blobs.put(paths.staging(job_id, "changes.jsonl.gz"), gzip.compress(lines))
-            self.blobs.put(paths.staging(job_id, "index.json.gz"), _gzip_json(index.to_json()))
+            self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
             counts = {"deactivated": len(changes)}
             self.store.update_job(
                 tenant, job_id, phase="apply", counts=counts, total_changes=len(changes), applied=0
@@ -443,8 +458,6 @@ class ImportWorker:
         if not self._apply(tenant, job, remaining_ms):
             self.queue.send({"tenant": tenant, "job": job_id})
             return "deferred"
-        index = self.blobs.get(paths.staging(job_id, "index.json.gz"))
-        if index is not None:
-            self.blobs.put(paths.index, index)
+        self.blobs.copy(paths.staging(job_id, "index.tsv.gz"), paths.index)
         self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
         return "done"

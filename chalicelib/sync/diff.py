@@ -8,9 +8,11 @@ small Lambda. A record whose fingerprint and active flag are unchanged costs not
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
 from chalicelib.sync.records import DEACTIVATABLE, Record
 
@@ -50,12 +52,19 @@ class Index:
             if packed & _ACTIVE and entity.startswith(prefixes):
                 yield entity
 
-    def to_json(self) -> dict[str, str]:
-        return {k: format(v, "x") for k, v in self.entries.items()}
+    def dump(self, out: IO[bytes]) -> None:
+        """One line per entity (JSON key, tab, hex), written as a stream."""
+        for key, packed in self.entries.items():
+            out.write(f"{json.dumps(key, ensure_ascii=False)}\t{packed:x}\n".encode())
 
     @classmethod
-    def from_json(cls, data: dict[str, str]) -> Index:
-        return cls({k: int(v, 16) for k, v in data.items()})
+    def load(cls, lines: Iterable[bytes]) -> Index:
+        entries = {}
+        for line in lines:
+            key, _, packed = line.rstrip(b"\n").rpartition(b"\t")
+            if key:
+                entries[json.loads(key)] = int(packed, 16)
+        return cls(entries)
 
 
 @dataclass(frozen=True, slots=True)
