@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
 import subprocess
@@ -20,8 +21,8 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
+def _get(url: str, headers: dict | None = None, data: bytes | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {}, data=data, method="POST" if data else "GET")
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.status, response.read()
 
@@ -53,8 +54,21 @@ def test_local_stack_serves_health_and_the_exchange():
         )
         lines = body.decode().split("\n")
         assert status == 200 and lines[0] == "success" and lines[1] == "CMLBRIDGE"
-        status, body = _get(f"http://127.0.0.1:{port}/1c_exchange?type=catalog&mode=init&{lines[3]}")
+        base = f"http://127.0.0.1:{port}/1c_exchange?type=catalog"
+        status, body = _get(f"{base}&mode=init&{lines[3]}")
         assert body.decode().startswith("zip=yes\nfile_limit=")
+        catalog = (ROOT / "tests" / "fixtures" / "catalog-cp1251.xml").read_bytes()
+        octets = {"Content-Type": "application/octet-stream"}
+        status, body = _get(f"{base}&mode=file&filename=import.xml&{lines[3]}", octets, catalog)
+        assert body.decode().startswith("success")
+        answer = "progress"
+        deadline = time.monotonic() + 30
+        while answer.startswith("progress") and time.monotonic() < deadline:
+            answer = _get(f"{base}&mode=import&filename=import.xml&{lines[3]}")[1].decode()
+            time.sleep(0.3)
+        assert answer.startswith("success"), answer  # the stack's own queue thread ran the worker
+        status, body = _get(f"http://127.0.0.1:{port}/api/v1/products", {"X-Api-Key": "demo-key"})
+        assert status == 200 and json.loads(body)["items"][0]["name"] == "Куртка зимняя «Ёлка»"
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0].decode()
