@@ -135,7 +135,10 @@ def _bare_batch_writer(items: int) -> float:
     client = boto3.client("dynamodb")
     client.create_table(
         TableName="bench-bare",
-        **{k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")},
+        **{
+            k: props[k]
+            for k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
+        },
     )
     table = boto3.resource("dynamodb").Table("bench-bare")
     doc = json.dumps({"name": "Товар номер 1", "description": "x" * 300, "prices": [{"value": "100.00"}] * 5})
