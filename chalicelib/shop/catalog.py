@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -69,8 +70,23 @@ def parse_limit(raw: str | None) -> int:
 
 
 class ShopCatalog:
-    def __init__(self, store: CatalogStore, presign: Callable[[str], str]) -> None:
+    def __init__(
+        self, store: CatalogStore, presign: Callable[[str], str], reference_ttl: float = 60.0
+    ) -> None:
         self.store, self.presign = store, presign
+        self.reference_ttl = reference_ttl
+        self._reference: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
+
+    def reference(self, tenant: Tenant, kind: str) -> list[dict[str, Any]]:
+        """Price types and warehouses change with 1C's classifier, rarely: kept for a minute per
+        container so a product page costs one partition query."""
+        key = (tenant.id, kind)
+        cached = self._reference.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        docs = self.store.docs(tenant.id, kind)
+        self._reference[key] = (time.monotonic() + self.reference_ttl, docs)
+        return docs
 
     # -- reference lists ------------------------------------------------------------------------
     def groups(self, tenant: Tenant) -> list[dict[str, Any]]:
@@ -85,7 +101,7 @@ class ShopCatalog:
         )
 
     def price_types(self, tenant: Tenant) -> list[dict[str, Any]]:
-        docs = self.store.docs(tenant.id, "price_type")
+        docs = self.reference(tenant, "price_type")
         shop = self.shop_price_type(tenant, docs)
         return [
             {"id": d["id"], "name": d["name"], "currency": d.get("currency"), "shop": d["id"] == shop}
@@ -94,7 +110,7 @@ class ShopCatalog:
 
     def warehouses(self, tenant: Tenant) -> list[dict[str, Any]]:
         return [
-            {"id": d["id"], "name": d["name"]} for d in self.store.docs(tenant.id, "warehouse") if d["active"]
+            {"id": d["id"], "name": d["name"]} for d in self.reference(tenant, "warehouse") if d["active"]
         ]
 
     @staticmethod
@@ -161,7 +177,7 @@ class ShopCatalog:
 
     def _names(self, tenant: Tenant) -> dict[str, dict[str, str]]:
         return {
-            kind: {d["id"]: d["name"] for d in self.store.docs(tenant.id, kind)}
+            kind: {d["id"]: d["name"] for d in self.reference(tenant, kind)}
             for kind in ("price_type", "warehouse")
         }
 
@@ -257,7 +273,7 @@ class ShopCatalog:
             heads = heads[:limit]
             last = heads[-1]
             next_key = {k: last[k] for k in ("pk", "sk", "lpk", "lsk")}
-        shop_type = self.shop_price_type(tenant, self.store.docs(tenant.id, "price_type"))
+        shop_type = self.shop_price_type(tenant, self.reference(tenant, "price_type"))
         with ThreadPoolExecutor(max_workers=8) as pool:
             items = list(pool.map(lambda h: self._summary(tenant, h, shop_type), heads))
         if in_stock:
