@@ -87,7 +87,7 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
 class TenantSettings:
     """Per-tenant behaviour; every field has a sensible default."""
 
-    shop_price_type: str | None = None  # price type id or name; None = the first one 1C sent
+    shop_price_type: str | None = None  # price type id or name; None = the first by id
     order_encoding: str = "utf-8"  # or "windows-1251"
     order_schema_version: str = "2.08"
     status_map: dict[str, str] = field(default_factory=dict)  # overrides DEFAULT_STATUS_MAP

@@ -115,7 +115,7 @@ class ShopCatalog:
 
     @staticmethod
     def shop_price_type(tenant: Tenant, price_types: list[dict[str, Any]]) -> str | None:
-        """The tenant's configured price type (by id or name), else the first 1C sent."""
+        """The tenant's configured price type (by id or name), else the first by id."""
         wanted = tenant.settings.shop_price_type
         for d in price_types:
             if wanted and wanted in (d["id"], d.get("name", "").strip()):
