@@ -67,6 +67,8 @@ _WATCHED = (
     "СодержитТолькоИзменения",
 )
 _TAGS = [f"{{*}}{name}" for name in _WATCHED]
+_CONTAINERS = frozenset((ROOT, *SECTIONS, "Товары", "Предложения"))
+_RECORDS = frozenset(("Товар", "Предложение", "Документ"))
 _EMPTY_REF = "00000000-0000-0000-0000-000000000000"
 _TRUE = {"true", "1", "да", "yes"}
 
@@ -254,10 +256,12 @@ class _Reader:
         )
 
     def start(self, name: str, el: Any) -> Entity | None:
-        if name == ROOT and not self.saw_root:
-            return self.header(el)
         if not self.saw_root:
+            if name == ROOT:
+                return self.header(el)
             raise self.error(f"корневой элемент должен быть {ROOT}, а не {name}", el.sourceline)
+        if name not in _CONTAINERS:  # records are read at their end
+            return None
         parent = local(el.getparent().tag) if el.getparent() is not None else ""
         if name in SECTIONS and parent in (ROOT, "Контейнер"):
             kind = SECTIONS[name]
@@ -292,6 +296,8 @@ class _Reader:
         )
 
     def end(self, name: str, el: Any) -> Entity | None:
+        if len(self.path) > 1 and self.path[-2] in _RECORDS:  # a part of a record, read with it
+            return None
         parent_el = el.getparent()
         if parent_el is None:
             return None
