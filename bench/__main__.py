@@ -5,6 +5,7 @@
            its own process): first import, re-import, a 1%-changed full upload, and the bare cost
            of writing the same items with boto3's batch_writer
   api      p50/p95 of product detail and of a list page over the imported catalog
+  bare     (BENCH_PARTS=bare) only the batch_writer baseline for imports already in results.json
 
 BENCH_SIZES=10000 python -m bench   limits the sizes (default: 10000,100000).
 """
@@ -256,6 +257,22 @@ def main() -> int:
         bench_reader(sizes, results)
     if "import" in parts:
         bench_import_and_api(sizes, results)
+    if "bare" in parts:  # the batch_writer baseline alone, for an import measured in an earlier run
+        earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        for n in sizes:
+            label = f"{n // 1000}k"
+            items = earlier.get(f"import.items_written.{label}")
+            if not items:
+                continue
+            with local_stack():
+                bare = _bare_batch_writer(items)
+            results[f"import.ratio_to_batch_writer.{label}"] = round(
+                earlier[f"import.seconds.{label}"] / bare, 2
+            )
+            print(
+                f"bare batch_writer of {items} items: {bare:.1f} s -> import {label} is "
+                f"{results[f'import.ratio_to_batch_writer.{label}']}x that"
+            )
     merged = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}  # runs may be split by size
     merged.update(results)
     RESULTS.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
