@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import time
 from collections.abc import Iterable
@@ -13,7 +12,7 @@ from typing import IO, Any
 
 from chalicelib.aws.catalog import CatalogStore
 from chalicelib.aws.orders_store import HoldConflict, OrdersStore, StaleOrder, new_id
-from chalicelib.commerceml import CommerceMLError, read, to_update, write_orders
+from chalicelib.commerceml import read, to_update, write_orders
 from chalicelib.commerceml.model import Order
 from chalicelib.observability import logger
 from chalicelib.orders import rules
@@ -308,10 +307,3 @@ class Orders:
                 report["unchanged"] += 1
         logger.info("1C order documents applied", extra={"report": report})
         return report
-
-
-def read_documents(data: bytes) -> IO[bytes]:
-    return io.BytesIO(data)
-
-
-__all__ = ["CommerceMLError", "OrderRejected", "Orders"]
