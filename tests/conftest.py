@@ -121,3 +121,20 @@ def atomic_dynamodb(monkeypatch):
                 return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+@pytest.fixture
+def shop(stack, samples):
+    """The stack with a real catalog imported through the exchange; offers with stock to sell."""
+    from chalicelib.commerceml import read
+    from chalicelib.commerceml.model import Offer
+
+    onec = stack.onec()
+    folder = samples / "dobromyslov__commerceml-parser/data"
+    for name in ("import0_1.xml", "offers0_1.xml"):
+        assert onec.send_file(name, (folder / name).read_bytes()).keyword == "success"
+    with (folder / "offers0_1.xml").open("rb") as f:
+        offers = [o for o in read(f, "offers0_1.xml") if isinstance(o, Offer)]
+    stack.offers = sorted((o for o in offers if o.total_stock and o.total_stock >= 2), key=lambda o: o.id)
+    stack.offer = next(o for o in stack.offers if o.total_stock >= 5)
+    return stack

@@ -7,27 +7,16 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-import pytest
 from openapi_schema_validator import OAS30Validator
 
 from chalicelib import wiring
 from chalicelib.commerceml import read, write_orders
-from chalicelib.commerceml.model import DELIVERY_LINE_ID, Offer, Order
+from chalicelib.commerceml.model import DELIVERY_LINE_ID, Order
 from chalicelib.orders.rules import OrderRejected
 from chalicelib.shop.openapi import spec
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
 KEY = {"X-Api-Key": "demo-key", "Content-Type": "application/json"}
-
-
-@pytest.fixture
-def shop(stack, samples):
-    onec = stack.onec()
-    for name in ("import0_1.xml", "offers0_1.xml"):
-        assert onec.send_file(name, (samples / DOBRO / name).read_bytes()).keyword == "success"
-    offers = [o for o in read((samples / DOBRO / "offers0_1.xml").open("rb"), "o") if isinstance(o, Offer)]
-    stack.offers = sorted((o for o in offers if o.total_stock and o.total_stock >= 2), key=lambda o: o.id)
-    return stack
 
 
 def body(offer_id: str, quantity: int = 1, **extra) -> dict:

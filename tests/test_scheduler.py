@@ -16,7 +16,7 @@ import pytest
 
 from chalicelib import admin, wiring
 from chalicelib.commerceml import read
-from chalicelib.commerceml.model import Offer, Order
+from chalicelib.commerceml.model import Order
 from chalicelib.local.pump import LambdaContext
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
@@ -182,16 +182,6 @@ def test_prod_refuses_plain_http_webhooks(stack, clock):
     assert receiver.requests == []
     item = wiring.outbox().get("demo", event_id)
     assert item["status"] == "dead" and "https" in item["targets"][receiver.url]["last_error"]
-
-
-@pytest.fixture
-def shop(stack, samples):
-    onec = stack.onec()
-    for name in ("import0_1.xml", "offers0_1.xml"):
-        assert onec.send_file(name, (samples / DOBRO / name).read_bytes()).keyword == "success"
-    offers = [o for o in read((samples / DOBRO / "offers0_1.xml").open("rb"), "o") if isinstance(o, Offer)]
-    stack.offer = next(o for o in offers if o.total_stock and o.total_stock >= 5)
-    return stack
 
 
 def place(stack, n: int) -> dict:

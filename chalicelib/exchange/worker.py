@@ -32,9 +32,9 @@ from chalicelib.exchange.filenames import is_image, is_zip
 from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
-from chalicelib.sync.diff import Deactivate, Index, Put, fingerprint
+from chalicelib.sync.diff import Deactivate, Differ, Index, Put, fingerprint
 from chalicelib.sync.plan import plan
-from chalicelib.sync.records import DEACTIVATABLE
+from chalicelib.sync.records import DEACTIVATABLE, Record
 
 LEASE_SECONDS = 960  # a little longer than the worker's 900 s timeout
 CHECKPOINT_EVERY = 1000
@@ -389,8 +389,6 @@ class ImportWorker:
         return True
 
     def _item(self, tenant: str, change: dict[str, Any], stamp: str) -> dict[str, Any]:
-        from chalicelib.sync.records import Record
-
         record = Record(change["k"], change["i"], change["d"], change["a"])
         return self.catalog.item(tenant, record, stamp, fingerprint(record.doc))
 
@@ -443,8 +441,6 @@ class ImportWorker:
             # Only kinds this run actually sent: offers-only runs never switch off products.
             kinds = [k for k in DEACTIVATABLE if any(e.startswith(f"{k}:") for e in keep)]
             index = self.load_index(tenant)
-            from chalicelib.sync.diff import Differ
-
             differ = Differ(index)
             changes = list(differ.deactivate_all_but(keep, kinds))
             lines = b"".join(json.dumps({"x": c.kind, "i": c.id}).encode() + b"\n" for c in changes)
