@@ -59,7 +59,7 @@ _WATCHED = (
     "Свойство",
     "СвойствоНоменклатуры",
     "ТипЦены",
-    "Склад",
+    "Склады",  # not `Склад`: offers carry one per warehouse, and those are read with the offer
     "ЕдиницаИзмерения",
     "Товар",
     "Предложение",
@@ -71,22 +71,29 @@ _CONTAINERS = frozenset((ROOT, *SECTIONS, "Товары", "Предложени�
 _RECORDS = frozenset(("Товар", "Предложение", "Документ"))
 _EMPTY_REF = "00000000-0000-0000-0000-000000000000"
 _TRUE = {"true", "1", "да", "yes"}
+_NO_PARTS: frozenset[str] = frozenset()
 
-_local_names: dict[str, str] = {}
 
+class _LocalNames(dict[Any, str]):
+    """Tag -> local name, namespace dropped. lxml builds a new tag string on every access; the
+    lookup in this dict stays in C (tags repeat millions of times)."""
 
-def local(tag: Any) -> str:
-    """Local name of a tag, namespace dropped (cached: tags repeat millions of times)."""
-    try:
-        return _local_names[tag]
-    except KeyError:
+    def __missing__(self, tag: Any) -> str:
         name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
-        _local_names[tag] = name
+        self[tag] = name
         return name
+
+
+local = _LocalNames().__getitem__
 
 
 def text(el: Any) -> str:
     return (el.text or "").strip() if el is not None else ""
+
+
+def optional(value: str | None) -> str | None:
+    """Stripped text, None when absent or blank."""
+    return (value.strip() or None) if value else None
 
 
 def as_bool(value: str | None) -> bool:
@@ -128,6 +135,11 @@ def texts(el: Any) -> dict[str, str]:
     Comments and processing instructions are removed by the parser and DTDs are refused, so
     every child is an element."""
     return {local(c.tag): (c.text or "").strip() for c in el}
+
+
+def raw_texts(el: Any) -> dict[str, str | None]:
+    """Unstripped text of each child, by local name (for values that are stripped or parsed later)."""
+    return {local(c.tag): c.text for c in el}
 
 
 class _TrackedStream(io.RawIOBase):
@@ -241,9 +253,11 @@ class _Reader:
                 else:
                     entity = self.end(name, el)
                     self.path.pop()
-                if entity is not None:
-                    self.counts[type(entity).__name__] = self.counts.get(type(entity).__name__, 0) + 1
-                    yield entity
+                if entity is None:
+                    continue
+                for one in entity if isinstance(entity, list) else (entity,):
+                    self.counts[type(one).__name__] = self.counts.get(type(one).__name__, 0) + 1
+                    yield one
         except etree.XMLSyntaxError as exc:
             raise self.syntax_error(exc) from None
         if not self.saw_root:
@@ -295,7 +309,7 @@ class _Reader:
             filename=self.filename,
         )
 
-    def end(self, name: str, el: Any) -> Entity | None:
+    def end(self, name: str, el: Any) -> Entity | list[Warehouse] | None:
         if len(self.path) > 1 and self.path[-2] in _RECORDS:  # a part of a record, read with it
             return None
         parent_el = el.getparent()
@@ -316,8 +330,8 @@ class _Reader:
                 build = self.property
         elif name == "ТипЦены" and parent == "ТипыЦен":
             build = self.price_type
-        elif name == "Склад" and parent == "Склады" and grand in SECTIONS:
-            build = self.warehouse
+        elif name == "Склады" and parent in SECTIONS:
+            build = self.warehouses
         elif name == "ЕдиницаИзмерения" and parent == "ЕдиницыИзмерения":
             build = self.unit
         elif name == "Документ" and parent in (ROOT, "Контейнер"):
@@ -387,6 +401,9 @@ class _Reader:
             tax_name=child_text(tax, "Наименование") or None if tax is not None else None,
             tax_included=as_bool(included) if included else None,
         )
+
+    def warehouses(self, el: Any) -> list[Warehouse]:
+        return [self.warehouse(w) for w in el if local(w.tag) == "Склад"]
 
     def warehouse(self, el: Any) -> Warehouse:
         return Warehouse(
@@ -499,34 +516,16 @@ class _Reader:
         return p
 
     def offer(self, el: Any) -> Offer:
-        o = Offer(id=self.require_id(el), parts=frozenset())
+        o = Offer(id="", parts=_NO_PARTS)
         parts: set[str] = set()
         status = el.get("Статус")
         if status:
             o.status = status.strip()
-        for c in el:
+        for c in el:  # the most frequent children first: this loop runs for every offer
             name = local(c.tag)
-            if name == "Наименование":
-                o.name = text(c)
-                parts.add(INFO)
-            elif name == "Артикул":
-                o.sku = text(c) or None
-            elif name in ("Штрихкод", "ШтрихКод"):
-                if text(c):
-                    o.barcodes.append(text(c))
-            elif name == "БазоваяЕдиница":
-                o.unit = self.base_unit(c)
-            elif name == "ХарактеристикиТовара":
-                o.characteristics = self.characteristics(c)
-                parts.add(INFO)
-            elif name == "ЗначенияСвойств":
-                o.properties = self.property_values(c)
-            elif name == "Цены":
+            if name == "Цены":
                 o.prices = [self.price(p) for p in c]
                 parts.add(PRICES)
-            elif name == "Количество":
-                o.quantity = as_decimal(text(c), "Количество")
-                parts.add(STOCK)
             elif name == "Склад":
                 warehouse_id = (c.get("ИдСклада") or "").strip()
                 if warehouse_id:
@@ -536,15 +535,37 @@ class _Reader:
                         )
                     )
                 parts.add(STOCK)
+            elif name == "Ид":
+                o.id = text(c)
+            elif name == "Наименование":
+                o.name = text(c)
+                parts.add(INFO)
+            elif name == "Количество":
+                o.quantity = as_decimal(c.text, "Количество")
+                parts.add(STOCK)
+            elif name == "Артикул":
+                o.sku = text(c) or None
+            elif name in ("Штрихкод", "ШтрихКод"):
+                if barcode := text(c):
+                    o.barcodes.append(barcode)
+            elif name == "БазоваяЕдиница":
+                o.unit = self.base_unit(c)
+            elif name == "ХарактеристикиТовара":
+                o.characteristics = self.characteristics(c)
+                parts.add(INFO)
+            elif name == "ЗначенияСвойств":
+                o.properties = self.property_values(c)
             elif name == "Остатки":
                 self.rests(c, o)
                 parts.add(STOCK)
             elif name == "ПометкаУдаления":
-                o.deletion_mark = as_bool(text(c))
+                o.deletion_mark = as_bool(c.text)
             elif name == "НомерВерсии":
                 o.version = text(c) or None
             elif name == "Статус":
                 o.status = text(c) or o.status
+        if not o.id:
+            raise self.error("у элемента Предложение нет Ид", el.sourceline)
         o.parts = frozenset(parts)
         return o
 
@@ -559,15 +580,15 @@ class _Reader:
                     offer.quantity = as_decimal(text(c), "Количество")
 
     def price(self, el: Any) -> Price:
-        t = texts(el)
+        t = raw_texts(el)
         coefficient = t.get("Коэффициент")
         return Price(
-            price_type_id=t.get("ИдТипаЦены", ""),
+            price_type_id=(t.get("ИдТипаЦены") or "").strip(),
             value=as_decimal(t.get("ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу"),
-            currency=t.get("Валюта") or None,
-            unit=t.get("Единица") or None,
+            currency=optional(t.get("Валюта")),
+            unit=optional(t.get("Единица")),
             coefficient=as_decimal(coefficient, "Коэффициент") if coefficient else None,
-            presentation=t.get("Представление") or None,
+            presentation=optional(t.get("Представление")),
         )
 
     # -- orders -------------------------------------------------------------------------------
