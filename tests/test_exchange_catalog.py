@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import wiring
+from chalicelib.aws.catalog import keys, kind_and_id
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Offer, Product
 
@@ -49,8 +50,30 @@ SPLIT_209 = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("kind", "entity_id"),
+    [
+        ("product", "p1"),
+        ("offer", "p1"),
+        ("offer", "p1#v1"),
+        ("prices", "p1#v1"),
+        ("stock", "p1"),
+        ("variant", "p1#v2"),
+        ("group", "g1"),
+        ("price_type", "pt#1"),
+    ],
+)
+def test_item_keys_tell_kind_and_id(kind: str, entity_id: str) -> None:
+    assert kind_and_id(*keys("demo", kind, entity_id)) == (kind, entity_id)
+
+
 def docs(items: list[dict], kind: str) -> dict[str, dict]:
-    return {i["id"]: {**json.loads(i["doc"]), "active": i["active"]} for i in items if i["kind"] == kind}
+    found = {}
+    for item in items:
+        item_kind, item_id = kind_and_id(item["pk"], item["sk"])
+        if item_kind == kind:
+            found[item_id] = {**json.loads(item["doc"]), "active": item["active"]}
+    return found
 
 
 def parsed(path: Path) -> list:

@@ -7,8 +7,11 @@ Layout (every key starts with the tenant):
                    offer#{offer}#stock      its stock
                    variant#{offer}          a 2.03/2.04 `Товар` variant's characteristics
   {t}#group        {id}   and likewise {t}#property, {t}#price_type, {t}#warehouse, {t}#unit
-GSI `changes` (cpk={t}#changes, csk=<stamp>#<kind>#<id>): the change feed.
+GSI `changes` (cpk={t}#changes, csk=<stamp>#<kind>#<id>): the change feed; the stamp is when
+the item was last written.
 GSI `listing` (lpk={t}#products, lsk=<name>#<id>): product lists.
+Items carry only what a read needs: kind and id follow from the keys (`kind_and_id`), and every
+attribute costs write capacity on each of the many items an import writes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -46,6 +48,21 @@ def keys(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
     return f"{tenant}#{kind}", entity_id
 
 
+def kind_and_id(pk: str, sk: str) -> tuple[str, str]:
+    """The inverse of `keys`: which record an item holds."""
+    if sk == "product":
+        return PRODUCT, pk.partition("#p#")[2]
+    if sk.startswith("variant#"):
+        return VARIANT, sk.removeprefix("variant#")
+    if sk.startswith("offer#"):
+        offer_id = sk.removeprefix("offer#")
+        for part in (OFFER_PRICES, OFFER_STOCK):
+            if offer_id.endswith(f"#{part}"):
+                return part, offer_id.removesuffix(f"#{part}")
+        return OFFER, offer_id
+    return pk.partition("#")[2], sk
+
+
 def listing_key(name: str, entity_id: str) -> str:
     return f"{' '.join(name.lower().split())[:200]}#{entity_id}"
 
@@ -65,18 +82,13 @@ class CatalogStore:
         self._lock = threading.Lock()
 
     # -- writes ---------------------------------------------------------------------------------
-    def item(self, tenant: str, record: Record, stamp: str, fp: int) -> dict[str, Any]:
+    def item(self, tenant: str, record: Record, stamp: str) -> dict[str, Any]:
         pk, sk = keys(tenant, record.kind, record.id)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
         item = {
             "pk": pk,
             "sk": sk,
-            "kind": record.kind,
-            "id": record.id,
             "doc": record.doc,
             "active": record.active,
-            "fp": format(fp, "x"),
-            "updated_at": now,
             "cpk": f"{tenant}#changes",
             "csk": f"{stamp}#{record.kind}#{record.id}",
         }

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from chalicelib.aws.blobs import BlobStore
-from chalicelib.aws.catalog import CatalogStore, keys
+from chalicelib.aws.catalog import CatalogStore, keys, kind_and_id
 from chalicelib.aws.exchange_store import ExchangeStore
 from chalicelib.aws.outbox import Outbox
 from chalicelib.aws.queue import JobQueue
@@ -32,7 +32,7 @@ from chalicelib.exchange.filenames import is_image, is_zip
 from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
-from chalicelib.sync.diff import Deactivate, Differ, Index, Put, fingerprint
+from chalicelib.sync.diff import Deactivate, Differ, Index, Put
 from chalicelib.sync.plan import plan
 from chalicelib.sync.records import DEACTIVATABLE, Record
 
@@ -389,8 +389,7 @@ class ImportWorker:
         return True
 
     def _item(self, tenant: str, change: dict[str, Any], stamp: str) -> dict[str, Any]:
-        record = Record(change["k"], change["i"], change["d"], change["a"])
-        return self.catalog.item(tenant, record, stamp, fingerprint(record.doc))
+        return self.catalog.item(tenant, Record(change["k"], change["i"], change["d"], change["a"]), stamp)
 
     def _deactivated_items(
         self, tenant: str, changes: list[dict[str, Any]], stamp_base: str, offset: int
@@ -400,9 +399,9 @@ class ImportWorker:
         wanted = [keys(tenant, c["x"], c["i"]) for c in changes]
         items = []
         for n, item in enumerate(self.catalog.get_items(wanted)):
+            kind, entity_id = kind_and_id(item["pk"], item["sk"])
             item["active"] = False
-            item["csk"] = f"{stamp_base}{offset + n:07d}#{item['kind']}#{item['id']}"
-            item["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+            item["csk"] = f"{stamp_base}{offset + n:07d}#{kind}#{entity_id}"
             items.append(item)
         return items
 

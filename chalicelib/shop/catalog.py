@@ -12,12 +12,13 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from chalicelib.aws.catalog import CatalogStore
+from chalicelib.aws.catalog import CatalogStore, kind_and_id
 from chalicelib.tenants import Tenant
 
 MAX_LIMIT = 100
@@ -128,7 +129,7 @@ class ShopCatalog:
         for item in items:
             if not item["sk"].startswith(("offer#", "variant#")):
                 continue
-            kind, offer_id = item["kind"], item["id"]
+            kind, offer_id = kind_and_id(item["pk"], item["sk"])
             parts.setdefault(offer_id, {})[kind] = {
                 **json.loads(item["doc"]),
                 "_active": item.get("active", True),
@@ -211,7 +212,7 @@ class ShopCatalog:
             "requisites": doc.get("requisites") or {},
             "images": self._images(tenant, doc),
             "active": bool(head.get("active", True)),
-            "updated_at": max(i.get("updated_at", "") for i in items),
+            "updated_at": _stamp_iso(max(i["csk"] for i in items)),
             "offers": self._offers(items, self._names(tenant)),
         }
 
@@ -227,7 +228,7 @@ class ShopCatalog:
         total = sum((o["stock"]["total"] or 0) for o in offers)
         images = self._images(tenant, doc)
         return {
-            "id": head["id"],
+            "id": kind_and_id(head["pk"], head["sk"])[1],
             "sku": doc.get("sku"),
             "name": doc.get("name"),
             "group_ids": doc.get("group_ids") or [],
@@ -303,20 +304,20 @@ class ShopCatalog:
             page = self.store.changes(tenant.id, cursor, limit)
             for item in page["Items"]:
                 cursor = item["csk"]
-                kind = _FEED_TYPES.get(item["kind"])
+                stamp, record_kind, record_id = cursor.split("#", 2)
+                kind = _FEED_TYPES.get(record_kind)
                 if kind is None:
                     continue
-                entity_id = item["id"] if kind != "product" else item["id"].partition("#")[0]
+                entity_id = record_id if kind != "product" else record_id.partition("#")[0]
                 if (kind, entity_id) in seen:
                     continue
                 seen.add((kind, entity_id))
-                stamp = item["csk"].split("#", 1)[0]
                 changes.append(
                     {
                         "type": kind,
                         "id": entity_id,
                         "op": "upsert"
-                        if item.get("active", True) or item["kind"] in ("prices", "stock")
+                        if item.get("active", True) or record_kind in ("prices", "stock")
                         else "deactivate",
                         "at": _stamp_iso(stamp),
                     }
@@ -329,7 +330,6 @@ class ShopCatalog:
 
 
 def _stamp_iso(stamp: str) -> str:
-    import datetime as dt
-
+    """When a change stamp (`csk`: epoch milliseconds, sequence, ...) was written, as ISO 8601."""
     millis = int(stamp[:13]) if stamp[:13].isdigit() else 0
-    return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat(timespec="milliseconds")
