@@ -4,10 +4,11 @@
   import   whole 1C sessions on the local stack (moto server in its own process, the worker in
            its own process): first import, re-import, a 1%-changed full upload, and the bare cost
            of writing the same items with boto3's batch_writer
-  api      p50/p95 of product detail and of a list page over the imported catalog
+  api      p50/p95 of product detail and of a list page over the imported 10k catalog (with import)
   bare     (BENCH_PARTS=bare) only the batch_writer baseline for imports already in results.json
 
-BENCH_SIZES=10000 python -m bench   limits the sizes (default: 10000,100000).
+BENCH_SIZES=10000 python -m bench   limits the sizes (default: 10000,100000);
+BENCH_PARTS=reader,import           picks the parts (default: reader,import,api).
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def _bare_batch_writer(items: int) -> float:
     return time.perf_counter() - started
 
 
-def bench_import_and_api(sizes: list[int], results: dict) -> None:
+def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
     from chalice.test import Client
 
     from bench.catalog import Catalog, write
@@ -196,7 +197,7 @@ def bench_import_and_api(sizes: list[int], results: dict) -> None:
                     f"1%-changed {label}: {chseconds:.1f} s, {changed_run['items_written']} items written "
                     f"for {entities} changed records"
                 )
-                if n == 10_000:
+                if api and n == 10_000:
                     bench_api(client, catalog, n, results)
                 bare = _bare_batch_writer(first["items_written"])
                 ratio = round(seconds / bare, 2)
@@ -251,12 +252,12 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
 
 def main() -> int:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
-    parts = os.environ.get("BENCH_PARTS", "reader,import").split(",")
+    parts = os.environ.get("BENCH_PARTS", "reader,import,api").split(",")
     results: dict = {}
     if "reader" in parts:
         bench_reader(sizes, results)
     if "import" in parts:
-        bench_import_and_api(sizes, results)
+        bench_import_and_api(sizes, results, api="api" in parts)
     if "bare" in parts:  # the batch_writer baseline alone, for an import measured in an earlier run
         earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         for n in sizes:

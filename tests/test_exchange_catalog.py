@@ -275,16 +275,23 @@ def test_worker_stopped_halfway_resumes_to_the_same_table(stack, samples, monkey
     assert stack.onec("other", "pw").send_file("import0_1.xml", data).keyword == "success"
     reference = {(i["sk"], i["doc"], i["active"]) for i in stack.catalog_items("other")}
 
-    original = CatalogStore.put_items
+    original = CatalogStore.start_put
     calls = {"n": 0}
 
     def dying(self, items):
+        """The third batch's writes fail while the fourth is being prepared."""
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise TimeoutError("Lambda timed out")
-        return original(self, items)
+        wait = original(self, items)
+        if calls["n"] != 3:
+            return wait
 
-    monkeypatch.setattr(CatalogStore, "put_items", dying)
+        def timed_out():
+            wait()
+            raise TimeoutError("Lambda timed out")
+
+        return timed_out
+
+    monkeypatch.setattr(CatalogStore, "start_put", dying)
     onec = stack.onec()
     reply = onec.send_file("import0_1.xml", data)
     assert reply.keyword == "success", reply.text

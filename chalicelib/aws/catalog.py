@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -107,19 +107,23 @@ class CatalogStore:
 
     def put_items(self, items: Iterable[dict[str, Any]]) -> None:
         """BatchWriteItem in 25s, a few batches in flight at once (each item appears once)."""
-        batches: list[list[dict[str, Any]]] = []
-        batch: list[dict[str, Any]] = []
+        self.start_put(items)()
+
+    def start_put(self, items: Iterable[dict[str, Any]]) -> Callable[[], None]:
+        """Start writing `items` in the background; the returned function waits for all of them
+        (raising the first error), so the caller can prepare the next batch meanwhile."""
+        batches: list[list[dict[str, Any]]] = [[]]
         for item in items:
-            batch.append({"PutRequest": {"Item": item}})
-            if len(batch) == BATCH_WRITE:
-                batches.append(batch)
-                batch = []
-        if batch:
-            batches.append(batch)
-        if len(batches) == 1:
-            self._write(batches[0])
-        elif batches:
-            list(self._pool.map(self._write, batches))
+            if len(batches[-1]) == BATCH_WRITE:
+                batches.append([])
+            batches[-1].append({"PutRequest": {"Item": item}})
+        futures = [self._pool.submit(self._write, batch) for batch in batches if batch]
+
+        def wait() -> None:
+            for future in futures:
+                future.result()
+
+        return wait
 
     @cached_property
     def _pool(self) -> ThreadPoolExecutor:

@@ -356,36 +356,48 @@ class ImportWorker:
             yield json.loads(line)
 
     def _apply(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> bool:
-        """Write the staged changes from the checkpoint on. False when time ran out first."""
+        """Write the staged changes from the checkpoint on. False when time ran out first.
+
+        One batch is written while the next is read and built; the checkpoint moves only past
+        batches whose writes all succeeded."""
         job_id, applied = job["sk"], int(job.get("applied", 0))
         stamp_base = f"{int(time.time() * 1000):013d}"
         pending: list[dict[str, Any]] = []
-        position = 0
+        position = applied
+        in_flight: tuple[Callable[[], None], int] | None = None
 
-        def flush() -> None:
-            nonlocal pending
+        def write_pending() -> None:
+            nonlocal pending, in_flight
+            first = position - len(pending)
             puts = [c for c in pending if "k" in c]
             offs = [c for c in pending if "x" in c]
-            items = [self._item(tenant, c, f"{stamp_base}{applied + n:07d}") for n, c in enumerate(puts)]
-            items += self._deactivated_items(tenant, offs, stamp_base, applied + len(puts))
-            self.catalog.put_items(items)
-            pending = []
+            items = [self._item(tenant, c, f"{stamp_base}{first + n:07d}") for n, c in enumerate(puts)]
+            items += self._deactivated_items(tenant, offs, stamp_base, first + len(puts))
+            started = self.catalog.start_put(items)
+            checkpoint()
+            in_flight, pending = (started, position), []
 
-        for change in self._staged(tenant, job_id):
-            position += 1
-            if position <= applied:
+        def checkpoint() -> None:
+            nonlocal in_flight
+            if in_flight is not None:
+                wait, done = in_flight
+                wait()
+                self.store.update_job(tenant, job_id, applied=done)
+                in_flight = None
+
+        for n, change in enumerate(self._staged(tenant, job_id), start=1):
+            if n <= applied:
                 continue
             pending.append(change)
+            position = n
             if len(pending) >= CHECKPOINT_EVERY:
-                flush()
-                applied = position
-                self.store.update_job(tenant, job_id, applied=applied)
+                write_pending()
                 if remaining_ms() < SAFETY_SECONDS * 1000:
+                    checkpoint()
                     return False
         if pending:
-            flush()
-            applied = position
-            self.store.update_job(tenant, job_id, applied=applied)
+            write_pending()
+        checkpoint()
         return True
 
     def _item(self, tenant: str, change: dict[str, Any], stamp: str) -> dict[str, Any]:
