@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from chalicelib.aws.catalog import CatalogStore
+from chalicelib.aws.catalog import CatalogStore, kind_and_id
 from chalicelib.aws.orders_store import HoldConflict, OrdersStore, StaleOrder, new_id
 from chalicelib.commerceml import read, to_update, write_orders
 from chalicelib.commerceml.model import Order
@@ -60,7 +60,8 @@ class Orders:
             by_offer: dict[str, dict[str, Any]] = {}
             for item in items:
                 if item["sk"].startswith(("offer#", "variant#")):
-                    by_offer.setdefault(item["id"], {})[item["kind"]] = item
+                    kind, offer_id = kind_and_id(item["pk"], item["sk"])
+                    by_offer.setdefault(offer_id, {})[kind] = item
             for offer_id, parts in by_offer.items():
                 if offer_id not in wanted:
                     continue
