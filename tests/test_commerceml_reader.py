@@ -251,6 +251,44 @@ def test_split_files_say_which_parts_they_carry():
     assert rests[0].total_stock == Decimal("7.5") and rests[1].total_stock == Decimal(7)
 
 
+def test_padded_values_are_read_as_their_content():
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
+<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_2" ВерсияСхемы="2.07">
+  <ПакетПредложений СодержитТолькоИзменения="true">
+    <Склады><Склад><Ид> w1 </Ид><Наименование> Основной </Наименование></Склад></Склады>
+    <Предложения>
+      <Предложение>
+        <Ид>
+          p1#v1
+        </Ид>
+        <Цены>
+          <Цена>
+            <ИдТипаЦены> pt </ИдТипаЦены>
+            <ЦенаЗаЕдиницу> 12.50 </ЦенаЗаЕдиницу>
+            <Валюта> RUB </Валюта>
+            <Единица> </Единица>
+            <Коэффициент> </Коэффициент>
+          </Цена>
+        </Цены>
+        <Количество>
+          3
+        </Количество>
+        <Склад ИдСклада=" w1 " КоличествоНаСкладе=" 3 "/>
+      </Предложение>
+    </Предложения>
+  </ПакетПредложений>
+</КоммерческаяИнформация>""".encode()
+    items = list(read(io.BytesIO(xml), "offers.xml"))
+    (warehouse,) = of(items, Warehouse)
+    assert (warehouse.id, warehouse.name) == ("w1", "Основной")
+    (offer,) = of(items, Offer)
+    assert offer.id == "p1#v1" and offer.parts == {PRICES, STOCK}
+    (price,) = offer.prices
+    assert (price.price_type_id, price.value, price.currency) == ("pt", Decimal("12.50"), "RUB")
+    assert price.unit is None and price.coefficient is None
+    assert offer.quantity == Decimal(3) and offer.stock[0].warehouse_id == "w1"
+
+
 def test_properties_from_an_earlier_file_resolve_values():
     known = {"p-color": Property(id="p-color", name="Цвет", values={"v-red": "Красный"})}
     xml = (FIXTURES / "catalog-cp1251.xml").read_bytes()

@@ -581,7 +581,7 @@ class _Reader:
 
     def price(self, el: Any) -> Price:
         t = raw_texts(el)
-        coefficient = t.get("Коэффициент")
+        coefficient = optional(t.get("Коэффициент"))
         return Price(
             price_type_id=(t.get("ИдТипаЦены") or "").strip(),
             value=as_decimal(t.get("ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу"),
