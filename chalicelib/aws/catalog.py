@@ -105,13 +105,10 @@ class CatalogStore:
                 item["sku"] = data["sku"]
         return item
 
-    def put_items(self, items: Iterable[dict[str, Any]]) -> None:
-        """BatchWriteItem in 25s, a few batches in flight at once (each item appears once)."""
-        self.start_put(items)()
-
     def start_put(self, items: Iterable[dict[str, Any]]) -> Callable[[], None]:
-        """Start writing `items` in the background; the returned function waits for all of them
-        (raising the first error), so the caller can prepare the next batch meanwhile."""
+        """BatchWriteItem in 25s, a few in flight, in the background (each item appears once). The
+        returned function waits for all of them (raising the first error), so the caller can
+        prepare the next batch meanwhile."""
         batches: list[list[dict[str, Any]]] = [[]]
         for item in items:
             if len(batches[-1]) == BATCH_WRITE:

@@ -302,6 +302,29 @@ def _list(name: str, item: str) -> dict[str, Any]:
     }
 
 
+def _page(name: str, item: str) -> dict[str, Any]:
+    """One page of a list: the items and the cursor of the next page (null on the last)."""
+    page = _list(name, item)
+    return {
+        **page,
+        "required": [name, "next_cursor"],
+        "properties": {**page["properties"], "next_cursor": _NULLABLE_STR},
+    }
+
+
+def _one(param: str, item: str, summary: str) -> dict[str, Any]:
+    """GET of one resource by its id in the path."""
+    return {
+        "summary": summary,
+        "parameters": [{"name": param, "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": _ok(_ref(item)),
+            "404": {"$ref": "#/components/responses/NotFound"},
+            **_ERRORS,
+        },
+    }
+
+
 def spec() -> dict[str, Any]:
     cursor = {"name": "cursor", "in": "query", "schema": {"type": "string"}}
     limit = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
@@ -360,32 +383,13 @@ def spec() -> dict[str, Any]:
                         cursor,
                     ],
                     "responses": {
-                        "200": _ok(
-                            {
-                                "type": "object",
-                                "required": ["items", "next_cursor"],
-                                "properties": {
-                                    "items": {"type": "array", "items": _ref("ProductSummary")},
-                                    "next_cursor": _NULLABLE_STR,
-                                },
-                            }
-                        ),
+                        "200": _ok(_page("items", "ProductSummary")),
                         **_ERRORS,
                     },
                 }
             },
             "/products/{product_id}": {
-                "get": {
-                    "summary": "One product with its offers, prices and stock",
-                    "parameters": [
-                        {"name": "product_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ],
-                    "responses": {
-                        "200": _ok(_ref("Product")),
-                        "404": {"$ref": "#/components/responses/NotFound"},
-                        **_ERRORS,
-                    },
-                }
+                "get": _one("product_id", "Product", "One product with its offers, prices and stock")
             },
             "/orders": {
                 "post": {
@@ -426,32 +430,15 @@ def spec() -> dict[str, Any]:
                         cursor,
                     ],
                     "responses": {
-                        "200": _ok(
-                            {
-                                "type": "object",
-                                "required": ["orders", "next_cursor"],
-                                "properties": {
-                                    "orders": {"type": "array", "items": _ref("Order")},
-                                    "next_cursor": _NULLABLE_STR,
-                                },
-                            }
-                        ),
+                        "200": _ok(_page("orders", "Order")),
                         **_ERRORS,
                     },
                 },
             },
             "/orders/{order_id}": {
-                "get": {
-                    "summary": "One order: status, history, 1C number, payment and shipment",
-                    "parameters": [
-                        {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ],
-                    "responses": {
-                        "200": _ok(_ref("Order")),
-                        "404": {"$ref": "#/components/responses/NotFound"},
-                        **_ERRORS,
-                    },
-                }
+                "get": _one(
+                    "order_id", "Order", "One order: status, history, 1C number, payment and shipment"
+                )
             },
             "/changes": {
                 "get": {
