@@ -6,12 +6,14 @@ from dataclasses import replace
 from typing import Protocol
 
 from chalicelib.tenants import (
+    MIN_SECRET_CHARS,
     Tenant,
     TenantError,
     hash_api_key,
     new_api_key,
     new_secret,
     verify_password,
+    webhook_url_problem,
 )
 
 
@@ -44,8 +46,9 @@ class InMemoryTenantStore:
 
 
 class Accounts:
-    def __init__(self, store: TenantStore) -> None:
+    def __init__(self, store: TenantStore, https_webhooks_only: bool = False) -> None:
         self.store = store
+        self.https_webhooks_only = https_webhooks_only
 
     def require(self, tenant_id: str) -> Tenant:
         tenant = self.store.get(tenant_id)
@@ -80,14 +83,34 @@ class Accounts:
         return api_key
 
     def set_webhook(self, tenant_id: str, urls: list[str], secret: str | None = None) -> str:
-        tenant = self.require(tenant_id)
-        secret = secret or tenant.settings.webhook_secret or new_secret()
-        self.store.put(tenant.with_settings(webhook_urls=tuple(urls), webhook_secret=secret))
-        return secret
+        tenant = self.update_settings(tenant_id, webhook_urls=tuple(urls), webhook_secret=secret)
+        return str(tenant.settings.webhook_secret)
 
     def update_settings(self, tenant_id: str, **changes: object) -> Tenant:
+        """Change settings; webhook URLs are checked, and a signing secret always exists."""
+        if "webhook_urls" in changes:
+            urls = changes["webhook_urls"]
+            if isinstance(urls, str) or not isinstance(urls, list | tuple):
+                raise TenantError("webhook_urls must be a list of URLs")
+            for url in urls:
+                problem = webhook_url_problem(url, self.https_webhooks_only)
+                if problem:
+                    raise TenantError(problem)
+        secret = changes.get("webhook_secret")
+        if secret is not None and (not isinstance(secret, str) or len(secret) < MIN_SECRET_CHARS):
+            raise TenantError(f"a webhook secret needs at least {MIN_SECRET_CHARS} characters")
         tenant = self.require(tenant_id).with_settings(**changes)
+        tenant = self.ensure_webhook_secret(tenant, save=False)
         self.store.put(tenant)
+        return tenant
+
+    def ensure_webhook_secret(self, tenant: Tenant, save: bool = True) -> Tenant:
+        """A tenant with webhook URLs always has a secret of 32 random bytes (or a longer one)."""
+        secret = tenant.settings.webhook_secret
+        if tenant.settings.webhook_urls and (not secret or len(secret) < MIN_SECRET_CHARS):
+            tenant = tenant.with_settings(webhook_secret=new_secret())
+            if save:
+                self.store.put(tenant)
         return tenant
 
     def set_active(self, tenant_id: str, active: bool) -> Tenant:

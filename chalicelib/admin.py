@@ -64,8 +64,14 @@ def cmd_tenants(args: argparse.Namespace) -> None:
             key, _, value = pair.partition("=")
             changes[key] = json.loads(value) if value[:1] in "[{" else value
         for key in ("managers", "webhook_urls"):
+            if isinstance(changes.get(key), str):
+                changes[key] = (changes[key],) if changes[key] else ()
             if key in changes and isinstance(changes[key], list):
                 changes[key] = tuple(changes[key])
+        if "api_rate_per_minute" in changes:
+            if not str(changes["api_rate_per_minute"]).isdigit():
+                raise TenantError("api_rate_per_minute must be a whole number")
+            changes["api_rate_per_minute"] = int(changes["api_rate_per_minute"])
         _print(_tenant_view(accounts.update_settings(args.tenant, **changes)))
     elif args.action in ("disable", "enable"):
         accounts.set_active(args.tenant, args.action == "enable")

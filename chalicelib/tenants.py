@@ -9,6 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
@@ -55,7 +56,35 @@ def new_api_key(tenant_id: str) -> str:
 
 
 def new_secret() -> str:
+    """32 random bytes, hex."""
     return secrets.token_hex(32)
+
+
+MIN_SECRET_CHARS = 64  # what new_secret() makes: 32 random bytes as hex
+MAX_URL = 2048
+
+
+def webhook_url_problem(url: str, https_only: bool) -> str | None:
+    """Why a webhook URL cannot be used (its form only; addresses are checked when sending)."""
+    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+        return "a webhook URL is required (at most 2048 characters)"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return f"{url[:80]!r}: spaces and control characters are not allowed"
+    parts = urlsplit(url)
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme.lower() not in schemes:
+        return f"{url[:80]!r}: the scheme must be {' or '.join(schemes)}"
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return f"{url[:80]!r}: the port is not a number from 1 to 65535"
+    if not host:
+        return f"{url[:80]!r}: no host name"
+    if parts.username or parts.password:
+        return f"{url[:80]!r}: credentials in the URL are not allowed; the signature authenticates us"
+    if port == 0:
+        return f"{url[:80]!r}: the port is not a number from 1 to 65535"
+    return None
 
 
 DEFAULT_STATUS_MAP: dict[str, str] = {
@@ -96,6 +125,7 @@ class TenantSettings:
     managers: tuple[str, ...] = ()
     manager_rules: tuple[dict[str, Any], ...] = ()
     image_base_url: str | None = None  # CDN in front of the bucket; None = presigned S3 URLs
+    api_rate_per_minute: int = 1200  # shop API requests per minute for this tenant's key
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +138,7 @@ class TenantSettings:
             "managers": list(self.managers),
             "manager_rules": [dict(r) for r in self.manager_rules],
             "image_base_url": self.image_base_url,
+            "api_rate_per_minute": self.api_rate_per_minute,
         }
 
     @classmethod

@@ -13,7 +13,7 @@ from chalicelib.settings import settings
 def accounts() -> Accounts:
     from chalicelib.aws.tenants import DynamoTenantStore
 
-    return Accounts(DynamoTenantStore(settings().tenants_table))
+    return Accounts(DynamoTenantStore(settings().tenants_table), settings().require_https_webhooks)
 
 
 @cache
@@ -35,6 +35,13 @@ def catalog_store():
     from chalicelib.aws.catalog import CatalogStore
 
     return CatalogStore(settings().catalog_table)
+
+
+@cache
+def rate_limiter():
+    from chalicelib.aws.ratelimit import RateLimiter
+
+    return RateLimiter(settings().exchange_table)
 
 
 @cache
@@ -100,7 +107,7 @@ def place_order():
     )
     def place(request: dict) -> dict:
         tenant = accounts().require(request["tenant"])
-        return orders().place(tenant, request["body"])
+        return orders().place(tenant, request["body"], request["key"])
 
     place.config = config  # the route registers the Lambda context on it (in-progress expiry)
     return place

@@ -437,20 +437,38 @@ def test_checkauth_answer_shape_and_session_by_cookie_sessid_or_basic(stack):
     assert sale.body.decode().split("\n")[2:4] == [sessid, "version=2.08"]
 
 
-def test_resent_chunk_does_not_corrupt_the_file(stack, samples, small_chunks):
-    data = (samples / "dobromyslov__commerceml-parser/data/offers0_1.xml").read_bytes()
+def test_equal_consecutive_chunks_are_both_kept(stack, small_chunks):
+    """The protocol appends every chunk (PROTOCOL.md §4.2): a file whose content repeats must
+    arrive whole, so two equal chunks in a row are two chunks, not a resend."""
     onec = stack.onec()
     assert onec.checkauth().keyword == "success"
     onec.init()
-    chunks = [data[i : i + onec.file_limit] for i in range(0, len(data), onec.file_limit)]
-    assert len(chunks) >= 3
-    for n, chunk in enumerate(chunks):
-        assert onec.call("catalog", "file", chunk, filename="offers0_1.xml").keyword == "success"
-        if n == 1:  # the answer was lost: 1C sends the same chunk again
-            reply = onec.call("catalog", "file", chunk, filename="offers0_1.xml")
-            assert reply.keyword == "success" and "повтор" in reply.text
-    assert onec.import_file("offers0_1.xml").keyword == "success"
-    assert len(docs(stack.catalog_items(), "prices")) == 44
+    size = onec.file_limit
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация ВерсияСхемы="2.05"><Классификатор><Ид>c</Ид><Наименование>К</Наименование><Группы>'.encode()
+    group = "<Группа><Ид>g{n:05d}</Ид><Наименование>Одна и та же группа</Наименование></Группа>"
+    body = "".join(group.format(n=n) for n in range(400)).encode()
+    tail = "</Группы></Классификатор></КоммерческаяИнформация>".encode()
+    data = head + b" " * (size - len(head) % size) + b" " * (2 * size) + body + tail
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    assert chunks[1] == chunks[2], "two identical chunks in a row"
+    for chunk in chunks:
+        assert onec.call("catalog", "file", chunk, filename="import.xml").keyword == "success"
+    upload = stack_upload("import.xml")
+    assert upload["size_bytes"] == len(data) and len(upload["parts"]) == len(chunks)
+    assert onec.import_file("import.xml").keyword == "success"
+    assert len(docs(stack.catalog_items(), "group")) == 400
+
+
+def stack_upload(filename: str, tenant: str = "demo") -> dict:
+    """The upload record of a file (the latest area holding it)."""
+    from boto3.dynamodb.conditions import Key
+
+    from chalicelib import wiring
+
+    items = wiring.exchange_store().table.query(KeyConditionExpression=Key("pk").eq(f"{tenant}#upload"))[
+        "Items"
+    ]
+    return [i for i in items if i["sk"].endswith(f"#{filename}")][-1]
 
 
 def test_restarted_file_replaces_the_partial_one(stack, samples, small_chunks):
@@ -458,10 +476,15 @@ def test_restarted_file_replaces_the_partial_one(stack, samples, small_chunks):
     onec = stack.onec()
     assert onec.checkauth().keyword == "success"
     onec.init()
-    onec.call("catalog", "file", data[:20000], filename="offers0_1.xml")  # an aborted first attempt
+    aborted = data[: onec.file_limit // 3]  # an aborted first attempt, unlike any chunk of the retry
+    assert aborted not in [data[i : i + onec.file_limit] for i in range(0, len(data), onec.file_limit)]
+    onec.call("catalog", "file", aborted, filename="offers0_1.xml")
     for reply in onec.upload("catalog", "offers0_1.xml", data):
         assert reply.keyword == "success"
+    upload = stack_upload("offers0_1.xml")
+    assert upload["size_bytes"] == len(data) and upload["restarts"] == 1
     assert onec.import_file("offers0_1.xml").keyword == "success"
+    assert len(docs(stack.catalog_items(), "prices")) == 44
 
 
 def test_binary_chunk_through_an_api_gateway_event(stack):

@@ -20,7 +20,7 @@ from chalicelib.commerceml.model import Order
 from chalicelib.local.pump import LambdaContext
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
-SECRET = "test-secret"
+SECRET = "test-secret-" + "0123456789abcdef" * 4
 
 
 class Receiver:

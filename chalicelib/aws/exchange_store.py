@@ -111,36 +111,27 @@ class ExchangeStore:
             )
 
     # -- uploaded files -------------------------------------------------------------------------
-    def add_chunk(
-        self, tenant: str, area: str, filename: str, digest: str, size: int, restart: bool
-    ) -> int | None:
-        """Record the next chunk of a file. Returns the chunk count, or None for a chunk identical
-        to the previous one (1C re-sends a chunk whose answer it lost)."""
+    def add_chunk(self, tenant: str, area: str, filename: str, digest: str, size: int, restart: bool) -> int:
+        """Append the next chunk of a file (or start it again); returns the chunk count. Chunks
+        are appended as they come, like the protocol's `fopen(..., "ab")`: two equal chunks in a
+        row are two chunks of a file whose content repeats."""
         now = int(time.time())
+        values: dict[str, Any] = {":parts": [digest], ":now": now, ":exp": self._retention(), ":size": size}
         if restart:
-            expression = "SET parts = :parts, last_hash = :h, size_bytes = :size, updated_at = :now, expires_at = :exp ADD restarts :one"
-        else:
-            expression = (
-                "SET parts = list_append(if_not_exists(parts, :empty), :parts), last_hash = :h, "
-                "updated_at = :now, expires_at = :exp ADD size_bytes :size"
-            )
-        values = {":parts": [digest], ":h": digest, ":size": size, ":now": now, ":exp": self._retention()}
-        if restart:
+            expression = "SET parts = :parts, size_bytes = :size, updated_at = :now, expires_at = :exp ADD restarts :one"
             values[":one"] = 1
         else:
-            values[":empty"] = []
-        try:
-            result = self.table.update_item(
-                Key={"pk": f"{tenant}#upload", "sk": f"{area}#{filename}"},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_not_exists(last_hash) OR last_hash <> :h",
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
+            expression = (
+                "SET parts = list_append(if_not_exists(parts, :empty), :parts), "
+                "updated_at = :now, expires_at = :exp ADD size_bytes :size"
             )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return None
-            raise
+            values[":empty"] = []
+        result = self.table.update_item(
+            Key={"pk": f"{tenant}#upload", "sk": f"{area}#{filename}"},
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+            ReturnValues="UPDATED_NEW",
+        )
         return len(result["Attributes"]["parts"])
 
     def uploaded_file(self, tenant: str, area: str, filename: str) -> dict[str, Any] | None:
@@ -221,30 +212,58 @@ class ExchangeStore:
             if not _conditional_failed(exc):
                 raise
 
-    # -- failed-login throttle ------------------------------------------------------------------
-    def failures(self, source: str) -> tuple[int, int]:
-        item = self.table.get_item(Key={"pk": f"throttle#{source}", "sk": "checkauth"}).get("Item")
-        if not item or int(item.get("expires_at", 0)) < time.time():
-            return 0, 0
-        return int(item["failures"]), int(item["expires_at"])
+    # -- login throttle ---------------------------------------------------------------------------
+    def take_attempt(self, key: str, limit: int, window_seconds: int) -> int:
+        """Count one password check against `key` atomically (a conditional increment, so
+        concurrent guesses cannot slip past the limit). Returns 0 when the check may run, else
+        the seconds until the window ends."""
+        pk, now = f"throttle#{key}", int(time.time())
+        for _ in range(3):
+            try:
+                self.table.update_item(
+                    Key={"pk": pk, "sk": "login"},
+                    UpdateExpression="ADD attempts :one",
+                    ConditionExpression="expires_at > :now AND attempts < :limit",
+                    ExpressionAttributeValues={":one": 1, ":now": now, ":limit": limit},
+                )
+                return 0
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+            item = self.table.get_item(Key={"pk": pk, "sk": "login"}, ConsistentRead=True).get("Item")
+            if item and int(item["expires_at"]) > now:
+                return int(item["expires_at"]) - now
+            try:  # no window yet, or it ended: open one with this attempt
+                self.table.put_item(
+                    Item={"pk": pk, "sk": "login", "attempts": 1, "expires_at": now + window_seconds},
+                    ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
+                    ExpressionAttributeValues={":now": now},
+                )
+                return 0
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        return window_seconds
 
-    def record_failure(self, source: str, window_seconds: int) -> None:
-        now = int(time.time())
-        if self.failures(source)[0] == 0:  # a new window
-            self.table.put_item(
-                Item={
-                    "pk": f"throttle#{source}",
-                    "sk": "checkauth",
-                    "failures": 1,
-                    "expires_at": now + window_seconds,
-                }
-            )
-            return
-        self.table.update_item(
-            Key={"pk": f"throttle#{source}", "sk": "checkauth"},
-            UpdateExpression="SET expires_at = :exp ADD failures :one",
-            ExpressionAttributeValues={":exp": now + window_seconds, ":one": 1},
+    def clear_attempts(self, key: str) -> None:
+        self.table.delete_item(Key={"pk": f"throttle#{key}", "sk": "login"})
+
+    # -- sessions opened by Basic auth alone (clients that never send the cookie) ---------------
+    def basic_session(self, tenant: str, caller: str) -> str | None:
+        item = self.table.get_item(Key={"pk": f"{tenant}#basic", "sk": caller}, ConsistentRead=True).get(
+            "Item"
         )
+        if item and int(item.get("valid_until", 0)) >= time.time():
+            return str(item["token"])
+        return None
 
-    def clear_failures(self, source: str) -> None:
-        self.table.delete_item(Key={"pk": f"throttle#{source}", "sk": "checkauth"})
+    def set_basic_session(self, tenant: str, caller: str, token: str, valid_until: int) -> None:
+        self.table.put_item(
+            Item={
+                "pk": f"{tenant}#basic",
+                "sk": caller,
+                "token": token,
+                "valid_until": valid_until,
+                "expires_at": valid_until,
+            }
+        )

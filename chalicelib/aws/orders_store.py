@@ -9,6 +9,7 @@ An order and its outbox entries are written in one transaction."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -31,6 +32,18 @@ class HoldConflict(Exception):
 
 class StaleOrder(Exception):
     pass
+
+
+class AlreadyPlaced(Exception):
+    """An order with this Idempotency-Key exists (a retry after a crash): its id."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(order_id)
+        self.order_id = order_id
+
+
+def _key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
 def new_id() -> str:
@@ -76,6 +89,12 @@ class OrdersStore:
             IndexName="queue", KeyConditionExpression=Key("qpk").eq(f"{tenant}#for1c"), Limit=limit
         )["Items"]
         return [json.loads(i["doc"]) for i in items]
+
+    def by_idempotency_key(self, tenant: str, key: str) -> dict[str, Any] | None:
+        item = self.table.get_item(
+            Key={"pk": f"{tenant}#idem", "sk": _key_digest(key)}, ConsistentRead=True
+        ).get("Item")
+        return self.get(tenant, item["order_id"]) if item else None
 
     def holds(self, tenant: str, offer_ids: list[str]) -> dict[str, Decimal]:
         if not offer_ids:
@@ -125,8 +144,10 @@ class OrdersStore:
         order: dict[str, Any],
         holds: list[tuple[str, Decimal, Decimal]],
         events: list[dict[str, Any]],
+        idempotency_key: str | None = None,
     ) -> None:
-        """Order + number + stock holds + outbox, all or nothing. holds: (offer, quantity, stock)."""
+        """Order + number + stock holds + outbox (+ the Idempotency-Key's marker), all or
+        nothing. holds: (offer, quantity, stock)."""
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -168,12 +189,35 @@ class OrdersStore:
                 }
             )
         actions += [self._outbox_put(tenant, e) for e in events]
+        if idempotency_key:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            "pk": f"{tenant}#idem",
+                            "sk": _key_digest(idempotency_key),
+                            "order_id": order["id"],
+                            "expires_at": int(time.time()) + 30 * 86400,
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
         try:
             self.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons = exc.response.get("CancellationReasons", [])
+            marker_taken = (
+                idempotency_key
+                and len(reasons) == len(actions)
+                and reasons[-1].get("Code") == "ConditionalCheckFailed"
+            )
+            existing = self.by_idempotency_key(tenant, idempotency_key) if marker_taken else None
+            if existing:
+                raise AlreadyPlaced(existing["id"]) from None
             failed = [
                 holds[n - 2][0]
                 for n, r in enumerate(reasons)

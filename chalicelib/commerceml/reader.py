@@ -100,6 +100,12 @@ def as_bool(value: str | None) -> bool:
     return (value or "").strip().lower() in _TRUE
 
 
+# Prices, quantities and stock beyond these are data errors, and DynamoDB and JSON readers
+# could not hold them anyway.
+MAX_MAGNITUDE = Decimal("1e15")
+MIN_MAGNITUDE = Decimal("1e-9")
+
+
 def as_decimal(value: str | None, what: str) -> Decimal:
     try:
         number = Decimal(value)  # the usual case: "231.7400"
@@ -111,6 +117,8 @@ def as_decimal(value: str | None, what: str) -> Decimal:
             raise ValueError(f"{what}: «{value}» не является числом") from None
     if not number.is_finite():
         raise ValueError(f"{what}: «{value}» не является числом")
+    if number and not MIN_MAGNITUDE <= abs(number) <= MAX_MAGNITUDE:
+        raise ValueError(f"{what}: «{value[:40] if value else value}» вне допустимого диапазона (до 10^15)")
     return number
 
 

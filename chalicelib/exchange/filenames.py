@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 
 # 1C running on Linux sends its own temp paths; Windows clients may send a full path.
 _SERVER_PREFIXES = ("tmp/", "upload/1c/webdata/")
 _DRIVE = re.compile(r"^[a-zA-Z]:/")
-_ALLOWED = re.compile(r"^[\w.\-()\[\] +#@,=]+$", re.UNICODE)
+_ALLOWED = re.compile(r"[\w.\-()\[\] +#@,=]+", re.UNICODE)
 _SCRIPT_EXTENSIONS = {
     ".php",
     ".phtml",
@@ -26,6 +27,7 @@ _SCRIPT_EXTENSIONS = {
     ".htm",
 }
 MAX_NAME = 255
+MAX_RAW = 1024
 
 
 class UnsafeFilename(ValueError):
@@ -38,6 +40,10 @@ def sanitize(raw: str | None) -> str:
     A Windows path (`C:\\v8_8789_c.xml`) keeps its last component; `/tmp/` and
     `upload/1c/webdata` prefixes are dropped; `..`, empty or odd components are refused.
     """
+    if raw and len(raw) > MAX_RAW:
+        raise UnsafeFilename(f"имя файла длиннее {MAX_RAW} символов")
+    if raw and any(unicodedata.category(c)[0] == "C" for c in raw):
+        raise UnsafeFilename(f"управляющие символы в имени файла: {raw[:80]!r}")
     name = (raw or "").strip().replace("\\", "/")
     if not name:
         raise UnsafeFilename("не указано имя файла (параметр filename)")
@@ -55,7 +61,7 @@ def sanitize(raw: str | None) -> str:
     elif len(parts) > 1:
         parts = parts[-1:]
     for part in parts:
-        if len(part) > MAX_NAME or not _ALLOWED.match(part):
+        if len(part) > MAX_NAME or not _ALLOWED.fullmatch(part):
             raise UnsafeFilename(f"недопустимые символы в имени файла: {raw!r}")
     clean = posixpath.join(*parts)
     if posixpath.splitext(clean)[1].lower() in _SCRIPT_EXTENSIONS:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import json
+import re
 import secrets
+import shutil
+import tempfile
 import time
-import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from chalicelib.accounts import Accounts
 from chalicelib.aws.blobs import BlobStore
@@ -26,15 +27,20 @@ from chalicelib.commerceml import CommerceMLError
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import UnsafeFilename, is_zip, sanitize, starts_a_file
-from chalicelib.exchange.worker import Paths
+from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
+from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.orders.service import Orders
 from chalicelib.settings import Settings
 from chalicelib.tenants import Tenant
 
 COOKIE = "CMLBRIDGE"
-MAX_FAILED_LOGINS = 5
+# Password checks allowed per window: per (source address, login), and per login from anywhere
+# (1C:Fresh and offices share NAT addresses, so one tenant's typos never lock out another's).
+MAX_CHECKS_PER_SOURCE = 5
+MAX_CHECKS_PER_LOGIN = 20
 THROTTLE_SECONDS = 900
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
 
 
@@ -68,6 +74,15 @@ class Session:
 
 class SessionError(Exception):
     pass
+
+
+def token_ref(token: str) -> str:
+    """What logs show of a session token: a short hash, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def _login_key(login: str) -> str:
+    return hashlib.sha256(login.encode()).hexdigest()[:32]
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -146,7 +161,7 @@ class Exchange:
         if mode == "checkauth":
             return self.checkauth(request)
         session = self.session(request)
-        logger.append_keys(tenant=session.tenant.id, exchange_session=session.token)
+        logger.append_keys(tenant=session.tenant.id, exchange_session=token_ref(session.token))
         self.store.log_call(session.tenant.id, session.token, self._journal_line(request))
         if kind == "get_catalog":
             return answers.failure("выгрузка каталога с сайта в 1С (type=get_catalog) не поддерживается")
@@ -177,24 +192,42 @@ class Exchange:
         return f"{stamp} {request.type}/{request.mode}{' ' + name if name else ''}{size}"
 
     # -- authentication -------------------------------------------------------------------------
+    def login(self, source: str, login: str, password: str) -> Tenant | Answer:
+        """Every password check goes through here: counted per (source, login) and per login
+        before it runs; a success clears only that login's counters."""
+        key = _login_key(login)
+        for counter, limit in ((f"{source}|{key}", MAX_CHECKS_PER_SOURCE), (key, MAX_CHECKS_PER_LOGIN)):
+            wait = self.store.take_attempt(counter, limit, THROTTLE_SECONDS)
+            if wait:
+                logger.warning("1C login throttled", extra={"login": login[:64], "source": source})
+                return answers.failure(
+                    f"слишком много неудачных попыток входа; повторите через {max(1, wait // 60)} мин."
+                )
+        tenant = self.accounts.authenticate_1c(login, password)
+        if tenant is None:
+            logger.warning("1C login refused", extra={"login": login[:64], "source": source})
+            return answers.failure("неверный логин или пароль для обмена с сайтом")
+        self.store.clear_attempts(f"{source}|{key}")
+        self.store.clear_attempts(key)
+        return tenant
+
     def checkauth(self, request: ExchangeRequest) -> Answer:
-        failures, until = self.store.failures(request.source)
-        if failures >= MAX_FAILED_LOGINS:
-            minutes = max(1, (until - int(time.time())) // 60)
-            return answers.failure(f"слишком много неудачных попыток входа; повторите через {minutes} мин.")
         credentials = _basic_credentials(request.header("Authorization"))
         if credentials is None:
             return answers.failure(
                 "не переданы логин и пароль (HTTP Basic): укажите их в настройках обмена 1С; "
                 "если они указаны, прокси-сервер не передаёт заголовок Authorization"
             )
-        tenant = self.accounts.authenticate_1c(*credentials)
-        if tenant is None:
-            self.store.record_failure(request.source, THROTTLE_SECONDS)
-            logger.warning("1C login refused", extra={"login": credentials[0], "source": request.source})
-            return answers.failure("неверный логин или пароль для обмена с сайтом")
-        if failures:
-            self.store.clear_failures(request.source)
+        tenant = self.login(request.source, *credentials)
+        if isinstance(tenant, Answer):
+            return tenant
+        now = int(time.time())
+        token = self._open_session(tenant, request)
+        value = f"{tenant.id}.{token}"
+        logger.info("1C session opened", extra={"tenant": tenant.id, "exchange_session": token_ref(token)})
+        return answers.lines("success", COOKIE, value, f"sessid={value}", f"timestamp={now}")
+
+    def _open_session(self, tenant: Tenant, request: ExchangeRequest) -> str:
         now = int(time.time())
         token = f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
         self.store.create_session(
@@ -208,9 +241,7 @@ class Exchange:
                 "created_at": now,
             },
         )
-        value = f"{tenant.id}.{token}"
-        logger.info("1C session opened", extra={"tenant": tenant.id, "exchange_session": token})
-        return answers.lines("success", COOKIE, value, f"sessid={value}", f"timestamp={now}")
+        return token
 
     def session(self, request: ExchangeRequest) -> Session:
         value = _cookie(request.header("Cookie"), COOKIE) or request.params.get("sessid")
@@ -219,14 +250,29 @@ class Exchange:
             item = self.store.get_session(tenant_id, token)
             tenant = self.accounts.store.get(tenant_id) if item else None
             if item and tenant and tenant.active and int(item.get("valid_until", 0)) >= time.time():
+                if item.get("completed_at") and request.mode != "complete":
+                    raise SessionError("сеанс обмена уже завершён (mode=complete): начните новый с checkauth")
                 return Session(tenant, token, item)
         credentials = _basic_credentials(request.header("Authorization"))
-        tenant = self.accounts.authenticate_1c(*credentials) if credentials else None
-        if tenant is not None:  # a client that sends Basic auth instead of the cookie
-            recent = self.store.latest_sessions(tenant.id, limit=1)
-            if recent and int(recent[0].get("valid_until", 0)) >= time.time():
-                return Session(tenant, recent[0]["sk"], recent[0])
-        raise SessionError("сессия обмена не найдена или истекла: начните обмен заново (mode=checkauth)")
+        if credentials is None:
+            raise SessionError("сессия обмена не найдена или истекла: начните обмен заново (mode=checkauth)")
+        return self._basic_session(request, *credentials)
+
+    def _basic_session(self, request: ExchangeRequest, login: str, password: str) -> Session:
+        """A client that sends Basic auth instead of the cookie gets a session of its own (one per
+        source address and login), never one that another client opened."""
+        tenant = self.login(request.source, login, password)
+        if isinstance(tenant, Answer):
+            raise SessionError(" ".join(tenant.lines[1:]))
+        caller = hashlib.sha256(f"{request.source}|{login}".encode()).hexdigest()[:32]
+        token = self.store.basic_session(tenant.id, caller)
+        item = self.store.get_session(tenant.id, token) if token else None
+        if item is None or item.get("completed_at"):
+            token = self._open_session(tenant, request)
+            valid_until = int(time.time()) + self.settings.session_ttl_seconds
+            self.store.set_basic_session(tenant.id, caller, token, valid_until)
+            item = self.store.get_session(tenant.id, token) or {}
+        return Session(tenant, token, item)
 
     # -- init -----------------------------------------------------------------------------------
     def init(self, session: Session, request: ExchangeRequest) -> Answer:
@@ -263,8 +309,6 @@ class Exchange:
         previous = self.store.uploaded_file(tenant, area, filename)
         restart = bool(previous) and not is_zip(filename, data[:4]) and starts_a_file(data)
         parts = self.store.add_chunk(tenant, area, filename, digest, len(data), restart)
-        if parts is None:
-            return answers.success(f"{filename}: повтор уже принятой части, пропущен")
         if restart:
             logger.info("file restarted by 1C", extra={"file": filename})
         return answers.success(f"{filename}: принята часть {parts}, {len(data)} байт")
@@ -364,37 +408,62 @@ class Exchange:
         if upload is None:
             return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")
         paths = Paths(tenant)
-        data = b"".join(self.blobs.get(paths.part(area, filename, d)) or b"" for d in upload["parts"])
-        if is_zip(filename, data[:4]):
-            data = self._first_xml_in_zip(data, filename)
-        try:
-            report = self.orders.apply_documents(session.tenant, io.BytesIO(data), filename)
-        except CommerceMLError as exc:
-            return answers.failure(str(exc))
+        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": []}
+        with tempfile.TemporaryFile() as raw:
+            for digest in upload["parts"]:
+                self.blobs.download(paths.part(area, filename, digest), raw)
+            raw.seek(0)
+            try:
+                for name, stream in self._order_documents(raw, filename):
+                    part = self.orders.apply_documents(session.tenant, stream, name)
+                    for key in ("updated", "unchanged", "unknown"):
+                        report[key] += part[key]
+            except (CommerceMLError, ZipRefused) as exc:
+                return answers.failure(str(exc))
         lines = [f"{filename}: обновлено заказов {report['updated']}, без изменений {report['unchanged']}"]
         if report["unknown"]:
             lines.append("не найдены на сайте заказы: " + ", ".join(report["unknown"][:50]))
-        self.store.log_call(tenant, session.token, " ".join(lines))
+        self.store.log_call(tenant, session.token, " ".join(lines)[:2000])
         return answers.success(*lines)
 
-    def _first_xml_in_zip(self, data: bytes, filename: str) -> bytes:
+    def _order_documents(self, raw: IO[bytes], filename: str) -> Iterator[tuple[str, IO[bytes]]]:
+        """The XML documents of an upload: the file itself, or each XML of a zip, expanded with
+        the same limits as catalog zips and spooled to disk (never whole in memory)."""
+        if not is_zip(filename, raw.read(4)):
+            raw.seek(0)
+            yield filename, raw
+            return
+        raw.seek(0)
+        limits = ZipLimits(
+            self.settings.zip_max_total_bytes, self.settings.zip_max_entries, self.settings.zip_max_ratio
+        )
+        documents: list[tuple[str, IO[bytes]]] = []
+
+        def keep(name: str, stream: IO[bytes], size: int) -> None:
+            if name.lower().endswith(".xml"):
+                spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 (closed below)
+                shutil.copyfileobj(stream, spool, 2**20)
+                spool.seek(0)
+                documents.append((name, spool))
+
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
-                if not names:
-                    raise CommerceMLError("в архиве нет XML-файла с заказами", filename=filename)
-                info = archive.getinfo(names[0])
-                if info.file_size > 200 * 2**20:
-                    raise CommerceMLError("файл заказов в архиве больше 200 МБ", filename=filename)
-                return archive.read(info)
-        except zipfile.BadZipFile:
-            raise CommerceMLError("архив повреждён или загружен не полностью", filename=filename) from None
+            expand(raw, limits, keep)
+            if not documents:
+                raise CommerceMLError("в архиве нет XML-файла с заказами", filename=filename)
+            yield from documents
+        finally:
+            for _, spool in documents:
+                spool.close()
 
     # -- deactivate / complete ------------------------------------------------------------------
     def deactivate(self, session: Session, request: ExchangeRequest) -> Answer:
         raw = (request.params.get("timestamp") or "").strip()
-        if not raw.isdigit():
+        if not raw:
             return answers.failure("не передан timestamp (из ответа на checkauth): деактивация невозможна")
+        if not _TIMESTAMP.fullmatch(raw):
+            return answers.failure(
+                f"timestamp={raw[:40]!r} — не число секунд из ответа на checkauth: деактивация невозможна"
+            )
         tenant = session.tenant.id
         job_id = f"{session.token}#~deactivate#{raw}"
         job = self.store.get_job(tenant, job_id)

@@ -18,7 +18,6 @@ import posixpath
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import IO, Any
 
 from chalicelib.aws.blobs import BlobStore
@@ -30,6 +29,7 @@ from chalicelib.commerceml import ChainedStream, CommerceMLError
 from chalicelib.commerceml.model import Property
 from chalicelib.exchange.filenames import is_image, is_zip
 from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
+from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
 from chalicelib.sync.diff import Deactivate, Differ, Index, Put
@@ -51,37 +51,6 @@ _IMAGE_TYPES = {
 
 class ImportRefused(Exception):
     """A job that cannot succeed as sent: the reason goes to 1C and the journal."""
-
-
-@dataclass(frozen=True)
-class Paths:
-    tenant: str
-
-    def part(self, area: str, filename: str, digest: str) -> str:
-        return f"uploads/{self.tenant}/{area}/{filename}/{digest}"
-
-    def expanded(self, area: str, name: str) -> str:
-        return f"files/{self.tenant}/{area}/{name}"
-
-    def manifest(self, area: str) -> str:
-        return f"files/{self.tenant}/{area}/manifest.json"
-
-    def image(self, digest: str, name: str) -> str:
-        return f"images/{self.tenant}/{digest[:2]}/{digest}{posixpath.splitext(name)[1].lower()}"
-
-    def staging(self, job_id: str, what: str) -> str:
-        return f"jobs/{self.tenant}/{hashlib.sha1(job_id.encode()).hexdigest()[:20]}/{what}"
-
-    @property
-    def index(self) -> str:
-        return f"state/{self.tenant}/index.tsv.gz"
-
-    @property
-    def image_index(self) -> str:
-        return f"state/{self.tenant}/images.json"
-
-    def seen(self, started: int, job_id: str) -> str:
-        return f"seen/{self.tenant}/{started:011d}-{hashlib.sha1(job_id.encode()).hexdigest()[:12]}.jsonl.gz"
 
 
 class _LazyProperties(Mapping[str, Property]):

@@ -37,7 +37,9 @@ class _Capped:
         return data
 
 
-def expand(path: str, limits: ZipLimits, store: Callable[[str, IO[bytes], int], None]) -> list[str]:
+def expand(
+    path: str | IO[bytes], limits: ZipLimits, store: Callable[[str, IO[bytes], int], None]
+) -> list[str]:
     """Check every entry against the limits, then hand each file to `store(name, stream, size)`."""
     try:
         archive = zipfile.ZipFile(path)
@@ -52,7 +54,8 @@ def expand(path: str, limits: ZipLimits, store: Callable[[str, IO[bytes], int], 
             raise ZipRefused(
                 f"архив распаковывается в {total // 2**20} МБ, допускается не больше {limits.max_total_bytes // 2**20} МБ"
             )
-        names = []
+        names: list[str] = []
+        first_of: dict[str, str] = {}
         for info in entries:
             try:
                 name = sanitize(info.filename)
@@ -64,6 +67,12 @@ def expand(path: str, limits: ZipLimits, store: Callable[[str, IO[bytes], int], 
                 raise ZipRefused(
                     f"{info.filename}: степень сжатия {info.file_size // max(info.compress_size, 1)}:1 — похоже на zip-бомбу"
                 )
+            if name in first_of:
+                raise ZipRefused(
+                    f"в архиве два файла с одним именем {name}: {first_of[name]!r} и {info.filename!r} — "
+                    "непонятно, какой загружать"
+                )
+            first_of[name] = info.filename
             names.append(name)
         for info, name in zip(entries, names, strict=True):
             try:

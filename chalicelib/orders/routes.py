@@ -14,6 +14,7 @@ from chalicelib.shop.catalog import parse_limit
 from chalicelib.shop.http import ApiError, authenticated, cors, json_api
 
 order_routes = Blueprint(__name__)
+MAX_ORDER_BODY = 64 * 1024
 CORS = cors()
 
 
@@ -27,6 +28,8 @@ def place_order():
         raise ApiError(
             400, "idempotency_key_required", "send an Idempotency-Key header (any unique string per order)"
         )
+    if len(request.raw_body or b"") > MAX_ORDER_BODY:
+        raise ApiError(413, "too_large", f"an order body is at most {MAX_ORDER_BODY} bytes")
     try:
         body = request.json_body
     except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -55,7 +56,30 @@ class OrderRequest:
     comment: str | None = None
 
 
+# Field limits: what a real order needs, far below what would make an item or a 1C document fail.
+TEXT_LIMITS = {
+    "customer.name": 200,
+    "customer.company": 300,
+    "customer.email": 254,
+    "customer.phone": 50,
+    "customer.address": 500,
+    "customer.inn": 12,
+    "customer.kpp": 9,
+    "customer.id": 100,
+    "delivery.method": 200,
+    "delivery.address": 500,
+    "payment_method": 200,
+    "comment": 2000,
+    "lines[].offer_id": 200,
+}
+MAX_QUANTITY = Decimal(100_000)
+MAX_DELIVERY_PRICE = Decimal(10_000_000)
+_MULTILINE = {"comment", "delivery.address", "customer.address"}
+
+
 def _decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidOrder(f"{what} must be a number")
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -65,15 +89,49 @@ def _decimal(value: Any, what: str) -> Decimal:
     return number
 
 
+def clean_text(value: Any, what: str, required: bool = False, kind: str | None = None) -> str | None:
+    """Text a 1C document can carry: a string within its limit, valid Unicode (no lone
+    surrogates), no control characters (line breaks only in comments and addresses)."""
+    if value is None or value == "":
+        if required:
+            raise InvalidOrder(f"{what} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidOrder(f"{what} must be a string")
+    limit = TEXT_LIMITS[kind or what]
+    if len(value) > limit:
+        raise InvalidOrder(f"{what} is longer than {limit} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidOrder(f"{what} is not valid Unicode text") from None
+    allowed = "\n\r\t" if what in _MULTILINE else ""
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in allowed for c in value):
+        raise InvalidOrder(f"{what} contains control characters")
+    value = value.strip()
+    if required and not value:
+        raise InvalidOrder(f"{what} is required")
+    return value or None
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidOrder(f"{what} must be an object")
+    return value
+
+
 def parse_request(body: Any) -> OrderRequest:
     if not isinstance(body, dict):
         raise InvalidOrder("the body must be a JSON object")
-    customer = body.get("customer")
-    if not isinstance(customer, dict) or not str(customer.get("name") or "").strip():
-        raise InvalidOrder("customer.name is required")
-    email = customer.get("email")
-    if email and not _EMAIL.match(str(email)):
+    raw = _object(body.get("customer"), "customer")
+    customer = {"name": clean_text(raw.get("name"), "customer.name", required=True)}
+    for key in ("company", "email", "phone", "address", "inn", "kpp", "id"):
+        customer[key] = clean_text(raw.get(key), f"customer.{key}")
+    if customer["email"] and not _EMAIL.match(customer["email"]):
         raise InvalidOrder("customer.email is not an e-mail address")
+    customer = {k: v for k, v in customer.items() if v is not None}
     raw_lines = body.get("lines")
     if not isinstance(raw_lines, list) or not raw_lines:
         raise InvalidOrder("lines must be a non-empty list of {offer_id, quantity}")
@@ -81,15 +139,31 @@ def parse_request(body: Any) -> OrderRequest:
         raise InvalidOrder(f"an order has at most {MAX_LINES} lines")
     lines = []
     for n, line in enumerate(raw_lines):
-        if not isinstance(line, dict) or not line.get("offer_id"):
-            raise InvalidOrder(f"lines[{n}].offer_id is required")
-        lines.append((str(line["offer_id"]), _decimal(line.get("quantity"), f"lines[{n}].quantity")))
-    delivery = body.get("delivery") or {}
-    if not isinstance(delivery, dict):
-        raise InvalidOrder("delivery must be an object")
-    if delivery.get("price") is not None:
-        delivery = {**delivery, "price": _decimal(delivery["price"], "delivery.price")}
-    return OrderRequest(customer, lines, delivery, body.get("payment_method"), body.get("comment"))
+        if not isinstance(line, dict):
+            raise InvalidOrder(f"lines[{n}] must be an object")
+        offer_id = clean_text(line.get("offer_id"), f"lines[{n}].offer_id", True, "lines[].offer_id")
+        quantity = _decimal(line.get("quantity"), f"lines[{n}].quantity")
+        if quantity > MAX_QUANTITY:
+            raise InvalidOrder(f"lines[{n}].quantity is more than {MAX_QUANTITY}")
+        lines.append((str(offer_id), quantity))
+    raw_delivery = _object(body.get("delivery"), "delivery")
+    delivery: dict[str, Any] = {}
+    for key in ("method", "address"):
+        text = clean_text(raw_delivery.get(key), f"delivery.{key}")
+        if text:
+            delivery[key] = text
+    if raw_delivery.get("price") is not None:
+        price = _decimal(raw_delivery["price"], "delivery.price")
+        if price < 0 or price > MAX_DELIVERY_PRICE:
+            raise InvalidOrder(f"delivery.price must be from 0 to {MAX_DELIVERY_PRICE}")
+        delivery["price"] = price
+    return OrderRequest(
+        customer,
+        lines,
+        delivery,
+        clean_text(body.get("payment_method"), "payment_method"),
+        clean_text(body.get("comment"), "comment"),
+    )
 
 
 def price_lines(request: OrderRequest, facts: dict[str, OfferFacts]) -> list[dict[str, Any]]:

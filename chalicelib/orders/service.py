@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from chalicelib.aws.catalog import CatalogStore, kind_and_id
-from chalicelib.aws.orders_store import HoldConflict, OrdersStore, StaleOrder, new_id
+from chalicelib.aws.orders_store import AlreadyPlaced, HoldConflict, OrdersStore, StaleOrder, new_id
 from chalicelib.commerceml import read, to_update, write_orders
 from chalicelib.commerceml.model import Order
 from chalicelib.observability import logger
@@ -20,6 +21,8 @@ from chalicelib.orders.rules import OfferFacts, OrderRejected
 from chalicelib.tenants import Tenant
 
 MAX_STALE_RETRIES = 3
+MAX_LIST_QUERIES = 5
+_ORDER_ID = re.compile(r"[0-9a-f]{12,40}")
 
 
 def _view(order: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +87,14 @@ class Orders:
                 )
         return facts
 
-    def place(self, tenant: Tenant, body: Any) -> dict[str, Any]:
+    def place(self, tenant: Tenant, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Place an order. With an Idempotency-Key, an order already placed under it (a retry
+        after the process died before powertools recorded the answer) is returned as it is."""
         request = rules.parse_request(body)
+        if idempotency_key:
+            existing = self.store.by_idempotency_key(tenant.id, idempotency_key)
+            if existing:
+                return _view(existing)
         facts = self.facts(tenant, [o for o, _ in request.lines])
         lines = rules.price_lines(request, facts)
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -119,7 +128,9 @@ class Orders:
             quantities[line["offer_id"]] = quantities.get(line["offer_id"], Decimal(0)) + line["quantity"]
         holds = [(o, q, facts[o].stock or Decimal(0)) for o, q in quantities.items()]
         try:
-            self.store.create(tenant.id, order, holds, events)
+            self.store.create(tenant.id, order, holds, events, idempotency_key)
+        except AlreadyPlaced as placed:
+            return _view(self.store.get(tenant.id, placed.order_id) or order)
         except HoldConflict as conflict:
             raise OrderRejected(
                 "stock was taken by another order meanwhile",
@@ -147,14 +158,23 @@ class Orders:
             if stamp.tzinfo is None:
                 stamp = stamp.replace(tzinfo=UTC)
             since_id = f"{int(stamp.timestamp() * 1000) - 1:012x}~"
-        orders, after = [], cursor
-        for _ in range(5):
+        if cursor is not None and not _ORDER_ID.fullmatch(cursor):
+            raise rules.InvalidOrder("cursor is not valid: pass next_cursor from a previous answer unchanged")
+        # At most MAX_LIST_QUERIES queries a request; when they end before the page is full, the
+        # cursor points past what was examined, so a later match is always reachable.
+        orders: list[dict[str, Any]] = []
+        after = cursor
+        for _ in range(MAX_LIST_QUERIES):
             page, after = self.store.page(tenant.id, after, limit, since_id)
-            orders += [o for o in page if not status or o["status"] == status]
+            for order in page:
+                if not status or order["status"] == status:
+                    orders.append(order)
+                if len(orders) == limit:
+                    after = order["id"] if (after or order is not page[-1]) else None
+                    break
             if len(orders) >= limit or not after:
                 break
-        orders = orders[:limit]
-        next_cursor = orders[-1]["id"] if orders and after else None
+        next_cursor = after
         return {"orders": [_view(o) for o in orders], "next_cursor": next_cursor}
 
     # -- 1C takes orders (type=sale&mode=query / success) ------------------------------------------

@@ -45,6 +45,9 @@ def _number(value: Any) -> int | float | None:
     return int(number) if number == number.to_integral() else float(number)
 
 
+MAX_CURSOR = 4096
+
+
 def encode_cursor(key: dict[str, Any]) -> str:
     return (
         base64.urlsafe_b64encode(json.dumps(key, ensure_ascii=False, default=str).encode())
@@ -53,13 +56,27 @@ def encode_cursor(key: dict[str, Any]) -> str:
     )
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_cursor(
+    cursor: str | None, fields: tuple[str, ...], tenant: str | None = None
+) -> dict[str, str] | None:
+    """A cursor we issued: exactly `fields`, all short strings, keys of this tenant. Anything
+    else (forged, another tenant's, wrong types) is a 400, never a query."""
     if not cursor:
         return None
+    invalid = BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged")
+    if len(cursor) > MAX_CURSOR:
+        raise invalid
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
-        raise BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged") from None
+        raise invalid from None
+    if not isinstance(key, dict) or set(key) != set(fields):
+        raise invalid
+    if not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in key.values()):
+        raise invalid
+    if tenant is not None and not all(key[f].startswith(f"{tenant}#") for f in fields if f.endswith("pk")):
+        raise invalid
+    return key
 
 
 def parse_limit(raw: str | None) -> int:
@@ -240,7 +257,7 @@ class ShopCatalog:
 
     def products(self, tenant: Tenant, params: dict[str, str]) -> dict[str, Any]:
         limit = parse_limit(params.get("limit"))
-        start = decode_cursor(params.get("cursor"))
+        start = decode_cursor(params.get("cursor"), ("pk", "sk", "lpk", "lsk"), tenant.id)
         flt = Attr("active").eq(True)
         if params.get("group"):
             groups = self._with_subgroups(tenant, params["group"])
@@ -261,8 +278,6 @@ class ShopCatalog:
         next_key = start
         for _ in range(MAX_LIST_QUERIES):
             kwargs: dict[str, Any] = {"IndexName": "listing", "Limit": limit, "FilterExpression": flt}
-            if next_key and "lpk" not in next_key:
-                raise BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged")
             if next_key:
                 kwargs["ExclusiveStartKey"] = next_key
             page = self.store.listing(tenant.id, **kwargs)
@@ -285,18 +300,20 @@ class ShopCatalog:
         children: dict[str | None, list[str]] = {}
         for g in self.store.docs(tenant.id, "group"):
             children.setdefault(g.get("parent_id"), []).append(g["id"])
-        result, todo = [], [group_id]
-        while todo:
+        result, todo, seen = [], [group_id], {group_id}
+        while todo:  # a visited set: a cycle that slipped in (across files) never loops a read
             current = todo.pop()
             result.append(current)
-            todo += children.get(current, [])
+            fresh = [c for c in children.get(current, []) if c not in seen]
+            seen.update(fresh)
+            todo += fresh
         return result
 
     # -- change feed ----------------------------------------------------------------------------
     def changes(self, tenant: Tenant, params: dict[str, str]) -> dict[str, Any]:
         limit = parse_limit(params.get("limit"))
-        since = decode_cursor(params.get("since"))
-        after = since.get("csk") if isinstance(since, dict) else None
+        since = decode_cursor(params.get("since"), ("csk",))
+        after = since["csk"] if since else None
         changes: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         cursor = after

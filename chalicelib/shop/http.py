@@ -17,16 +17,23 @@ from chalicelib.tenants import Tenant
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers or {}
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if details is not None:
         body["error"]["details"] = details
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 def cors() -> CORSConfig | None:
@@ -45,6 +52,15 @@ def authenticated(request: Any) -> Tenant:
     if tenant is None:
         raise ApiError(401, "unauthorized", "a valid X-Api-Key header is required")
     logger.append_keys(tenant=tenant.id)
+    wait = wiring.rate_limiter().take(tenant.id, tenant.settings.api_rate_per_minute)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"more than {tenant.settings.api_rate_per_minute} requests a minute for this API key; "
+            f"retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     return tenant
 
 
@@ -56,7 +72,7 @@ def json_api(view: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return view(*args, **kwargs)
         except ApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, exc.details)
+            return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
         except BadRequest as exc:
             return error_response(400, "bad_request", str(exc))
         except Exception:

@@ -37,6 +37,8 @@ from chalicelib.sync.records import (
 )
 
 PROGRESS_EVERY = 5000
+# DynamoDB refuses items over 400 KB; keys, flags and attributes take the rest of the room.
+MAX_RECORD_BYTES = 350_000
 
 
 @dataclass
@@ -66,7 +68,16 @@ def plan(
     records_read = 0
     known_products = index.knows
 
+    group_parents: dict[str, set[str]] = {}
+
     def visit(record) -> None:
+        size = len(record.doc.encode())
+        if size > MAX_RECORD_BYTES:
+            raise CommerceMLError(
+                f"{_WHAT.get(record.kind, record.kind)} {record.id}: {size // 1024} КБ данных — больше, "
+                f"чем помещается в одну запись ({MAX_RECORD_BYTES // 1024} КБ); сократите описание или свойства",
+                filename=filename,
+            )
         change = differ.visit(record)
         if change is not None:
             emit(change)
@@ -82,6 +93,8 @@ def plan(
             for record in offer_records(entity):
                 visit(record)
         elif isinstance(entity, Group | Property | PriceType | Warehouse | Unit):
+            if isinstance(entity, Group):
+                group_parents.setdefault(entity.id, set()).add(entity.parent_id or "")
             visit(classifier_record(entity))
         elif isinstance(entity, Order):
             raise CommerceMLError(
@@ -101,10 +114,43 @@ def plan(
         records_read += 1
         if on_progress and records_read % PROGRESS_EVERY == 0:
             on_progress(records_read)
+    cycle = group_cycle(group_parents)
+    if cycle:
+        raise CommerceMLError(
+            "группы вложены сами в себя: " + " → ".join(cycle) + "; исправьте иерархию групп в 1С",
+            filename=filename,
+        )
     result.counts.update(differ.counts)
     result.counts["records"] = records_read
     result.seen = differ.seen
     return result
+
+
+_WHAT = {PRODUCT: "товар", GROUP: "группа", OFFER: "предложение"}
+
+
+def group_cycle(parents: dict[str, set[str]]) -> list[str] | None:
+    """A chain of group ids that leads back to its start (child → parent), or None."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+
+    def walk(group: str, path: list[str]) -> list[str] | None:
+        state[group] = 1
+        for parent in sorted(parents.get(group, ())):
+            if state.get(parent) == 1:
+                return [*path[path.index(parent) :], group, parent] if parent in path else [group, parent]
+            if parent in parents and parent not in state:
+                found = walk(parent, [*path, group])
+                if found:
+                    return found
+        state[group] = 2
+        return None
+
+    for start in sorted(parents):
+        if start not in state:
+            found = walk(start, [])
+            if found:
+                return found
+    return None
 
 
 def _full_kinds(end: DocumentEnd, filename: str) -> list[str]:

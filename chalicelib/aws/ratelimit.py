@@ -1,0 +1,40 @@
+"""A fixed-window request counter per key (exchange table): the shop API's per-tenant rate limit.
+One conditional increment per request; the window's item expires by TTL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import resource
+
+WINDOW_SECONDS = 60
+
+
+class RateLimiter:
+    def __init__(self, table_name: str, clock: Callable[[], float] = time.time) -> None:
+        self.table = resource("dynamodb").Table(table_name)
+        self.clock = clock
+
+    def take(self, key: str, per_window: int) -> int:
+        """Count one request. Returns 0 when it may run, else the seconds until the next window."""
+        now = self.clock()
+        window = int(now // WINDOW_SECONDS)
+        try:
+            self.table.update_item(
+                Key={"pk": f"{key}#rate", "sk": str(window)},
+                UpdateExpression="ADD n :one SET expires_at = :exp",
+                ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":limit": per_window,
+                    ":exp": (window + 2) * WINDOW_SECONDS,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return max(1, int((window + 1) * WINDOW_SECONDS - now))
+        return 0
