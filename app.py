@@ -18,6 +18,7 @@ app.register_blueprint(order_routes, url_prefix="/api/v1")
 
 # The queue name is fixed per stage (`make package STAGE=...` sets it for packaging).
 IMPORT_QUEUE = os.environ.get("IMPORT_QUEUE_NAME", "cmlbridge-dev-import")
+IMPORT_DEAD_LETTERS = f"{IMPORT_QUEUE}-dlq"  # infra/resources.json: after 3 receives
 
 
 @app.middleware("all")
@@ -33,6 +34,11 @@ def health():
 @app.on_sqs_message(queue=IMPORT_QUEUE, batch_size=1, name="import_worker")
 def import_worker(event):
     return jobs.handle_batch(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=IMPORT_DEAD_LETTERS, batch_size=1, name="import_dead_letters")
+def import_dead_letters(event):
+    return jobs.handle_dead_letters(event.to_dict(), event.context)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")

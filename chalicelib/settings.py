@@ -26,6 +26,7 @@ class Settings:
     zip_max_ratio: int
     cors_origins: str
     require_https_webhooks: bool
+    allow_private_webhooks: bool  # loopback/private receivers: only for local and dev stages
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,6 +49,7 @@ class Settings:
             zip_max_ratio=int(env.get("ZIP_MAX_RATIO", 200)),
             cors_origins=env.get("CORS_ORIGINS", "*"),
             require_https_webhooks=env.get("REQUIRE_HTTPS_WEBHOOKS", "").lower() == "true",
+            allow_private_webhooks=env.get("ALLOW_PRIVATE_WEBHOOKS", "").lower() == "true",
         )
 
 

@@ -62,7 +62,9 @@ def exchange():
 def import_worker():
     from chalicelib.exchange.worker import ImportWorker
 
-    return ImportWorker(exchange_store(), blobs(), catalog_store(), job_queue(), settings(), outbox())
+    return ImportWorker(
+        exchange_store(), blobs(), catalog_store(), job_queue(), settings(), outbox(), holds=orders()
+    )
 
 
 @cache
@@ -125,7 +127,11 @@ def scheduler():
     from chalicelib.notify.scheduler import Scheduler
     from chalicelib.notify.webhooks import WebhookSender
 
-    sender = WebhookSender(outbox(), require_https=settings().require_https_webhooks)
+    sender = WebhookSender(
+        outbox(),
+        require_https=settings().require_https_webhooks,
+        allow_private=settings().allow_private_webhooks,
+    )
     return Scheduler(accounts(), orders(), blobs(), sender)
 
 

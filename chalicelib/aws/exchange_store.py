@@ -200,6 +200,22 @@ class ExchangeStore:
             raise
         return True
 
+    def renew_lease(self, tenant: str, owner: str, seconds: int) -> bool:
+        """The heartbeat: extend our lease; False when it is no longer ours."""
+        try:
+            self.table.update_item(
+                Key={"pk": f"{tenant}#lock", "sk": "import"},
+                UpdateExpression="SET lease_until = :until",
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": owner, ":until": int(time.time()) + seconds},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
     def release_lease(self, tenant: str, owner: str) -> None:
         try:
             self.table.delete_item(

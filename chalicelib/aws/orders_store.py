@@ -1,7 +1,10 @@
 """Orders table adapter. Keys (all start with the tenant):
   {t}#orders    {order id}      the order (JSON doc); qpk={t}#for1c while 1C has not confirmed it
   {t}#numbers   {number}        order number → id (1C matches documents by number)
-  {t}#holds     {offer id}      quantity held by orders 1C has not taken yet
+  {t}#holds     {offer id}      quantity held: by orders 1C has not taken, and by orders it took
+                                whose stock 1C has not reported since
+  {t}#taken     {order}#{offer} a line 1C took (`success`) still held until a stock upload of
+                                that offer after `confirmed_at`
   {t}#counters  order_number    the tenant's order number sequence
   {t}#queries   {session}       the order ids one `mode=query` offered (confirmed by `success`)
   {t}#outbox    {event id}      webhook events; qpk={t}#outbox while pending
@@ -19,7 +22,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chalicelib.aws.clients import resource
+from chalicelib.aws.clients import query_all, resource
 
 
 class HoldConflict(Exception):
@@ -236,8 +239,9 @@ class OrdersStore:
         confirm: bool = False,
         release: list[tuple[str, Decimal]] | None = None,
     ) -> None:
-        """Save a changed order (optimistic version check) with its outbox entries; on 1C's
-        confirmation also leave the waiting queue and release the stock holds."""
+        """Save a changed order (optimistic version check) with its outbox entries. On 1C's
+        confirmation it leaves the waiting queue and its lines become `taken` holds (kept until
+        1C reports the offers' stock again); `release` gives held quantities back."""
         expression = "SET doc = :doc, #s = :status, version = :next"
         values: dict[str, Any] = {
             ":doc": _dumps(order),
@@ -261,6 +265,22 @@ class OrdersStore:
                 }
             }
         ]
+        now = int(time.time())
+        for line in order["lines"] if confirm and order.get("hold") == "taken" else []:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            "pk": f"{tenant}#taken",
+                            "sk": f"{order['id']}#{line['offer_id']}",
+                            "offer_id": line["offer_id"],
+                            "quantity": Decimal(str(line["quantity"])),
+                            "confirmed_at": now,
+                        },
+                    }
+                }
+            )
         for offer_id, quantity in release or []:
             actions.append(
                 {
@@ -291,6 +311,42 @@ class OrdersStore:
             "Item"
         )
         return bool(item and item.get("qpk"))
+
+    # -- holds of orders 1C took ----------------------------------------------------------------
+    def taken(self, tenant: str, order_id: str | None = None) -> list[dict[str, Any]]:
+        """Lines 1C took whose stock it has not reported since (all, or one order's)."""
+        condition = Key("pk").eq(f"{tenant}#taken")
+        if order_id:
+            condition = condition & Key("sk").begins_with(f"{order_id}#")
+        return query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
+
+    def release_taken(self, tenant: str, item: dict[str, Any]) -> bool:
+        """Give a taken line's quantity back, once (the record's delete is the guard)."""
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self.table_name,
+                            "Key": {"pk": f"{tenant}#taken", "sk": item["sk"]},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": {"pk": f"{tenant}#holds", "sk": item["offer_id"]},
+                            "UpdateExpression": "ADD held :minus",
+                            "ExpressionAttributeValues": {":minus": -Decimal(str(item["quantity"]))},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
 
     # -- query batches (mode=query → mode=success) ----------------------------------------------
     def remember_query(self, tenant: str, session: str, order_ids: list[str]) -> None:

@@ -19,21 +19,28 @@ class Outbox:
     def __init__(self, table_name: str) -> None:
         self.table = resource("dynamodb").Table(table_name)
 
-    def add(self, tenant: str, event: str, payload: dict[str, Any]) -> str:
-        event_id, now = new_id(), int(time.time())
-        self.table.put_item(
-            Item={
-                "pk": f"{tenant}#outbox",
-                "sk": event_id,
-                "event": event,
-                "payload": json.dumps(payload, ensure_ascii=False, default=str),
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-                "qpk": f"{tenant}#outbox",
-                "qsk": f"{now:011d}#{event_id}",
-            }
-        )
+    def add(self, tenant: str, event: str, payload: dict[str, Any], event_id: str | None = None) -> str:
+        """Queue an event. With an `event_id` the event is added once: a repeat is a no-op."""
+        now, once = int(time.time()), event_id is not None
+        event_id = event_id or new_id()
+        item = {
+            "pk": f"{tenant}#outbox",
+            "sk": event_id,
+            "event": event,
+            "payload": json.dumps(payload, ensure_ascii=False, default=str),
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "qpk": f"{tenant}#outbox",
+            "qsk": f"{now:011d}#{event_id}",
+        }
+        try:
+            self.table.put_item(
+                Item=item, **({"ConditionExpression": "attribute_not_exists(pk)"} if once else {})
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
         return event_id
 
     def due(self, tenant: str, now: int, limit: int) -> list[dict[str, Any]]:
@@ -49,7 +56,7 @@ class Outbox:
         try:
             result = self.table.update_item(
                 Key={"pk": f"{tenant}#outbox", "sk": event_id},
-                UpdateExpression="SET lease_until = :until, runner = :runner",
+                UpdateExpression="SET lease_until = :until, runner = :runner ADD attempts :one",
                 ConditionExpression="#s = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
@@ -57,6 +64,7 @@ class Outbox:
                     ":runner": runner,
                     ":pending": "pending",
                     ":now": now,
+                    ":one": 1,
                 },
                 ReturnValues="ALL_NEW",
             )

@@ -22,3 +22,16 @@ def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=_processor, context=context
     )
+
+
+def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A job whose message SQS gave up on (its worker died every time: out of memory or time):
+    shown as stalled, with the reason, to 1C and in the journal."""
+
+    def record_handler(record: SQSRecord) -> str:
+        message = json.loads(record.body)
+        return wiring.import_worker().dead_letter(message["tenant"], message["job"])
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=_processor, context=context
+    )

@@ -40,6 +40,7 @@ COOKIE = "CMLBRIDGE"
 MAX_CHECKS_PER_SOURCE = 5
 MAX_CHECKS_PER_LOGIN = 20
 THROTTLE_SECONDS = 900
+STALE_SECONDS = 300  # no heartbeat for this long: the worker died; SQS hands the job over again
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
 
@@ -108,6 +109,14 @@ def _cookie(header: str, name: str) -> str | None:
         if key == name and value:
             return value
     return None
+
+
+def with_comment(document: bytes, encoding: str, text: str) -> bytes:
+    """An XML comment after the declaration: what 1C's exchange log can show a consultant."""
+    head, sep, rest = document.partition(b"?>")
+    safe = " ".join(text.replace("--", "- -").split())[:4000]
+    comment = f"\n<!-- cmlbridge: {safe} -->".encode(encoding, errors="replace")
+    return head + sep + comment + rest if sep else document
 
 
 class Exchange:
@@ -369,6 +378,14 @@ class Exchange:
             return answers.success(f"{name}: " + ", ".join(parts), *extra)
         if status == "failed":
             return answers.failure(job.get("error") or f"{name}: загрузка не удалась")
+        if status == "stalled":
+            return answers.failure(job.get("error") or f"{name}: загрузка прервана")
+        beat = int(job.get("heartbeat_at") or job.get("started_at") or 0)
+        if status == "running" and beat and time.time() - beat > STALE_SECONDS:
+            return answers.progress(
+                f"{name}: обработчик не отвечает {int(time.time() - beat) // 60} мин.; "
+                "загрузка будет продолжена автоматически с места остановки"
+            )
         if job.get("note"):
             return answers.progress(f"{name}: {job['note']}")
         phase = job.get("phase")
@@ -383,8 +400,12 @@ class Exchange:
 
     # -- orders (type=sale) -------------------------------------------------------------------------
     def sale_query(self, session: Session, request: ExchangeRequest) -> Answer:
-        data, encoding, count = self.orders.query_document(session.tenant, session.token)
-        logger.info("orders offered to 1C", extra={"orders": count})
+        data, encoding, count, skipped = self.orders.query_document(session.tenant, session.token)
+        logger.info("orders offered to 1C", extra={"orders": count, "skipped": len(skipped)})
+        if skipped:
+            note = "; ".join(f"заказ {number} не передан: {reason}" for number, reason in skipped)
+            self.store.log_call(session.tenant.id, session.token, note[:2000])
+            data = with_comment(data, encoding, note)
         return answers.document(data, encoding)
 
     def sale_success(self, session: Session, request: ExchangeRequest) -> Answer:

@@ -10,6 +10,7 @@ One tenant imports one file at a time (a lease); tenants run in parallel.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -17,8 +18,9 @@ import os
 import posixpath
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from chalicelib.aws.blobs import BlobStore
 from chalicelib.aws.catalog import CatalogStore, keys, kind_and_id
@@ -34,9 +36,9 @@ from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
 from chalicelib.sync.diff import Deactivate, Differ, Index, Put
 from chalicelib.sync.plan import plan
-from chalicelib.sync.records import DEACTIVATABLE, Record
+from chalicelib.sync.records import DEACTIVATABLE, OFFER_STOCK, SLOTS, Record
 
-LEASE_SECONDS = 960  # a little longer than the worker's 900 s timeout
+LEASE_SECONDS = 120  # renewed at every checkpoint: a killed worker frees the tenant within minutes
 CHECKPOINT_EVERY = 1000
 SAFETY_SECONDS = 30
 MAX_ATTEMPTS = 3
@@ -47,6 +49,30 @@ _IMAGE_TYPES = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
+
+
+FINAL_STATUSES = ("done", "failed")
+
+
+class LeaseLost(Exception):
+    """Another invocation took the tenant's lease (ours expired): stop without writing more."""
+
+
+class HoldPort(Protocol):
+    """What the worker needs of orders: holds of lines 1C took end when its stock is reported."""
+
+    def taken_offers(self, tenant_id: str, before: int) -> set[str]: ...
+    def release_reported(self, tenant_id: str, offer_ids: set[str], before: int) -> int: ...
+
+
+def event_id_for(job_id: str, started: int) -> str:
+    """The `catalog.imported` event of a job: the same id however often the job finishes."""
+    return f"{started * 1000:012x}{hashlib.sha256(job_id.encode()).hexdigest()[:12]}"
+
+
+def _describe(exc: Exception) -> str:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+    return f"{type(exc).__name__}{': ' + code if code else ''}"
 
 
 class ImportRefused(Exception):
@@ -87,6 +113,7 @@ class ImportWorker:
         queue: JobQueue,
         settings: Settings,
         outbox: Outbox,
+        holds: HoldPort | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -94,50 +121,144 @@ class ImportWorker:
         self.queue = queue
         self.settings = settings
         self.outbox = outbox
+        self.holds = holds
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tenant: str, job_id: str, remaining_ms: Callable[[], int]) -> str:
-        """Process one job message. Returns what happened: done, failed, deferred, busy, skipped."""
+        """Process one job message. Returns what happened: done, failed, stalled, deferred,
+        busy, skipped."""
         job = self.store.get_job(tenant, job_id)
-        if job is None or job["status"] in ("done", "failed"):
+        if job is None or job["status"] in FINAL_STATUSES:
             return "skipped"
-        if not self.store.acquire_lease(tenant, job_id, LEASE_SECONDS):
+        # The lease belongs to this invocation, so a duplicate delivery of the same job waits.
+        owner = f"{job_id}@{uuid.uuid4().hex}"
+        if not self.store.acquire_lease(tenant, owner, LEASE_SECONDS):
             self.store.update_job(tenant, job_id, note="ждёт окончания предыдущей загрузки")
             self.queue.send({"tenant": tenant, "job": job_id}, delay_seconds=10)
             return "busy"
         logger.append_keys(tenant=tenant, job=job_id)
+        beat = functools.partial(self._beat, tenant, owner, job_id)
         try:
-            return self._run(tenant, job, remaining_ms)
+            if not self._resume_stalled(tenant, job_id, remaining_ms, beat):
+                self.store.update_job(tenant, job_id, note="ждёт завершения прерванной загрузки")
+                self.queue.send({"tenant": tenant, "job": job_id}, delay_seconds=30)
+                return "busy"
+            return self._attempt(tenant, job, remaining_ms, beat)
+        except LeaseLost:
+            logger.warning("import lease lost; another invocation goes on")
+            return "busy"
+        finally:
+            self.store.release_lease(tenant, owner)
+            logger.remove_keys(["job"])
+
+    def _attempt(
+        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+    ) -> str:
+        job_id = job["sk"]
+        try:
+            return self._run(tenant, job, remaining_ms, beat)
         except (CommerceMLError, ZipRefused, ImportRefused) as exc:
             self._fail(tenant, job, str(exc))
             return "failed"
-        except Exception:
+        except LeaseLost:
+            raise
+        except Exception as exc:
             attempts = int(job.get("attempts", 0)) + 1
-            self.store.update_job(tenant, job_id, attempts=attempts)
+            job["attempts"] = attempts
+            self.store.update_job(tenant, job_id, attempts=attempts, last_error=_describe(exc))
             logger.exception("import job crashed", extra={"attempt": attempts})
             if attempts >= MAX_ATTEMPTS:
-                self._fail(tenant, job, "внутренняя ошибка сервера при загрузке; повторите обмен")
-                return "failed"
+                return self.give_up(tenant, job, f"повторяющийся сбой ({_describe(exc)})")
             raise
-        finally:
-            self.store.release_lease(tenant, job_id)
-            logger.remove_keys(["job"])
 
-    def _run(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> str:
+    def _beat(self, tenant: str, owner: str, job_id: str) -> None:
+        """Renew the lease and show the job alive; a lease taken over means stop now."""
+        if not self.store.renew_lease(tenant, owner, LEASE_SECONDS):
+            raise LeaseLost(job_id)
+        self.store.update_job(tenant, job_id, heartbeat_at=int(time.time()))
+
+    def stall(self, tenant: str, job: dict[str, Any], reason: str) -> None:
+        """A job that ran out of retries: shown as stalled, resumed by `exchanges resume` or by
+        the tenant's next import before it starts (so imports apply in order, never mixed)."""
+        text = (
+            f"{job.get('filename', '')}: загрузка прервана — {reason}. Записанное сохранится и "
+            "будет дописано при следующем обмене или командой exchanges resume"
+        )
+        logger.error("import stalled", extra={"reason": reason, "file": job.get("filename")})
+        metrics.add_metric(name="ImportStalled", unit=MetricUnit.Count, value=1)
+        self.store.update_job(tenant, job["sk"], status="stalled", error=text, stalled_at=int(time.time()))
+        self.store.set_pointer(tenant, "stalled", job["sk"])
+
+    def dead_letter(self, tenant: str, job_id: str) -> str:
+        job = self.store.get_job(tenant, job_id)
+        if job is None or job["status"] in (*FINAL_STATUSES, "stalled"):
+            return "skipped"
+        return self.give_up(
+            tenant,
+            job,
+            "обработчик загрузки останавливался несколько раз подряд (нехватка памяти или времени)",
+        )
+
+    def give_up(self, tenant: str, job: dict[str, Any], reason: str) -> str:
+        """Out of retries: before any write the job simply failed (the catalog is untouched);
+        once writing began it stalls, to be finished, never left half applied."""
+        current = self.store.get_job(tenant, job["sk"]) or job
+        if current.get("phase") != "apply":
+            self._fail(
+                tenant,
+                job,
+                f"{job.get('filename', '')}: внутренняя ошибка сервера при загрузке — {reason}; повторите обмен",
+            )
+            return "failed"
+        self.stall(tenant, job, reason)
+        return "stalled"
+
+    def resume(self, tenant: str, job_id: str) -> bool:
+        """Queue a stalled (or dead) job again from where it stopped."""
+        job = self.store.get_job(tenant, job_id)
+        if job is None or job["status"] not in ("stalled", "running", "queued"):
+            return False
+        self.store.update_job(tenant, job_id, status="running", attempts=0, error="", note="возобновлена")
+        self.queue.send({"tenant": tenant, "job": job_id})
+        return True
+
+    def _resume_stalled(
+        self, tenant: str, job_id: str, remaining_ms: Callable[[], int], beat: Callable[[], None]
+    ) -> bool:
+        """Finish the tenant's stalled job first; False when it is still stuck."""
+        stalled_id = self.store.pointer(tenant, "stalled")
+        if not stalled_id or stalled_id == job_id:
+            return True
+        stalled = self.store.get_job(tenant, stalled_id)
+        if stalled is None or stalled["status"] in FINAL_STATUSES:
+            self.store.set_pointer(tenant, "stalled", "")
+            return True
+        logger.info("resuming a stalled import first", extra={"stalled": stalled_id})
+        stalled["attempts"] = 0
+        self.store.update_job(tenant, stalled_id, status="running", attempts=0)
+        try:
+            outcome = self._attempt(tenant, stalled, remaining_ms, beat)
+        except Exception:
+            return False
+        return outcome in FINAL_STATUSES
+
+    def _run(
+        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+    ) -> str:
         job_id = job["sk"]
-        if job.get("status") == "queued":
+        if job.get("status") in ("queued", "stalled"):
             job["status"] = "running"
             self.store.update_job(tenant, job_id, status="running", started_at=int(time.time()), note="")
         if job["kind"] == "deactivate":
-            return self._deactivate(tenant, job, remaining_ms)
+            return self._deactivate(tenant, job, remaining_ms, beat)
         phase = job.get("phase", "prepare")
         if phase == "prepare":
             self.prepare_area(tenant, job["area"])
             phase = self._phase(tenant, job, "parse")
         if phase == "parse":
-            self._parse(tenant, job)
+            self._parse(tenant, job, beat)
             phase = self._phase(tenant, job, "apply")
-        if phase == "apply" and not self._apply(tenant, job, remaining_ms):
+        if phase == "apply" and not self._apply(tenant, job, remaining_ms, beat):
             self.queue.send({"tenant": tenant, "job": job_id})
             return "deferred"
         self._finish(tenant, job)
@@ -270,7 +391,7 @@ class ImportWorker:
     def _properties(self, tenant: str) -> Mapping[str, Property]:
         return _LazyProperties(lambda: self.catalog.docs(tenant, "property"))
 
-    def _parse(self, tenant: str, job: dict[str, Any]) -> None:
+    def _parse(self, tenant: str, job: dict[str, Any], beat: Callable[[], None]) -> None:
         paths, job_id = Paths(tenant), job["sk"]
         stream, size = self.open_file(tenant, job["area"], job["filename"])
         index = self.load_index(tenant)
@@ -289,6 +410,7 @@ class ImportWorker:
                 writer.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
 
             def progress(records: int) -> None:
+                beat()
                 self.store.update_job(tenant, job_id, records_read=records)
 
             result = plan(
@@ -305,6 +427,15 @@ class ImportWorker:
             self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), staged)
         self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
         self._save_seen(paths.staging(job_id, "seen.jsonl.gz"), result.seen)
+        stock_bit = 1 << SLOTS[OFFER_STOCK]
+        self._save_seen(
+            paths.staging(job_id, "stocked.jsonl.gz"),
+            (
+                e.partition(":")[2]
+                for e, bits in result.seen.items()
+                if e.startswith("offer:") and bits & stock_bit
+            ),
+        )
         counts = dict(result.counts)
         self.store.update_job(
             tenant,
@@ -324,7 +455,9 @@ class ImportWorker:
         for line in self._read_lines(Paths(tenant).staging(job_id, "changes.jsonl.gz")):
             yield json.loads(line)
 
-    def _apply(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> bool:
+    def _apply(
+        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+    ) -> bool:
         """Write the staged changes from the checkpoint on. False when time ran out first.
 
         One batch is written while the next is read and built; the checkpoint moves only past
@@ -353,6 +486,7 @@ class ImportWorker:
                 wait()
                 self.store.update_job(tenant, job_id, applied=done)
                 in_flight = None
+                beat()
 
         for n, change in enumerate(self._staged(tenant, job_id), start=1):
             if n <= applied:
@@ -388,33 +522,51 @@ class ImportWorker:
 
     # -- finish ---------------------------------------------------------------------------------
     def _finish(self, tenant: str, job: dict[str, Any]) -> None:
+        """Make the new index the tenant's, release holds 1C's stock now covers, announce the
+        import (an event id derived from the job: a repeated finish adds no second event), and
+        only then mark the job done."""
         paths, job_id = Paths(tenant), job["sk"]
         self.blobs.copy(paths.staging(job_id, "index.tsv.gz"), paths.index)
-        self.blobs.copy(
-            paths.staging(job_id, "seen.jsonl.gz"),
-            paths.seen(int(job.get("created_at", time.time())), job_id),
-        )
+        started = int(job.get("created_at", time.time()))
+        self.blobs.copy(paths.staging(job_id, "seen.jsonl.gz"), paths.seen(started, job_id))
+        self._release_reported_holds(tenant, job_id, started)
         counts = job.get("counts") or {}
-        self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
         self.outbox.add(
             tenant,
             "catalog.imported",
             {"file": job.get("filename"), "counts": counts, "schema_version": job.get("schema_version")},
+            event_id=event_id_for(job_id, started),
         )
+        self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
+        if self.store.pointer(tenant, "stalled") == job_id:
+            self.store.set_pointer(tenant, "stalled", "")
         for name in ("created", "updated", "deactivated"):
             metrics.add_metric(
                 name=f"Catalog{name.title()}", unit=MetricUnit.Count, value=counts.get(name, 0)
             )
         logger.info("import done", extra={"file": job.get("filename"), "counts": counts})
 
+    def _release_reported_holds(self, tenant: str, job_id: str, started: int) -> None:
+        if self.holds is None:
+            return
+        taken = self.holds.taken_offers(tenant, before=started)
+        key = Paths(tenant).staging(job_id, "stocked.jsonl.gz")
+        if not taken or self.blobs.size(key) is None:
+            return
+        reported = {o for o in (json.loads(line) for line in self._read_lines(key)) if o in taken}
+        if reported:
+            self.holds.release_reported(tenant, reported, before=started)
+
     # -- mode=deactivate ------------------------------------------------------------------------
-    def _deactivate(self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int]) -> str:
+    def _deactivate(
+        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+    ) -> str:
         """Deactivate what no import since the checkauth timestamp listed (protocol §4.4)."""
         paths, job_id = Paths(tenant), job["sk"]
         if job.get("phase") != "apply":
             since = int(job["since"])
             keep: set[str] = set()
-            for key in self.blobs.keys(f"seen/{tenant}/"):
+            for key in self.blobs.keys(paths.seen_prefix):
                 started = int(os.path.basename(key).split("-", 1)[0])
                 if started >= since:
                     keep.update(json.loads(line) for line in self._read_lines(key))
@@ -431,7 +583,7 @@ class ImportWorker:
                 tenant, job_id, phase="apply", counts=counts, total_changes=len(changes), applied=0
             )
             job.update(phase="apply", counts=counts, applied=0)
-        if not self._apply(tenant, job, remaining_ms):
+        if not self._apply(tenant, job, remaining_ms, beat):
             self.queue.send({"tenant": tenant, "job": job_id})
             return "deferred"
         self.blobs.copy(paths.staging(job_id, "index.tsv.gz"), paths.index)

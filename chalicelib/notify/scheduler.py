@@ -1,8 +1,10 @@
 """The scheduled run (every minute): per tenant, a bounded amount of work, the rest next time.
 
-1. managers for new orders that have none (round-robin, or the tenant's rules)
-2. the orders waiting for 1C, rendered as CommerceML into S3 (for setups that pick up files)
-3. due webhook deliveries
+1. for every tenant: managers for new orders that have none, and the orders waiting for 1C
+   rendered as CommerceML into S3 (for setups that pick up files) — quick, and never behind a
+   webhook receiver;
+2. then due webhook deliveries, tenant after tenant, each tenant with its own time budget and the
+   starting tenant rotating from run to run, so no receiver can starve another tenant's.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from typing import Any
 
 from chalicelib.accounts import Accounts
 from chalicelib.aws.blobs import BlobStore
+from chalicelib.layout import Paths
 from chalicelib.notify.webhooks import WebhookSender
 from chalicelib.observability import logger
 from chalicelib.orders.service import Orders
+from chalicelib.tenants import Tenant
 
 SAFETY_SECONDS = 20
+TENANT_WEBHOOK_SECONDS = 15  # at most this much of a run for one tenant's deliveries
 
 
 class Scheduler:
@@ -28,30 +33,50 @@ class Scheduler:
     def run(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:
         runner = uuid.uuid4().hex
         deadline = time.monotonic() + max(remaining_ms() / 1000 - SAFETY_SECONDS, 1)
-        summary: dict[str, Any] = {}
-        for tenant in self.accounts.store.list():
-            if not tenant.active or time.monotonic() > deadline:
-                continue
-            try:
-                assigned = self.orders.assign_managers(tenant)
-                exported = self.export(tenant)
-                webhooks = self.sender.deliver_due(tenant, runner, deadline)
-                summary[tenant.id] = {"assigned": assigned, "exported": exported, **webhooks}
-            except Exception:  # one tenant's trouble never stops the others
-                logger.exception("scheduled run failed for tenant", extra={"tenant": tenant.id})
-                summary[tenant.id] = {"error": True}
+        tenants = [t for t in self.accounts.store.list() if t.active]
+        if tenants:  # a different tenant goes first each minute
+            turn = int(time.time() // 60) % len(tenants)
+            tenants = tenants[turn:] + tenants[:turn]
+        summary: dict[str, Any] = {t.id: {} for t in tenants}
+        for tenant in tenants:
+            if time.monotonic() > deadline:
+                break
+            self._guarded(summary, tenant, self._orders_work, tenant)
+        for tenant in tenants:
+            if time.monotonic() > deadline:
+                break
+            budget = min(deadline, time.monotonic() + TENANT_WEBHOOK_SECONDS)
+            self._guarded(summary, tenant, self._webhooks, tenant, runner, budget)
         logger.info("scheduled run", extra={"summary": summary})
         return summary
 
-    def export(self, tenant) -> int | None:
+    @staticmethod
+    def _guarded(summary: dict[str, Any], tenant: Tenant, step: Callable[..., dict[str, Any]], *args) -> None:
+        try:
+            summary[tenant.id].update(step(*args))
+        except Exception:  # one tenant's trouble never stops the others
+            logger.exception("scheduled run failed for tenant", extra={"tenant": tenant.id})
+            summary[tenant.id]["error"] = True
+
+    def _orders_work(self, tenant: Tenant) -> dict[str, Any]:
+        return {"assigned": self.orders.assign_managers(tenant), "exported": self.export(tenant)}
+
+    def _webhooks(self, tenant: Tenant, runner: str, deadline: float) -> dict[str, Any]:
+        tenant = self.accounts.ensure_webhook_secret(tenant)
+        return self.sender.deliver_due(tenant, runner, deadline)
+
+    def export(self, tenant: Tenant) -> int | None:
         """Write the waiting orders to exports/<tenant>/orders/ when they changed."""
-        data, fingerprint, ids = self.orders.render_waiting(tenant)
-        marker = f"exports/{tenant.id}/orders/latest.fingerprint"
+        data, fingerprint, ids, skipped = self.orders.render_waiting(tenant)
+        folder = Paths(tenant.id).exports
+        marker = f"{folder}latest.fingerprint"
         if (self.blobs.get(marker) or b"").decode() == fingerprint:
             return None
+        if skipped:
+            logger.warning("orders left out of the export", extra={"orders": [n for n, _ in skipped]})
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         content_type = f"application/xml; charset={tenant.settings.order_encoding}"
-        self.blobs.put(f"exports/{tenant.id}/orders/{stamp}.xml", data, content_type)
-        self.blobs.put(f"exports/{tenant.id}/orders/latest.xml", data, content_type)
+        self.blobs.put(f"{folder}{stamp}.xml", data, content_type)
+        self.blobs.put(f"{folder}latest.xml", data, content_type)
         self.blobs.put(marker, fingerprint.encode(), "text/plain")
         return len(ids)

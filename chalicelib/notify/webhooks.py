@@ -3,58 +3,42 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.aws.outbox import Outbox
+from chalicelib.notify import http
 from chalicelib.notify.signing import MAX_ATTEMPTS, retry_delay, signature
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.tenants import Tenant
+from chalicelib.tenants import MIN_SECRET_CHARS, Tenant
 
-TIMEOUT_SECONDS = 10
 CLAIM_SECONDS = 120
 USER_AGENT = "cmlbridge-webhooks/1"
 
 Poster = Callable[[str, bytes, dict[str, str]], tuple[int | None, str | None]]
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect is an answer, not a delivery
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def http_post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, None
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        return None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-
-
 class WebhookSender:
     def __init__(
         self,
         outbox: Outbox,
-        post: Poster = http_post,
+        post: Poster | None = None,
         clock: Callable[[], float] = time.time,
         require_https: bool = False,
         max_attempts: int = MAX_ATTEMPTS,
+        allow_private: bool = False,
     ) -> None:
-        self.outbox, self.post, self.clock = outbox, post, clock
+        self.post = post or functools.partial(http.post, allow_private=allow_private)
+        self.outbox, self.clock = outbox, clock
         self.require_https, self.max_attempts = require_https, max_attempts
 
     def deliver_due(self, tenant: Tenant, runner: str, deadline: float, limit: int = 50) -> dict[str, int]:
+        """Deliver what is due until `deadline` (monotonic). Each attempt counts when it is
+        claimed, so a run that dies mid-POST still uses one up."""
         counts = {"delivered": 0, "retry": 0, "dead": 0}
         now = int(self.clock())
         for item in self.outbox.due(tenant.id, now, limit):
@@ -77,12 +61,14 @@ class WebhookSender:
         return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _deliver(self, tenant: Tenant, item: dict[str, Any], runner: str) -> str:
-        event_id, attempts = item["sk"], int(item.get("attempts", 0)) + 1
+        event_id, attempts = item["sk"], int(item.get("attempts", 0))  # counted by the claim
         targets = {url: dict(state) for url, state in (item.get("targets") or {}).items()}
         log = list(item.get("deliveries") or [])
         body = self._body(tenant, item)
-        secret = tenant.settings.webhook_secret or ""
-        for url in tenant.settings.webhook_urls:
+        secret = tenant.settings.webhook_secret
+        if tenant.settings.webhook_urls and (not secret or len(secret) < MIN_SECRET_CHARS):
+            raise ValueError(f"tenant {tenant.id} has no webhook secret of 32 random bytes")
+        for url in tenant.settings.webhook_urls if attempts <= self.max_attempts else ():
             if targets.get(url, {}).get("status") in ("delivered", "refused"):
                 continue
             stamp = str(int(self.clock()))
@@ -115,7 +101,12 @@ class WebhookSender:
                 }
             )
         open_targets = [u for u, t in targets.items() if t["status"] == "failed"]
-        if not open_targets:
+        if attempts > self.max_attempts:  # the last attempts' runs stopped before they settled
+            outcome, next_at = "dead", None
+            log.append({"at": str(int(self.clock())), "error": "attempts used up by runs that stopped"})
+            for url in open_targets:
+                targets[url]["status"] = "dead"
+        elif not open_targets:
             outcome, next_at = (
                 ("delivered" if all(t["status"] == "delivered" for t in targets.values()) else "dead"),
                 None,

@@ -166,6 +166,17 @@ def parse_request(body: Any) -> OrderRequest:
     )
 
 
+def fixable_fields(fields: dict[str, Any]) -> dict[str, str | None]:
+    """`section.key=value` corrections a person may make, each checked like POST /orders."""
+    allowed = {k for k in TEXT_LIMITS if not k.startswith("lines")}
+    cleaned = {}
+    for path, value in fields.items():
+        if path not in allowed:
+            raise InvalidOrder(f"{path} cannot be changed; one of: {', '.join(sorted(allowed))}")
+        cleaned[path] = clean_text(value, path, required=path == "customer.name")
+    return cleaned
+
+
 def price_lines(request: OrderRequest, facts: dict[str, OfferFacts]) -> list[dict[str, Any]]:
     """Check every line; raise OrderRejected naming each bad one."""
     problems, priced = [], []

@@ -25,6 +25,13 @@ MAX_LIST_QUERIES = 5
 _ORDER_ID = re.compile(r"[0-9a-f]{12,40}")
 
 
+def _hold_state(order: dict[str, Any]) -> str:
+    """held (waiting for 1C), taken (1C took it; its stock not reported since) or released."""
+    if order.get("hold"):
+        return order["hold"]
+    return "released" if order.get("exported_at") or order["status"] == "cancelled" else "held"
+
+
 def _view(order: dict[str, Any]) -> dict[str, Any]:
     """Numbers as JSON numbers for the shop."""
 
@@ -114,6 +121,7 @@ class Orders:
             "one_c": {},
             "manager": None,
             "exported_at": None,
+            "hold": "held",
         }
         events = [{"event": "order.created", "payload": {"order": None}}]
         order["manager"] = self.choose_manager(tenant, order)
@@ -178,23 +186,82 @@ class Orders:
         return {"orders": [_view(o) for o in orders], "next_cursor": next_cursor}
 
     # -- 1C takes orders (type=sale&mode=query / success) ------------------------------------------
-    def render_waiting(self, tenant: Tenant) -> tuple[bytes, str, list[str]]:
-        """The orders 1C has not confirmed, as CommerceML; a fingerprint of them; their ids."""
+    def render_waiting(self, tenant: Tenant) -> tuple[bytes, str, list[str], list[tuple[str, str]]]:
+        """The orders 1C has not confirmed, as CommerceML; a fingerprint of them; the ids in the
+        document; and the orders left out, with why. Each order is rendered on its own first: one
+        that cannot be (or was flagged before) is left out and flagged for a person, and the
+        others still flow."""
         waiting = sorted(self.store.waiting_for_1c(tenant.id), key=lambda o: o["id"])
         settings = tenant.settings
-        data = write_orders(
-            [rules.to_commerceml(o) for o in waiting],
-            encoding=settings.order_encoding,
-            schema_version=settings.order_schema_version,
-        )
+        documents, ids, skipped = [], [], []
+        for order in waiting:
+            reason = (order.get("problem") or {}).get("reason")
+            if reason is None:
+                try:
+                    document = rules.to_commerceml(order)
+                    write_orders([document], settings.order_encoding, settings.order_schema_version)
+                except Exception as exc:  # whatever the writer refuses: this order alone stops
+                    reason = f"не удалось сформировать документ заказа: {exc}"
+                    self.flag(tenant, order["id"], reason)
+            if reason is not None:
+                skipped.append((order["number"], reason))
+                continue
+            documents.append(document)
+            ids.append(order["id"])
+        data = write_orders(documents, settings.order_encoding, settings.order_schema_version)
         marks = "|".join(f"{o['id']}@{o['updated_at']}" for o in waiting) + settings.order_encoding
-        return data, hashlib.sha256(marks.encode()).hexdigest(), [o["id"] for o in waiting]
+        return data, hashlib.sha256(marks.encode()).hexdigest(), ids, skipped
 
-    def query_document(self, tenant: Tenant, session: str) -> tuple[bytes, str, int]:
+    def query_document(self, tenant: Tenant, session: str) -> tuple[bytes, str, int, list[tuple[str, str]]]:
         """`mode=query`: the waiting orders, remembered for this session's `success`."""
-        data, _, ids = self.render_waiting(tenant)
+        data, _, ids, skipped = self.render_waiting(tenant)
         self.store.remember_query(tenant.id, session, ids)
-        return data, tenant.settings.order_encoding, len(ids)
+        return data, tenant.settings.order_encoding, len(ids), skipped
+
+    # -- orders a person has to look at ------------------------------------------------------------
+    def flag(self, tenant: Tenant, order_id: str, reason: str) -> bool:
+        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+            if (order.get("problem") or {}).get("reason") == reason:
+                return None
+            order["problem"] = {"reason": reason, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            return []
+
+        logger.error("order cannot be sent to 1C", extra={"order": order_id, "reason": reason})
+        return self._save(tenant, order_id, change)
+
+    def flagged(self, tenant: Tenant) -> list[dict[str, Any]]:
+        return [_view(o) for o in self.store.waiting_for_1c(tenant.id) if o.get("problem")]
+
+    def cancel(self, tenant: Tenant, order_id: str, note: str, by: str) -> bool:
+        """Cancel an order (a person's decision): its holds are given back, the shop is told."""
+
+        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+            if order["status"] == "cancelled":
+                return None
+            previous, order["status"] = order["status"], "cancelled"
+            order.pop("problem", None)
+            order["history"].append(rules.history_entry("cancelled", by, note))
+            payload = {"order": _view(order), "previous_status": previous}
+            return [{"event": "order.status_changed", "payload": payload}]
+
+        return self._save(tenant, order_id, change)
+
+    def fix(self, tenant: Tenant, order_id: str, fields: dict[str, str], by: str) -> bool:
+        """Correct an order's text fields (checked as POST /orders checks them) and clear its flag."""
+        cleaned = rules.fixable_fields(fields)
+
+        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+            for path, value in cleaned.items():
+                section, _, key = path.rpartition(".")
+                target = order.setdefault(section, {}) if section else order
+                target[key] = value
+            order.pop("problem", None)
+            order["history"].append(
+                rules.history_entry(order["status"], by, "исправлен: " + ", ".join(cleaned))
+            )
+            return []
+
+        return self._save(tenant, order_id, change)
 
     # -- responsible managers ---------------------------------------------------------------------
     def choose_manager(self, tenant: Tenant, order: dict[str, Any]) -> str | None:
@@ -263,27 +330,52 @@ class Orders:
         return []
 
     def _save(self, tenant: Tenant, order_id: str, change, confirm: bool = False) -> bool:
-        """Read, change, write with a version check; retried when another writer got there first."""
+        """Read, change, write with a version check; retried when another writer got there first.
+        Holds follow the order: 1C's confirmation turns them `taken`, a cancellation gives back
+        whatever the order still holds."""
         for _ in range(MAX_STALE_RETRIES):
             version = self.store.version(tenant.id, order_id)
             order = self.store.get(tenant.id, order_id)
             if order is None or (confirm and not self.store.is_waiting(tenant.id, order_id)):
                 return False
+            hold = _hold_state(order)
             events = change(order)
             if events is None:
                 return False
             order["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            release = (
-                [(line["offer_id"], Decimal(str(line["quantity"]))) for line in order["lines"]]
-                if confirm
-                else None
-            )
+            release = None
+            if confirm and hold == "held":
+                order["hold"] = "taken"
+            cancelled = order["status"] == "cancelled" and hold != "released"
+            if cancelled:
+                order["hold"] = "released"
+                if hold == "held":
+                    release = [(line["offer_id"], Decimal(str(line["quantity"]))) for line in order["lines"]]
             try:
                 self.store.update(tenant.id, order, version, events, confirm=confirm, release=release)
-                return True
             except StaleOrder:
                 continue
+            if cancelled and hold == "taken":
+                for item in self.store.taken(tenant.id, order_id):
+                    self.store.release_taken(tenant.id, item)
+            return True
         raise StaleOrder(order_id)
+
+    # -- holds of orders 1C took, released by its next stock report (the worker's port) -----------
+    def taken_offers(self, tenant_id: str, before: int) -> set[str]:
+        """Offers with lines 1C took before `before` (epoch seconds) still held."""
+        return {i["offer_id"] for i in self.store.taken(tenant_id) if int(i["confirmed_at"]) < before}
+
+    def release_reported(self, tenant_id: str, offer_ids: set[str], before: int) -> int:
+        """1C reported these offers' stock in an upload that started at `before`: the lines it
+        took earlier are in that stock now, so their holds end."""
+        released = 0
+        for item in self.store.taken(tenant_id):
+            if item["offer_id"] in offer_ids and int(item["confirmed_at"]) < before:
+                released += self.store.release_taken(tenant_id, item)
+        if released:
+            logger.info("holds released by a stock upload", extra={"lines": released})
+        return released
 
     # -- 1C reports statuses (type=sale&mode=file [+import]) ---------------------------------------
     def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]:
