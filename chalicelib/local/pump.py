@@ -41,6 +41,21 @@ class LambdaContext:
         return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
 
 
+def scheduled_event() -> dict[str, Any]:
+    """What EventBridge hands a scheduled Lambda (Chalice's CloudWatchEvent reads every field)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "eu-central-1",
+        "resources": ["arn:aws:events:eu-central-1:123456789012:rule/cmlbridge-scheduler"],
+        "detail": {},
+    }
+
+
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     return {
         "Records": [
@@ -95,10 +110,12 @@ class QueuePump:
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
         return len(received)
 
-    def drain(self, max_messages: int = 1000, settle_seconds: float = 0.0) -> int:
-        """Deliver until the queue is empty (delayed messages included). Returns the count."""
+    def drain(self, max_messages: int = 1000, settle_seconds: float = 0.0, max_seconds: float = 120) -> int:
+        """Deliver until the queue is empty (delayed messages included), at most `max_seconds`.
+        Returns the count."""
         handled, idle_since = 0, None
-        while handled < max_messages:
+        give_up = time.monotonic() + max_seconds
+        while handled < max_messages and time.monotonic() < give_up:
             count = self.deliver_once()
             handled += count
             if count:

@@ -39,6 +39,8 @@ from chalicelib.sync.records import (
 PROGRESS_EVERY = 5000
 # DynamoDB refuses items over 400 KB; keys, flags and attributes take the rest of the room.
 MAX_RECORD_BYTES = 350_000
+# Ids become parts of DynamoDB keys (sort keys hold at most 1024 bytes); 1C's are GUIDs.
+MAX_ID_BYTES = 500
 
 
 @dataclass
@@ -71,6 +73,12 @@ def plan(
     group_parents: dict[str, set[str]] = {}
 
     def visit(record) -> None:
+        if len(record.id.encode()) > MAX_ID_BYTES:
+            raise CommerceMLError(
+                f"{_WHAT.get(record.kind, record.kind)} с Ид «{record.id[:60]}…»: Ид длиннее "
+                f"{MAX_ID_BYTES} байт — так длинно 1С Ид не формирует; проверьте выгрузку",
+                filename=filename,
+            )
         size = len(record.doc.encode())
         if size > MAX_RECORD_BYTES:
             raise CommerceMLError(

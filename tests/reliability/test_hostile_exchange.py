@@ -1,0 +1,394 @@
+"""Hostile input at the 1C exchange URL: every case gets a protocol answer (HTTP 200, plain text,
+a keyword and a reason), never a crash, and the catalog imported before stays exactly as it was.
+
+Each case is a function of the module's stack returning the final reply and the keyword it must
+be. Cases run against one baseline catalog (tests/reliability/conftest.py)."""
+
+from __future__ import annotations
+
+import base64
+import zipfile
+from collections.abc import Callable
+
+import pytest
+
+from tests.onec import OneC, Reply
+from tests.reliability import cml
+from tests.reliability.conftest import basic
+
+Case = Callable[[object], tuple[Reply, str]]
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, expect: str = "failure"):
+    def register(build: Callable[[object], Reply]) -> Callable[[object], Reply]:
+        CASES[name] = lambda stack: (build(stack), expect)
+        return build
+
+    return register
+
+
+def session(stack, kind: str = "catalog", login: str = "demo") -> OneC:
+    onec = stack.onec(login, login)
+    assert onec.checkauth(kind).keyword == "success"
+    onec.init(kind, version="2.08")
+    return onec
+
+
+def raw(stack, query: str, headers: dict | None = None, body: bytes = b"", method: str = "GET") -> Reply:
+    response = stack.client.http.request(method, f"/1c_exchange?{query}", headers=headers or {}, body=body)
+    text = response.body.decode("utf-8") if isinstance(response.body, bytes) else response.body
+    return Reply(response.status_code, text, dict(response.headers))
+
+
+def send(stack, filename: str, data: bytes, kind: str = "catalog") -> Reply:
+    """One whole 1C session for a file; the last reply (a refused chunk or the import's end)."""
+    onec = session(stack, kind)
+    for reply in onec.upload(kind, filename, data):
+        if reply.keyword != "success":
+            return reply
+    return onec.import_file(filename, kind)
+
+
+# -- login and sessions --------------------------------------------------------------------------
+for name, header in {
+    "auth: no Authorization header": None,
+    "auth: garbled base64": "Basic !!!notbase64!!!",
+    "auth: Basic with no value": "Basic ",
+    "auth: Bearer scheme": "Bearer abc.def",
+    "auth: no colon in credentials": "Basic " + base64.b64encode(b"demodemo").decode(),
+    "auth: unknown login": basic("nobody", "x"),
+    "auth: empty login": basic("", "demo"),
+    "auth: 10k-character login": basic("x" * 10_000, "x"),
+    "auth: NUL in login": basic("de\x00mo", "demo"),
+    "auth: another tenant's password": basic("demo", "other"),
+    "auth: binary garbage after Basic": "Basic " + base64.b64encode(b"\xff\xfe\x00:\x80").decode(),
+}.items():
+    CASES[name] = lambda stack, header=header: (
+        raw(stack, "type=catalog&mode=checkauth", {"Authorization": header} if header else {}),
+        "failure",
+    )
+
+
+@case("session: no cookie, no sessid, no auth")
+def _(stack):
+    return raw(stack, "type=catalog&mode=init")
+
+
+@case("session: forged token for a real tenant")
+def _(stack):
+    return raw(stack, "type=catalog&mode=init", {"Cookie": "CMLBRIDGE=demo.0000deadbeef"})
+
+
+@case("session: another tenant's cookie with this tenant's name")
+def _(stack):
+    other = stack.onec("other", "other")
+    other.checkauth()
+    token = other.cookie.split("=", 1)[1].split(".", 1)[1]
+    return raw(stack, "type=catalog&mode=init", {"Cookie": f"CMLBRIDGE=demo.{token}"})
+
+
+@case("session: another tenant's sessid used to import this tenant's file")
+def _(stack):
+    other = stack.onec("other", "other")
+    other.checkauth()
+    return raw(stack, f"type=catalog&mode=import&filename=import0_1.xml&{other.sessid}")
+
+
+@case("session: used after mode=complete")
+def _(stack):
+    onec = session(stack)
+    assert onec.call("catalog", "complete").keyword == "success"
+    return onec.call("catalog", "init")
+
+
+@case("session: cookie value without a dot")
+def _(stack):
+    return raw(stack, "type=catalog&mode=init", {"Cookie": "CMLBRIDGE=nodot"})
+
+
+@case("session: Basic-only call with a wrong password")
+def _(stack):
+    return raw(stack, "type=catalog&mode=init", {"Authorization": basic("demo", "guess")})
+
+
+@case("session: Basic-only call never joins the session another client opened", "success")
+def _(stack):
+    onec = session(stack)
+    reply = raw(stack, "type=catalog&mode=init", {"Authorization": basic("demo", "demo")})
+    from chalicelib import wiring
+
+    recent = wiring.exchange_store().latest_sessions("demo", limit=5)
+    opened = onec.cookie.split(".", 1)[1]
+    assert all(s["sk"] != opened or int(s.get("init_count", 0)) == 1 for s in recent)
+    return Reply(reply.status, "success\n" if reply.text.startswith("zip=") else reply.text, reply.headers)
+
+
+# -- malformed parameters -------------------------------------------------------------------------
+for name, query in {
+    "params: unknown type": "type=evil&mode=init",
+    "params: unknown mode": "type=catalog&mode=drop_table",
+    "params: empty mode": "type=catalog&mode=",
+    "params: unicode mode": "type=catalog&mode=%D0%B8%D0%BC%D0%BF%D0%BE%D1%80%D1%82",
+    "params: no type at all": "mode=checkauth",
+}.items():
+    CASES[name] = lambda stack, query=query: (raw(stack, query), "failure")
+
+for value in ("²", "-1", "1e9", "abc", "١٢٣", "12345678901234567890", "%20", "0x10"):
+    CASES[f"params: deactivate timestamp={value!r}"] = lambda stack, value=value: (
+        session(stack).call("catalog", "deactivate", timestamp=value),
+        "failure",
+    )
+
+
+@case("params: file without a filename")
+def _(stack):
+    return session(stack).call("catalog", "file", b"<x/>")
+
+
+@case("params: import of a file never sent")
+def _(stack):
+    return session(stack).call("catalog", "import", filename="never.xml")
+
+
+@case("params: import without a filename")
+def _(stack):
+    return session(stack).call("catalog", "import")
+
+
+# -- filenames ------------------------------------------------------------------------------------
+for bad in (
+    "../../etc/passwd",
+    "import_files/../../x.jpg",
+    "..",
+    "import\n.xml",
+    "import.xml\n",
+    "a\x00.xml",
+    "a\r.xml",
+    "tab\there.xml",
+    "\u202eimport.xml",
+    "x" * 300 + ".xml",
+    "y" * 2000,
+    "shell.php",
+    "shell.PHP",
+    "x.phtml",
+    "x.xml:stream",
+    "C:\\..\\..\\",
+    "<script>.xml",
+    "a|b.xml",
+):
+    CASES[f"filename: {bad[:40]!r}"] = lambda stack, bad=bad: (
+        session(stack).call("catalog", "file", b"<?xml version='1.0'?><a/>", filename=bad),
+        "failure",
+    )
+
+
+@case("filename: Windows path keeps its last part and stays in the area", "success")
+def _(stack):
+    reply = session(stack).call("catalog", "file", b"<?xml version='1.0'?>", filename="C:\\temp\\v8_1.xml")
+    from chalicelib import wiring
+
+    names = [k for k in wiring.blobs().keys("uploads/demo/") if k.split("/")[3] == "v8_1.xml"]
+    assert names, "stored under the tenant's area by its last path component"
+    return reply
+
+
+# -- chunks ---------------------------------------------------------------------------------------
+@case("chunk: bigger than file_limit")
+def _(stack):
+    onec = session(stack)
+    return onec.call("catalog", "file", b"x" * (onec.file_limit + 70_000), filename="big.xml")
+
+
+@case("chunk: empty body")
+def _(stack):
+    return session(stack).call("catalog", "file", b"", filename="empty.xml")
+
+
+@case("chunk: for an unknown session")
+def _(stack):
+    return raw(stack, "type=catalog&mode=file&filename=a.xml&sessid=demo.feed", body=b"<a/>", method="POST")
+
+
+# -- XML content ----------------------------------------------------------------------------------
+XXE = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>'
+)
+EXTERNAL_DTD = b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:1/evil.dtd"><r/>'
+DEEP = b'<?xml version="1.0"?>' + b"<a>" * 5000 + b"</a>" * 5000
+HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
+for name, data in {
+    "xml: malformed": cml.catalog(cml.product())[:-40] + b"<<<>>>",
+    "xml: truncated": cml.catalog(cml.product())[:150],
+    "xml: XXE external entity": XXE,
+    "xml: billion laughs": LAUGHS,
+    "xml: external DTD": EXTERNAL_DTD,
+    "xml: 5000 levels deep": DEEP,
+    "xml: empty file": b" ",
+    "xml: binary garbage": bytes(range(256)) * 8,
+    "xml: an HTML page": HTML,
+    "xml: JSON": b'{"products": []}',
+    "xml: declared utf-8, bytes windows-1251": cml.catalog(cml.product(name="Куртка")).replace(
+        "Куртка".encode(), "Куртка".encode("cp1251")
+    ),
+    "xml: unknown declared encoding": cml.catalog(cml.product()).replace(b"UTF-8", b"x-klingon"),
+    "xml: CommerceML 3.1": cml.catalog(cml.product()).replace(b'"2.05"', b'"3.1"'),
+    "xml: an orders document sent as catalog": (
+        '<?xml version="1.0"?><КоммерческаяИнформация ВерсияСхемы="2.08"><Документ><Ид>1</Ид>'
+        "<Номер>1</Номер><ХозОперация>Заказ товара</ХозОперация></Документ></КоммерческаяИнформация>"
+    ).encode(),
+    "xml: product without Ид": cml.catalog("<Товар><Наименование>Без Ид</Наименование></Товар>"),
+    "xml: stock 1E+5000": cml.offers(cml.offer(quantity="1E+5000")),
+    "xml: stock NaN": cml.offers(cml.offer(quantity="NaN")),
+    "xml: stock three": cml.offers(cml.offer(quantity="три")),
+    "xml: price -1E+20": cml.offers(cml.offer(price="-1E+20")),
+    "xml: price Infinity": cml.offers(cml.offer(price="Infinity")),
+    "xml: price 1E-50": cml.offers(cml.offer(price="1E-50")),
+    "xml: group nested in itself": cml.catalog(
+        cml.product(), cml.group("g1", children=cml.group("g2", children=cml.group("g1")))
+    ),
+    "xml: record over 400 KB": cml.catalog(
+        cml.product(extra=f"<Описание>{'Очень длинное описание. ' * 20000}</Описание>")
+    ),
+    "xml: 12 MB text node": cml.catalog(cml.product(extra=f"<Описание>{'z' * 12_000_000}</Описание>")),
+    "xml: control character in a name": cml.catalog(cml.product(name="a&#1;b")),
+}.items():
+    CASES[name] = lambda stack, data=data: (send(stack, "import_hostile.xml", data), "failure")
+
+@case("xml: an unknown 1 MB attribute is ignored, not stored", "success")
+def _(stack):
+    data = cml.catalog(cml.product(pid="p-attr")).replace(
+        'ВерсияСхемы="2.05"'.encode(), 'ВерсияСхемы="2.05" x="'.encode() + b"a" * 1_000_000 + b'"'
+    )
+    reply = send(stack, "import_attr.xml", data)
+    assert all(len(doc) < 10_000 for doc in stack.catalog().values())
+    return reply
+
+
+for name, pid in {
+    "ids: expression-looking ${jndi}": "${jndi:ldap://127.0.0.1/a}",
+    "ids: SQL-looking": "' OR 1=1 --",
+    "ids: template-looking": "{{7*7}}",
+    "ids: key separators": "p#offer#x",
+    "ids: 10k characters": "i" * 10_000,
+    "ids: path-looking": "../../other#p#x",
+}.items():
+    CASES[name] = lambda stack, pid=pid: _stored_as_data(stack, pid)
+
+
+def _stored_as_data(stack, pid: str) -> tuple[Reply, str]:
+    """Odd ids are data: stored under this tenant, or refused with a reason, never interpreted."""
+    from chalicelib import wiring
+
+    reply = send(stack, "import_ids.xml", cml.catalog(cml.product(pid=pid)))
+    if reply.keyword == "success":
+        before = len(stack.catalog("other"))
+        assert wiring.shop_catalog() is not None and len(stack.catalog("other")) == before
+    return reply, reply.keyword if reply.keyword in ("success", "failure") else "success|failure"
+
+
+@case("offers: for products the site has not seen (kept as orphans)", "success")
+def _(stack):
+    reply = send(stack, "offers_orphans.xml", cml.offers(cml.offer(oid="never-seen-product")))
+    assert "без товара" in reply.text
+    return reply
+
+
+# -- zips -----------------------------------------------------------------------------------------
+def _bomb_by_ratio() -> bytes:
+    return cml.zipped({"import.xml": b"<" + b"a" * 50_000_000 + b">"})
+
+
+def _declared_huge() -> bytes:
+    data = bytearray(cml.zipped({"import.xml": cml.catalog(cml.product())}, zipfile.ZIP_STORED))
+    # lie in the central directory: 3 GiB uncompressed
+    at = data.rfind(b"PK\x01\x02")
+    data[at + 24 : at + 28] = (3 * 2**30).to_bytes(4, "little")
+    return bytes(data)
+
+
+def _many_entries() -> bytes:
+    return cml.zipped({f"import_files/{n:06d}.jpg": b"x" for n in range(30)})
+
+
+for name, build in {
+    "zip: bomb by ratio": _bomb_by_ratio,
+    "zip: declares 3 GiB unpacked": _declared_huge,
+    "zip: slip ../x.xml": lambda: cml.zipped({"../x.xml": b"<a/>"}),
+    "zip: absolute /etc/x.xml": lambda: cml.zipped({"/etc/x.xml": b"<a/>"}),
+    "zip: windows ..\\x.xml": lambda: cml.zipped({"..\\x.xml": b"<a/>"}),
+    "zip: NUL in a member name": lambda: cml.zipped({"im\x00port.xml": b"<a/>"}),
+    "zip: two members with one name": lambda: cml.zipped(
+        {"a/import.xml": cml.catalog(cml.product()), "b/import.xml": cml.catalog(cml.product(name="Б"))}
+    ),
+    "zip: corrupt": lambda: b"PK\x03\x04" + b"\x00" * 200,
+    "zip: truncated": lambda: cml.zipped({"import.xml": cml.catalog(cml.product())})[:60],
+    "zip: script member": lambda: cml.zipped({"import.xml": cml.catalog(cml.product()), "x.php": b"<?php"}),
+}.items():
+    CASES[name] = lambda stack, build=build: _send_zip(stack, build())
+
+
+def _send_zip(stack, data: bytes, kind: str = "catalog") -> tuple[Reply, str]:
+    onec = session(stack, kind)
+    for reply in onec.upload(kind, "v8_hostile.zip", data):
+        if reply.keyword != "success":
+            return reply, "failure"
+    return onec.import_file("import.xml", kind), "failure"
+
+
+@case("zip: too many entries for the limit")
+def _(stack, monkeypatch=None):
+    import os
+
+    os.environ["ZIP_MAX_ENTRIES"] = "10"
+    try:
+        return _send_zip(stack, _many_entries() + b"")[0]
+    finally:
+        del os.environ["ZIP_MAX_ENTRIES"]
+
+
+@case("sale zip: bomb by ratio")
+def _(stack):
+    onec = session(stack, "sale")
+    onec.upload("sale", "orders.zip", _bomb_by_ratio())
+    return onec.call("sale", "import", filename="orders.zip")
+
+
+@case("sale zip: no XML inside")
+def _(stack):
+    onec = session(stack, "sale")
+    onec.upload("sale", "orders.zip", cml.zipped({"readme.txt": b"hello"}))
+    return onec.call("sale", "import", filename="orders.zip")
+
+
+@case("sale zip: two XML with one name")
+def _(stack):
+    onec = session(stack, "sale")
+    onec.upload("sale", "orders.zip", cml.zipped({"a/o.xml": b"<a/>", "b/o.xml": b"<b/>"}))
+    return onec.call("sale", "import", filename="orders.zip")
+
+
+@case("sale: malformed orders document")
+def _(stack):
+    onec = session(stack, "sale")
+    onec.upload("sale", "orders.xml", "<?xml version='1.0'?><КоммерческаяИнформация><Документ>".encode())
+    return onec.call("sale", "import", filename="orders.xml")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_exchange_input(module_stack, losses, name):
+    reply, expected = CASES[name](module_stack)
+    assert reply.status == 200, reply.text
+    assert reply.headers.get("Content-Type", "").startswith("text/plain"), reply.headers
+    assert reply.keyword in expected.split("|"), f"{name}: {reply.text[:300]}"
+    if reply.keyword == "failure":
+        assert len(reply.lines) >= 2 and reply.lines[1].strip(), "a failure says why"
+        assert "Traceback" not in reply.text
+    losses["items_lost"] = module_stack.lost()
+    assert losses["items_lost"] == 0, "the catalog imported before stays as it was"
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 100
