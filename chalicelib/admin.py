@@ -93,7 +93,12 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
     if args.action == "stalled":
         _print(
             [
-                {"job": j["sk"], "file": j.get("filename"), "since": _when(j.get("stalled_at")), "error": j.get("error")}
+                {
+                    "job": j["sk"],
+                    "file": j.get("filename"),
+                    "since": _when(j.get("stalled_at")),
+                    "error": j.get("error"),
+                }
                 for j in store.jobs(args.tenant, limit=500)
                 if j.get("status") == "stalled"
             ]

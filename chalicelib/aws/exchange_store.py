@@ -234,7 +234,7 @@ class ExchangeStore:
         concurrent guesses cannot slip past the limit). Returns 0 when the check may run, else
         the seconds until the window ends."""
         pk, now = f"throttle#{key}", int(time.time())
-        for _ in range(3):
+        for _ in range(5):
             try:
                 self.table.update_item(
                     Key={"pk": pk, "sk": "login"},
@@ -248,7 +248,9 @@ class ExchangeStore:
                     raise
             item = self.table.get_item(Key={"pk": pk, "sk": "login"}, ConsistentRead=True).get("Item")
             if item and int(item["expires_at"]) > now:
-                return int(item["expires_at"]) - now
+                if int(item["attempts"]) >= limit:
+                    return int(item["expires_at"]) - now
+                continue  # another request opened the window meanwhile: count in it
             try:  # no window yet, or it ended: open one with this attempt
                 self.table.put_item(
                     Item={"pk": pk, "sk": "login", "attempts": 1, "expires_at": now + window_seconds},

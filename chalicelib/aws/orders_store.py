@@ -4,7 +4,7 @@
   {t}#holds     {offer id}      quantity held: by orders 1C has not taken, and by orders it took
                                 whose stock 1C has not reported since
   {t}#taken     {order}#{offer} a line 1C took (`success`) still held until a stock upload of
-                                that offer after `confirmed_at`
+                                that offer in an exchange begun after `confirmed_ms`
   {t}#counters  order_number    the tenant's order number sequence
   {t}#queries   {session}       the order ids one `mode=query` offered (confirmed by `success`)
   {t}#outbox    {event id}      webhook events; qpk={t}#outbox while pending
@@ -265,7 +265,7 @@ class OrdersStore:
                 }
             }
         ]
-        now = int(time.time())
+        now_ms = int(time.time() * 1000)
         for line in order["lines"] if confirm and order.get("hold") == "taken" else []:
             actions.append(
                 {
@@ -276,7 +276,7 @@ class OrdersStore:
                             "sk": f"{order['id']}#{line['offer_id']}",
                             "offer_id": line["offer_id"],
                             "quantity": Decimal(str(line["quantity"])),
-                            "confirmed_at": now,
+                            "confirmed_ms": now_ms,
                         },
                     }
                 }

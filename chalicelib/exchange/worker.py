@@ -61,8 +61,17 @@ class LeaseLost(Exception):
 class HoldPort(Protocol):
     """What the worker needs of orders: holds of lines 1C took end when its stock is reported."""
 
-    def taken_offers(self, tenant_id: str, before: int) -> set[str]: ...
-    def release_reported(self, tenant_id: str, offer_ids: set[str], before: int) -> int: ...
+    def taken_offers(self, tenant_id: str, before_ms: int) -> set[str]: ...
+    def release_reported(self, tenant_id: str, offer_ids: set[str], before_ms: int) -> int: ...
+
+
+def exchange_began_ms(job: dict[str, Any]) -> int:
+    """When 1C began the exchange that sent a job's file: its session token starts with the
+    checkauth time in hex milliseconds."""
+    try:
+        return int(str(job.get("session", ""))[:12], 16)
+    except ValueError:
+        return int(job.get("created_at", 0)) * 1000
 
 
 def event_id_for(job_id: str, started: int) -> str:
@@ -538,7 +547,7 @@ class ImportWorker:
         self.blobs.copy(paths.staging(job_id, "index.tsv.gz"), paths.index)
         started = int(job.get("created_at", time.time()))
         self.blobs.copy(paths.staging(job_id, "seen.jsonl.gz"), paths.seen(started, job_id))
-        self._release_reported_holds(tenant, job_id, started)
+        self._release_reported_holds(tenant, job)
         counts = job.get("counts") or {}
         self.outbox.add(
             tenant,
@@ -555,16 +564,18 @@ class ImportWorker:
             )
         logger.info("import done", extra={"file": job.get("filename"), "counts": counts})
 
-    def _release_reported_holds(self, tenant: str, job_id: str, started: int) -> None:
+    def _release_reported_holds(self, tenant: str, job: dict[str, Any]) -> None:
+        """Lines 1C took before this exchange began are in the stock it reports now."""
         if self.holds is None:
             return
-        taken = self.holds.taken_offers(tenant, before=started)
-        key = Paths(tenant).staging(job_id, "stocked.jsonl.gz")
+        began_ms = exchange_began_ms(job)
+        taken = self.holds.taken_offers(tenant, before_ms=began_ms)
+        key = Paths(tenant).staging(job["sk"], "stocked.jsonl.gz")
         if not taken or self.blobs.size(key) is None:
             return
         reported = {o for o in (json.loads(line) for line in self._read_lines(key)) if o in taken}
         if reported:
-            self.holds.release_reported(tenant, reported, before=started)
+            self.holds.release_reported(tenant, reported, before_ms=began_ms)
 
     # -- mode=deactivate ------------------------------------------------------------------------
     def _deactivate(

@@ -78,7 +78,7 @@ def main() -> int:
     dynamodb, dynamodb_line = _start_dynamodb()
 
     from chalice.cli.factory import CLIFactory
-    from chalice.local import create_local_server
+    from chalice.local import ThreadedHTTPServer, create_local_server
 
     from chalicelib import wiring
     from chalicelib.local import resources
@@ -97,6 +97,7 @@ def main() -> int:
     import app as app_module
 
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage)
+    ThreadedHTTPServer.request_queue_size = 256  # socketserver's default of 5 resets bursts
     server = create_local_server(app_module.app, config, host, port)
     stop = threading.Event()
     pump = QueuePump(app_module.import_worker, settings().import_queue_name)

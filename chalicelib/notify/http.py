@@ -79,14 +79,17 @@ def post(
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         return None, f"refused: {url[:80]!r} is not an http(s) URL"
-    port = parts.port or (443 if scheme == "https" else 80)
     try:
+        port = parts.port or (443 if scheme == "https" else 80)
         address = public_address(parts.hostname, port, allow_private)
+    except ValueError:
+        return None, f"refused: {url[:80]!r} has no valid port"
     except Refused as exc:
         return None, str(exc)
     kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
     connection = kind(address, parts.hostname, port, timeout=deadline_seconds)
-    watchdog = threading.Timer(deadline_seconds, _cut, (connection,))
+    cut = threading.Event()
+    watchdog = threading.Timer(deadline_seconds, _cut, (connection, cut))
     watchdog.start()
     try:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -97,7 +100,7 @@ def post(
             return response.status, None
         return response.status, f"HTTP {response.status}: {answer.strip()[:200]}".rstrip(": ")
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-        if not watchdog.is_alive():
+        if cut.is_set():
             return None, f"no complete answer within {deadline_seconds:g} s"
         return None, f"{type(exc).__name__}: {exc}"
     finally:
@@ -105,8 +108,9 @@ def post(
         connection.close()
 
 
-def _cut(connection: http.client.HTTPConnection) -> None:
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
     """The deadline passed: break the socket so the blocked read returns at once."""
+    cut.set()
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):

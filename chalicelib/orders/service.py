@@ -362,16 +362,16 @@ class Orders:
         raise StaleOrder(order_id)
 
     # -- holds of orders 1C took, released by its next stock report (the worker's port) -----------
-    def taken_offers(self, tenant_id: str, before: int) -> set[str]:
-        """Offers with lines 1C took before `before` (epoch seconds) still held."""
-        return {i["offer_id"] for i in self.store.taken(tenant_id) if int(i["confirmed_at"]) < before}
+    def taken_offers(self, tenant_id: str, before_ms: int) -> set[str]:
+        """Offers with lines 1C took before `before_ms` (epoch milliseconds) still held."""
+        return {i["offer_id"] for i in self.store.taken(tenant_id) if int(i["confirmed_ms"]) < before_ms}
 
-    def release_reported(self, tenant_id: str, offer_ids: set[str], before: int) -> int:
-        """1C reported these offers' stock in an upload that started at `before`: the lines it
+    def release_reported(self, tenant_id: str, offer_ids: set[str], before_ms: int) -> int:
+        """1C reported these offers' stock in an exchange it began at `before_ms`: the lines it
         took earlier are in that stock now, so their holds end."""
         released = 0
         for item in self.store.taken(tenant_id):
-            if item["offer_id"] in offer_ids and int(item["confirmed_at"]) < before:
+            if item["offer_id"] in offer_ids and int(item["confirmed_ms"]) < before_ms:
                 released += self.store.release_taken(tenant_id, item)
         if released:
             logger.info("holds released by a stock upload", extra={"lines": released})

@@ -24,7 +24,9 @@ def catalog(
         f'{ROOT_OPEN}{classifier}<Каталог СодержитТолькоИзменения="{flag}"><Ид>c</Ид><ИдКлассификатора>k'
         f"</ИдКлассификатора><Наименование>Каталог</Наименование><Товары>{products}</Товары></Каталог>{ROOT_CLOSE}"
     )
-    return (HEAD.format(encoding=encoding) + body).encode("utf-8" if encoding.upper() == "UTF-8" else encoding)
+    return (HEAD.format(encoding=encoding) + body).encode(
+        "utf-8" if encoding.upper() == "UTF-8" else encoding
+    )
 
 
 def offers(offer_xml: str, only_changes: bool = True) -> bytes:

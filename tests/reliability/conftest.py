@@ -16,6 +16,8 @@ LOSS_KINDS = ("items_lost", "orders_lost", "units_oversold", "cross_tenant_reads
 AREAS = {
     "test_hostile_exchange": "hostile input: 1C exchange",
     "test_hostile_api": "hostile input: shop API and webhooks",
+    "test_hostile_login": "hostile input: logins and sessions",
+    "test_api_fixes": "hostile input: shop API and webhooks",
     "test_faults": "faults",
     "test_concurrency": "concurrency and load",
 }

@@ -257,6 +257,7 @@ for name, data in {
 }.items():
     CASES[name] = lambda stack, data=data: (send(stack, "import_hostile.xml", data), "failure")
 
+
 @case("xml: an unknown 1 MB attribute is ignored, not stored", "success")
 def _(stack):
     data = cml.catalog(cml.product(pid="p-attr")).replace(

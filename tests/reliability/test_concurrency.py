@@ -1,0 +1,163 @@
+"""Concurrency and load against the local stack over HTTP, on DynamoDB Local where it is
+installed (CI has it), so conditional writes and transactions are atomic by AWS's own engine:
+two exchanges of one tenant at once, 20 tenants importing in parallel, 200 orders racing for 20
+units, and a slow webhook receiver while other tenants' events keep flowing."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chalicelib.local import dynamodb_local
+from tests.reliability import cml, localstack
+
+pytestmark = pytest.mark.slow
+TENANTS = [f"t{n:02d}" for n in range(1, 21)]
+
+
+@pytest.fixture(scope="module")
+def live():
+    why = dynamodb_local.unavailable()
+    if why and os.environ.get("CI"):
+        raise AssertionError(f"CI runs the race cases on DynamoDB Local: {why}")
+    stack = localstack.start(schedule_seconds=1)
+    try:
+        assert os.environ.get("CI") is None or stack.dynamodb_endpoint, "".join(stack.output[-20:])
+        with stack.admin() as wiring:
+            accounts = wiring.accounts()
+            for tenant in TENANTS:
+                accounts.add(tenant, tenant)
+                accounts.set_1c_credentials(tenant, tenant, f"{tenant}-pw")
+                accounts.issue_api_key(tenant, f"{tenant}-key")
+        yield stack
+    finally:
+        stack.stop()
+
+
+def products(n: int, tenant: str, prefix: str = "p") -> str:
+    return "".join(cml.product(f"{tenant}-{prefix}{i}", f"{tenant} товар {prefix}{i}") for i in range(n))
+
+
+def listed(stack, tenant: str) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        status, body = stack.api(
+            "GET", f"/products?limit=100{'&cursor=' + cursor if cursor else ''}", f"{tenant}-key"
+        )
+        assert status == 200, body
+        items += body["items"]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return items
+
+
+def test_two_exchanges_of_one_tenant_at_once(live, losses):
+    tenant = "t01"
+    files = {
+        "import_a.xml": cml.catalog(products(30, tenant, "a")),
+        "import_b.xml": cml.catalog(products(30, tenant, "b")),
+    }
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda f: live.exchange(tenant, f"{tenant}-pw", f, files[f]), files))
+    assert all(a.startswith("success") for a in answers), answers
+    ids = {i["id"] for i in listed(live, tenant)}
+    losses["items_lost"] = 60 - len(ids)
+    assert losses["items_lost"] == 0
+
+
+def test_twenty_tenants_import_in_parallel(live, losses):
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(
+            pool.map(
+                lambda t: live.exchange(t, f"{t}-pw", "import.xml", cml.catalog(products(10, t))), TENANTS
+            )
+        )
+    assert all(a.startswith("success") for a in answers), answers
+    foreign = lost = 0
+    for tenant in TENANTS:
+        ids = {i["id"] for i in listed(live, tenant)}
+        foreign += sum(1 for i in ids if not i.startswith(f"{tenant}-"))
+        lost += len({f"{tenant}-p{n}" for n in range(10)} - ids)
+    losses["cross_tenant_reads"], losses["items_lost"] = foreign, lost
+    assert foreign == 0 and lost == 0
+
+
+def test_two_hundred_orders_race_for_twenty_units(live, losses):
+    tenant = "t02"
+    catalog = cml.catalog(cml.product(f"{tenant}-last", "Последние 20"))
+    assert live.exchange(tenant, f"{tenant}-pw", "import.xml", catalog).startswith("success")
+    stock = cml.offers(cml.offer(oid=f"{tenant}-last", quantity="20", price="100"))
+    assert live.exchange(tenant, f"{tenant}-pw", "offers.xml", stock).startswith("success")
+
+    def order(n: int) -> int:
+        body = {
+            "customer": {"name": f"Покупатель {n}"},
+            "lines": [{"offer_id": f"{tenant}-last", "quantity": 1}],
+        }
+        return live.api("POST", "/orders", f"{tenant}-key", body, {"Idempotency-Key": f"race-{n}"})[0]
+
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(order, range(200)))
+    accepted = statuses.count(201)
+    losses["units_oversold"] = max(0, accepted - 20)
+    assert accepted == 20 and statuses.count(422) == 180, sorted(set(statuses))
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: fast (200 at once) or dripping one byte every 4 s."""
+
+    def __init__(self, drip: bool = False) -> None:
+        self.events: list[bytes] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                receiver.events.append(self.rfile.read(int(self.headers["Content-Length"])))
+                if drip:  # the status line, one byte every 4 s: 68 s for the whole of it
+                    for byte in b"HTTP/1.1 200 OK\r\n":
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(4)
+                    return
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_a_slow_receiver_never_holds_up_other_tenants(live, losses):
+    """The stack's own timer (every second here, every minute by default) delivers the events."""
+    slow, fast = Receiver(drip=True), Receiver()
+    with live.admin() as wiring:
+        wiring.accounts().set_webhook("t03", [slow.url])
+        wiring.accounts().set_webhook("t04", [fast.url])
+    for tenant in ("t03", "t04"):
+        catalog = cml.catalog(cml.product(f"{tenant}-x", "Товар"))
+        assert live.exchange(tenant, f"{tenant}-pw", "import.xml", catalog).startswith("success")
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not (fast.events and slow.events):
+        time.sleep(0.5)
+    assert slow.events, "the slow receiver was called"
+    started = time.monotonic()
+    while time.monotonic() - started < 30 and len(fast.events) < 1:
+        time.sleep(0.5)
+    assert b"catalog.imported" in fast.events[0]
+    losses["stalled_tenants"] = 0 if fast.events else 1
+
+
+def test_the_local_schedule_runs_without_errors(live):
+    assert not any("scheduled run error" in line for line in live.output), "".join(live.output[-20:])
