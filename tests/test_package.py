@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import subprocess
@@ -61,6 +62,13 @@ def test_worker_queue_dlq_and_partial_failures(packaged):
     assert worker["Environment"]["Variables"]["BUCKET"] == {"Ref": "DataBucket"}
     assert resources["APIHandler"]["Properties"]["Timeout"] <= 29
     assert worker["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    dead = resources["ImportDeadLetters"]["Properties"]
+    source = dead["Events"]["ImportDeadLettersSqsEventSource"]["Properties"]
+    assert f"cmlbridge-{stage}-import-dlq" in source["Queue"]["Fn::Sub"]
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    queues = next(s for s in policy["Statement"] if "sqs:ReceiveMessage" in s["Action"])["Resource"]
+    assert f"arn:aws:sqs:*:*:cmlbridge-{stage}-import-dlq" in queues
 
 
 def test_table_names_match_the_stage_config_and_policy(packaged):
@@ -78,7 +86,14 @@ def test_table_names_match_the_stage_config_and_policy(packaged):
     }
     policy = json.loads((ROOT / ".chalice" / config["iam_policy_file"]).read_text())
     table_arns = next(s for s in policy["Statement"] if s["Sid"] == "Tables")["Resource"]
-    assert all(any(arn.endswith(f"table/cmlbridge-{stage}-*") for arn in table_arns) for _ in tables)
+    for table in tables.values():  # every table (and its indexes) is covered by the policy
+        assert any(
+            fnmatch.fnmatch(f"arn:aws:dynamodb:eu-central-1:1:table/{table}", arn) for arn in table_arns
+        )
+        assert any(
+            fnmatch.fnmatch(f"arn:aws:dynamodb:eu-central-1:1:table/{table}/index/x", arn)
+            for arn in table_arns
+        )
     bucket = template["Resources"]["DataBucket"]["Properties"]
     rules = {r["Id"] for r in bucket["LifecycleConfiguration"]["Rules"]}
     assert {"raw-uploads", "job-staging", "abort-multipart"} <= rules
