@@ -117,8 +117,15 @@ class TenantSettings:
     """Per-tenant behaviour; every field has a sensible default."""
 
     shop_price_type: str | None = None  # price type id or name; None = the first by id
-    order_encoding: str = "utf-8"  # or "windows-1251"
+    # None: follow the session's flow (UTF-8 when 1C's init carried `version`, windows-1251
+    # otherwise, as the 1C-Bitrix add-on expects); "utf-8" or "windows-1251" pins it.
+    order_encoding: str | None = None
     order_schema_version: str = "2.08"
+    order_currency: str = "RUB"  # what 1C reads without recalculating at an exchange rate
+    organization: str | None = None  # 1C's Организация for orders, spelled as in 1C
+    warehouse: str | None = None  # 1C's Склад for orders, spelled as in 1C
+    payment_systems: tuple[dict[str, Any], ...] = ()  # [{"id", "name", "type"}] for mode=info
+    delivery_services: tuple[dict[str, Any], ...] = ()  # [{"id", "name"}] for mode=info
     status_map: dict[str, str] = field(default_factory=dict)  # overrides DEFAULT_STATUS_MAP
     webhook_urls: tuple[str, ...] = ()
     webhook_secret: str | None = None
@@ -132,6 +139,11 @@ class TenantSettings:
             "shop_price_type": self.shop_price_type,
             "order_encoding": self.order_encoding,
             "order_schema_version": self.order_schema_version,
+            "order_currency": self.order_currency,
+            "organization": self.organization,
+            "warehouse": self.warehouse,
+            "payment_systems": [dict(p) for p in self.payment_systems],
+            "delivery_services": [dict(d) for d in self.delivery_services],
             "status_map": dict(self.status_map),
             "webhook_urls": list(self.webhook_urls),
             "webhook_secret": self.webhook_secret,
@@ -149,9 +161,15 @@ class TenantSettings:
         for key in ("webhook_urls", "managers"):
             if key in clean:
                 clean[key] = tuple(clean[key])
-        if "manager_rules" in clean:
-            clean["manager_rules"] = tuple(dict(r) for r in clean["manager_rules"])
+        for key in ("manager_rules", "payment_systems", "delivery_services"):
+            if key in clean:
+                clean[key] = tuple(dict(r) for r in clean[key])
         return cls(**clean)
+
+    def encoding_for(self, flow_has_version: bool) -> str:
+        if self.order_encoding:
+            return self.order_encoding
+        return "utf-8" if flow_has_version else "windows-1251"
 
     def status_for(self, text_1c: str) -> str | None:
         key = " ".join(text_1c.lower().split())

@@ -214,9 +214,12 @@ def test_split_parts_never_deactivate_but_mode_deactivate_does(stack):
         onec.send_file("import___1.xml", _catalog([("a", "A"), ("b", "B")], full=True)).keyword == "success"
     )
     assert _active(stack) == {"a": True, "b": True, "c": True}
-    reply = onec.deactivate(run_started)
-    assert reply.keyword == "success" and "деактивировано: 1" in reply.text
+    reply = onec.call("catalog", "deactivate", timestamp=run_started)
+    assert reply.keyword == "success", "never progress: 1C may not poll deactivate (CLIENTS.md §6)"
+    stack.pump.drain()
     assert _active(stack) == {"a": True, "b": True, "c": False}
+    reply = onec.call("catalog", "deactivate", timestamp=run_started)
+    assert reply.keyword == "success" and "деактивировано: 1" in reply.text
     assert onec.call("catalog", "complete").keyword == "success"
     assert onec.call("catalog", "deactivate").keyword == "failure", "deactivate without timestamp is refused"
 

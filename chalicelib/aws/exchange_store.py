@@ -184,6 +184,12 @@ class ExchangeStore:
         ]
         return [plain(i) for i in items]
 
+    def jobs_since(self, tenant: str, since_ms: int) -> list[dict[str, Any]]:
+        """Jobs of sessions opened at or after `since_ms` (job ids start with the session token,
+        whose first 12 hex digits are its checkauth time in milliseconds)."""
+        condition = Key("pk").eq(f"{tenant}#job") & Key("sk").gte(f"{since_ms:012x}")
+        return [plain(i) for i in query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)]
+
     # -- the per-tenant import lease ------------------------------------------------------------
     def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:
         now = int(time.time())

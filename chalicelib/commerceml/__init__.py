@@ -4,6 +4,6 @@ from chalicelib.commerceml.errors import CommerceMLError
 from chalicelib.commerceml.model import *  # noqa: F403
 from chalicelib.commerceml.orders import to_update
 from chalicelib.commerceml.reader import ChainedStream, read
-from chalicelib.commerceml.writer import write_orders
+from chalicelib.commerceml.writer import write_orders, write_reference
 
-__all__ = ["ChainedStream", "CommerceMLError", "read", "to_update", "write_orders"]
+__all__ = ["ChainedStream", "CommerceMLError", "read", "to_update", "write_orders", "write_reference"]

@@ -207,6 +207,7 @@ class Contractor:
     name: str
     role: str = "Покупатель"
     full_name: str | None = None
+    official_name: str | None = None  # a legal entity's: without it 1C creates an individual
     last_name: str | None = None
     first_name: str | None = None
     inn: str | None = None
@@ -284,8 +285,18 @@ class OrderUpdate:
     lines: list[OrderLine] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class DocumentProblem:
+    """A `Документ` that could not be read (a bad number, no Ид): reported, the others applied."""
+
+    reason: str
+    id: str | None = None
+    number: str | None = None
+
+
 Entity = (
-    DocumentHeader
+    DocumentProblem
+    | DocumentHeader
     | Section
     | DocumentEnd
     | Group

@@ -25,6 +25,7 @@ from chalicelib.commerceml.model import (
     Contractor,
     DocumentEnd,
     DocumentHeader,
+    DocumentProblem,
     Entity,
     Group,
     Offer,
@@ -351,10 +352,12 @@ class _Reader:
             return None
         try:
             entity = build(el)
-        except CommerceMLError:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
-            raise self.error(str(exc), el.sourceline, el) from None
+        except (CommerceMLError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+            error = exc if isinstance(exc, CommerceMLError) else self.error(str(exc), el.sourceline, el)
+            if build != self.order:
+                raise error from None
+            # One bad order document is reported; the others in the file still apply.
+            entity = DocumentProblem(str(error), child_text(el, "Ид"), child_text(el, "Номер"))
         el.clear(keep_tail=False)
         parent_el.remove(el)
         return entity

@@ -43,27 +43,34 @@ def _requisites(parent: etree._Element, values: dict[str, str]) -> None:
         _add(item, "Значение", value)
 
 
+def _address(parent: etree._Element, name: str, address) -> None:
+    el = _add(parent, name)
+    _add(el, "Представление", address.presentation)
+    for kind, value in address.fields.items():
+        field = _add(el, "АдресноеПоле")
+        _add(field, "Тип", kind)
+        _add(field, "Значение", value)
+
+
 def _contractor(parent: etree._Element, k: Contractor) -> None:
+    """A legal entity (with ОфициальноеНаименование) or an individual, in schema order."""
     el = _add(parent, "Контрагент")
     _add(el, "Ид", k.id)
     _add(el, "Наименование", k.name)
+    if k.official_name:
+        _add(el, "ОфициальноеНаименование", k.official_name)
     _add(el, "Роль", k.role)
     _add(el, "ПолноеНаименование", k.full_name or k.name)
     if k.last_name:
         _add(el, "Фамилия", k.last_name)
     if k.first_name:
         _add(el, "Имя", k.first_name)
+    if k.address is not None:
+        _address(el, "ЮридическийАдрес" if k.official_name else "АдресРегистрации", k.address)
     if k.inn:
         _add(el, "ИНН", k.inn)
     if k.kpp:
         _add(el, "КПП", k.kpp)
-    if k.address is not None:
-        address = _add(el, "АдресРегистрации")
-        _add(address, "Представление", k.address.presentation)
-        for kind, value in k.address.fields.items():
-            field = _add(address, "АдресноеПоле")
-            _add(field, "Тип", kind)
-            _add(field, "Значение", value)
     if k.contacts:
         contacts = _add(el, "Контакты")
         for kind, value in k.contacts.items():
@@ -135,4 +142,37 @@ def write_orders(
     )
     for order in orders:
         _document(root, order)
+    return etree.tostring(root, encoding=ENCODINGS[encoding.lower()], xml_declaration=True, pretty_print=True)
+
+
+def write_reference(
+    statuses: Iterable[tuple[str, str]],
+    payment_systems: Iterable[tuple[str, str, str]],
+    delivery_services: Iterable[tuple[str, str]],
+    encoding: str = "utf-8",
+) -> bytes:
+    """The `type=sale&mode=info` answer: a `Справочник` of order statuses, payment systems (with
+    `ТипОплаты`) and delivery services, every block present even when empty. Statuses go out
+    twice: `Cтатусы` with a Latin C, as Bitrix and the 1C add-on spell it, and `Статусы`."""
+    if encoding.lower() not in ENCODINGS:
+        raise ValueError(f"unsupported encoding {encoding!r}: use utf-8 or windows-1251")
+    root = etree.Element("Справочник")
+    statuses = list(statuses)
+    for block in ("Cтатусы", "Статусы"):  # the first letter of the first one is Latin
+        parent = _add(root, block)
+        for status_id, name in statuses:
+            item = _add(parent, "Элемент")
+            _add(item, "Ид", status_id)
+            _add(item, "Название", name)
+    payments = _add(root, "ПлатежныеСистемы")
+    for system_id, name, kind in payment_systems:
+        item = _add(payments, "Элемент")
+        _add(item, "Ид", system_id)
+        _add(item, "Название", name)
+        _add(item, "ТипОплаты", kind)
+    deliveries = _add(root, "СлужбыДоставки")
+    for service_id, name in delivery_services:
+        item = _add(deliveries, "Элемент")
+        _add(item, "Ид", service_id)
+        _add(item, "Название", name)
     return etree.tostring(root, encoding=ENCODINGS[encoding.lower()], xml_declaration=True, pretty_print=True)

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import posixpath
 import re
 import secrets
 import shutil
@@ -42,6 +43,9 @@ MAX_CHECKS_PER_LOGIN = 20
 THROTTLE_SECONDS = 900
 STALE_SECONDS = 300  # no heartbeat for this long: the worker died; SQS hands the job over again
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# Files the add-on sends that the site does not import (CLIENTS.md §15).
+_UNUSED_FILES = re.compile(r"(contragents|storages|units|pricelists)_", re.IGNORECASE)
+ECHOED_VERSION = "2.09"  # what Bitrix answers; 2.x files are what the reader reads
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
 
 
@@ -187,7 +191,7 @@ class Exchange:
             ("sale", "import"): self.sale_import,
             ("sale", "query"): self.sale_query,
             ("sale", "success"): self.sale_success,
-            ("sale", "info"): lambda s, r: answers.success("справочники статусов не передаются"),
+            ("sale", "info"): self.sale_info,
         }.get((kind, mode))
         if handler is None:
             return answers.failure(f"неизвестный режим mode={mode!r} для type={kind}")
@@ -285,14 +289,18 @@ class Exchange:
 
     # -- init -----------------------------------------------------------------------------------
     def init(self, session: Session, request: ExchangeRequest) -> Answer:
-        version = (request.params.get("version") or "").strip()
+        version = (request.params.get("version") or "").strip()[:10]
+        cml_version = (request.params.get("cmlVersion") or "").strip()[:10]
         fields = {"init_type": request.type}
         if version:
             fields["version"] = version
+        if cml_version:
+            fields["cml_version"] = cml_version
         self.store.start_area(session.tenant.id, session.token, **fields)
         reply = ["zip=yes", f"file_limit={self.settings.file_limit}"]
         if request.type == "sale" and version:
-            answer_version = version if version in SUPPORTED_VERSIONS else "2.08"
+            # Only a version whose files we read: the add-on switches to CommerceML 3 on `3.x`.
+            answer_version = version if version in SUPPORTED_VERSIONS else ECHOED_VERSION
             reply += [f"sessid={session.tenant.id}.{session.token}", f"version={answer_version}"]
         return answers.lines(*reply)
 
@@ -326,6 +334,8 @@ class Exchange:
     def import_(self, session: Session, request: ExchangeRequest) -> Answer:
         filename = sanitize(request.params.get("filename"))
         tenant, area = session.tenant.id, self._area(session)
+        if _UNUSED_FILES.match(posixpath.basename(filename)):
+            return self._accept_unused(session, filename)
         job_id = f"{area}#{filename}"
         job = self.store.get_job(tenant, job_id)
         if job is None:
@@ -348,6 +358,12 @@ class Exchange:
                 return answers.progress(f"{filename}: поставлен в очередь на загрузку")
             job = self.store.get_job(tenant, job_id) or item
         return self.job_answer(job)
+
+    def _accept_unused(self, session: Session, filename: str) -> Answer:
+        """Files the 1C-Bitrix add-on sends beyond the catalog and orders (the customer directory,
+        and in 3.x mode storages, units, price lists): kept with the upload, not imported."""
+        self.store.log_call(session.tenant.id, session.token, f"{filename}: принят и сохранён, не загружается")
+        return answers.success(f"{filename}: принят, данные этого файла сайт не использует")
 
     def _has_source(self, tenant: str, area: str, filename: str) -> bool:
         """The file was uploaded in this area, a zip of this area may hold it, or the zip of an
@@ -400,13 +416,25 @@ class Exchange:
 
     # -- orders (type=sale) -------------------------------------------------------------------------
     def sale_query(self, session: Session, request: ExchangeRequest) -> Answer:
-        data, encoding, count, skipped = self.orders.query_document(session.tenant, session.token)
+        encoding = self.order_encoding(session)
+        data, count, skipped = self.orders.query_document(session.tenant, session.token, encoding)
         logger.info("orders offered to 1C", extra={"orders": count, "skipped": len(skipped)})
         if skipped:
             note = "; ".join(f"заказ {number} не передан: {reason}" for number, reason in skipped)
             self.store.log_call(session.tenant.id, session.token, note[:2000])
             data = with_comment(data, encoding, note)
         return answers.document(data, encoding)
+
+    @staticmethod
+    def order_encoding(session: Session) -> str:
+        """The tenant's pinned encoding, else the flow's: UTF-8 when init carried `version`."""
+        return session.tenant.settings.encoding_for(flow_has_version=bool(session.item.get("version")))
+
+    def sale_info(self, session: Session, request: ExchangeRequest) -> Answer:
+        """The statuses, payment systems and delivery services 1C maps its own to (the 1C-Bitrix
+        add-on's «Загрузить с сайта»): an XML `Справочник`, never a text answer."""
+        encoding = self.order_encoding(session)
+        return answers.document(self.orders.reference_document(session.tenant, encoding), encoding)
 
     def sale_success(self, session: Session, request: ExchangeRequest) -> Answer:
         confirmed = self.orders.confirm(session.tenant, session.token)
@@ -425,11 +453,13 @@ class Exchange:
     def sale_import(self, session: Session, request: ExchangeRequest) -> Answer:
         filename = sanitize(request.params.get("filename"))
         tenant, area = session.tenant.id, self._area(session)
+        if _UNUSED_FILES.match(posixpath.basename(filename)):
+            return self._accept_unused(session, filename)
         upload = self.store.uploaded_file(tenant, area, filename)
         if upload is None:
             return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")
         paths = Paths(tenant)
-        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": []}
+        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
         with tempfile.TemporaryFile() as raw:
             for digest in upload["parts"]:
                 self.blobs.download(paths.part(area, filename, digest), raw)
@@ -437,13 +467,16 @@ class Exchange:
             try:
                 for name, stream in self._order_documents(raw, filename):
                     part = self.orders.apply_documents(session.tenant, stream, name)
-                    for key in ("updated", "unchanged", "unknown"):
+                    for key in report:
                         report[key] += part[key]
             except (CommerceMLError, ZipRefused) as exc:
                 return answers.failure(str(exc))
         lines = [f"{filename}: обновлено заказов {report['updated']}, без изменений {report['unchanged']}"]
         if report["unknown"]:
             lines.append("не найдены на сайте заказы: " + ", ".join(report["unknown"][:50]))
+        if report["problems"]:  # the Bitrix way: per-document problems after success
+            lines.append(f"не прочитано документов: {len(report['problems'])}")
+            lines += report["problems"][:20]
         self.store.log_call(tenant, session.token, " ".join(lines)[:2000])
         return answers.success(*lines)
 
@@ -499,11 +532,19 @@ class Exchange:
             }
             if self.store.create_job(tenant, job_id, item):
                 self.queue.send({"tenant": tenant, "job": job_id})
-                return answers.progress("деактивация товаров, не попавших в полную выгрузку: в очереди")
             job = self.store.get_job(tenant, job_id) or item
-        if job.get("status") == "done":
-            return answers.success(f"деактивировано: {(job.get('counts') or {}).get('deactivated', 0)}")
-        return self.job_answer(job)
+        # Only `success` or `failure` here (never `progress`, CLIENTS.md §6): the worker runs the
+        # deactivation once every import of this exchange has finished.
+        status = job.get("status")
+        if status == "done":
+            counts = job.get("counts") or {}
+            note = [job["note"]] if job.get("note") else []
+            return answers.success(f"деактивировано: {counts.get('deactivated', 0)}", *note)
+        if status in ("failed", "stalled"):
+            return answers.failure(job.get("error") or "деактивация не выполнена")
+        return answers.success(
+            "деактивация товаров, не попавших в полную выгрузку, выполнится после загрузки всех файлов обмена"
+        )
 
     def complete(self, session: Session, request: ExchangeRequest) -> Answer:
         self.store.update_session(session.tenant.id, session.token, completed_at=int(time.time()))

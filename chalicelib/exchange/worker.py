@@ -585,6 +585,18 @@ class ImportWorker:
         paths, job_id = Paths(tenant), job["sk"]
         if job.get("phase") != "apply":
             since = int(job["since"])
+            imports = [j for j in self.store.jobs_since(tenant, since * 1000) if j.get("kind") == "import"]
+            if any(j["status"] not in (*FINAL_STATUSES, "stalled") for j in imports):
+                self.store.update_job(tenant, job_id, note="ждёт окончания загрузки файлов обмена")
+                self.queue.send({"tenant": tenant, "job": job_id}, delay_seconds=10)
+                return "deferred"
+            broken = [j.get("filename", "") for j in imports if j["status"] != "done"]
+            if broken:  # deactivating by absence after a failed file would switch off what it held
+                note = f"деактивация пропущена: не загружены {', '.join(broken[:5])}"
+                self.store.update_job(
+                    tenant, job_id, status="done", phase="done", counts={"deactivated": 0}, note=note
+                )
+                return "done"
             keep: set[str] = set()
             for key in self.blobs.keys(paths.seen_prefix):
                 started = int(os.path.basename(key).split("-", 1)[0])

@@ -75,7 +75,7 @@ class Scheduler:
         if skipped:
             logger.warning("orders left out of the export", extra={"orders": [n for n, _ in skipped]})
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        content_type = f"application/xml; charset={tenant.settings.order_encoding}"
+        content_type = f"application/xml; charset={tenant.settings.encoding_for(flow_has_version=True)}"
         self.blobs.put(f"{folder}{stamp}.xml", data, content_type)
         self.blobs.put(f"{folder}latest.xml", data, content_type)
         self.blobs.put(marker, fingerprint.encode(), "text/plain")

@@ -10,10 +10,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.commerceml.model import DELIVERY_LINE_ID, Address, Contractor, Order, OrderLine, OrderUpdate
+from chalicelib.commerceml.model import OrderUpdate
 from chalicelib.tenants import TenantSettings
 
 STATUSES = ("new", "accepted", "paid", "shipped", "delivered", "cancelled")
+# What `mode=info` publishes: stable ids a 1C consultant maps 1C's statuses to; they come back in
+# 1C's documents as `Статуса заказа ИД` and as `[X] name` in `Статус заказа`.
+STATUS_IDS = {"new": "N", "accepted": "A", "paid": "P", "shipped": "S", "delivered": "F", "cancelled": "C"}
+STATUS_NAMES = {
+    "new": "Новый",
+    "accepted": "Принят",
+    "paid": "Оплачен",
+    "shipped": "Отгружен",
+    "delivered": "Доставлен",
+    "cancelled": "Отменён",
+}
 MAX_LINES = 90  # one DynamoDB transaction: the order, its number, an outbox entry, a hold per line
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -71,6 +82,7 @@ TEXT_LIMITS = {
     "payment_method": 200,
     "comment": 2000,
     "lines[].offer_id": 200,
+    "address part": 200,
 }
 MAX_QUANTITY = Decimal(100_000)
 MAX_DELIVERY_PRICE = Decimal(10_000_000)
@@ -114,6 +126,21 @@ def clean_text(value: Any, what: str, required: bool = False, kind: str | None =
     return value or None
 
 
+ADDRESS_KEYS = ("postcode", "country", "region", "city", "street", "house", "flat")
+
+
+def clean_address(value: Any, what: str) -> str | dict[str, str] | None:
+    """Free text, or the structured address 1C files as typed fields (postcode … flat)."""
+    if not isinstance(value, dict):
+        return clean_text(value, what)
+    unknown = set(value) - set(ADDRESS_KEYS)
+    if unknown:
+        raise InvalidOrder(f"{what} has unknown fields {sorted(unknown)}; known: {', '.join(ADDRESS_KEYS)}")
+    parts = {key: clean_text(value.get(key), f"{what}.{key}", kind="address part") for key in ADDRESS_KEYS}
+    parts = {k: v for k, v in parts.items() if v}
+    return parts or None
+
+
 def _object(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -126,9 +153,13 @@ def parse_request(body: Any) -> OrderRequest:
     if not isinstance(body, dict):
         raise InvalidOrder("the body must be a JSON object")
     raw = _object(body.get("customer"), "customer")
-    customer = {"name": clean_text(raw.get("name"), "customer.name", required=True)}
-    for key in ("company", "email", "phone", "address", "inn", "kpp", "id"):
+    customer: dict[str, Any] = {"name": clean_text(raw.get("name"), "customer.name", required=True)}
+    for key in ("company", "email", "phone", "inn", "kpp", "id"):
         customer[key] = clean_text(raw.get(key), f"customer.{key}")
+    customer["address"] = clean_address(raw.get("address"), "customer.address")
+    for key, digits in (("inn", (10, 12)), ("kpp", (9,))):
+        if customer[key] and not (customer[key].isdigit() and len(customer[key]) in digits):
+            raise InvalidOrder(f"customer.{key} must be {' or '.join(map(str, digits))} digits")
     if customer["email"] and not _EMAIL.match(customer["email"]):
         raise InvalidOrder("customer.email is not an e-mail address")
     customer = {k: v for k, v in customer.items() if v is not None}
@@ -148,10 +179,9 @@ def parse_request(body: Any) -> OrderRequest:
         lines.append((str(offer_id), quantity))
     raw_delivery = _object(body.get("delivery"), "delivery")
     delivery: dict[str, Any] = {}
-    for key in ("method", "address"):
-        text = clean_text(raw_delivery.get(key), f"delivery.{key}")
-        if text:
-            delivery[key] = text
+    method = clean_text(raw_delivery.get("method"), "delivery.method")
+    address = clean_address(raw_delivery.get("address"), "delivery.address")
+    delivery.update({k: v for k, v in (("method", method), ("address", address)) if v})
     if raw_delivery.get("price") is not None:
         price = _decimal(raw_delivery["price"], "delivery.price")
         if price < 0 or price > MAX_DELIVERY_PRICE:
@@ -273,75 +303,3 @@ def one_c_facts(update: OrderUpdate) -> dict[str, Any]:
         "delivery_address": update.delivery_address,
         "manager": update.manager,
     }
-
-
-def to_commerceml(order: dict[str, Any]) -> Order:
-    """The stored order → the document 1C imports (protocol §8.6)."""
-    customer = order["customer"]
-    address = customer.get("address") or (order.get("delivery") or {}).get("address") or ""
-    contacts = {
-        k: v for k, v in (("Почта", customer.get("email")), ("ТелефонРабочий", customer.get("phone"))) if v
-    }
-    name = str(customer["name"]).strip()
-    last, _, first = name.partition(" ")
-    contractor = Contractor(
-        id=customer.get("id") or f"{order['id']}#customer",
-        name=customer.get("company") or name,
-        full_name=customer.get("company") or name,
-        last_name=last or None,
-        first_name=first or None,
-        inn=customer.get("inn"),
-        kpp=customer.get("kpp"),
-        address=Address(presentation=str(address)),
-        contacts=contacts,
-        contact_person=name,
-    )
-    lines = [
-        OrderLine(
-            id=line["offer_id"],
-            name=line["name"],
-            quantity=Decimal(str(line["quantity"])),
-            unit_price=Decimal(str(line["price"])),
-            amount=Decimal(str(line["amount"])),
-        )
-        for line in order["lines"]
-    ]
-    delivery = order.get("delivery") or {}
-    shipping = Decimal(str(order["totals"]["delivery"]))
-    if shipping or delivery.get("method"):
-        lines.append(
-            OrderLine(
-                DELIVERY_LINE_ID,
-                delivery.get("method") or "Доставка",
-                Decimal(1),
-                shipping,
-                shipping,
-                kind="Услуга",
-            )
-        )
-    created = order["created_at"]
-    requisites = {
-        "Метод оплаты": order.get("payment_method") or "",
-        "Заказ оплачен": "false",
-        "Доставка разрешена": "false",
-        "Отменен": "true" if order["status"] == "cancelled" else "false",
-        "Финальный статус": "false",
-        "Статус заказа": order["status"],
-        "Способ доставки": delivery.get("method") or "",
-        "Адрес доставки": str(delivery.get("address") or address),
-        "Сайт": "cmlbridge",
-    }
-    if order.get("manager"):
-        requisites["ОтветственныйМенеджер"] = order["manager"]
-    return Order(
-        id=order["id"],
-        number=order["number"],
-        date=created[:10],
-        time=created[11:19],
-        amount=Decimal(str(order["totals"]["total"])),
-        currency=order["totals"].get("currency") or "RUB",
-        comment=order.get("comment"),
-        contractors=[contractor],
-        lines=lines,
-        requisites=requisites,
-    )

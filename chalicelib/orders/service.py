@@ -13,16 +13,21 @@ from typing import IO, Any
 
 from chalicelib.aws.catalog import CatalogStore, kind_and_id
 from chalicelib.aws.orders_store import AlreadyPlaced, HoldConflict, OrdersStore, StaleOrder, new_id
-from chalicelib.commerceml import read, to_update, write_orders
-from chalicelib.commerceml.model import Order
+from chalicelib.commerceml import read, to_update, write_orders, write_reference
+from chalicelib.commerceml.model import DocumentProblem, Order
+from chalicelib.commerceml.site_orders import OrderOptions, order_document, presentation
 from chalicelib.observability import logger
 from chalicelib.orders import rules
 from chalicelib.orders.rules import OfferFacts, OrderRejected
-from chalicelib.tenants import Tenant
+from chalicelib.tenants import Tenant, TenantSettings
 
 MAX_STALE_RETRIES = 3
 MAX_LIST_QUERIES = 5
 _ORDER_ID = re.compile(r"[0-9a-f]{12,40}")
+
+
+def _options(settings: TenantSettings) -> OrderOptions:
+    return OrderOptions(settings.order_currency, settings.organization, settings.warehouse)
 
 
 def _hold_state(order: dict[str, Any]) -> str:
@@ -186,20 +191,23 @@ class Orders:
         return {"orders": [_view(o) for o in orders], "next_cursor": next_cursor}
 
     # -- 1C takes orders (type=sale&mode=query / success) ------------------------------------------
-    def render_waiting(self, tenant: Tenant) -> tuple[bytes, str, list[str], list[tuple[str, str]]]:
+    def render_waiting(
+        self, tenant: Tenant, encoding: str | None = None
+    ) -> tuple[bytes, str, list[str], list[tuple[str, str]]]:
         """The orders 1C has not confirmed, as CommerceML; a fingerprint of them; the ids in the
         document; and the orders left out, with why. Each order is rendered on its own first: one
         that cannot be (or was flagged before) is left out and flagged for a person, and the
         others still flow."""
         waiting = sorted(self.store.waiting_for_1c(tenant.id), key=lambda o: o["id"])
         settings = tenant.settings
+        encoding = encoding or settings.encoding_for(flow_has_version=True)
         documents, ids, skipped = [], [], []
         for order in waiting:
             reason = (order.get("problem") or {}).get("reason")
             if reason is None:
                 try:
-                    document = rules.to_commerceml(order)
-                    write_orders([document], settings.order_encoding, settings.order_schema_version)
+                    document = order_document(order, _options(settings))
+                    write_orders([document], encoding, settings.order_schema_version)
                 except Exception as exc:  # whatever the writer refuses: this order alone stops
                     reason = f"не удалось сформировать документ заказа: {exc}"
                     self.flag(tenant, order["id"], reason)
@@ -208,15 +216,28 @@ class Orders:
                 continue
             documents.append(document)
             ids.append(order["id"])
-        data = write_orders(documents, settings.order_encoding, settings.order_schema_version)
-        marks = "|".join(f"{o['id']}@{o['updated_at']}" for o in waiting) + settings.order_encoding
+        data = write_orders(documents, encoding, settings.order_schema_version)
+        marks = "|".join(f"{o['id']}@{o['updated_at']}" for o in waiting) + encoding
         return data, hashlib.sha256(marks.encode()).hexdigest(), ids, skipped
 
-    def query_document(self, tenant: Tenant, session: str) -> tuple[bytes, str, int, list[tuple[str, str]]]:
+    def query_document(
+        self, tenant: Tenant, session: str, encoding: str
+    ) -> tuple[bytes, int, list[tuple[str, str]]]:
         """`mode=query`: the waiting orders, remembered for this session's `success`."""
-        data, _, ids, skipped = self.render_waiting(tenant)
+        data, _, ids, skipped = self.render_waiting(tenant, encoding)
         self.store.remember_query(tenant.id, session, ids)
-        return data, tenant.settings.order_encoding, len(ids), skipped
+        return data, len(ids), skipped
+
+    def reference_document(self, tenant: Tenant, encoding: str) -> bytes:
+        """`mode=info`: statuses with their stable ids, the tenant's payment systems and
+        delivery services (tenant settings `payment_systems`, `delivery_services`)."""
+        settings = tenant.settings
+        return write_reference(
+            [(rules.STATUS_IDS[s], rules.STATUS_NAMES[s]) for s in rules.STATUSES],
+            [(str(p["id"]), str(p["name"]), str(p.get("type", ""))) for p in settings.payment_systems],
+            [(str(d["id"]), str(d["name"])) for d in settings.delivery_services],
+            encoding,
+        )
 
     # -- orders a person has to look at ------------------------------------------------------------
     def flag(self, tenant: Tenant, order_id: str, reason: str) -> bool:
@@ -270,7 +291,7 @@ class Orders:
         if not managers:
             return None
         address = " ".join(
-            str(v)
+            presentation(v)
             for v in ((order.get("delivery") or {}).get("address"), order["customer"].get("address"))
             if v
         ).lower()
@@ -380,8 +401,11 @@ class Orders:
     # -- 1C reports statuses (type=sale&mode=file [+import]) ---------------------------------------
     def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]:
         """Apply 1C's order documents; unknown orders are reported, not fatal."""
-        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": []}
+        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
         for entity in read(stream, filename):
+            if isinstance(entity, DocumentProblem):
+                report["problems"].append(f"документ {entity.number or entity.id or '?'}: {entity.reason}")
+                continue
             if not isinstance(entity, Order):
                 continue
             update = to_update(entity)

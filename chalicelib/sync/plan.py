@@ -16,6 +16,7 @@ from chalicelib.commerceml import CommerceMLError, read
 from chalicelib.commerceml.model import (
     DocumentEnd,
     DocumentHeader,
+    DocumentProblem,
     Group,
     Offer,
     Order,
@@ -104,7 +105,7 @@ def plan(
             if isinstance(entity, Group):
                 group_parents.setdefault(entity.id, set()).add(entity.parent_id or "")
             visit(classifier_record(entity))
-        elif isinstance(entity, Order):
+        elif isinstance(entity, Order | DocumentProblem):
             raise CommerceMLError(
                 "это документ заказов, а не каталог: загрузите его обменом заказами (type=sale)",
                 filename=filename,

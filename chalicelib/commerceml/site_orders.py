@@ -1,0 +1,130 @@
+"""The site's order → the CommerceML document a real 1C imports without losing fields. Pure.
+
+What real 1C clients keep and drop (CLIENTS.md §9–10): a contact typed `Телефон` is dropped,
+`ТелефонРабочий` with digits only is kept, e-mail is `Почта`; an address becomes the
+counterparty's only through typed `АдресноеПоле` entries; `ОфициальноеНаименование` makes a
+legal entity (without it 1C creates an individual); a foreign currency code makes 1C recount
+at an exchange rate; Организация and Склад are read from `ЗначенияРеквизитов` by exact name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.commerceml.model import DELIVERY_LINE_ID, Address, Contractor, Order, OrderLine
+
+# The site's structured address → 1C's `АдресноеПоле` types, in the order 1C lists them.
+ADDRESS_FIELDS = {
+    "postcode": "Почтовый индекс",
+    "country": "Страна",
+    "region": "Регион",
+    "city": "Город",
+    "street": "Улица",
+    "house": "Дом",
+    "flat": "Квартира",
+}
+
+
+@dataclass(frozen=True)
+class OrderOptions:
+    """How a tenant's 1C wants its orders."""
+
+    currency: str = "RUB"
+    organization: str | None = None
+    warehouse: str | None = None
+    site: str = "cmlbridge"
+
+
+def address_of(value: Any) -> Address | None:
+    """A typed address from the site's structured one, or only a presentation from free text."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        return Address(presentation=value)
+    fields = {ADDRESS_FIELDS[k]: str(v) for k, v in value.items() if k in ADDRESS_FIELDS and v}
+    return Address(presentation=presentation(value), fields=fields)
+
+
+def presentation(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(str(value[k]) for k in ADDRESS_FIELDS if value.get(k))
+    return str(value or "")
+
+
+def phone_digits(phone: str | None) -> str | None:
+    digits = re.sub(r"\D", "", phone or "")
+    return digits or None
+
+
+def contractor(order: dict[str, Any]) -> Contractor:
+    customer = order["customer"]
+    name = str(customer["name"]).strip()
+    last, _, first = name.partition(" ")
+    company = customer.get("company")
+    address = address_of(customer.get("address") or (order.get("delivery") or {}).get("address"))
+    contacts = {"Почта": customer.get("email"), "ТелефонРабочий": phone_digits(customer.get("phone"))}
+    return Contractor(
+        id=customer.get("id") or f"{order['id']}#customer",
+        name=company or name,
+        full_name=company or name,
+        official_name=company or None,
+        last_name=None if company else (last or None),
+        first_name=None if company else (first or None),
+        inn=customer.get("inn"),
+        kpp=customer.get("kpp") if company else None,
+        address=address,
+        contacts={k: v for k, v in contacts.items() if v},
+        contact_person=name,
+    )
+
+
+def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()) -> Order:
+    """The stored order → the document 1C imports (protocol §8.6, CLIENTS.md §9–10)."""
+    lines = [
+        OrderLine(
+            id=line["offer_id"],
+            name=line["name"],
+            quantity=Decimal(str(line["quantity"])),
+            unit_price=Decimal(str(line["price"])),
+            amount=Decimal(str(line["amount"])),
+        )
+        for line in order["lines"]
+    ]
+    delivery = order.get("delivery") or {}
+    shipping = Decimal(str(order["totals"]["delivery"]))
+    if shipping or delivery.get("method"):
+        method = delivery.get("method") or "Доставка"
+        lines.append(OrderLine(DELIVERY_LINE_ID, method, Decimal(1), shipping, shipping, kind="Услуга"))
+    requisites = {
+        "Метод оплаты": order.get("payment_method") or "",
+        "Заказ оплачен": "false",
+        "Доставка разрешена": "false",
+        "Отменен": "true" if order["status"] == "cancelled" else "false",
+        "Финальный статус": "false",
+        "Статус заказа": order["status"],
+        "Способ доставки": delivery.get("method") or "",
+        "Адрес доставки": presentation(delivery.get("address") or order["customer"].get("address")),
+        "Сайт": options.site,
+    }
+    if options.organization:
+        requisites["Организация"] = options.organization
+    if options.warehouse:
+        requisites["Склад"] = options.warehouse
+    if order.get("manager"):
+        requisites["ОтветственныйМенеджер"] = order["manager"]
+    created = order["created_at"]
+    return Order(
+        id=order["id"],
+        number=order["number"],
+        date=created[:10],
+        time=created[11:19],
+        amount=Decimal(str(order["totals"]["total"])),
+        currency=options.currency,
+        comment=order.get("comment"),
+        contractors=[contractor(order)],
+        lines=lines,
+        requisites=requisites,
+    )
