@@ -118,13 +118,3 @@ class OneC:
         for reply in self.upload("catalog", name, buffer.getvalue()):
             assert reply.keyword == "success", reply.text
         return [self.import_file(xml) for xml in xml_order]
-
-    def deactivate(self, timestamp: str) -> Reply:
-        reply = self.call("catalog", "deactivate", timestamp=timestamp)
-        polls = 0
-        while reply.keyword == "progress" and polls < 50:
-            if self.pump:
-                self.pump.drain()
-            reply = self.call("catalog", "deactivate", timestamp=timestamp)
-            polls += 1
-        return reply

@@ -188,7 +188,9 @@ class ExchangeStore:
         """Jobs of sessions opened at or after `since_ms` (job ids start with the session token,
         whose first 12 hex digits are its checkauth time in milliseconds)."""
         condition = Key("pk").eq(f"{tenant}#job") & Key("sk").gte(f"{since_ms:012x}")
-        return [plain(i) for i in query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)]
+        return [
+            plain(i) for i in query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
+        ]
 
     # -- the per-tenant import lease ------------------------------------------------------------
     def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:

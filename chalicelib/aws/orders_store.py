@@ -8,6 +8,8 @@
   {t}#counters  order_number    the tenant's order number sequence
   {t}#queries   {session}       the order ids one `mode=query` offered (confirmed by `success`)
   {t}#outbox    {event id}      webhook events; qpk={t}#outbox while pending
+An order with the shop's customer id also has upk={t}#customer#{id}, usk={order id} (index
+`customer`: a customer's orders in one query).
 An order and its outbox entries are written in one transaction."""
 
 from __future__ import annotations
@@ -87,6 +89,28 @@ class OrdersStore:
         last = page.get("LastEvaluatedKey")
         return [json.loads(i["doc"]) for i in page["Items"]], last["sk"] if last else None
 
+    @staticmethod
+    def _customer_keys(tenant: str, order: dict[str, Any]) -> dict[str, str]:
+        customer_id = (order.get("customer") or {}).get("id")
+        return {"upk": f"{tenant}#customer#{customer_id}", "usk": order["id"]} if customer_id else {}
+
+    def customer_page(
+        self, tenant: str, customer_id: str, before: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A customer's orders, newest first: one query of the `customer` index."""
+        upk = f"{tenant}#customer#{customer_id}"
+        kwargs: dict[str, Any] = {
+            "IndexName": "customer",
+            "KeyConditionExpression": Key("upk").eq(upk),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if before:
+            kwargs["ExclusiveStartKey"] = {"pk": f"{tenant}#orders", "sk": before, "upk": upk, "usk": before}
+        page = self.table.query(**kwargs)
+        last = page.get("LastEvaluatedKey")
+        return [json.loads(i["doc"]) for i in page["Items"]], last["usk"] if last else None
+
     def waiting_for_1c(self, tenant: str, limit: int = 500) -> list[dict[str, Any]]:
         items = self.table.query(
             IndexName="queue", KeyConditionExpression=Key("qpk").eq(f"{tenant}#for1c"), Limit=limit
@@ -163,6 +187,7 @@ class OrdersStore:
                         "version": 1,
                         "qpk": f"{tenant}#for1c",
                         "qsk": order["id"],
+                        **self._customer_keys(tenant, order),
                     },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }

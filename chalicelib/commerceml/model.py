@@ -278,8 +278,11 @@ class OrderUpdate:
     status_text: str | None = None
     status_id: str | None = None
     delivery_method: str | None = None
+    delivery_method_id: str | None = None
     delivery_address: str | None = None
     delivery_price: Decimal | None = None
+    tracking_number: str | None = None  # `Идентификатор отправления`
+    returned: bool | None = None  # `ПризнакВозврата`
     manager: str | None = None
     amount: Decimal | None = None
     lines: list[OrderLine] = field(default_factory=list)

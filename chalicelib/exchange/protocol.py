@@ -362,7 +362,9 @@ class Exchange:
     def _accept_unused(self, session: Session, filename: str) -> Answer:
         """Files the 1C-Bitrix add-on sends beyond the catalog and orders (the customer directory,
         and in 3.x mode storages, units, price lists): kept with the upload, not imported."""
-        self.store.log_call(session.tenant.id, session.token, f"{filename}: принят и сохранён, не загружается")
+        self.store.log_call(
+            session.tenant.id, session.token, f"{filename}: принят и сохранён, не загружается"
+        )
         return answers.success(f"{filename}: принят, данные этого файла сайт не использует")
 
     def _has_source(self, tenant: str, area: str, filename: str) -> bool:

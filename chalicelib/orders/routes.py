@@ -76,7 +76,12 @@ def list_orders():
         )
     try:
         return wiring.orders().list(
-            tenant, status, query.get("since"), query.get("cursor"), parse_limit(query.get("limit"))
+            tenant,
+            status,
+            query.get("since"),
+            query.get("cursor"),
+            parse_limit(query.get("limit")),
+            customer=query.get("customer"),
         )
     except InvalidOrder as exc:
         raise ApiError(400, "bad_request", str(exc)) from None

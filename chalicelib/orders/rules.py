@@ -268,13 +268,38 @@ def history_entry(status: str, source: str, note: str | None = None) -> dict[str
     }
 
 
+_BRACKETED = re.compile(r"^\[(\w+)\]\s*(.*)$")
+_BY_ID = {status_id: status for status, status_id in STATUS_IDS.items()}
+
+
+def mapped_status(update: OrderUpdate, settings: TenantSettings) -> str | None:
+    """1C's status as ours: by `Статуса заказа ИД` (the ids `mode=info` published, or the
+    tenant's own in `status_map`), then by the `[X] name` form, then by the name."""
+    candidates: list[str] = []
+    if update.status_id:
+        candidates.append(update.status_id.strip())
+    text = (update.status_text or "").strip()
+    bracketed = _BRACKETED.match(text)
+    if bracketed:
+        candidates.append(bracketed.group(1))
+    for candidate in candidates:
+        found = _BY_ID.get(candidate.upper()) or settings.status_map.get(candidate.lower())
+        if found in STATUSES:
+            return found
+    for name in (text, bracketed.group(2) if bracketed else None):
+        found = settings.status_for(name) if name else None
+        if found:
+            return found
+    return None
+
+
 def status_from_1c(update: OrderUpdate, current: str, settings: TenantSettings) -> str:
     """The normalised status 1C's document implies (never moves a cancelled order)."""
     if update.cancelled or update.deletion_mark:
         return "cancelled"
-    mapped = settings.status_for(update.status_text) if update.status_text else None
-    if mapped == "delivered":
-        return "delivered"
+    mapped = mapped_status(update, settings)
+    if mapped in ("delivered", "cancelled"):
+        return mapped
     if update.shipped:
         return "shipped"
     if update.paid:
@@ -301,5 +326,8 @@ def one_c_facts(update: OrderUpdate) -> dict[str, Any]:
         "status_text": update.status_text,
         "status_id": update.status_id,
         "delivery_address": update.delivery_address,
+        "delivery_method_id": update.delivery_method_id,
+        "tracking_number": update.tracking_number,
+        "returned": update.returned,
         "manager": update.manager,
     }

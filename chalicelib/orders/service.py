@@ -160,7 +160,13 @@ class Orders:
         return _view(order) if order else None
 
     def list(
-        self, tenant: Tenant, status: str | None, since: str | None, cursor: str | None, limit: int
+        self,
+        tenant: Tenant,
+        status: str | None,
+        since: str | None,
+        cursor: str | None,
+        limit: int,
+        customer: str | None = None,
     ) -> dict[str, Any]:
         since_id = None
         if since:
@@ -173,6 +179,10 @@ class Orders:
             since_id = f"{int(stamp.timestamp() * 1000) - 1:012x}~"
         if cursor is not None and not _ORDER_ID.fullmatch(cursor):
             raise rules.InvalidOrder("cursor is not valid: pass next_cursor from a previous answer unchanged")
+        if customer is not None:
+            customer = rules.clean_text(customer, "customer.id", required=True)
+            orders, after = self.store.customer_page(tenant.id, str(customer), cursor, limit)
+            return {"orders": [_view(o) for o in orders], "next_cursor": after}
         # At most MAX_LIST_QUERIES queries a request; when they end before the page is full, the
         # cursor points past what was examined, so a later match is always reachable.
         orders: list[dict[str, Any]] = []
@@ -426,7 +436,10 @@ class Orders:
                     return None
                 events = []
                 previous = current["status"]
+                newly_returned = bool(merged.get("returned")) and not current.get("one_c", {}).get("returned")
                 current["one_c"] = merged
+                if merged.get("tracking_number"):
+                    current["tracking_number"] = merged["tracking_number"]
                 if update.manager and not current.get("manager"):
                     current["manager"] = update.manager
                 if status != previous:
@@ -435,7 +448,13 @@ class Orders:
                     payload = {"order": _view(current), "previous_status": previous}
                     events.append({"event": "order.status_changed", "payload": payload})
                     if status in ("paid", "shipped"):
-                        events.append({"event": f"order.{status}", "payload": payload})
+                        extra = (
+                            {"tracking_number": current.get("tracking_number")} if status == "shipped" else {}
+                        )
+                        events.append({"event": f"order.{status}", "payload": {**payload, **extra}})
+                if newly_returned:
+                    current["history"].append(rules.history_entry(current["status"], "1c", "возврат"))
+                    events.append({"event": "order.returned", "payload": {"order": _view(current)}})
                 return events
 
             if self._save(tenant, order["id"], change):

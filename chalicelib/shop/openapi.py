@@ -174,13 +174,17 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["name"],
                 "properties": {
+                    "id": {
+                        "type": "string",
+                        "description": "the shop's own customer id: GET /orders?customer= lists their orders",
+                    },
                     "name": {"type": "string"},
                     "email": {"type": "string"},
-                    "phone": {"type": "string"},
-                    "address": {"type": "string"},
-                    "company": {"type": "string"},
-                    "inn": {"type": "string"},
-                    "kpp": {"type": "string"},
+                    "phone": {"type": "string", "description": "sent to 1C as ТелефонРабочий, digits only"},
+                    "address": _ref("Address"),
+                    "company": {"type": "string", "description": "a legal entity: 1C files it as one"},
+                    "inn": {"type": "string", "pattern": "^([0-9]{10}|[0-9]{12})$"},
+                    "kpp": {"type": "string", "pattern": "^[0-9]{9}$"},
                 },
             },
             "lines": {
@@ -200,8 +204,8 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "method": {"type": "string"},
-                    "price": {"type": "number"},
-                    "address": {"type": "string"},
+                    "price": {"type": "number", "minimum": 0},
+                    "address": _ref("Address"),
                 },
             },
             "payment_method": {"type": "string"},
@@ -278,8 +282,23 @@ SCHEMAS: dict[str, Any] = {
                 "description": "1C number and date, posted, payment and shipment documents",
             },
             "manager": _NULLABLE_STR,
+            "tracking_number": {**_NULLABLE_STR, "description": "1C's Идентификатор отправления"},
             "exported_at": {**_NULLABLE_STR, "description": "when 1C confirmed it took the order"},
         },
+    },
+    "Address": {
+        "description": "free text, or the parts 1C files as typed address fields",
+        "oneOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    k: {"type": "string"}
+                    for k in ("postcode", "country", "region", "city", "street", "house", "flat")
+                },
+            },
+        ],
     },
     "Change": {
         "type": "object",
@@ -417,9 +436,15 @@ def spec() -> dict[str, Any]:
                     },
                 },
                 "get": {
-                    "summary": "Orders, oldest first",
+                    "summary": "Orders, oldest first; with `customer`, that customer's, newest first",
                     "parameters": [
                         {"name": "status", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "customer",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "the shop's customer id (customer.id of POST /orders)",
+                        },
                         {
                             "name": "since",
                             "in": "query",

@@ -1,0 +1,340 @@
+"""What real 1C clients and the 1C-Bitrix add-on send and expect (../shared/CLIENTS.md), driven
+the way they drive it: whole sessions through the exchange URL, documents shaped like theirs."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+from lxml import etree
+from openapi_schema_validator import OAS30Validator
+
+from chalicelib import wiring
+from chalicelib.commerceml import read, write_orders
+from chalicelib.commerceml.model import Order
+from chalicelib.shop.openapi import spec
+from tests.conftest import SAMPLES
+
+KEY = {"X-Api-Key": "demo-key", "Content-Type": "application/json"}
+
+
+def sale(stack, version: str | None = "2.08", **extra):
+    onec = stack.onec()
+    assert onec.checkauth("sale").keyword == "success"
+    params = {"version": version} if version else {}
+    onec.init("sale", **params, **extra)
+    return onec
+
+
+def get_raw(onec, mode: str):
+    headers = {"Cookie": onec.cookie, "Accept": "*/*"}  # 1C accepts anything
+    return onec.http.request("GET", f"/1c_exchange?type=sale&mode={mode}&{onec.sessid}", headers=headers)
+
+
+def body_of(response) -> bytes:
+    return response.body.encode() if isinstance(response.body, str) else response.body
+
+
+def post(stack, body: dict, key: str):
+    response = stack.client.http.request(
+        "POST", "/api/v1/orders", headers={**KEY, "Idempotency-Key": key}, body=json.dumps(body).encode()
+    )
+    return response.status_code, json.loads(response.body)
+
+
+def get(stack, path: str):
+    response = stack.client.http.request("GET", f"/api/v1{path}", headers=KEY)
+    return response.status_code, json.loads(response.body)
+
+
+def declared_encoding(body: bytes) -> str:
+    return etree.fromstring(body).getroottree().docinfo.encoding.lower()
+
+
+# -- protocol --------------------------------------------------------------------------------------
+def test_mode_info_answers_the_reference_xml_the_add_on_reads(stack):
+    wiring.accounts().update_settings(
+        "demo",
+        payment_systems=({"id": "card", "name": "Картой на сайте", "type": "Безналичная"},),
+    )
+    response = get_raw(sale(stack, version=None), "info")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/xml; charset=windows-1251"
+    assert declared_encoding(response.body) == "windows-1251", "declaration and header agree"
+    root = etree.fromstring(response.body)
+    assert root.tag == "Справочник"
+    assert [c.tag for c in root] == ["Cтатусы", "Статусы", "ПлатежныеСистемы", "СлужбыДоставки"]
+    assert root[0].tag[0] == "C" and ord(root[0].tag[0]) == 0x43, "the first block starts with a Latin C"
+    statuses = {e.findtext("Ид"): e.findtext("Название") for e in root[0]}
+    assert statuses == {e.findtext("Ид"): e.findtext("Название") for e in root[1]}
+    assert set(statuses) == {"N", "A", "P", "S", "F", "C"} and statuses["P"] == "Оплачен"
+    payment = root.find("ПлатежныеСистемы/Элемент")
+    assert (payment.findtext("Ид"), payment.findtext("ТипОплаты")) == ("card", "Безналичная")
+    assert len(root.find("СлужбыДоставки")) == 0, "present even when empty"
+    utf8 = get_raw(sale(stack), "info")
+    assert utf8.headers["Content-Type"].startswith("application/xml; charset=utf-8")
+    assert declared_encoding(body_of(utf8)) == "utf-8"
+
+
+def test_init_echoes_only_a_version_we_read_and_records_cml_version(stack):
+    onec = stack.onec()
+    onec.checkauth("sale")
+    assert onec.init("sale", version="3.1", cmlVersion="2.10").lines[3] == "version=2.09"
+    assert onec.init("sale", version="2.10").lines[3] == "version=2.10"
+    token = onec.cookie.split(".", 1)[1]
+    assert wiring.exchange_store().get_session("demo", token)["cml_version"] == "2.10"
+
+
+def test_order_encoding_follows_the_flow_unless_pinned(shop):
+    offer = shop.offer
+    assert (
+        post(
+            shop, {"customer": {"name": "Ёжиков Пётр"}, "lines": [{"offer_id": offer.id, "quantity": 1}]}, "e"
+        )[0]
+        == 201
+    )
+    old_flow = get_raw(sale(shop, version=None), "query")
+    assert old_flow.headers["Content-Type"] == "text/xml; charset=windows-1251"
+    assert declared_encoding(old_flow.body) == "windows-1251" and "Ёжиков".encode("cp1251") in old_flow.body
+    new_flow = get_raw(sale(shop), "query")
+    assert new_flow.headers["Content-Type"].startswith("application/xml; charset=utf-8")
+    wiring.accounts().update_settings("demo", order_encoding="windows-1251")
+    pinned = get_raw(sale(shop), "query")
+    assert pinned.headers["Content-Type"] == "text/xml; charset=windows-1251"
+
+
+def test_query_with_no_orders_is_a_well_formed_empty_document(stack):
+    body = body_of(get_raw(sale(stack), "query"))
+    assert body and etree.fromstring(body).tag == "КоммерческаяИнформация"
+    assert len(etree.fromstring(body)) == 0
+
+
+def test_deactivate_waits_for_the_exchanges_imports_and_skips_after_a_failed_one(stack):
+    from tests.reliability import cml
+
+    onec = stack.onec()
+    full = cml.catalog(cml.product("a") + cml.product("b"), only_changes=False)
+    assert onec.send_file("import.xml", full).keyword == "success"
+    import time
+
+    time.sleep(1.1)
+    assert onec.checkauth().keyword == "success"
+    started = onec.timestamp
+    onec.init()
+    onec.upload("catalog", "import___1.xml", cml.catalog(cml.product("a"), only_changes=False))
+    assert onec.call("catalog", "import", filename="import___1.xml").keyword == "progress"  # still queued
+    reply = onec.call("catalog", "deactivate", timestamp=started)
+    assert reply.keyword == "success", "answered at once, never progress"
+    assert onec.call("catalog", "complete").keyword == "success"
+    stack.pump.drain()
+    active = {
+        i["pk"].rsplit("#", 1)[1]: bool(i["active"]) for i in stack.catalog_items() if i["sk"] == "product"
+    }
+    assert active == {"a": True, "b": False}, "deactivated only after the import of that exchange finished"
+
+    time.sleep(1.1)
+    broken = stack.onec()
+    assert broken.checkauth().keyword == "success"
+    begun = broken.timestamp
+    broken.init()
+    broken.upload("catalog", "import___2.xml", b"<?xml version='1.0'?><broken")
+    assert broken.import_file("import___2.xml").keyword == "failure"
+    assert broken.call("catalog", "deactivate", timestamp=begun).keyword == "success"
+    stack.pump.drain()
+    reply = broken.call("catalog", "deactivate", timestamp=begun)
+    assert reply.keyword == "success" and "пропущена" in reply.text
+    assert {
+        i["pk"].rsplit("#", 1)[1]: bool(i["active"]) for i in stack.catalog_items() if i["sk"] == "product"
+    }["a"]
+
+
+def test_extra_add_on_files_are_accepted_and_journaled(stack):
+    onec = stack.onec()
+    assert onec.checkauth().keyword == "success"
+    onec.init()
+    for name in ("contragents_1.xml", "storages_1.xml", "units_1.xml", "priceLists_1.xml"):
+        assert onec.call("catalog", "file", b"<?xml version='1.0'?><x/>", filename=name).keyword == "success"
+        reply = onec.call("catalog", "import", filename=name)
+        assert reply.keyword == "success" and "не использует" in reply.text
+    token = onec.cookie.split(".", 1)[1]
+    calls = wiring.exchange_store().get_session("demo", token)["calls"]
+    assert any("contragents_1.xml: принят" in c for c in calls)
+
+
+def test_per_document_problems_come_after_success(shop):
+    offer = shop.offer
+    order = post(shop, {"customer": {"name": "Анна"}, "lines": [{"offer_id": offer.id, "quantity": 1}]}, "p")[
+        1
+    ]
+    good = Order(
+        id=order["id"],
+        number=order["number"],
+        date="2026-11-29",
+        amount=Decimal(1),
+        requisites={"Номер по 1С": "Б-1"},
+    )
+    bad = Order(id="x", number="77", date="2026-11-29", amount=Decimal(2))
+    data = write_orders([good, bad]).replace("<Сумма>2</Сумма>".encode(), "<Сумма>много</Сумма>".encode())
+    onec = sale(shop)
+    onec.upload("sale", "documents___1.xml", data)
+    reply = onec.call("sale", "import", filename="documents___1.xml")
+    assert reply.keyword == "success", reply.text
+    assert "обновлено заказов 1" in reply.text and "документ 77" in reply.text and "много" in reply.text
+
+
+# -- orders to 1C ----------------------------------------------------------------------------------
+def _children(el) -> list[str]:
+    return [etree.QName(c).localname for c in el if isinstance(c.tag, str)]
+
+
+def test_orders_reach_1c_with_every_field_it_reads(shop):
+    wiring.accounts().update_settings("demo", organization="ООО «Ромашка»", warehouse="Основной склад")
+    body = {
+        "customer": {
+            "id": "shop-user-7",
+            "name": "Иванова Мария",
+            "company": "ООО «Вектор»",
+            "inn": "7701234567",
+            "kpp": "770101001",
+            "email": "m@example.test",
+            "phone": "+7 (900) 123-45-67",
+            "address": {
+                "postcode": "101000",
+                "country": "Россия",
+                "region": "Москва",
+                "city": "Москва",
+                "street": "Ленина",
+                "house": "1",
+                "flat": "5",
+            },
+        },
+        "lines": [{"offer_id": shop.offer.id, "quantity": 1}],
+    }
+    assert post(shop, body, "legal")[0] == 201
+    body_bytes = body_of(get_raw(sale(shop), "query"))
+    document = etree.fromstring(body_bytes).find("Документ")
+    contractor = document.find("Контрагенты/Контрагент")
+    assert contractor.findtext("ОфициальноеНаименование") == "ООО «Вектор»"
+    assert (contractor.findtext("ИНН"), contractor.findtext("КПП")) == ("7701234567", "770101001")
+    contacts = {c.findtext("Тип"): c.findtext("Значение") for c in contractor.find("Контакты")}
+    assert contacts == {"Почта": "m@example.test", "ТелефонРабочий": "79001234567"}
+    fields = {
+        f.findtext("Тип"): f.findtext("Значение")
+        for f in contractor.find("ЮридическийАдрес").iter("АдресноеПоле")
+    }
+    assert fields == {
+        "Почтовый индекс": "101000",
+        "Страна": "Россия",
+        "Регион": "Москва",
+        "Город": "Москва",
+        "Улица": "Ленина",
+        "Дом": "1",
+        "Квартира": "5",
+    }
+    assert contractor.findtext("ЮридическийАдрес/Представление").startswith("101000, Россия")
+    assert document.findtext("Валюта") == "RUB"
+    requisites = {
+        r.findtext("Наименование"): r.findtext("Значение") for r in document.iter("ЗначениеРеквизита")
+    }
+    assert requisites["Организация"] == "ООО «Ромашка»" and requisites["Склад"] == "Основной склад"
+    # element order as a real 1C document has it (the shared sample exported by 1C)
+    sample = etree.parse(str(SAMPLES / "ArgentCrusade__commerceml/tests/fixtures/documents-example.xml"))
+    ns = {"c": "urn:1C.ru:commerceml_2"}
+    sample_order = _children(sample.find(".//c:Контрагент", ns))
+    ours = [t for t in _children(contractor) if t in sample_order]
+    assert ours == [t for t in sample_order if t in ours] and len(ours) >= 5
+    sample_doc = _children(sample.find(".//c:Документ", ns))
+    ours_doc = [t for t in _children(document) if t in sample_doc]
+    assert ours_doc == [t for t in sample_doc if t in ours_doc] or set(ours_doc) <= set(sample_doc)
+    individual = {"customer": {"name": "Петров Пётр", "phone": "8 900 000"}, "lines": body["lines"]}
+    assert post(shop, individual, "person")[0] == 201
+    docs = [
+        e for e in read(io.BytesIO(body_of(get_raw(sale(shop), "query"))), "q.xml") if isinstance(e, Order)
+    ]
+    person = next(d for d in docs if d.contractors[0].name == "Петров Пётр").contractors[0]
+    assert person.contacts == {"ТелефонРабочий": "8900000"}
+
+
+# -- orders from 1C --------------------------------------------------------------------------------
+def _status_document(order: dict, **requisites: str) -> bytes:
+    return write_orders(
+        [
+            Order(
+                id=order["id"],
+                number=order["number"],
+                date="2026-11-29",
+                amount=Decimal(1),
+                requisites=requisites,
+            )
+        ]
+    )
+
+
+def _apply(shop, data: bytes):
+    onec = sale(shop)
+    onec.upload("sale", "documents___s.xml", data)
+    reply = onec.call("sale", "import", filename="documents___s.xml")
+    assert reply.keyword == "success", reply.text
+
+
+def test_statuses_match_by_id_then_bracket_then_name_and_tracking_reaches_the_shop(shop):
+    lines = [{"offer_id": shop.offer.id, "quantity": 1}]
+    orders = [
+        post(shop, {"customer": {"name": f"К{n}", "id": "u1"}, "lines": lines}, f"s{n}")[1] for n in range(3)
+    ]
+    _apply(
+        shop, _status_document(orders[0], **{"Статус заказа": "[X] Что-то своё", "Статуса заказа ИД": "P"})
+    )
+    _apply(shop, _status_document(orders[1], **{"Статус заказа": "[F] Произвольный текст"}))
+    _apply(shop, _status_document(orders[2], **{"Статус заказа": "Отменён"}))
+    statuses = [get(shop, f"/orders/{o['id']}")[1]["status"] for o in orders]
+    assert statuses == ["paid", "delivered", "cancelled"]
+    shipped = {
+        "Статуса заказа ИД": "S",
+        "Идентификатор отправления": "RA123456789RU",
+        "Метод доставки ИД": "cdek",
+        "Дата отгрузки по 1С": "2026-11-29T10:00:00",
+    }
+    _apply(shop, _status_document(orders[0], **shipped))
+    order = get(shop, f"/orders/{orders[0]['id']}")[1]
+    assert order["status"] == "shipped" and order["tracking_number"] == "RA123456789RU"
+    assert (
+        order["one_c"]["delivery_method_id"] == "cdek"
+        and order["one_c"]["shipment_date"] == "2026-11-29T10:00:00"
+    )
+    events = [i for i in wiring.outbox().recent("demo", limit=100) if i["event"] == "order.shipped"]
+    assert json.loads(events[0]["payload"])["tracking_number"] == "RA123456789RU"
+    _apply(shop, _status_document(orders[0], **{**shipped, "ПризнакВозврата": "true"}))
+    assert get(shop, f"/orders/{orders[0]['id']}")[1]["one_c"]["returned"] is True
+    assert any(i["event"] == "order.returned" for i in wiring.outbox().recent("demo", limit=100))
+
+
+# -- the customer's personal account ---------------------------------------------------------------
+def test_a_customers_orders_newest_first_in_one_query(shop):
+    lines = [{"offer_id": shop.offer.id, "quantity": 1}]
+    mine = [
+        post(shop, {"customer": {"name": "Я", "id": "cust-42"}, "lines": lines}, f"m{n}")[1] for n in range(3)
+    ]
+    post(shop, {"customer": {"name": "Другой", "id": "cust-43"}, "lines": lines}, "other")
+    _apply(shop, _status_document(mine[0], **{"Статуса заказа ИД": "P", "Номер оплаты по 1С": "ПКО-1"}))
+    calls = []
+    client = wiring.orders().store.table.meta.client
+
+    def record(model, params, **_):
+        calls.append((model.name, params.get("TableName"), params.get("IndexName")))
+
+    client.meta.events.register("before-parameter-build.dynamodb.*", record)
+    status, body = get(shop, "/orders?customer=cust-42&limit=2")
+    client.meta.events.unregister("before-parameter-build.dynamodb.*", record)
+    assert status == 200 and [o["id"] for o in body["orders"]] == [mine[2]["id"], mine[1]["id"]]
+    orders_calls = [c for c in calls if c[1] == wiring.orders().store.table_name]
+    assert orders_calls == [("Query", wiring.orders().store.table_name, "customer")], calls
+    assert not any(c[0] == "Scan" for c in calls)
+    rest = get(shop, f"/orders?customer=cust-42&limit=2&cursor={body['next_cursor']}")[1]
+    assert [o["id"] for o in rest["orders"]] == [mine[0]["id"]]
+    paid = rest["orders"][0]
+    assert paid["status"] == "paid" and paid["one_c"]["payment_number"] == "ПКО-1" and paid["history"]
+    schema = {"$ref": "#/components/schemas/Order", "components": spec()["components"]}
+    OAS30Validator(schema).validate(paid)
+    assert get(shop, "/orders?customer=nobody")[1]["orders"] == []
