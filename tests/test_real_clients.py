@@ -338,3 +338,95 @@ def test_a_customers_orders_newest_first_in_one_query(shop):
     schema = {"$ref": "#/components/schemas/Order", "components": spec()["components"]}
     OAS30Validator(schema).validate(paid)
     assert get(shop, "/orders?customer=nobody")[1]["orders"] == []
+
+
+# -- catalog extras ----------------------------------------------------------------------------------
+PIXEL_A = b"\x89PNG\r\n\x1a\n" + b"A" * 64
+PIXEL_B = b"\x89PNG\r\n\x1a\n" + b"B" * 64
+
+
+def _catalog_zip(products: str, files: dict[str, bytes], only_changes: bool = True) -> dict[str, bytes]:
+    from tests.reliability import cml
+
+    return {"import.xml": cml.catalog(products, only_changes=only_changes), **files}
+
+
+def _detail(stack, product_id: str) -> dict:
+    status, body = get(stack, f"/products/{product_id}")
+    assert status == 200, body
+    return body
+
+
+def test_catalog_extras_real_clients_emit(stack):
+    from tests.reliability import cml
+
+    described = cml.product(
+        "p1",
+        "Кресло",
+        "<Картинка>import_files/ab/pic.png</Картинка><Картинка>import_files/ab/pic.png</Картинка>"
+        "<ЗначенияРеквизитов>"
+        "<ЗначениеРеквизита><Наименование>Файл</Наименование><Значение>import_files/ab/desc.html</Значение></ЗначениеРеквизита>"
+        "<ЗначениеРеквизита><Наименование>ОписаниеФайла</Наименование><Значение>import_files/ab/pic.png#Вид спереди</Значение></ЗначениеРеквизита>"
+        "</ЗначенияРеквизитов>"
+        "<Длина>120</Длина><Ширина>60</Ширина><Высота>80,5</Высота><Вес>12.3</Вес>",
+    )
+    escaped = cml.product(
+        "p2",
+        "Стол",
+        "<ЗначениеРеквизита><Наименование>Код</Наименование><Значение>00042</Значение></ЗначениеРеквизита>"
+        "<ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>ОписаниеВФорматеHTML</Наименование>"
+        "<Значение>&amp;lt;p&amp;gt;Дуб &amp;amp; лак&amp;lt;/p&amp;gt;</Значение></ЗначениеРеквизита></ЗначенияРеквизитов>"
+        "<ЗначенияСвойств><ЗначениеСвойства><Ид>color</Ид><Значение></Значение></ЗначениеСвойства>"
+        "<ЗначениеСвойства><Ид>size</Ид><Значение>XL</Значение></ЗначениеСвойства></ЗначенияСвойств>",
+    )
+    twice = cml.product("p3", "Старое имя") + cml.product("p3", "Новое имя")
+    files = {"import_files/ab/desc.html": "<h2>Удобное</h2>".encode(), "import_files/ab/pic.png": PIXEL_A}
+    replies = stack.onec().send_zip(_catalog_zip(described + escaped + twice, files), ["import.xml"])
+    assert replies[0].keyword == "success" and "повторённых в файле: 1" in replies[0].text, replies[0].text
+
+    chair = _detail(stack, "p1")
+    assert chair["description_html"] == "<h2>Удобное</h2>"
+    assert len(chair["images"]) == 1 and chair["images"][0]["caption"] == "Вид спереди"
+    assert chair["dimensions"] == {"length": 120, "width": 60, "height": 80.5} and chair["weight"] == 12.3
+    assert "ОписаниеФайла" not in chair["requisites"] and "Файл" not in chair["requisites"]
+    table = _detail(stack, "p2")
+    assert table["description_html"] == "<p>Дуб & лак</p>" and table["requisites"] == {"Код": "00042"}
+    assert [p["value"] for p in table["properties"]] == ["XL"], "empty values are ignored"
+    assert _detail(stack, "p3")["name"] == "Новое имя", "the last of a repeated Товар wins"
+
+    # a full Товар without ЗначенияСвойств has no properties any more
+    full = cml.catalog(cml.product("p2", "Стол"), only_changes=True)
+    assert stack.onec().send_file("import.xml", full).keyword == "success"
+    assert _detail(stack, "p2")["properties"] == []
+
+    # same name, other content: stored apart; the first product keeps its picture
+    other = cml.product("p4", "Табурет", "<Картинка>import_files/ab/pic.png</Картинка>")
+    stack.onec().send_zip(_catalog_zip(other, {"import_files/ab/pic.png": PIXEL_B}), ["import.xml"])
+    first = json.loads(
+        next(i for i in stack.catalog_items() if i["pk"] == "demo#p#p1" and i["sk"] == "product")["doc"]
+    )
+    second = json.loads(
+        next(i for i in stack.catalog_items() if i["pk"] == "demo#p#p4" and i["sk"] == "product")["doc"]
+    )
+    assert first["images"][0]["key"] != second["images"][0]["key"]
+    assert wiring.blobs().get(first["images"][0]["key"]) == PIXEL_A
+
+
+def test_offer_extras_coefficient_zero_and_stock_per_warehouse_in_rests(stack):
+    from tests.reliability import cml
+
+    assert stack.onec().send_file("import.xml", cml.catalog(cml.product("p9", "Лампа"))).keyword == "success"
+    offer = (
+        "<Предложение><Ид>p9</Ид><Наименование>Лампа</Наименование><Цены><Цена><ИдТипаЦены>pt</ИдТипаЦены>"
+        "<ЦенаЗаЕдиницу>100</ЦенаЗаЕдиницу><Валюта>RUB</Валюта><Коэффициент>0</Коэффициент></Цена></Цены>"
+        "<Остатки><Остаток><Склад><Ид>w1</Ид><Количество>3</Количество></Склад></Остаток>"
+        "<Остаток><Склад><Ид>w2</Ид><Количество>4</Количество></Склад></Остаток></Остатки></Предложение>"
+    )
+    assert stack.onec().send_file("offers.xml", cml.offers(offer)).keyword == "success"
+    detail = _detail(stack, "p9")["offers"][0]
+    assert detail["stock"]["total"] == 7
+    assert {w["id"]: w["quantity"] for w in detail["stock"]["warehouses"]} == {"w1": 3, "w2": 4}
+    prices = json.loads(next(i for i in stack.catalog_items() if i["sk"] == "offer#p9#prices")["doc"])[
+        "prices"
+    ]
+    assert str(prices[0]["coefficient"]) == "1", "a Коэффициент of 0 is taken as 1"

@@ -130,6 +130,11 @@ class Product:
     status: str | None = None  # `Статус`: Новый | Изменен | Удален
     deletion_mark: bool = False
     version: str | None = None
+    description_html: str | None = None  # `ОписаниеВФорматеHTML`, unescaped
+    description_file: str | None = None  # requisite `Файл`: an HTML file under import_files/
+    image_captions: dict[str, str] = field(default_factory=dict)  # `ОписаниеФайла`: path#caption
+    dimensions: dict[str, Decimal] = field(default_factory=dict)  # length, width, height
+    weight: Decimal | None = None
 
     @property
     def deleted(self) -> bool:

@@ -8,6 +8,7 @@ so memory does not grow with the number of products.
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
@@ -95,6 +96,9 @@ def text(el: Any) -> str:
 def optional(value: str | None) -> str | None:
     """Stripped text, None when absent or blank."""
     return (value.strip() or None) if value else None
+
+
+_DIMENSIONS = {"Длина": "length", "Ширина": "width", "Высота": "height"}
 
 
 def as_bool(value: str | None) -> bool:
@@ -483,6 +487,25 @@ class _Reader:
                 result[t["Наименование"]] = t.get("Значение", "")
         return result
 
+    def product_requisites(self, p: Product, items: list[Any]) -> None:
+        """`ЗначениеРеквизита` entries (wrapped or not); file descriptions, an HTML description
+        and its file are the product's, not requisites (CLIENTS.md §12)."""
+        for r in items:
+            t = texts(r)
+            name, value = t.get("Наименование"), t.get("Значение", "")
+            if not name:
+                continue
+            if name == "ОписаниеФайла":
+                path, _, caption = value.partition("#")
+                if path.strip() and caption.strip():
+                    p.image_captions[path.strip().replace("\\", "/")] = caption.strip()
+            elif name == "ОписаниеВФорматеHTML":
+                p.description_html = html.unescape(value).strip() or p.description_html
+            elif name == "Файл" and value.strip().lower().endswith((".html", ".htm")):
+                p.description_file = value.strip().replace("\\", "/")
+            else:
+                p.requisites[name] = value
+
     def product(self, el: Any) -> Product:
         p = Product(id=self.require_id(el), name="")
         status = el.get("Статус")
@@ -511,7 +534,16 @@ class _Reader:
             elif name == "ЗначенияСвойств":
                 p.properties = self.property_values(c)
             elif name == "ЗначенияРеквизитов":
-                p.requisites = self.requisites(c)
+                self.product_requisites(p, list(c))
+            elif name == "ЗначениеРеквизита":  # some files leave out the wrapper
+                self.product_requisites(p, [c])
+            elif name == "ОписаниеВФорматеHTML":
+                p.description_html = html.unescape(text(c)).strip() or None
+            elif name in _DIMENSIONS:
+                if text(c):
+                    p.dimensions[_DIMENSIONS[name]] = as_decimal(text(c), name)
+            elif name == "Вес":
+                p.weight = as_decimal(text(c), "Вес") if text(c) else None
             elif name == "СтавкиНалогов":
                 p.taxes = [
                     TaxRate(child_text(t, "Наименование"), child_text(t, "Ставка")) for _, t in children(c)
@@ -598,7 +630,7 @@ class _Reader:
             value=as_decimal(t.get("ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу"),
             currency=optional(t.get("Валюта")),
             unit=optional(t.get("Единица")),
-            coefficient=as_decimal(coefficient, "Коэффициент") if coefficient else None,
+            coefficient=(as_decimal(coefficient, "Коэффициент") or Decimal(1)) if coefficient else None,
             presentation=optional(t.get("Представление")),
         )
 

@@ -26,6 +26,7 @@ _SCRIPT_EXTENSIONS = {
     ".html",
     ".htm",
 }
+_DESCRIPTIONS = {".html", ".htm"}
 MAX_NAME = 255
 MAX_RAW = 1024
 
@@ -64,7 +65,10 @@ def sanitize(raw: str | None) -> str:
         if len(part) > MAX_NAME or not _ALLOWED.fullmatch(part):
             raise UnsafeFilename(f"недопустимые символы в имени файла: {raw!r}")
     clean = posixpath.join(*parts)
-    if posixpath.splitext(clean)[1].lower() in _SCRIPT_EXTENSIONS:
+    extension = posixpath.splitext(clean)[1].lower()
+    if extension in _DESCRIPTIONS and is_image(clean):
+        return clean  # HTML product descriptions 1C sends beside the pictures (kept as data)
+    if extension in _SCRIPT_EXTENSIONS:
         raise UnsafeFilename(f"файлы такого типа не принимаются: {raw!r}")
     return clean
 

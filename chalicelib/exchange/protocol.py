@@ -389,6 +389,8 @@ class Exchange:
                 f"деактивировано {counts.get('deactivated', 0)}",
             ]
             extra = []
+            if counts.get("repeated"):
+                extra.append(f"записей, повторённых в файле: {counts['repeated']} (применены последние)")
             if counts.get("offers_without_product"):
                 extra.append(
                     f"предложений без товара на сайте: {counts['offers_without_product']} (сохранены)"

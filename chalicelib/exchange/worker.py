@@ -43,6 +43,8 @@ CHECKPOINT_EVERY = 1000
 SAFETY_SECONDS = 30
 MAX_ATTEMPTS = 3
 _IMAGE_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
@@ -406,6 +408,16 @@ class ImportWorker:
         images = json.loads(self.blobs.get(paths.image_index) or b"{}")
         return lambda path: images.get(path.replace("\\", "/").lstrip("/"))
 
+    def _file_reader(self, tenant: str, area: str) -> Callable[[str], bytes | None]:
+        """Files 1C sent under import_files/ (HTML descriptions), by the path the XML names."""
+        resolve = self._image_resolver(tenant, area)
+
+        def read(path: str) -> bytes | None:
+            key = resolve(path)
+            return self.blobs.get(key) if key else None
+
+        return read
+
     def _properties(self, tenant: str) -> Mapping[str, Property]:
         return _LazyProperties(lambda: self.catalog.docs(tenant, "property"))
 
@@ -439,12 +451,14 @@ class ImportWorker:
                 self._image_resolver(tenant, job["area"]),
                 emit,
                 progress,
+                self._file_reader(tenant, job["area"]),
             )
             writer.close()
             staged.seek(0)
             self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), staged)
         self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
         self._save_seen(paths.staging(job_id, "seen.jsonl.gz"), result.seen)
+        self.blobs.put(paths.staging(job_id, "repeats.json"), json.dumps(result.repeated_puts).encode())
         stock_bit = 1 << SLOTS[OFFER_STOCK]
         self._save_seen(
             paths.staging(job_id, "stocked.jsonl.gz"),
@@ -506,7 +520,13 @@ class ImportWorker:
                 in_flight = None
                 beat()
 
+        repeats = self._repeats(tenant, job_id)
         for n, change in enumerate(self._staged(tenant, job_id), start=1):
+            key = f"{change.get('k')}:{change.get('i')}"
+            if key in repeats:  # a record the file listed more than once: only its last Put
+                repeats[key] -= 1
+                if repeats[key] > 0:
+                    continue
             if n <= applied:
                 continue
             pending.append(change)
@@ -520,6 +540,10 @@ class ImportWorker:
             write_pending()
         checkpoint()
         return True
+
+    def _repeats(self, tenant: str, job_id: str) -> dict[str, int]:
+        data = self.blobs.get(Paths(tenant).staging(job_id, "repeats.json"))
+        return json.loads(data) if data else {}
 
     def _item(self, tenant: str, change: dict[str, Any], stamp: str) -> dict[str, Any]:
         return self.catalog.item(tenant, Record(change["k"], change["i"], change["d"], change["a"]), stamp)

@@ -48,6 +48,10 @@ def _number(value: Any) -> int | float | None:
 MAX_CURSOR = 4096
 
 
+def _caption(image: dict[str, Any]) -> dict[str, str]:
+    return {"caption": image["caption"]} if image.get("caption") else {}
+
+
 def encode_cursor(key: dict[str, Any]) -> str:
     return (
         base64.urlsafe_b64encode(json.dumps(key, ensure_ascii=False, default=str).encode())
@@ -203,7 +207,7 @@ class ShopCatalog:
         """Image URLs: under the tenant's CDN base when configured, else presigned S3 URLs."""
         base = (tenant.settings.image_base_url or "").rstrip("/")
         return [
-            {"url": f"{base}/{i['key']}" if base else self.presign(i["key"])}
+            {"url": f"{base}/{i['key']}" if base else self.presign(i["key"]), **_caption(i)}
             for i in product.get("images", [])
             if i.get("key")
         ]
@@ -220,6 +224,9 @@ class ShopCatalog:
             "barcodes": doc.get("barcodes") or [],
             "name": doc.get("name"),
             "description": doc.get("description"),
+            "description_html": doc.get("description_html"),
+            "dimensions": {k: _number(v) for k, v in (doc.get("dimensions") or {}).items()},
+            "weight": _number(doc.get("weight")),
             "unit": (doc.get("unit") or {}).get("name") or (doc.get("unit") or {}).get("code"),
             "group_ids": doc.get("group_ids") or [],
             "manufacturer": doc.get("manufacturer"),

@@ -141,6 +141,15 @@ SCHEMAS: dict[str, Any] = {
             "barcodes": {"type": "array", "items": {"type": "string"}},
             "name": _NULLABLE_STR,
             "description": _NULLABLE_STR,
+            "description_html": {
+                **_NULLABLE_STR,
+                "description": "HTML from ОписаниеВФорматеHTML or the description file 1C sent",
+            },
+            "dimensions": {
+                "type": "object",
+                "properties": {k: {"type": "number"} for k in ("length", "width", "height")},
+            },
+            "weight": {"type": "number", "nullable": True},
             "unit": _NULLABLE_STR,
             "group_ids": {"type": "array", "items": {"type": "string"}},
             "manufacturer": _NULLABLE_STR,
@@ -159,7 +168,11 @@ SCHEMAS: dict[str, Any] = {
             "requisites": {"type": "object", "additionalProperties": {"type": "string"}},
             "images": {
                 "type": "array",
-                "items": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}},
+                "items": {
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {"url": {"type": "string"}, "caption": {"type": "string"}},
+                },
             },
             "active": {"type": "boolean", "description": "false: no longer sold (deactivated by 1C)"},
             "updated_at": {"type": "string"},

@@ -19,6 +19,7 @@ from chalicelib.sync.records import DEACTIVATABLE, Record
 _BITS = 40
 _MASK = (1 << _BITS) - 1
 _ACTIVE = 1 << (3 * _BITS)
+_PUT_SHIFT = 3  # in Differ.seen: bits 0-2 the slots listed, bits 3-5 the slots with a staged Put
 
 
 def fingerprint(doc: str) -> int:
@@ -88,29 +89,39 @@ class Differ:
 
     index: Index
     seen: dict[str, int] = field(default_factory=dict)  # entity key -> bitmask of slots listed
+    # record key -> how many Puts of it the file staged, for records listed more than once
+    repeated_puts: dict[str, int] = field(default_factory=dict)
 
     counts: Counter = field(default_factory=Counter)
 
     def visit(self, record: Record) -> Change | None:
         entity, slot = record.entity, record.slot
         listed = self.seen.get(entity, 0)
-        if listed & (1 << slot):  # a record listed twice in one file: the first wins
-            return None
-        self.seen[entity] = listed | (1 << slot)
+        repeat = bool(listed & (1 << slot))
+        if repeat:  # a record listed twice in one file: the last one wins
+            self.counts["repeated"] += 1
         old_fp, was_active = self.index.state(entity, slot)
         fp = fingerprint(record.doc)
         # The description record carries the entity's active flag; prices and stock do not.
         carries_flag = slot == 0
         unchanged = old_fp == fp and (not carries_flag or was_active == record.active)
         if unchanged:
-            self.counts["unchanged"] += 1
+            self.seen[entity] = listed | (1 << slot)
+            if not repeat:
+                self.counts["unchanged"] += 1
             return None
-        created = old_fp == 0
-        self.counts["created" if created else "updated"] += 1
+        if not repeat:
+            created = old_fp == 0
+            self.counts["created" if created else "updated"] += 1
         if carries_flag and was_active and not record.active:
             self.counts["deactivated"] += 1
         self.index.set(entity, slot, fp, record.active if carries_flag else None)
-        return Put(record, created)
+        put_bit = 1 << (slot + _PUT_SHIFT)
+        if listed & put_bit:  # an earlier Put of this record is staged: only the last is written
+            key = f"{record.kind}:{record.id}"
+            self.repeated_puts[key] = self.repeated_puts.get(key, 1) + 1
+        self.seen[entity] = listed | (1 << slot) | put_bit
+        return Put(record, old_fp == 0)
 
     def absent(self, kinds: Iterable[str]) -> Iterator[Deactivate]:
         """After a full upload: deactivate what the file no longer lists."""

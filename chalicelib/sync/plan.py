@@ -31,6 +31,7 @@ from chalicelib.sync.records import (
     GROUP,
     OFFER,
     PRODUCT,
+    FileReader,
     ImageResolver,
     classifier_record,
     offer_records,
@@ -51,6 +52,7 @@ class Plan:
     deactivated_by_absence: list[str] = field(default_factory=list)
     only_changes: dict[str, bool | None] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+    repeated_puts: dict[str, int] = field(default_factory=dict)  # apply writes only the last
 
 
 def is_split_part(filename: str) -> bool:
@@ -65,6 +67,7 @@ def plan(
     resolve_image: ImageResolver,
     emit: Callable[[Change], None],
     on_progress: Callable[[int], None] | None = None,
+    read_file: FileReader | None = None,
 ) -> Plan:
     differ = Differ(index)
     result = Plan()
@@ -93,7 +96,7 @@ def plan(
 
     for entity in read(stream, filename, known_properties=properties):
         if isinstance(entity, Product):
-            for record in product_records(entity, resolve_image):
+            for record in product_records(entity, resolve_image, read_file):
                 visit(record)
         elif isinstance(entity, Offer):
             product_key = f"{PRODUCT}:{entity.product_id}"
@@ -132,6 +135,7 @@ def plan(
     result.counts.update(differ.counts)
     result.counts["records"] = records_read
     result.seen = differ.seen
+    result.repeated_puts = differ.repeated_puts
     return result
 
 

@@ -81,9 +81,43 @@ def _properties(items: list[PropertyValue]) -> list[dict[str, Any]]:
 
 
 ImageResolver = Callable[[str], str | None]
+FileReader = Callable[[str], bytes | None]
+MAX_DESCRIPTION_BYTES = 100_000  # an HTML description file kept in the product (CLIENTS.md §12)
 
 
-def product_records(product: Product, resolve_image: ImageResolver) -> Iterator[Record]:
+def _images(product: Product, resolve_image: ImageResolver) -> list[dict[str, Any]]:
+    """Each picture once (1C may list one twice), with its `ОписаниеФайла` caption."""
+    images, seen = [], set()
+    for path in product.images:
+        key = resolve_image(path)
+        if (key or path) in seen:
+            continue
+        seen.add(key or path)
+        image = {"path": path, "key": key}
+        caption = product.image_captions.get(path.replace("\\", "/"))
+        if caption:
+            image["caption"] = caption
+        images.append(image)
+    return images
+
+
+def _description_html(product: Product, read_file: FileReader | None) -> str | None:
+    if product.description_html or not product.description_file or read_file is None:
+        return product.description_html
+    data = read_file(product.description_file)
+    if not data:
+        return None
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            return data[:MAX_DESCRIPTION_BYTES].decode(encoding).strip() or None
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def product_records(
+    product: Product, resolve_image: ImageResolver, read_file: FileReader | None = None
+) -> Iterator[Record]:
     """A `Товар`. One with a `product#variant` id (2.03/2.04) is a variant of its base product."""
     data = {
         "id": product.base_id,
@@ -93,12 +127,19 @@ def product_records(product: Product, resolve_image: ImageResolver) -> Iterator[
         "description": product.description,
         "unit": _unit(product.unit),
         "group_ids": product.group_ids,
-        "images": [{"path": p, "key": resolve_image(p)} for p in product.images],
+        "images": _images(product, resolve_image),
         "manufacturer": product.manufacturer,
         "properties": _properties(product.properties),
         "requisites": product.requisites,
         "taxes": [{"name": t.name, "rate": t.rate} for t in product.taxes],
     }
+    description_html = _description_html(product, read_file)
+    if description_html:
+        data["description_html"] = description_html
+    if product.dimensions:
+        data["dimensions"] = dict(product.dimensions)
+    if product.weight is not None:
+        data["weight"] = product.weight
     active = not product.deleted
     if "#" not in product.id:
         yield Record(PRODUCT, product.id, canonical(data), active)
