@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from chalicelib.local.dynamodb_local import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stage_environment(stage: str) -> None:
@@ -67,7 +62,7 @@ def main() -> int:
     stage = os.environ.get("STAGE", "dev")
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
-    moto_port = int(os.environ.get("MOTO_PORT", "0")) or _free_port()
+    moto_port = int(os.environ.get("MOTO_PORT", "0")) or free_port()
     _stage_environment(stage)
 
     from moto.server import ThreadedMotoServer

@@ -32,7 +32,7 @@ def unavailable() -> str | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -63,7 +63,7 @@ def start(port: int | None = None, wait_seconds: float = 60) -> DynamoDBLocal:
         raise RuntimeError(why)
     path = jar()
     assert path is not None
-    port = port or _free_port()
+    port = port or free_port()
     command = [
         "java",
         f"-Djava.library.path={path.parent / 'DynamoDBLocal_lib'}",
