@@ -166,6 +166,14 @@ class TenantSettings:
                 clean[key] = tuple(dict(r) for r in clean[key])
         return cls(**clean)
 
+    def price_type_from(self, price_types: list[dict[str, Any]]) -> str | None:
+        """The shop's price type among the catalog's (by id or name), else the first by id."""
+        wanted = self.shop_price_type
+        for d in price_types:
+            if wanted and wanted in (d["id"], d.get("name", "").strip()):
+                return d["id"]
+        return None if wanted else (price_types[0]["id"] if price_types else None)
+
     def encoding_for(self, flow_has_version: bool) -> str:
         if self.order_encoding:
             return self.order_encoding

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 from chalicelib.aws.clients import query_all, resource
 from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT, Record
@@ -65,6 +65,16 @@ def kind_and_id(pk: str, sk: str) -> tuple[str, str]:
 
 def listing_key(name: str, entity_id: str) -> str:
     return f"{' '.join(name.lower().split())[:200]}#{entity_id}"
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    """What a product list asks for: any of the groups, a name or sku fragment, sku, barcode."""
+
+    groups: tuple[str, ...] = ()
+    search: str | None = None
+    sku: str | None = None
+    barcode: str | None = None
 
 
 @dataclass
@@ -163,8 +173,25 @@ class CatalogStore:
             condition = condition & Key("sk").begins_with(sk_prefix)
         return query_all(self.table, KeyConditionExpression=condition)
 
-    def listing(self, tenant: str, **kwargs: Any) -> dict[str, Any]:
-        """One page of the tenant's product list (GSI `listing`, by name)."""
+    def listing(
+        self, tenant: str, wanted: ProductFilter, start: dict[str, str] | None, limit: int
+    ) -> dict[str, Any]:
+        """One page of the tenant's active products by name (GSI `listing`), filtered."""
+        condition = Attr("active").eq(True)
+        if wanted.groups:
+            any_group = Attr("groups").contains(wanted.groups[0])
+            for group in wanted.groups[1:]:
+                any_group = any_group | Attr("groups").contains(group)
+            condition = condition & any_group
+        if wanted.search:
+            condition = condition & Attr("search").contains(wanted.search)
+        if wanted.sku:
+            condition = condition & Attr("sku").eq(wanted.sku)
+        if wanted.barcode:
+            condition = condition & Attr("barcodes").contains(wanted.barcode)
+        kwargs: dict[str, Any] = {"IndexName": "listing", "Limit": limit, "FilterExpression": condition}
+        if start:
+            kwargs["ExclusiveStartKey"] = start
         return self.table.query(KeyConditionExpression=Key("lpk").eq(f"{tenant}#products"), **kwargs)
 
     def changes(self, tenant: str, after: str | None, limit: int) -> dict[str, Any]:

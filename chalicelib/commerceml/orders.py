@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from chalicelib.commerceml.model import DELIVERY_LINE_ID, Order, OrderUpdate
-from chalicelib.commerceml.reader import as_bool
+from chalicelib.commerceml.xml import as_bool
 
 
 def _flag(requisites: dict[str, str], *names: str) -> bool | None:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from chalicelib.accounts import Accounts
 from chalicelib.aws.blobs import BlobStore
@@ -31,7 +31,6 @@ from chalicelib.exchange.filenames import UnsafeFilename, is_zip, sanitize, star
 from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.orders.service import Orders
 from chalicelib.settings import Settings
 from chalicelib.tenants import Tenant
 
@@ -79,6 +78,18 @@ class Session:
 
 class SessionError(Exception):
     pass
+
+
+class OrdersPort(Protocol):
+    """What the exchange needs of orders (implemented by orders.service.Orders, wired in
+    wiring.py): the query document, 1C's confirmation, its documents, the reference lists."""
+
+    def query_document(
+        self, tenant: Tenant, session: str, encoding: str
+    ) -> tuple[bytes, int, list[tuple[str, str]]]: ...
+    def confirm(self, tenant: Tenant, session: str) -> int | None: ...
+    def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]: ...
+    def reference_document(self, tenant: Tenant, encoding: str) -> bytes: ...
 
 
 def token_ref(token: str) -> str:
@@ -131,7 +142,7 @@ class Exchange:
         blobs: BlobStore,
         queue: JobQueue,
         settings: Settings,
-        orders: Orders,
+        orders: OrdersPort,
     ) -> None:
         self.accounts = accounts
         self.store = store

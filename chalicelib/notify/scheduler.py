@@ -12,22 +12,34 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.accounts import Accounts
 from chalicelib.aws.blobs import BlobStore
 from chalicelib.layout import Paths
 from chalicelib.notify.webhooks import WebhookSender
 from chalicelib.observability import logger
-from chalicelib.orders.service import Orders
 from chalicelib.tenants import Tenant
 
 SAFETY_SECONDS = 20
+
+
+class OrdersWork(Protocol):
+    """What the schedule does with orders (orders.service.Orders, wired in wiring.py)."""
+
+    def assign_managers(self, tenant: Tenant) -> int: ...
+    def render_waiting(
+        self, tenant: Tenant, encoding: str | None = None
+    ) -> tuple[bytes, str, list[str], list[tuple[str, str]]]: ...
+
+
 TENANT_WEBHOOK_SECONDS = 15  # at most this much of a run for one tenant's deliveries
 
 
 class Scheduler:
-    def __init__(self, accounts: Accounts, orders: Orders, blobs: BlobStore, sender: WebhookSender) -> None:
+    def __init__(
+        self, accounts: Accounts, orders: OrdersWork, blobs: BlobStore, sender: WebhookSender
+    ) -> None:
         self.accounts, self.orders, self.blobs, self.sender = accounts, orders, blobs, sender
 
     def run(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:

@@ -9,9 +9,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
+from chalicelib.http import ApiError, authenticated, cors, json_api, parse_limit
 from chalicelib.orders.rules import InvalidOrder, OrderRejected
-from chalicelib.shop.catalog import parse_limit
-from chalicelib.shop.http import ApiError, authenticated, cors, json_api
 
 order_routes = Blueprint(__name__)
 MAX_ORDER_BODY = 64 * 1024

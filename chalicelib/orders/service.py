@@ -64,9 +64,7 @@ class Orders:
     def facts(self, tenant: Tenant, offer_ids: Iterable[str]) -> dict[str, OfferFacts]:
         wanted = set(offer_ids)
         price_types = self.catalog.docs(tenant.id, "price_type")
-        from chalicelib.shop.catalog import ShopCatalog
-
-        shop_type = ShopCatalog.shop_price_type(tenant, price_types)
+        shop_type = tenant.settings.price_type_from(price_types)
         held = self.store.holds(tenant.id, list(wanted))
         facts = {}
         for product_id in {o.partition("#")[0] for o in wanted}:

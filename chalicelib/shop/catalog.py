@@ -16,13 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
-from chalicelib.aws.catalog import CatalogStore, kind_and_id
+from chalicelib.aws.catalog import CatalogStore, ProductFilter, kind_and_id
+from chalicelib.http import BadRequest, parse_limit
 from chalicelib.tenants import Tenant
 
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 50
 MAX_LIST_QUERIES = 5
 _FEED_TYPES = {
     "product": "product",
@@ -32,10 +29,6 @@ _FEED_TYPES = {
     "stock": "offer",
     "group": "group",
 }
-
-
-class BadRequest(ValueError):
-    pass
 
 
 def _number(value: Any) -> int | float | None:
@@ -83,14 +76,6 @@ def decode_cursor(
     return key
 
 
-def parse_limit(raw: str | None) -> int:
-    if raw in (None, ""):
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
-
-
 class ShopCatalog:
     def __init__(
         self, store: CatalogStore, presign: Callable[[str], str], reference_ttl: float = 60.0
@@ -124,7 +109,7 @@ class ShopCatalog:
 
     def price_types(self, tenant: Tenant) -> list[dict[str, Any]]:
         docs = self.reference(tenant, "price_type")
-        shop = self.shop_price_type(tenant, docs)
+        shop = tenant.settings.price_type_from(docs)
         return [
             {"id": d["id"], "name": d["name"], "currency": d.get("currency"), "shop": d["id"] == shop}
             for d in docs
@@ -134,15 +119,6 @@ class ShopCatalog:
         return [
             {"id": d["id"], "name": d["name"]} for d in self.reference(tenant, "warehouse") if d["active"]
         ]
-
-    @staticmethod
-    def shop_price_type(tenant: Tenant, price_types: list[dict[str, Any]]) -> str | None:
-        """The tenant's configured price type (by id or name), else the first by id."""
-        wanted = tenant.settings.shop_price_type
-        for d in price_types:
-            if wanted and wanted in (d["id"], d.get("name", "").strip()):
-                return d["id"]
-        return None if wanted else (price_types[0]["id"] if price_types else None)
 
     # -- products -------------------------------------------------------------------------------
     def _offers(self, items: list[dict[str, Any]], names: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
@@ -265,29 +241,19 @@ class ShopCatalog:
     def products(self, tenant: Tenant, params: dict[str, str]) -> dict[str, Any]:
         limit = parse_limit(params.get("limit"))
         start = decode_cursor(params.get("cursor"), ("pk", "sk", "lpk", "lsk"), tenant.id)
-        flt = Attr("active").eq(True)
-        if params.get("group"):
-            groups = self._with_subgroups(tenant, params["group"])
-            any_group = Attr("groups").contains(groups[0])
-            for g in groups[1:50]:
-                any_group = any_group | Attr("groups").contains(g)
-            flt = flt & any_group
-        if params.get("q"):
-            flt = flt & Attr("search").contains(" ".join(params["q"].lower().split()))
-        if params.get("sku"):
-            flt = flt & Attr("sku").eq(params["sku"])
-        if params.get("barcode"):
-            flt = flt & Attr("barcodes").contains(params["barcode"])
+        wanted = ProductFilter(
+            groups=tuple(self._with_subgroups(tenant, params["group"])[:50]) if params.get("group") else (),
+            search=" ".join(params["q"].lower().split()) if params.get("q") else None,
+            sku=params.get("sku") or None,
+            barcode=params.get("barcode") or None,
+        )
         in_stock = (params.get("in_stock") or "").lower()
         if in_stock not in ("", "true", "false"):
             raise BadRequest("in_stock must be true or false")
         heads: list[dict[str, Any]] = []
         next_key = start
         for _ in range(MAX_LIST_QUERIES):
-            kwargs: dict[str, Any] = {"IndexName": "listing", "Limit": limit, "FilterExpression": flt}
-            if next_key:
-                kwargs["ExclusiveStartKey"] = next_key
-            page = self.store.listing(tenant.id, **kwargs)
+            page = self.store.listing(tenant.id, wanted, next_key, limit)
             heads += page["Items"]
             next_key = page.get("LastEvaluatedKey")
             if len(heads) >= limit or not next_key:
@@ -296,7 +262,7 @@ class ShopCatalog:
             heads = heads[:limit]
             last = heads[-1]
             next_key = {k: last[k] for k in ("pk", "sk", "lpk", "lsk")}
-        shop_type = self.shop_price_type(tenant, self.reference(tenant, "price_type"))
+        shop_type = tenant.settings.price_type_from(self.reference(tenant, "price_type"))
         with ThreadPoolExecutor(max_workers=8) as pool:
             items = list(pool.map(lambda h: self._summary(tenant, h, shop_type), heads))
         if in_stock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import wiring
-from chalicelib.shop.http import ApiError, authenticated, cors, json_api
+from chalicelib.http import ApiError, authenticated, cors, json_api
 from chalicelib.shop.openapi import spec
 
 shop_routes = Blueprint(__name__)

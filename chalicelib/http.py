@@ -1,9 +1,9 @@
-"""JSON API plumbing shared by the shop routes: API-key auth, error bodies, CORS."""
+"""JSON API plumbing shared by the shop-facing blueprints (catalog and orders): API-key auth
+and the rate limit, error bodies, request limits, CORS from the stage's settings."""
 
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -12,8 +12,23 @@ from chalice import CORSConfig, Response
 
 from chalicelib import wiring
 from chalicelib.observability import logger
-from chalicelib.shop.catalog import BadRequest
+from chalicelib.settings import settings
 from chalicelib.tenants import Tenant
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+class BadRequest(ValueError):
+    """400: a parameter that cannot be used, with what is wrong in words."""
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
 
 
 class ApiError(Exception):
@@ -38,7 +53,7 @@ def error_response(
 
 def cors() -> CORSConfig | None:
     """Allowed browser origin for the stage (`CORS_ORIGINS`); empty disables CORS."""
-    origin = os.environ.get("CORS_ORIGINS", "*")
+    origin = settings().cors_origins
     if not origin:
         return None
     return CORSConfig(
