@@ -265,9 +265,9 @@ def test_zip_upload_with_images_stored_once_by_hash(stack, samples, small_chunks
 
 def test_worker_stopped_halfway_resumes_to_the_same_table(stack, samples, monkeypatch):
     from chalicelib.aws.catalog import CatalogStore
-    from chalicelib.exchange import worker as worker_module
+    from chalicelib.exchange import apply as apply_module
 
-    monkeypatch.setattr(worker_module, "CHECKPOINT_EVERY", 10)
+    monkeypatch.setattr(apply_module, "CHECKPOINT_EVERY", 10)
     rel = "dobromyslov__commerceml-parser/data/import0_1.xml"
     data = (samples / rel).read_bytes()
 

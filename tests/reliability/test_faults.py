@@ -91,7 +91,7 @@ def test_worker_stopped_at_a_random_point_resumes_to_the_clean_result(
         return killed
 
     monkeypatch.setenv("FILE_LIMIT", "20000")
-    monkeypatch.setattr("chalicelib.exchange.worker.CHECKPOINT_EVERY", 20)
+    monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
     monkeypatch.setattr(CatalogStore, "start_put", stopping)
     reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "success", reply.text
@@ -100,7 +100,7 @@ def test_worker_stopped_at_a_random_point_resumes_to_the_clean_result(
 
 
 def test_dynamodb_throttling_then_a_clean_outcome(stack, reference, losses, monkeypatch):
-    monkeypatch.setattr("chalicelib.exchange.worker.CHECKPOINT_EVERY", 20)
+    monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
     with failing(wiring.catalog_store().client, "BatchWriteItem", 2) as left:
         reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "success" and left["n"] == 0
@@ -119,7 +119,7 @@ def test_s3_errors_then_a_clean_outcome(stack, reference, losses):
 def test_three_failures_mid_write_stall_then_the_next_import_finishes_it_first(
     stack, reference, losses, monkeypatch
 ):
-    monkeypatch.setattr("chalicelib.exchange.worker.CHECKPOINT_EVERY", 20)
+    monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
     original, calls = CatalogStore.start_put, {"n": 0}
 
     def third_batch_always_fails(self, items):
@@ -142,7 +142,7 @@ def test_three_failures_mid_write_stall_then_the_next_import_finishes_it_first(
 
 
 def test_a_stalled_import_resumes_with_the_admin_command(stack, reference, losses, monkeypatch, capsys):
-    monkeypatch.setattr("chalicelib.exchange.worker.CHECKPOINT_EVERY", 20)
+    monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
     with failing(wiring.catalog_store().client, "BatchWriteItem", 100, "InternalServerError"):
         monkeypatch.setattr("chalicelib.exchange.worker.MAX_ATTEMPTS", 1)
         wiring.catalog_store().__dict__.pop("_pool", None)

@@ -1,0 +1,126 @@
+"""The prepare phase of an import: expand the upload area's zips once (XML to files/, pictures
+and description files by content hash), and open the file a job imports. A mixin of the worker
+(needs `store`, `blobs`, `settings`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import tempfile
+from collections.abc import Callable
+from typing import IO, Any
+
+from chalicelib.commerceml import ChainedStream
+from chalicelib.exchange.filenames import is_image, is_zip
+from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
+from chalicelib.layout import Paths
+
+_IMAGE_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+class ImportRefused(Exception):
+    """A job that cannot succeed as sent: the reason goes to 1C and the journal."""
+
+
+class PrepareArea:
+    def manifest(self, tenant: str, area: str) -> dict[str, Any] | None:
+        data = self.blobs.get(Paths(tenant).manifest(area))
+        return json.loads(data) if data else None
+
+    def prepare_area(self, tenant: str, area: str) -> dict[str, Any]:
+        """Expand the area's zips (XML to files/, images by content hash) once."""
+        paths = Paths(tenant)
+        existing = self.manifest(tenant, area)
+        if existing is not None:
+            return existing
+        manifest: dict[str, Any] = {"xml": {}, "images": {}}
+        limits = ZipLimits(
+            self.settings.zip_max_total_bytes, self.settings.zip_max_entries, self.settings.zip_max_ratio
+        )
+        for upload in self.store.uploaded_files(tenant, area):
+            name = upload["sk"].split("#", 1)[1]
+            if is_image(name):
+                data = b"".join(self.blobs.get(paths.part(area, name, d)) or b"" for d in upload["parts"])
+                manifest["images"][name] = self._store_image(paths, name, data)
+            elif is_zip(name, self.blobs.head(paths.part(area, name, upload["parts"][0]), 4)):
+                self._expand_zip(paths, area, name, upload["parts"], limits, manifest)
+        if manifest["images"]:
+            index = json.loads(self.blobs.get(paths.image_index) or b"{}")
+            index.update(manifest["images"])
+            self.blobs.put(paths.image_index, json.dumps(index).encode(), "application/json")
+        self.blobs.put(paths.manifest(area), json.dumps(manifest).encode(), "application/json")
+        if manifest["xml"]:
+            self.store.set_pointer(tenant, "prepared", area)
+        return manifest
+
+    def _store_image(self, paths: Paths, name: str, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        key = paths.image(digest, name)
+        content_type = _IMAGE_TYPES.get(posixpath.splitext(name)[1].lower(), "application/octet-stream")
+        self.blobs.put(key, data, content_type, create_only=True)
+        return key
+
+    def _expand_zip(
+        self,
+        paths: Paths,
+        area: str,
+        name: str,
+        parts: list[str],
+        limits: ZipLimits,
+        manifest: dict[str, Any],
+    ) -> None:
+        with tempfile.NamedTemporaryFile(suffix=".zip") as tmp:
+            for digest in parts:
+                self.blobs.download(paths.part(area, name, digest), tmp)
+            tmp.flush()
+
+            def store(member: str, stream: IO[bytes], size: int) -> None:
+                if is_image(member):
+                    manifest["images"][member] = self._store_image(paths, member, stream.read())
+                else:
+                    key = paths.expanded(area, member)
+                    self.blobs.upload(key, stream, "application/xml")
+                    manifest["xml"][member] = {"key": key, "size": size}
+
+            try:
+                expand(tmp.name, limits, store)
+            except ZipRefused as exc:
+                raise ZipRefused(f"{name}: {exc}") from None
+
+    def open_file(self, tenant: str, area: str, filename: str) -> tuple[IO[bytes], int]:
+        """The XML file the job imports: uploaded directly, or expanded from a zip."""
+        paths = Paths(tenant)
+        upload = self.store.uploaded_file(tenant, area, filename)
+        if upload and not is_zip(filename):
+            streams = (self.blobs.open(paths.part(area, filename, d)) for d in upload["parts"])
+            return ChainedStream(streams), int(upload.get("size_bytes", 0))
+        for candidate in (area, self.store.pointer(tenant, "prepared")):
+            manifest = self.manifest(tenant, candidate) if candidate else None
+            entry = (manifest or {}).get("xml", {}).get(filename)
+            if entry:
+                return self.blobs.open(entry["key"]), int(entry["size"])
+        raise ImportRefused(f"файл {filename} не найден среди загруженных: выгрузите его из 1С ещё раз")
+
+    def _image_resolver(self, tenant: str, area: str) -> Callable[[str], str | None]:
+        paths = Paths(tenant)
+        images = json.loads(self.blobs.get(paths.image_index) or b"{}")
+        return lambda path: images.get(path.replace("\\", "/").lstrip("/"))
+
+    def _file_reader(self, tenant: str, area: str) -> Callable[[str], bytes | None]:
+        """Files 1C sent under import_files/ (HTML descriptions), by the path the XML names."""
+        resolve = self._image_resolver(tenant, area)
+
+        def read(path: str) -> bytes | None:
+            key = resolve(path)
+            return self.blobs.get(key) if key else None
+
+        return read
