@@ -6,135 +6,40 @@ adapter and every step can be driven the way 1C drives it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import posixpath
 import re
 import secrets
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import Any
 
 from chalicelib.accounts import Accounts
 from chalicelib.aws.blobs import BlobStore
 from chalicelib.aws.exchange_store import ExchangeStore
 from chalicelib.aws.queue import JobQueue
-from chalicelib.commerceml import CommerceMLError
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import UnsafeFilename, is_zip, sanitize, starts_a_file
-from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
+from chalicelib.exchange.sale import UNUSED_FILES, OrdersPort, SaleExchange
+from chalicelib.exchange.sessions import (
+    ExchangeRequest,
+    Session,
+    SessionError,
+    Sessions,
+    token_ref,
+)
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
-from chalicelib.tenants import Tenant
 
-COOKIE = "CMLBRIDGE"
-# Password checks allowed per window: per (source address, login), and per login from anywhere
-# (1C:Fresh and offices share NAT addresses, so one tenant's typos never lock out another's).
-MAX_CHECKS_PER_SOURCE = 5
-MAX_CHECKS_PER_LOGIN = 20
-THROTTLE_SECONDS = 900
 STALE_SECONDS = 300  # no heartbeat for this long: the worker died; SQS hands the job over again
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
-# Files the add-on sends that the site does not import (CLIENTS.md §15).
-_UNUSED_FILES = re.compile(r"(contragents|storages|units|pricelists)_", re.IGNORECASE)
 ECHOED_VERSION = "2.09"  # what Bitrix answers; 2.x files are what the reader reads
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
 
 
-@dataclass(frozen=True)
-class ExchangeRequest:
-    type: str
-    mode: str
-    params: Mapping[str, str] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    source: str = "unknown"
-
-    def header(self, name: str) -> str:
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return value
-        return ""
-
-
-@dataclass(frozen=True)
-class Session:
-    tenant: Tenant
-    token: str
-    item: dict[str, Any]
-
-    @property
-    def area(self) -> str | None:
-        count = self.item.get("init_count")
-        return f"{self.token}-{count}" if count else None
-
-
-class SessionError(Exception):
-    pass
-
-
-class OrdersPort(Protocol):
-    """What the exchange needs of orders (implemented by orders.service.Orders, wired in
-    wiring.py): the query document, 1C's confirmation, its documents, the reference lists."""
-
-    def query_document(
-        self, tenant: Tenant, session: str, encoding: str
-    ) -> tuple[bytes, int, list[tuple[str, str]]]: ...
-    def confirm(self, tenant: Tenant, session: str) -> int | None: ...
-    def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]: ...
-    def reference_document(self, tenant: Tenant, encoding: str) -> bytes: ...
-
-
-def token_ref(token: str) -> str:
-    """What logs show of a session token: a short hash, never the token itself."""
-    return hashlib.sha256(token.encode()).hexdigest()[:12]
-
-
-def _login_key(login: str) -> str:
-    return hashlib.sha256(login.encode()).hexdigest()[:32]
-
-
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value:
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    for encoding in ("utf-8", "cp1251"):  # 1C on Windows may send a cp1251 password
-        try:
-            login, sep, password = decoded.decode(encoding).partition(":")
-            return (login, password) if sep else None
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name and value:
-            return value
-    return None
-
-
-def with_comment(document: bytes, encoding: str, text: str) -> bytes:
-    """An XML comment after the declaration: what 1C's exchange log can show a consultant."""
-    head, sep, rest = document.partition(b"?>")
-    safe = " ".join(text.replace("--", "- -").split())[:4000]
-    comment = f"\n<!-- cmlbridge: {safe} -->".encode(encoding, errors="replace")
-    return head + sep + comment + rest if sep else document
-
-
-class Exchange:
+class Exchange(Sessions, SaleExchange):
     def __init__(
         self,
         accounts: Accounts,
@@ -215,89 +120,6 @@ class Exchange:
         size = f" {len(request.body)}B" if request.body else ""
         return f"{stamp} {request.type}/{request.mode}{' ' + name if name else ''}{size}"
 
-    # -- authentication -------------------------------------------------------------------------
-    def login(self, source: str, login: str, password: str) -> Tenant | Answer:
-        """Every password check goes through here: counted per (source, login) and per login
-        before it runs; a success clears only that login's counters."""
-        key = _login_key(login)
-        for counter, limit in ((f"{source}|{key}", MAX_CHECKS_PER_SOURCE), (key, MAX_CHECKS_PER_LOGIN)):
-            wait = self.store.take_attempt(counter, limit, THROTTLE_SECONDS)
-            if wait:
-                logger.warning("1C login throttled", extra={"login": login[:64], "source": source})
-                return answers.failure(
-                    f"слишком много неудачных попыток входа; повторите через {max(1, wait // 60)} мин."
-                )
-        tenant = self.accounts.authenticate_1c(login, password)
-        if tenant is None:
-            logger.warning("1C login refused", extra={"login": login[:64], "source": source})
-            return answers.failure("неверный логин или пароль для обмена с сайтом")
-        self.store.clear_attempts(f"{source}|{key}")
-        self.store.clear_attempts(key)
-        return tenant
-
-    def checkauth(self, request: ExchangeRequest) -> Answer:
-        credentials = _basic_credentials(request.header("Authorization"))
-        if credentials is None:
-            return answers.failure(
-                "не переданы логин и пароль (HTTP Basic): укажите их в настройках обмена 1С; "
-                "если они указаны, прокси-сервер не передаёт заголовок Authorization"
-            )
-        tenant = self.login(request.source, *credentials)
-        if isinstance(tenant, Answer):
-            return tenant
-        now = int(time.time())
-        token = self._open_session(tenant, request)
-        value = f"{tenant.id}.{token}"
-        logger.info("1C session opened", extra={"tenant": tenant.id, "exchange_session": token_ref(token)})
-        return answers.lines("success", COOKIE, value, f"sessid={value}", f"timestamp={now}")
-
-    def _open_session(self, tenant: Tenant, request: ExchangeRequest) -> str:
-        now = int(time.time())
-        token = f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
-        self.store.create_session(
-            tenant.id,
-            token,
-            {
-                "type": request.type,
-                "timestamp": now,
-                "valid_until": now + self.settings.session_ttl_seconds,
-                "source": request.source,
-                "created_at": now,
-            },
-        )
-        return token
-
-    def session(self, request: ExchangeRequest) -> Session:
-        value = _cookie(request.header("Cookie"), COOKIE) or request.params.get("sessid")
-        if value and "." in value:
-            tenant_id, _, token = value.partition(".")
-            item = self.store.get_session(tenant_id, token)
-            tenant = self.accounts.store.get(tenant_id) if item else None
-            if item and tenant and tenant.active and int(item.get("valid_until", 0)) >= time.time():
-                if item.get("completed_at") and request.mode != "complete":
-                    raise SessionError("сеанс обмена уже завершён (mode=complete): начните новый с checkauth")
-                return Session(tenant, token, item)
-        credentials = _basic_credentials(request.header("Authorization"))
-        if credentials is None:
-            raise SessionError("сессия обмена не найдена или истекла: начните обмен заново (mode=checkauth)")
-        return self._basic_session(request, *credentials)
-
-    def _basic_session(self, request: ExchangeRequest, login: str, password: str) -> Session:
-        """A client that sends Basic auth instead of the cookie gets a session of its own (one per
-        source address and login), never one that another client opened."""
-        tenant = self.login(request.source, login, password)
-        if isinstance(tenant, Answer):
-            raise SessionError(" ".join(tenant.lines[1:]))
-        caller = hashlib.sha256(f"{request.source}|{login}".encode()).hexdigest()[:32]
-        token = self.store.basic_session(tenant.id, caller)
-        item = self.store.get_session(tenant.id, token) if token else None
-        if item is None or item.get("completed_at"):
-            token = self._open_session(tenant, request)
-            valid_until = int(time.time()) + self.settings.session_ttl_seconds
-            self.store.set_basic_session(tenant.id, caller, token, valid_until)
-            item = self.store.get_session(tenant.id, token) or {}
-        return Session(tenant, token, item)
-
     # -- init -----------------------------------------------------------------------------------
     def init(self, session: Session, request: ExchangeRequest) -> Answer:
         version = (request.params.get("version") or "").strip()[:10]
@@ -345,7 +167,7 @@ class Exchange:
     def import_(self, session: Session, request: ExchangeRequest) -> Answer:
         filename = sanitize(request.params.get("filename"))
         tenant, area = session.tenant.id, self._area(session)
-        if _UNUSED_FILES.match(posixpath.basename(filename)):
+        if UNUSED_FILES.match(posixpath.basename(filename)):
             return self._accept_unused(session, filename)
         job_id = f"{area}#{filename}"
         job = self.store.get_job(tenant, job_id)
@@ -428,101 +250,6 @@ class Exchange:
             return answers.progress(f"{name}: прочитано записей: {job.get('records_read', 0)}")
         total = job.get("total_changes", 0)
         return answers.progress(f"{name}: записано изменений {job.get('applied', 0)} из {total}")
-
-    # -- orders (type=sale) -------------------------------------------------------------------------
-    def sale_query(self, session: Session, request: ExchangeRequest) -> Answer:
-        encoding = self.order_encoding(session)
-        data, count, skipped = self.orders.query_document(session.tenant, session.token, encoding)
-        logger.info("orders offered to 1C", extra={"orders": count, "skipped": len(skipped)})
-        if skipped:
-            note = "; ".join(f"заказ {number} не передан: {reason}" for number, reason in skipped)
-            self.store.log_call(session.tenant.id, session.token, note[:2000])
-            data = with_comment(data, encoding, note)
-        return answers.document(data, encoding)
-
-    @staticmethod
-    def order_encoding(session: Session) -> str:
-        """The tenant's pinned encoding, else the flow's: UTF-8 when init carried `version`."""
-        return session.tenant.settings.encoding_for(flow_has_version=bool(session.item.get("version")))
-
-    def sale_info(self, session: Session, request: ExchangeRequest) -> Answer:
-        """The statuses, payment systems and delivery services 1C maps its own to (the 1C-Bitrix
-        add-on's «Загрузить с сайта»): an XML `Справочник`, never a text answer."""
-        encoding = self.order_encoding(session)
-        return answers.document(self.orders.reference_document(session.tenant, encoding), encoding)
-
-    def sale_success(self, session: Session, request: ExchangeRequest) -> Answer:
-        confirmed = self.orders.confirm(session.tenant, session.token)
-        if confirmed is None:
-            return answers.failure("в этом сеансе не было запроса заказов (mode=query): подтверждать нечего")
-        return answers.success(f"заказов принято 1С: {confirmed}")
-
-    def sale_file(self, session: Session, request: ExchangeRequest) -> Answer:
-        answer = self.file(session, request)
-        if answer.keyword != "success" or session.item.get("version"):
-            return answer
-        return self.sale_import(
-            session, request
-        )  # the old flow: no `version` at init, `file` imports at once
-
-    def sale_import(self, session: Session, request: ExchangeRequest) -> Answer:
-        filename = sanitize(request.params.get("filename"))
-        tenant, area = session.tenant.id, self._area(session)
-        if _UNUSED_FILES.match(posixpath.basename(filename)):
-            return self._accept_unused(session, filename)
-        upload = self.store.uploaded_file(tenant, area, filename)
-        if upload is None:
-            return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")
-        paths = Paths(tenant)
-        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
-        with tempfile.TemporaryFile() as raw:
-            for digest in upload["parts"]:
-                self.blobs.download(paths.part(area, filename, digest), raw)
-            raw.seek(0)
-            try:
-                for name, stream in self._order_documents(raw, filename):
-                    part = self.orders.apply_documents(session.tenant, stream, name)
-                    for key in report:
-                        report[key] += part[key]
-            except (CommerceMLError, ZipRefused) as exc:
-                return answers.failure(str(exc))
-        lines = [f"{filename}: обновлено заказов {report['updated']}, без изменений {report['unchanged']}"]
-        if report["unknown"]:
-            lines.append("не найдены на сайте заказы: " + ", ".join(report["unknown"][:50]))
-        if report["problems"]:  # the Bitrix way: per-document problems after success
-            lines.append(f"не прочитано документов: {len(report['problems'])}")
-            lines += report["problems"][:20]
-        self.store.log_call(tenant, session.token, " ".join(lines)[:2000])
-        return answers.success(*lines)
-
-    def _order_documents(self, raw: IO[bytes], filename: str) -> Iterator[tuple[str, IO[bytes]]]:
-        """The XML documents of an upload: the file itself, or each XML of a zip, expanded with
-        the same limits as catalog zips and spooled to disk (never whole in memory)."""
-        if not is_zip(filename, raw.read(4)):
-            raw.seek(0)
-            yield filename, raw
-            return
-        raw.seek(0)
-        limits = ZipLimits(
-            self.settings.zip_max_total_bytes, self.settings.zip_max_entries, self.settings.zip_max_ratio
-        )
-        documents: list[tuple[str, IO[bytes]]] = []
-
-        def keep(name: str, stream: IO[bytes], size: int) -> None:
-            if name.lower().endswith(".xml"):
-                spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 (closed below)
-                shutil.copyfileobj(stream, spool, 2**20)
-                spool.seek(0)
-                documents.append((name, spool))
-
-        try:
-            expand(raw, limits, keep)
-            if not documents:
-                raise CommerceMLError("в архиве нет XML-файла с заказами", filename=filename)
-            yield from documents
-        finally:
-            for _, spool in documents:
-                spool.close()
 
     # -- deactivate / complete ------------------------------------------------------------------
     def deactivate(self, session: Session, request: ExchangeRequest) -> Answer:

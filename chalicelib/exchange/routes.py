@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import wiring
 from chalicelib.exchange.answers import Answer, failure
-from chalicelib.exchange.protocol import COOKIE, ExchangeRequest
+from chalicelib.exchange.sessions import COOKIE, ExchangeRequest
 from chalicelib.observability import logger
 
 exchange_routes = Blueprint(__name__)

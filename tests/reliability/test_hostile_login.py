@@ -9,7 +9,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib import wiring
-from chalicelib.exchange import protocol
+from chalicelib.exchange import sessions as protocol
 from tests.onec import Reply
 
 

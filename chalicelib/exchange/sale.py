@@ -1,0 +1,143 @@
+"""The orders side of the exchange (`type=sale`): the query document in the session's encoding,
+1C's confirmation, its order documents (also zipped, under the same limits as catalog zips),
+and the `mode=info` reference. A mixin of the exchange."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any, Protocol
+
+from chalicelib.commerceml import CommerceMLError
+from chalicelib.exchange import answers
+from chalicelib.exchange.answers import Answer
+from chalicelib.exchange.filenames import is_zip, sanitize
+from chalicelib.exchange.sessions import ExchangeRequest, Session
+from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
+from chalicelib.layout import Paths
+from chalicelib.observability import logger
+from chalicelib.tenants import Tenant
+
+# Files the add-on sends that the site does not import (CLIENTS.md §15).
+UNUSED_FILES = re.compile(r"(contragents|storages|units|pricelists)_", re.IGNORECASE)
+
+
+class OrdersPort(Protocol):
+    """What the exchange needs of orders (implemented by orders.service.Orders, wired in
+    wiring.py): the query document, 1C's confirmation, its documents, the reference lists."""
+
+    def query_document(
+        self, tenant: Tenant, session: str, encoding: str
+    ) -> tuple[bytes, int, list[tuple[str, str]]]: ...
+    def confirm(self, tenant: Tenant, session: str) -> int | None: ...
+    def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]: ...
+    def reference_document(self, tenant: Tenant, encoding: str) -> bytes: ...
+
+
+def with_comment(document: bytes, encoding: str, text: str) -> bytes:
+    """An XML comment after the declaration: what 1C's exchange log can show a consultant."""
+    head, sep, rest = document.partition(b"?>")
+    safe = " ".join(text.replace("--", "- -").split())[:4000]
+    comment = f"\n<!-- cmlbridge: {safe} -->".encode(encoding, errors="replace")
+    return head + sep + comment + rest if sep else document
+
+
+class SaleExchange:
+    """Needs `orders`, `store`, `blobs`, `settings`, `file` and `_area` from the exchange."""
+
+    def sale_query(self, session: Session, request: ExchangeRequest) -> Answer:
+        encoding = self.order_encoding(session)
+        data, count, skipped = self.orders.query_document(session.tenant, session.token, encoding)
+        logger.info("orders offered to 1C", extra={"orders": count, "skipped": len(skipped)})
+        if skipped:
+            note = "; ".join(f"заказ {number} не передан: {reason}" for number, reason in skipped)
+            self.store.log_call(session.tenant.id, session.token, note[:2000])
+            data = with_comment(data, encoding, note)
+        return answers.document(data, encoding)
+
+    @staticmethod
+    def order_encoding(session: Session) -> str:
+        """The tenant's pinned encoding, else the flow's: UTF-8 when init carried `version`."""
+        return session.tenant.settings.encoding_for(flow_has_version=bool(session.item.get("version")))
+
+    def sale_info(self, session: Session, request: ExchangeRequest) -> Answer:
+        """The statuses, payment systems and delivery services 1C maps its own to (the 1C-Bitrix
+        add-on's «Загрузить с сайта»): an XML `Справочник`, never a text answer."""
+        encoding = self.order_encoding(session)
+        return answers.document(self.orders.reference_document(session.tenant, encoding), encoding)
+
+    def sale_success(self, session: Session, request: ExchangeRequest) -> Answer:
+        confirmed = self.orders.confirm(session.tenant, session.token)
+        if confirmed is None:
+            return answers.failure("в этом сеансе не было запроса заказов (mode=query): подтверждать нечего")
+        return answers.success(f"заказов принято 1С: {confirmed}")
+
+    def sale_file(self, session: Session, request: ExchangeRequest) -> Answer:
+        answer = self.file(session, request)
+        if answer.keyword != "success" or session.item.get("version"):
+            return answer
+        return self.sale_import(
+            session, request
+        )  # the old flow: no `version` at init, `file` imports at once
+
+    def sale_import(self, session: Session, request: ExchangeRequest) -> Answer:
+        filename = sanitize(request.params.get("filename"))
+        tenant, area = session.tenant.id, self._area(session)
+        if UNUSED_FILES.match(posixpath.basename(filename)):
+            return self._accept_unused(session, filename)
+        upload = self.store.uploaded_file(tenant, area, filename)
+        if upload is None:
+            return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")
+        paths = Paths(tenant)
+        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
+        with tempfile.TemporaryFile() as raw:
+            for digest in upload["parts"]:
+                self.blobs.download(paths.part(area, filename, digest), raw)
+            raw.seek(0)
+            try:
+                for name, stream in self._order_documents(raw, filename):
+                    part = self.orders.apply_documents(session.tenant, stream, name)
+                    for key in report:
+                        report[key] += part[key]
+            except (CommerceMLError, ZipRefused) as exc:
+                return answers.failure(str(exc))
+        lines = [f"{filename}: обновлено заказов {report['updated']}, без изменений {report['unchanged']}"]
+        if report["unknown"]:
+            lines.append("не найдены на сайте заказы: " + ", ".join(report["unknown"][:50]))
+        if report["problems"]:  # the Bitrix way: per-document problems after success
+            lines.append(f"не прочитано документов: {len(report['problems'])}")
+            lines += report["problems"][:20]
+        self.store.log_call(tenant, session.token, " ".join(lines)[:2000])
+        return answers.success(*lines)
+
+    def _order_documents(self, raw: IO[bytes], filename: str) -> Iterator[tuple[str, IO[bytes]]]:
+        """The XML documents of an upload: the file itself, or each XML of a zip, expanded with
+        the same limits as catalog zips and spooled to disk (never whole in memory)."""
+        if not is_zip(filename, raw.read(4)):
+            raw.seek(0)
+            yield filename, raw
+            return
+        raw.seek(0)
+        limits = ZipLimits(
+            self.settings.zip_max_total_bytes, self.settings.zip_max_entries, self.settings.zip_max_ratio
+        )
+        documents: list[tuple[str, IO[bytes]]] = []
+
+        def keep(name: str, stream: IO[bytes], size: int) -> None:
+            if name.lower().endswith(".xml"):
+                spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115 (closed below)
+                shutil.copyfileobj(stream, spool, 2**20)
+                spool.seek(0)
+                documents.append((name, spool))
+
+        try:
+            expand(raw, limits, keep)
+            if not documents:
+                raise CommerceMLError("в архиве нет XML-файла с заказами", filename=filename)
+            yield from documents
+        finally:
+            for _, spool in documents:
+                spool.close()

@@ -1,0 +1,177 @@
+"""Who is calling: 1C's login (every password check counted and throttled), sessions by cookie,
+`sessid` or Basic auth, and the request shape the protocol works on. A mixin of the exchange."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.exchange import answers
+from chalicelib.exchange.answers import Answer
+from chalicelib.observability import logger
+from chalicelib.tenants import Tenant
+
+COOKIE = "CMLBRIDGE"
+# Password checks allowed per window: per (source address, login), and per login from anywhere
+# (1C:Fresh and offices share NAT addresses, so one tenant's typos never lock out another's).
+MAX_CHECKS_PER_SOURCE = 5
+MAX_CHECKS_PER_LOGIN = 20
+THROTTLE_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class ExchangeRequest:
+    type: str
+    mode: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    source: str = "unknown"
+
+    def header(self, name: str) -> str:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return ""
+
+
+@dataclass(frozen=True)
+class Session:
+    tenant: Tenant
+    token: str
+    item: dict[str, Any]
+
+    @property
+    def area(self) -> str | None:
+        count = self.item.get("init_count")
+        return f"{self.token}-{count}" if count else None
+
+
+class SessionError(Exception):
+    pass
+
+
+def token_ref(token: str) -> str:
+    """What logs show of a session token: a short hash, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def _login_key(login: str) -> str:
+    return hashlib.sha256(login.encode()).hexdigest()[:32]
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    for encoding in ("utf-8", "cp1251"):  # 1C on Windows may send a cp1251 password
+        try:
+            login, sep, password = decoded.decode(encoding).partition(":")
+            return (login, password) if sep else None
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+class Sessions:
+    """Needs `accounts`, `store`, `settings` from the exchange."""
+
+    def login(self, source: str, login: str, password: str) -> Tenant | Answer:
+        """Every password check goes through here: counted per (source, login) and per login
+        before it runs; a success clears only that login's counters."""
+        key = _login_key(login)
+        for counter, limit in ((f"{source}|{key}", MAX_CHECKS_PER_SOURCE), (key, MAX_CHECKS_PER_LOGIN)):
+            wait = self.store.take_attempt(counter, limit, THROTTLE_SECONDS)
+            if wait:
+                logger.warning("1C login throttled", extra={"login": login[:64], "source": source})
+                return answers.failure(
+                    f"слишком много неудачных попыток входа; повторите через {max(1, wait // 60)} мин."
+                )
+        tenant = self.accounts.authenticate_1c(login, password)
+        if tenant is None:
+            logger.warning("1C login refused", extra={"login": login[:64], "source": source})
+            return answers.failure("неверный логин или пароль для обмена с сайтом")
+        self.store.clear_attempts(f"{source}|{key}")
+        self.store.clear_attempts(key)
+        return tenant
+
+    def checkauth(self, request: ExchangeRequest) -> Answer:
+        credentials = _basic_credentials(request.header("Authorization"))
+        if credentials is None:
+            return answers.failure(
+                "не переданы логин и пароль (HTTP Basic): укажите их в настройках обмена 1С; "
+                "если они указаны, прокси-сервер не передаёт заголовок Authorization"
+            )
+        tenant = self.login(request.source, *credentials)
+        if isinstance(tenant, Answer):
+            return tenant
+        now = int(time.time())
+        token = self._open_session(tenant, request)
+        value = f"{tenant.id}.{token}"
+        logger.info("1C session opened", extra={"tenant": tenant.id, "exchange_session": token_ref(token)})
+        return answers.lines("success", COOKIE, value, f"sessid={value}", f"timestamp={now}")
+
+    def _open_session(self, tenant: Tenant, request: ExchangeRequest) -> str:
+        now = int(time.time())
+        token = f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+        self.store.create_session(
+            tenant.id,
+            token,
+            {
+                "type": request.type,
+                "timestamp": now,
+                "valid_until": now + self.settings.session_ttl_seconds,
+                "source": request.source,
+                "created_at": now,
+            },
+        )
+        return token
+
+    def session(self, request: ExchangeRequest) -> Session:
+        value = _cookie(request.header("Cookie"), COOKIE) or request.params.get("sessid")
+        if value and "." in value:
+            tenant_id, _, token = value.partition(".")
+            item = self.store.get_session(tenant_id, token)
+            tenant = self.accounts.store.get(tenant_id) if item else None
+            if item and tenant and tenant.active and int(item.get("valid_until", 0)) >= time.time():
+                if item.get("completed_at") and request.mode != "complete":
+                    raise SessionError("сеанс обмена уже завершён (mode=complete): начните новый с checkauth")
+                return Session(tenant, token, item)
+        credentials = _basic_credentials(request.header("Authorization"))
+        if credentials is None:
+            raise SessionError("сессия обмена не найдена или истекла: начните обмен заново (mode=checkauth)")
+        return self._basic_session(request, *credentials)
+
+    def _basic_session(self, request: ExchangeRequest, login: str, password: str) -> Session:
+        """A client that sends Basic auth instead of the cookie gets a session of its own (one per
+        source address and login), never one that another client opened."""
+        tenant = self.login(request.source, login, password)
+        if isinstance(tenant, Answer):
+            raise SessionError(" ".join(tenant.lines[1:]))
+        caller = hashlib.sha256(f"{request.source}|{login}".encode()).hexdigest()[:32]
+        token = self.store.basic_session(tenant.id, caller)
+        item = self.store.get_session(tenant.id, token) if token else None
+        if item is None or item.get("completed_at"):
+            token = self._open_session(tenant, request)
+            valid_until = int(time.time()) + self.settings.session_ttl_seconds
+            self.store.set_basic_session(tenant.id, caller, token, valid_until)
+            item = self.store.get_session(tenant.id, token) or {}
+        return Session(tenant, token, item)
