@@ -1,0 +1,186 @@
+"""The orders 1C deals with: the waiting orders rendered for `mode=query` (one at a time, so one
+bad order never blocks the rest), 1C's confirmation, its order documents, the `mode=info`
+reference, and the orders a person has to look at. A mixin of Orders (needs `store`, `_save`)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import IO, Any
+
+from chalicelib.commerceml import read, to_update, write_orders, write_reference
+from chalicelib.commerceml.model import DocumentProblem, Order
+from chalicelib.commerceml.site_orders import order_document
+from chalicelib.observability import logger
+from chalicelib.orders import rules
+from chalicelib.orders.views import options_for, view
+from chalicelib.tenants import Tenant
+
+
+class OneCFlow:
+    def render_waiting(
+        self, tenant: Tenant, encoding: str | None = None
+    ) -> tuple[bytes, str, list[str], list[tuple[str, str]]]:
+        """The orders 1C has not confirmed, as CommerceML; a fingerprint of them; the ids in the
+        document; and the orders left out, with why. Each order is rendered on its own first: one
+        that cannot be (or was flagged before) is left out and flagged for a person, and the
+        others still flow."""
+        waiting = sorted(self.store.waiting_for_1c(tenant.id), key=lambda o: o["id"])
+        settings = tenant.settings
+        encoding = encoding or settings.encoding_for(flow_has_version=True)
+        documents, ids, skipped = [], [], []
+        for order in waiting:
+            reason = (order.get("problem") or {}).get("reason")
+            if reason is None:
+                try:
+                    document = order_document(order, options_for(settings))
+                    write_orders([document], encoding, settings.order_schema_version)
+                except Exception as exc:  # whatever the writer refuses: this order alone stops
+                    reason = f"не удалось сформировать документ заказа: {exc}"
+                    self.flag(tenant, order["id"], reason)
+            if reason is not None:
+                skipped.append((order["number"], reason))
+                continue
+            documents.append(document)
+            ids.append(order["id"])
+        data = write_orders(documents, encoding, settings.order_schema_version)
+        marks = "|".join(f"{o['id']}@{o['updated_at']}" for o in waiting) + encoding
+        return data, hashlib.sha256(marks.encode()).hexdigest(), ids, skipped
+
+    def query_document(
+        self, tenant: Tenant, session: str, encoding: str
+    ) -> tuple[bytes, int, list[tuple[str, str]]]:
+        """`mode=query`: the waiting orders, remembered for this session's `success`."""
+        data, _, ids, skipped = self.render_waiting(tenant, encoding)
+        self.store.remember_query(tenant.id, session, ids)
+        return data, len(ids), skipped
+
+    def reference_document(self, tenant: Tenant, encoding: str) -> bytes:
+        """`mode=info`: statuses with their stable ids, the tenant's payment systems and
+        delivery services (tenant settings `payment_systems`, `delivery_services`)."""
+        settings = tenant.settings
+        return write_reference(
+            [(rules.STATUS_IDS[s], rules.STATUS_NAMES[s]) for s in rules.STATUSES],
+            [(str(p["id"]), str(p["name"]), str(p.get("type", ""))) for p in settings.payment_systems],
+            [(str(d["id"]), str(d["name"])) for d in settings.delivery_services],
+            encoding,
+        )
+
+    # -- orders a person has to look at ------------------------------------------------------------
+    def flag(self, tenant: Tenant, order_id: str, reason: str) -> bool:
+        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+            if (order.get("problem") or {}).get("reason") == reason:
+                return None
+            order["problem"] = {"reason": reason, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            return []
+
+        logger.error("order cannot be sent to 1C", extra={"order": order_id, "reason": reason})
+        return self._save(tenant, order_id, change)
+
+    def flagged(self, tenant: Tenant) -> list[dict[str, Any]]:
+        return [view(o) for o in self.store.waiting_for_1c(tenant.id) if o.get("problem")]
+
+    def cancel(self, tenant: Tenant, order_id: str, note: str, by: str) -> bool:
+        """Cancel an order (a person's decision): its holds are given back, the shop is told."""
+
+        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+            if order["status"] == "cancelled":
+                return None
+            previous, order["status"] = order["status"], "cancelled"
+            order.pop("problem", None)
+            order["history"].append(rules.history_entry("cancelled", by, note))
+            payload = {"order": view(order), "previous_status": previous}
+            return [{"event": "order.status_changed", "payload": payload}]
+
+        return self._save(tenant, order_id, change)
+
+    def fix(self, tenant: Tenant, order_id: str, fields: dict[str, str], by: str) -> bool:
+        """Correct an order's text fields (checked as POST /orders checks them) and clear its flag."""
+        cleaned = rules.fixable_fields(fields)
+
+        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+            for path, value in cleaned.items():
+                section, _, key = path.rpartition(".")
+                target = order.setdefault(section, {}) if section else order
+                target[key] = value
+            order.pop("problem", None)
+            order["history"].append(
+                rules.history_entry(order["status"], by, "исправлен: " + ", ".join(cleaned))
+            )
+            return []
+
+        return self._save(tenant, order_id, change)
+
+    def confirm(self, tenant: Tenant, session: str) -> int | None:
+        """1C stored what the session's query offered: those orders leave the queue. None when
+        this session never queried."""
+        order_ids = self.store.queried(tenant.id, session)
+        if order_ids is None:
+            return None
+        confirmed = 0
+        for order_id in order_ids:
+            if self._save(tenant, order_id, self._mark_exported, confirm=True):
+                confirmed += 1
+        return confirmed
+
+    @staticmethod
+    def _mark_exported(order: dict[str, Any]) -> list[dict[str, Any]]:
+        order["exported_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        order["history"].append(rules.history_entry(order["status"], "1c", "принят 1С"))
+        return []
+
+    # -- 1C reports statuses (type=sale&mode=file [+import]) ---------------------------------------
+    def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]:
+        """Apply 1C's order documents; unknown orders are reported, not fatal."""
+        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
+        for entity in read(stream, filename):
+            if isinstance(entity, DocumentProblem):
+                report["problems"].append(f"документ {entity.number or entity.id or '?'}: {entity.reason}")
+                continue
+            if not isinstance(entity, Order):
+                continue
+            update = to_update(entity)
+            order = self.store.get(tenant.id, update.id) if update.id else None
+            if order is None and update.number:
+                order = self.store.by_number(tenant.id, update.number)
+            if order is None:
+                report["unknown"].append(update.number or update.id)
+                continue
+
+            def change(current: dict[str, Any], update=update) -> list[dict[str, Any]] | None:
+                facts = {k: v for k, v in rules.one_c_facts(update).items() if v is not None}
+                status = rules.status_from_1c(update, current["status"], tenant.settings)
+                if current["status"] == "cancelled":
+                    status = "cancelled"
+                merged = {**current.get("one_c", {}), **facts}
+                if merged == current.get("one_c") and status == current["status"]:
+                    return None
+                events = []
+                previous = current["status"]
+                newly_returned = bool(merged.get("returned")) and not current.get("one_c", {}).get("returned")
+                current["one_c"] = merged
+                if merged.get("tracking_number"):
+                    current["tracking_number"] = merged["tracking_number"]
+                if update.manager and not current.get("manager"):
+                    current["manager"] = update.manager
+                if status != previous:
+                    current["status"] = status
+                    current["history"].append(rules.history_entry(status, "1c", update.status_text))
+                    payload = {"order": view(current), "previous_status": previous}
+                    events.append({"event": "order.status_changed", "payload": payload})
+                    if status in ("paid", "shipped"):
+                        extra = (
+                            {"tracking_number": current.get("tracking_number")} if status == "shipped" else {}
+                        )
+                        events.append({"event": f"order.{status}", "payload": {**payload, **extra}})
+                if newly_returned:
+                    current["history"].append(rules.history_entry(current["status"], "1c", "возврат"))
+                    events.append({"event": "order.returned", "payload": {"order": view(current)}})
+                return events
+
+            if self._save(tenant, order["id"], change):
+                report["updated"] += 1
+            else:
+                report["unchanged"] += 1
+        logger.info("1C order documents applied", extra={"report": report})
+        return report

@@ -1,0 +1,40 @@
+"""How an order is shown (numbers as JSON numbers) and what a tenant's 1C wants of its orders."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.commerceml.site_orders import OrderOptions
+from chalicelib.tenants import TenantSettings
+
+
+def options_for(settings: TenantSettings) -> OrderOptions:
+    return OrderOptions(settings.order_currency, settings.organization, settings.warehouse)
+
+
+def hold_state(order: dict[str, Any]) -> str:
+    """held (waiting for 1C), taken (1C took it; its stock not reported since) or released."""
+    if order.get("hold"):
+        return order["hold"]
+    return "released" if order.get("exported_at") or order["status"] == "cancelled" else "held"
+
+
+def view(order: dict[str, Any]) -> dict[str, Any]:
+    """Numbers as JSON numbers for the shop."""
+
+    def number(value: Any) -> Any:
+        d = Decimal(str(value))
+        return int(d) if d == d.to_integral() else float(d)
+
+    view = json.loads(json.dumps(order, default=str))
+    for line in view["lines"]:
+        for key in ("quantity", "price", "amount"):
+            line[key] = number(line[key])
+    view["totals"] = {
+        k: number(v) if k != "currency" and v is not None else v for k, v in view["totals"].items()
+    }
+    if view.get("delivery", {}).get("price") is not None:
+        view["delivery"]["price"] = number(view["delivery"]["price"])
+    return view
