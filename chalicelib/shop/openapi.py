@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_NULLABLE_STR = {"type": "string", "nullable": True}
-_NUMBER = {"type": "number", "nullable": True}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+from chalicelib.shop.schemas import NULLABLE_STR, SCHEMAS, ref
 
 
 def _ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -21,316 +16,12 @@ _ERRORS = {
     "401": {"$ref": "#/components/responses/Unauthorized"},
 }
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
-            }
-        },
-    },
-    "Group": {
-        "type": "object",
-        "required": ["id", "name", "parent_id"],
-        "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "parent_id": _NULLABLE_STR},
-    },
-    "PriceType": {
-        "type": "object",
-        "required": ["id", "name", "currency", "shop"],
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "currency": _NULLABLE_STR,
-            "shop": {"type": "boolean", "description": "the price type the shop sells at"},
-        },
-    },
-    "Warehouse": {
-        "type": "object",
-        "required": ["id", "name"],
-        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-    },
-    "ProductSummary": {
-        "type": "object",
-        "required": ["id", "sku", "name", "group_ids", "price", "in_stock", "stock", "image"],
-        "properties": {
-            "id": {"type": "string"},
-            "sku": _NULLABLE_STR,
-            "name": _NULLABLE_STR,
-            "group_ids": {"type": "array", "items": {"type": "string"}},
-            "price": {**_NUMBER, "description": "lowest offer price of the shop price type"},
-            "in_stock": {"type": "boolean"},
-            "stock": {"type": "number"},
-            "image": {**_NULLABLE_STR, "description": "first image URL"},
-        },
-    },
-    "Offer": {
-        "type": "object",
-        "required": ["id", "name", "characteristics", "prices", "stock"],
-        "properties": {
-            "id": {"type": "string", "description": "product or product#variant"},
-            "name": _NULLABLE_STR,
-            "sku": _NULLABLE_STR,
-            "barcodes": {"type": "array", "items": {"type": "string"}},
-            "characteristics": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["name", "value"],
-                    "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
-                },
-            },
-            "prices": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["price_type_id", "price_type", "value", "currency", "unit"],
-                    "properties": {
-                        "price_type_id": {"type": "string"},
-                        "price_type": _NULLABLE_STR,
-                        "value": _NUMBER,
-                        "currency": _NULLABLE_STR,
-                        "unit": _NULLABLE_STR,
-                    },
-                },
-            },
-            "stock": {
-                "type": "object",
-                "required": ["total", "warehouses"],
-                "properties": {
-                    "total": _NUMBER,
-                    "warehouses": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["id", "name", "quantity"],
-                            "properties": {
-                                "id": {"type": "string"},
-                                "name": _NULLABLE_STR,
-                                "quantity": _NUMBER,
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-    "Product": {
-        "type": "object",
-        "required": [
-            "id",
-            "sku",
-            "barcodes",
-            "name",
-            "description",
-            "unit",
-            "group_ids",
-            "properties",
-            "requisites",
-            "images",
-            "active",
-            "updated_at",
-            "offers",
-        ],
-        "properties": {
-            "id": {"type": "string"},
-            "sku": _NULLABLE_STR,
-            "barcodes": {"type": "array", "items": {"type": "string"}},
-            "name": _NULLABLE_STR,
-            "description": _NULLABLE_STR,
-            "description_html": {
-                **_NULLABLE_STR,
-                "description": "HTML from ОписаниеВФорматеHTML or the description file 1C sent",
-            },
-            "dimensions": {
-                "type": "object",
-                "properties": {k: {"type": "number"} for k in ("length", "width", "height")},
-            },
-            "weight": {"type": "number", "nullable": True},
-            "unit": _NULLABLE_STR,
-            "group_ids": {"type": "array", "items": {"type": "string"}},
-            "manufacturer": _NULLABLE_STR,
-            "properties": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "name", "value"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "name": _NULLABLE_STR,
-                        "value": {"type": "string"},
-                    },
-                },
-            },
-            "requisites": {"type": "object", "additionalProperties": {"type": "string"}},
-            "images": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["url"],
-                    "properties": {"url": {"type": "string"}, "caption": {"type": "string"}},
-                },
-            },
-            "active": {"type": "boolean", "description": "false: no longer sold (deactivated by 1C)"},
-            "updated_at": {"type": "string"},
-            "offers": {"type": "array", "items": _ref("Offer")},
-        },
-    },
-    "OrderRequest": {
-        "type": "object",
-        "required": ["customer", "lines"],
-        "properties": {
-            "customer": {
-                "type": "object",
-                "required": ["name"],
-                "properties": {
-                    "id": {
-                        "type": "string",
-                        "description": "the shop's own customer id: GET /orders?customer= lists their orders",
-                    },
-                    "name": {"type": "string"},
-                    "email": {"type": "string"},
-                    "phone": {"type": "string", "description": "sent to 1C as ТелефонРабочий, digits only"},
-                    "address": _ref("Address"),
-                    "company": {"type": "string", "description": "a legal entity: 1C files it as one"},
-                    "inn": {"type": "string", "pattern": "^([0-9]{10}|[0-9]{12})$"},
-                    "kpp": {"type": "string", "pattern": "^[0-9]{9}$"},
-                },
-            },
-            "lines": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 90,
-                "items": {
-                    "type": "object",
-                    "required": ["offer_id", "quantity"],
-                    "properties": {
-                        "offer_id": {"type": "string"},
-                        "quantity": {"type": "integer", "minimum": 1},
-                    },
-                },
-            },
-            "delivery": {
-                "type": "object",
-                "properties": {
-                    "method": {"type": "string"},
-                    "price": {"type": "number", "minimum": 0},
-                    "address": _ref("Address"),
-                },
-            },
-            "payment_method": {"type": "string"},
-            "comment": {"type": "string"},
-        },
-    },
-    "Order": {
-        "type": "object",
-        "required": [
-            "id",
-            "number",
-            "status",
-            "created_at",
-            "updated_at",
-            "customer",
-            "lines",
-            "totals",
-            "history",
-            "one_c",
-        ],
-        "properties": {
-            "id": {"type": "string"},
-            "number": {"type": "string", "description": "the site number 1C sees"},
-            "status": {
-                "type": "string",
-                "enum": ["new", "accepted", "paid", "shipped", "delivered", "cancelled"],
-            },
-            "created_at": {"type": "string"},
-            "updated_at": {"type": "string"},
-            "customer": {"type": "object"},
-            "lines": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["offer_id", "name", "quantity", "price", "amount"],
-                    "properties": {
-                        "offer_id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "quantity": {"type": "number"},
-                        "price": {"type": "number"},
-                        "amount": {"type": "number"},
-                        "currency": _NULLABLE_STR,
-                    },
-                },
-            },
-            "delivery": {"type": "object"},
-            "payment_method": _NULLABLE_STR,
-            "comment": _NULLABLE_STR,
-            "totals": {
-                "type": "object",
-                "required": ["items", "delivery", "total"],
-                "properties": {
-                    "items": {"type": "number"},
-                    "delivery": {"type": "number"},
-                    "total": {"type": "number"},
-                    "currency": _NULLABLE_STR,
-                },
-            },
-            "history": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["status", "at", "source"],
-                    "properties": {
-                        "status": {"type": "string"},
-                        "at": {"type": "string"},
-                        "source": {"type": "string", "enum": ["shop", "1c"]},
-                        "note": _NULLABLE_STR,
-                    },
-                },
-            },
-            "one_c": {
-                "type": "object",
-                "description": "1C number and date, posted, payment and shipment documents",
-            },
-            "manager": _NULLABLE_STR,
-            "tracking_number": {**_NULLABLE_STR, "description": "1C's Идентификатор отправления"},
-            "exported_at": {**_NULLABLE_STR, "description": "when 1C confirmed it took the order"},
-        },
-    },
-    "Address": {
-        "description": "free text, or the parts 1C files as typed address fields",
-        "oneOf": [
-            {"type": "string"},
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    k: {"type": "string"}
-                    for k in ("postcode", "country", "region", "city", "street", "house", "flat")
-                },
-            },
-        ],
-    },
-    "Change": {
-        "type": "object",
-        "required": ["type", "id", "op", "at"],
-        "properties": {
-            "type": {"type": "string", "enum": ["product", "offer", "group"]},
-            "id": {"type": "string"},
-            "op": {"type": "string", "enum": ["upsert", "deactivate"]},
-            "at": {"type": "string", "format": "date-time"},
-        },
-    },
-}
-
 
 def _list(name: str, item: str) -> dict[str, Any]:
     return {
         "type": "object",
         "required": [name],
-        "properties": {name: {"type": "array", "items": _ref(item)}},
+        "properties": {name: {"type": "array", "items": ref(item)}},
     }
 
 
@@ -340,7 +31,7 @@ def _page(name: str, item: str) -> dict[str, Any]:
     return {
         **page,
         "required": [name, "next_cursor"],
-        "properties": {**page["properties"], "next_cursor": _NULLABLE_STR},
+        "properties": {**page["properties"], "next_cursor": NULLABLE_STR},
     }
 
 
@@ -350,7 +41,7 @@ def _one(param: str, item: str, summary: str) -> dict[str, Any]:
         "summary": summary,
         "parameters": [{"name": param, "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {
-            "200": _ok(_ref(item)),
+            "200": _ok(ref(item)),
             "404": {"$ref": "#/components/responses/NotFound"},
             **_ERRORS,
         },
@@ -436,13 +127,13 @@ def spec() -> dict[str, Any]:
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref("OrderRequest")}},
+                        "content": {"application/json": {"schema": ref("OrderRequest")}},
                     },
                     "responses": {
-                        "201": _ok(_ref("Order"), "the order, as GET shows it"),
+                        "201": _ok(ref("Order"), "the order, as GET shows it"),
                         "409": {
                             "description": "the same Idempotency-Key is being processed",
-                            "content": {"application/json": {"schema": _ref("Error")}},
+                            "content": {"application/json": {"schema": ref("Error")}},
                         },
                         "422": {"$ref": "#/components/responses/Unprocessable"},
                         **_ERRORS,
@@ -488,8 +179,8 @@ def spec() -> dict[str, Any]:
                                 "type": "object",
                                 "required": ["changes", "next"],
                                 "properties": {
-                                    "changes": {"type": "array", "items": _ref("Change")},
-                                    "next": _NULLABLE_STR,
+                                    "changes": {"type": "array", "items": ref("Change")},
+                                    "next": NULLABLE_STR,
                                 },
                             }
                         ),
@@ -502,7 +193,7 @@ def spec() -> dict[str, Any]:
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}},
             "schemas": SCHEMAS,
             "responses": {
-                name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+                name: {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
                 for name, description in (
                     ("BadRequest", "invalid parameters"),
                     ("Unauthorized", "missing or wrong X-Api-Key"),
