@@ -8,6 +8,7 @@ dead letters to the same handlers Lambda runs, and fire the schedule. Ctrl-C sto
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -67,6 +68,7 @@ def main() -> int:
 
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log is not for people
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto_port}"

@@ -72,11 +72,13 @@ def start(port: int | None = None, wait_seconds: float = 60) -> DynamoDBLocal:
         str(path),
         "-inMemory",
         "-sharedDb",
+        "-disableTelemetry",  # it would call AWS (or whatever AWS_ENDPOINT_URL names) otherwise
         "-port",
         str(port),
     ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # offline, on its own
     process = subprocess.Popen(
-        command, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
+        command, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
     )
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
