@@ -250,20 +250,33 @@ def test_managers_alternate_and_reach_1c(shop, clock):
 
 
 def test_manager_rules_by_region_and_amount(shop, clock):
+    """The first matching rule wins: a region rule, then a minimum-amount rule, else round-robin."""
+    price = next(p.value for p in shop.offer.prices)
     wiring.accounts().update_settings(
-        "demo", managers=("Иванов", "Петров"), manager_rules=({"manager": "Сидоров", "region": "казань"},)
+        "demo",
+        managers=("Иванов", "Петров"),
+        manager_rules=(
+            {"manager": "Сидоров", "region": "казань"},
+            {"manager": "Крупнов", "min_amount": str(price * 2)},
+        ),
     )
-    payload = {
-        "customer": {"name": "Клиент", "address": "Казань, ул. Баумана"},
-        "lines": [{"offer_id": shop.offer.id, "quantity": 1}],
-    }
-    response = shop.client.http.request(
-        "POST",
-        "/api/v1/orders",
-        headers={"X-Api-Key": "demo-key", "Content-Type": "application/json", "Idempotency-Key": "kzn"},
-        body=json.dumps(payload).encode(),
-    )
-    assert json.loads(response.body)["manager"] == "Сидоров"
+
+    def manager(address: str, quantity: int, key: str) -> str:
+        payload = {
+            "customer": {"name": "Клиент", "address": address},
+            "lines": [{"offer_id": shop.offer.id, "quantity": quantity}],
+        }
+        response = shop.client.http.request(
+            "POST",
+            "/api/v1/orders",
+            headers={"X-Api-Key": "demo-key", "Content-Type": "application/json", "Idempotency-Key": key},
+            body=json.dumps(payload).encode(),
+        )
+        return json.loads(response.body)["manager"]
+
+    assert manager("Казань, ул. Баумана", 1, "kzn") == "Сидоров", "by region"
+    assert manager("Москва, ул. Ленина", 2, "big") == "Крупнов", "by amount"
+    assert manager("Москва, ул. Ленина", 1, "small") in ("Иванов", "Петров"), "neither rule: round-robin"
 
 
 def test_managers_configured_later_are_assigned_by_the_schedule(shop, clock):
