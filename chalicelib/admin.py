@@ -94,13 +94,13 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
         _print(
             [
                 {
-                    "job": j["sk"],
-                    "file": j.get("filename"),
-                    "since": _when(j.get("stalled_at")),
-                    "error": j.get("error"),
+                    "job": j.id,
+                    "file": j.filename,
+                    "since": _when(j.stalled_at),
+                    "error": j.error,
                 }
                 for j in store.jobs(args.tenant, limit=500)
-                if j.get("status") == "stalled"
+                if j.status == "stalled"
             ]
         )
         return
@@ -114,8 +114,8 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
                     "type": session.get("type"),
                     "started": _when(session.get("created_at")),
                     "calls": session.get("call_count", 0),
-                    "files": [j.get("filename") for j in jobs],
-                    "outcome": ", ".join(sorted({j.get("status", "?") for j in jobs})) or "no import",
+                    "files": [j.filename for j in jobs],
+                    "outcome": ", ".join(sorted({(j.status or "?") for j in jobs})) or "no import",
                 }
             )
         _print(rows)
@@ -144,15 +144,13 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
             ],
             "jobs": [
                 {
-                    "file": j.get("filename"),
-                    "status": j.get("status"),
-                    "phase": j.get("phase"),
-                    "counts": j.get("counts"),
-                    "error": j.get("error"),
-                    "schema_version": j.get("schema_version"),
-                    "seconds": (j["finished_at"] - j.get("started_at", j["finished_at"]))
-                    if j.get("finished_at")
-                    else None,
+                    "file": j.filename,
+                    "status": j.status,
+                    "phase": j.phase,
+                    "counts": j.counts,
+                    "error": j.error,
+                    "schema_version": j.schema_version,
+                    "seconds": j.seconds,
                 }
                 for j in jobs
             ],

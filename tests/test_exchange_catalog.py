@@ -18,6 +18,7 @@ from chalicelib import wiring
 from chalicelib.aws.catalog import keys, kind_and_id
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Offer, Product
+from chalicelib.importjob import ImportJob
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -138,8 +139,8 @@ def test_split_209_set_merges_into_offers(stack, samples):
     assert_catalog_matches(items, None, [samples / rel for rel in SPLIT_209[1:]])
     # The products were not in this set: the offers are kept and reported, not dropped.
     jobs = wiring.exchange_store().jobs("demo")
-    offers_job = next(j for j in jobs if j["filename"].startswith("offers___"))
-    assert offers_job["counts"]["offers_without_product"] == 978
+    offers_job = next(j for j in jobs if j.filename.startswith("offers___"))
+    assert offers_job.counts["offers_without_product"] == 978
     assert "предложений без товара на сайте: 978" in replies[1].text
 
 
@@ -299,8 +300,8 @@ def test_worker_stopped_halfway_resumes_to_the_same_table(stack, samples, monkey
     reply = onec.send_file("import0_1.xml", data)
     assert reply.keyword == "success", reply.text
     assert calls["n"] > 3, "the job was interrupted and resumed"
-    job = next(j for j in wiring.exchange_store().jobs("demo") if j["filename"] == "import0_1.xml")
-    assert job["attempts"] == 1
+    job = next(j for j in wiring.exchange_store().jobs("demo") if j.filename == "import0_1.xml")
+    assert job.attempts == 1
     assert {(i["sk"], i["doc"], i["active"]) for i in stack.catalog_items()} == reference
 
 
@@ -310,7 +311,7 @@ def test_redelivered_message_after_success_changes_nothing(stack, samples):
     assert onec.send_file("import.xml", (samples / rel).read_bytes()).keyword == "success"
     job = next(j for j in wiring.exchange_store().jobs("demo"))
     before = wiring.catalog_store().stats.items
-    assert wiring.import_worker().run("demo", job["sk"], lambda: 900_000) == "skipped"
+    assert wiring.import_worker().run("demo", job.id, lambda: 900_000) == "skipped"
     assert wiring.catalog_store().stats.items == before
 
 
@@ -319,11 +320,9 @@ def test_one_import_at_a_time_per_tenant(stack):
     assert store.acquire_lease("demo", "job-1", 60)
     assert not store.acquire_lease("demo", "job-2", 60)
     assert store.acquire_lease("other", "job-3", 60), "tenants do not wait for each other"
-    store.create_job(
-        "demo", "x#import.xml", {"kind": "import", "status": "queued", "area": "x", "filename": "import.xml"}
-    )
+    store.create_job("demo", ImportJob("x#import.xml", area="x", filename="import.xml"))
     assert wiring.import_worker().run("demo", "x#import.xml", lambda: 900_000) == "busy"
-    assert store.get_job("demo", "x#import.xml")["status"] == "queued"
+    assert store.get_job("demo", "x#import.xml").status == "queued"
     store.release_lease("demo", "job-1")
     assert store.acquire_lease("demo", "job-2", 60)
 

@@ -12,6 +12,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import query_all, resource
+from chalicelib.importjob import ImportJob
 
 JOURNAL_DAYS = 30
 MAX_JOURNAL_CALLS = 300
@@ -144,9 +145,8 @@ class ExchangeStore:
         """The files of an upload area (or, for the journal, of every area of a session)."""
         prefix = f"{area}-" if whole_session else f"{area}#"
         condition = Key("pk").eq(f"{tenant}#upload") & Key("sk").begins_with(prefix)
-        return [
-            plain(i) for i in query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
-        ]
+        items = query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
+        return [plain(i) for i in items]
 
     def set_pointer(self, tenant: str, name: str, value: str) -> None:
         self.table.put_item(Item={"pk": f"{tenant}#upload", "sk": f"~{name}", "value": value})
@@ -156,10 +156,11 @@ class ExchangeStore:
         return item["value"] if item else None
 
     # -- jobs -----------------------------------------------------------------------------------
-    def create_job(self, tenant: str, job_id: str, item: dict[str, Any]) -> bool:
+    def create_job(self, tenant: str, job: ImportJob) -> bool:
+        """Create a job once; False when a job with its id exists."""
         try:
             self.table.put_item(
-                Item={"pk": f"{tenant}#job", "sk": job_id, "expires_at": self._retention(), **item},
+                Item={"pk": f"{tenant}#job", "sk": job.id, "expires_at": self._retention(), **job.to_item()},
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as exc:
@@ -168,29 +169,28 @@ class ExchangeStore:
             raise
         return True
 
-    def get_job(self, tenant: str, job_id: str) -> dict[str, Any] | None:
+    def get_job(self, tenant: str, job_id: str) -> ImportJob | None:
         item = self.table.get_item(Key={"pk": f"{tenant}#job", "sk": job_id}, ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return ImportJob.from_item(plain(item)) if item else None
 
     def update_job(self, tenant: str, job_id: str, **values: Any) -> None:
         self._set(f"{tenant}#job", job_id, values)
 
-    def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[dict[str, Any]]:
+    def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[ImportJob]:
         condition = Key("pk").eq(f"{tenant}#job")
         if prefix:
             condition = condition & Key("sk").begins_with(prefix)
         items = self.table.query(KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit)[
             "Items"
         ]
-        return [plain(i) for i in items]
+        return [ImportJob.from_item(plain(i)) for i in items]
 
-    def jobs_since(self, tenant: str, since_ms: int) -> list[dict[str, Any]]:
+    def jobs_since(self, tenant: str, since_ms: int) -> list[ImportJob]:
         """Jobs of sessions opened at or after `since_ms` (job ids start with the session token,
         whose first 12 hex digits are its checkauth time in milliseconds)."""
         condition = Key("pk").eq(f"{tenant}#job") & Key("sk").gte(f"{since_ms:012x}")
-        return [
-            plain(i) for i in query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
-        ]
+        items = query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
+        return [ImportJob.from_item(plain(i)) for i in items]
 
     # -- the per-tenant import lease ------------------------------------------------------------
     def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:

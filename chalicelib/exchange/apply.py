@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from chalicelib.aws.catalog import keys, kind_and_id
+from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.sync.records import Record
 
@@ -23,13 +24,13 @@ class ApplyChanges:
             yield json.loads(line)
 
     def _apply(
-        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
     ) -> bool:
         """Write the staged changes from the checkpoint on. False when time ran out first.
 
         One batch is written while the next is read and built; the checkpoint moves only past
         batches whose writes all succeeded."""
-        job_id, applied = job["sk"], int(job.get("applied", 0))
+        job_id, applied = job.id, job.applied
         stamp_base = f"{int(time.time() * 1000):013d}"
         pending: list[dict[str, Any]] = []
         position = applied

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from chalicelib.commerceml.model import Property
 from chalicelib.exchange.prepare import PrepareArea
+from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.sync.diff import Deactivate, Index, Put
 from chalicelib.sync.plan import plan
@@ -76,9 +77,9 @@ class ParseFile(PrepareArea):
     def _properties(self, tenant: str) -> Mapping[str, Property]:
         return _LazyProperties(lambda: self.catalog.docs(tenant, "property"))
 
-    def _parse(self, tenant: str, job: dict[str, Any], beat: Callable[[], None]) -> None:
-        paths, job_id = Paths(tenant), job["sk"]
-        stream, size = self.open_file(tenant, job["area"], job["filename"])
+    def _parse(self, tenant: str, job: ImportJob, beat: Callable[[], None]) -> None:
+        paths, job_id = Paths(tenant), job.id
+        stream, size = self.open_file(tenant, job.area, job.filename)
         index = self.load_index(tenant)
         with tempfile.TemporaryFile() as staged:
             writer = gzip.GzipFile(fileobj=staged, mode="wb", compresslevel=3)
@@ -100,13 +101,13 @@ class ParseFile(PrepareArea):
 
             result = plan(
                 stream,
-                job["filename"],
+                job.filename,
                 index,
                 self._properties(tenant),
-                self._image_resolver(tenant, job["area"]),
+                self._image_resolver(tenant, job.area),
                 emit,
                 progress,
-                self._file_reader(tenant, job["area"]),
+                self._file_reader(tenant, job.area),
             )
             writer.close()
             staged.seek(0)
@@ -135,4 +136,4 @@ class ParseFile(PrepareArea):
             schema_version=result.schema_version,
             only_changes={k: v for k, v in result.only_changes.items() if v is not None},
         )
-        job.update(counts=counts, total_changes=total, applied=0)
+        job.counts, job.total_changes, job.applied = counts, total, 0

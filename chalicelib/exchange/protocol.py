@@ -12,7 +12,6 @@ import posixpath
 import re
 import secrets
 import time
-from typing import Any
 
 from chalicelib.accounts import Accounts
 from chalicelib.aws.blobs import BlobStore
@@ -29,6 +28,7 @@ from chalicelib.exchange.sessions import (
     Sessions,
     token_ref,
 )
+from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
@@ -176,17 +176,15 @@ class Exchange(Sessions, SaleExchange):
                 return answers.failure(
                     f"файл {filename} не был загружен в этом сеансе обмена (mode=file): выгрузите его ещё раз"
                 )
-            item = {
-                "kind": "import",
-                "type": request.type,
-                "status": "queued",
-                "phase": "prepare",
-                "area": area,
-                "filename": filename,
-                "session": session.token,
-                "created_at": int(time.time()),
-            }
-            if self.store.create_job(tenant, job_id, item):
+            item = ImportJob(
+                job_id,
+                type=request.type,
+                area=area,
+                filename=filename,
+                session=session.token,
+                created_at=int(time.time()),
+            )
+            if self.store.create_job(tenant, item):
                 self.queue.send({"tenant": tenant, "job": job_id})
                 return answers.progress(f"{filename}: поставлен в очередь на загрузку")
             job = self.store.get_job(tenant, job_id) or item
@@ -211,9 +209,9 @@ class Exchange(Sessions, SaleExchange):
         return bool(manifest) and filename in json.loads(manifest).get("xml", {})
 
     @staticmethod
-    def job_answer(job: dict[str, Any]) -> Answer:
-        name, status = job.get("filename", ""), job.get("status")
-        counts = job.get("counts") or {}
+    def job_answer(job: ImportJob) -> Answer:
+        name, status = (job.filename or ""), job.status
+        counts = job.counts or {}
         if status == "done":
             parts = [
                 f"создано {counts.get('created', 0)}",
@@ -230,26 +228,26 @@ class Exchange(Sessions, SaleExchange):
                 )
             return answers.success(f"{name}: " + ", ".join(parts), *extra)
         if status == "failed":
-            return answers.failure(job.get("error") or f"{name}: загрузка не удалась")
+            return answers.failure(job.error or f"{name}: загрузка не удалась")
         if status == "stalled":
-            return answers.failure(job.get("error") or f"{name}: загрузка прервана")
-        beat = int(job.get("heartbeat_at") or job.get("started_at") or 0)
+            return answers.failure(job.error or f"{name}: загрузка прервана")
+        beat = int(job.heartbeat_at or job.started_at or 0)
         if status == "running" and beat and time.time() - beat > STALE_SECONDS:
             return answers.progress(
                 f"{name}: обработчик не отвечает {int(time.time() - beat) // 60} мин.; "
                 "загрузка будет продолжена автоматически с места остановки"
             )
-        if job.get("note"):
-            return answers.progress(f"{name}: {job['note']}")
-        phase = job.get("phase")
+        if job.note:
+            return answers.progress(f"{name}: {job.note}")
+        phase = job.phase
         if status == "queued":
             return answers.progress(f"{name}: в очереди на загрузку")
         if phase == "prepare":
             return answers.progress(f"{name}: распаковка архива и изображений")
         if phase == "parse":
-            return answers.progress(f"{name}: прочитано записей: {job.get('records_read', 0)}")
-        total = job.get("total_changes", 0)
-        return answers.progress(f"{name}: записано изменений {job.get('applied', 0)} из {total}")
+            return answers.progress(f"{name}: прочитано записей: {(job.records_read or 0)}")
+        total = job.total_changes or 0
+        return answers.progress(f"{name}: записано изменений {(job.applied or 0)} из {total}")
 
     # -- deactivate / complete ------------------------------------------------------------------
     def deactivate(self, session: Session, request: ExchangeRequest) -> Answer:
@@ -264,26 +262,26 @@ class Exchange(Sessions, SaleExchange):
         job_id = f"{session.token}#~deactivate#{raw}"
         job = self.store.get_job(tenant, job_id)
         if job is None:
-            item = {
-                "kind": "deactivate",
-                "status": "queued",
-                "since": int(raw),
-                "filename": "deactivate",
-                "session": session.token,
-                "created_at": int(time.time()),
-            }
-            if self.store.create_job(tenant, job_id, item):
+            item = ImportJob(
+                job_id,
+                kind="deactivate",
+                since=int(raw),
+                filename="deactivate",
+                session=session.token,
+                created_at=int(time.time()),
+            )
+            if self.store.create_job(tenant, item):
                 self.queue.send({"tenant": tenant, "job": job_id})
             job = self.store.get_job(tenant, job_id) or item
         # Only `success` or `failure` here (never `progress`, CLIENTS.md §6): the worker runs the
         # deactivation once every import of this exchange has finished.
-        status = job.get("status")
+        status = job.status
         if status == "done":
-            counts = job.get("counts") or {}
-            note = [job["note"]] if job.get("note") else []
+            counts = job.counts or {}
+            note = [job.note] if job.note else []
             return answers.success(f"деактивировано: {counts.get('deactivated', 0)}", *note)
         if status in ("failed", "stalled"):
-            return answers.failure(job.get("error") or "деактивация не выполнена")
+            return answers.failure(job.error or "деактивация не выполнена")
         return answers.success(
             "деактивация товаров, не попавших в полную выгрузку, выполнится после загрузки всех файлов обмена"
         )

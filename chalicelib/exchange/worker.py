@@ -18,7 +18,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from chalicelib.aws.blobs import BlobStore
 from chalicelib.aws.catalog import CatalogStore
@@ -30,6 +30,7 @@ from chalicelib.exchange.apply import ApplyChanges
 from chalicelib.exchange.parse import ParseFile
 from chalicelib.exchange.prepare import ImportRefused
 from chalicelib.exchange.zipfiles import ZipRefused
+from chalicelib.importjob import FINAL_STATUSES, ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
@@ -38,9 +39,6 @@ from chalicelib.sync.records import DEACTIVATABLE
 
 LEASE_SECONDS = 120  # renewed at every checkpoint: a killed worker frees the tenant within minutes
 MAX_ATTEMPTS = 3
-
-
-FINAL_STATUSES = ("done", "failed")
 
 
 class LeaseLost(Exception):
@@ -54,13 +52,13 @@ class HoldPort(Protocol):
     def release_reported(self, tenant_id: str, offer_ids: set[str], before_ms: int) -> int: ...
 
 
-def exchange_began_ms(job: dict[str, Any]) -> int:
+def exchange_began_ms(job: ImportJob) -> int:
     """When 1C began the exchange that sent a job's file: its session token starts with the
     checkauth time in hex milliseconds."""
     try:
-        return int(str(job.get("session", ""))[:12], 16)
+        return int(str(job.session or "")[:12], 16)
     except ValueError:
-        return int(job.get("created_at", 0)) * 1000
+        return job.created_at * 1000
 
 
 def event_id_for(job_id: str, started: int) -> str:
@@ -97,7 +95,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         """Process one job message. Returns what happened: done, failed, stalled, deferred,
         busy, skipped."""
         job = self.store.get_job(tenant, job_id)
-        if job is None or job["status"] in FINAL_STATUSES:
+        if job is None or job.status in FINAL_STATUSES:
             return "skipped"
         # The lease belongs to this invocation, so a duplicate delivery of the same job waits.
         owner = f"{job_id}@{uuid.uuid4().hex}"
@@ -121,9 +119,9 @@ class ImportWorker(ParseFile, ApplyChanges):
             logger.remove_keys(["job"])
 
     def _attempt(
-        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
     ) -> str:
-        job_id = job["sk"]
+        job_id = job.id
         try:
             return self._run(tenant, job, remaining_ms, beat)
         except (CommerceMLError, ZipRefused, ImportRefused) as exc:
@@ -132,8 +130,8 @@ class ImportWorker(ParseFile, ApplyChanges):
         except LeaseLost:
             raise
         except Exception as exc:
-            attempts = int(job.get("attempts", 0)) + 1
-            job["attempts"] = attempts
+            attempts = job.attempts + 1
+            job.attempts = attempts
             self.store.update_job(tenant, job_id, attempts=attempts, last_error=_describe(exc))
             logger.exception("import job crashed", extra={"attempt": attempts})
             if attempts >= MAX_ATTEMPTS:
@@ -146,21 +144,21 @@ class ImportWorker(ParseFile, ApplyChanges):
             raise LeaseLost(job_id)
         self.store.update_job(tenant, job_id, heartbeat_at=int(time.time()))
 
-    def stall(self, tenant: str, job: dict[str, Any], reason: str) -> None:
+    def stall(self, tenant: str, job: ImportJob, reason: str) -> None:
         """A job that ran out of retries: shown as stalled, resumed by `exchanges resume` or by
         the tenant's next import before it starts (so imports apply in order, never mixed)."""
         text = (
-            f"{job.get('filename', '')}: загрузка прервана — {reason}. Записанное сохранится и "
+            f"{(job.filename or '')}: загрузка прервана — {reason}. Записанное сохранится и "
             "будет дописано при следующем обмене или командой exchanges resume"
         )
-        logger.error("import stalled", extra={"reason": reason, "file": job.get("filename")})
+        logger.error("import stalled", extra={"reason": reason, "file": job.filename})
         metrics.add_metric(name="ImportStalled", unit=MetricUnit.Count, value=1)
-        self.store.update_job(tenant, job["sk"], status="stalled", error=text, stalled_at=int(time.time()))
-        self.store.set_pointer(tenant, "stalled", job["sk"])
+        self.store.update_job(tenant, job.id, status="stalled", error=text, stalled_at=int(time.time()))
+        self.store.set_pointer(tenant, "stalled", job.id)
 
     def dead_letter(self, tenant: str, job_id: str) -> str:
         job = self.store.get_job(tenant, job_id)
-        if job is None or job["status"] in (*FINAL_STATUSES, "stalled"):
+        if job is None or job.status in (*FINAL_STATUSES, "stalled"):
             return "skipped"
         return self.give_up(
             tenant,
@@ -168,15 +166,15 @@ class ImportWorker(ParseFile, ApplyChanges):
             "обработчик загрузки останавливался несколько раз подряд (нехватка памяти или времени)",
         )
 
-    def give_up(self, tenant: str, job: dict[str, Any], reason: str) -> str:
+    def give_up(self, tenant: str, job: ImportJob, reason: str) -> str:
         """Out of retries: before any write the job simply failed (the catalog is untouched);
         once writing began it stalls, to be finished, never left half applied."""
-        current = self.store.get_job(tenant, job["sk"]) or job
-        if current.get("phase") != "apply":
+        current = self.store.get_job(tenant, job.id) or job
+        if current.phase != "apply":
             self._fail(
                 tenant,
                 job,
-                f"{job.get('filename', '')}: внутренняя ошибка сервера при загрузке — {reason}; повторите обмен",
+                f"{(job.filename or '')}: внутренняя ошибка сервера при загрузке — {reason}; повторите обмен",
             )
             return "failed"
         self.stall(tenant, job, reason)
@@ -185,7 +183,7 @@ class ImportWorker(ParseFile, ApplyChanges):
     def resume(self, tenant: str, job_id: str) -> bool:
         """Queue a stalled (or dead) job again from where it stopped."""
         job = self.store.get_job(tenant, job_id)
-        if job is None or job["status"] not in ("stalled", "running", "queued"):
+        if job is None or job.status not in ("stalled", "running", "queued"):
             return False
         self.store.update_job(tenant, job_id, status="running", attempts=0, error="", note="возобновлена")
         self.queue.send({"tenant": tenant, "job": job_id})
@@ -200,11 +198,11 @@ class ImportWorker(ParseFile, ApplyChanges):
         if not stalled_id or stalled_id == job_id:
             return None
         stalled = self.store.get_job(tenant, stalled_id)
-        if stalled is None or stalled["status"] in FINAL_STATUSES:
+        if stalled is None or stalled.status in FINAL_STATUSES:
             self.store.set_pointer(tenant, "stalled", "")
             return None
         logger.info("resuming a stalled import first", extra={"stalled": stalled_id})
-        stalled["attempts"] = 0
+        stalled.attempts = 0
         self.store.update_job(tenant, stalled_id, status="running", attempts=0)
         try:
             outcome = self._attempt(tenant, stalled, remaining_ms, beat)
@@ -216,22 +214,22 @@ class ImportWorker(ParseFile, ApplyChanges):
             return None
         self.store.update_job(tenant, stalled_id, status="stalled")
         return (
-            f"предыдущая загрузка {stalled.get('filename', '')} прервана и пока не дописана ({outcome}); "
+            f"предыдущая загрузка {(stalled.filename or '')} прервана и пока не дописана ({outcome}); "
             "эта загрузка не начата, чтобы не смешать данные — повторите обмен позже"
         )
 
     def _run(
-        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
     ) -> str:
-        job_id = job["sk"]
-        if job.get("status") in ("queued", "stalled"):
-            job["status"] = "running"
+        job_id = job.id
+        if job.status in ("queued", "stalled"):
+            job.status = "running"
             self.store.update_job(tenant, job_id, status="running", started_at=int(time.time()), note="")
-        if job["kind"] == "deactivate":
+        if job.kind == "deactivate":
             return self._deactivate(tenant, job, remaining_ms, beat)
-        phase = job.get("phase", "prepare")
+        phase = job.phase or "prepare"
         if phase == "prepare":
-            self.prepare_area(tenant, job["area"])
+            self.prepare_area(tenant, job.area)
             phase = self._phase(tenant, job, "parse")
         if phase == "parse":
             self._parse(tenant, job, beat)
@@ -242,31 +240,31 @@ class ImportWorker(ParseFile, ApplyChanges):
         self._finish(tenant, job)
         return "done"
 
-    def _phase(self, tenant: str, job: dict[str, Any], phase: str) -> str:
-        job["phase"] = phase
-        self.store.update_job(tenant, job["sk"], phase=phase)
+    def _phase(self, tenant: str, job: ImportJob, phase: str) -> str:
+        job.phase = phase
+        self.store.update_job(tenant, job.id, phase=phase)
         return phase
 
-    def _fail(self, tenant: str, job: dict[str, Any], reason: str) -> None:
-        logger.warning("import failed", extra={"reason": reason, "file": job.get("filename")})
+    def _fail(self, tenant: str, job: ImportJob, reason: str) -> None:
+        logger.warning("import failed", extra={"reason": reason, "file": job.filename})
         metrics.add_metric(name="ImportFailed", unit=MetricUnit.Count, value=1)
-        self.store.update_job(tenant, job["sk"], status="failed", error=reason, finished_at=int(time.time()))
+        self.store.update_job(tenant, job.id, status="failed", error=reason, finished_at=int(time.time()))
 
     # -- finish ---------------------------------------------------------------------------------
-    def _finish(self, tenant: str, job: dict[str, Any]) -> None:
+    def _finish(self, tenant: str, job: ImportJob) -> None:
         """Make the new index the tenant's, release holds 1C's stock now covers, announce the
         import (an event id derived from the job: a repeated finish adds no second event), and
         only then mark the job done."""
-        paths, job_id = Paths(tenant), job["sk"]
+        paths, job_id = Paths(tenant), job.id
         self.blobs.copy(paths.staging(job_id, "index.tsv.gz"), paths.index)
-        started = int(job.get("created_at", time.time()))
+        started = job.created_at or int(time.time())
         self.blobs.copy(paths.staging(job_id, "seen.jsonl.gz"), paths.seen(started, job_id))
         self._release_reported_holds(tenant, job)
-        counts = job.get("counts") or {}
+        counts = job.counts or {}
         self.outbox.add(
             tenant,
             "catalog.imported",
-            {"file": job.get("filename"), "counts": counts, "schema_version": job.get("schema_version")},
+            {"file": job.filename, "counts": counts, "schema_version": job.schema_version},
             event_id=event_id_for(job_id, started),
         )
         self.store.update_job(tenant, job_id, status="done", phase="done", finished_at=int(time.time()))
@@ -276,15 +274,15 @@ class ImportWorker(ParseFile, ApplyChanges):
             metrics.add_metric(
                 name=f"Catalog{name.title()}", unit=MetricUnit.Count, value=counts.get(name, 0)
             )
-        logger.info("import done", extra={"file": job.get("filename"), "counts": counts})
+        logger.info("import done", extra={"file": job.filename, "counts": counts})
 
-    def _release_reported_holds(self, tenant: str, job: dict[str, Any]) -> None:
+    def _release_reported_holds(self, tenant: str, job: ImportJob) -> None:
         """Lines 1C took before this exchange began are in the stock it reports now."""
         if self.holds is None:
             return
         began_ms = exchange_began_ms(job)
         taken = self.holds.taken_offers(tenant, before_ms=began_ms)
-        key = Paths(tenant).staging(job["sk"], "stocked.jsonl.gz")
+        key = Paths(tenant).staging(job.id, "stocked.jsonl.gz")
         if not taken or self.blobs.size(key) is None:
             return
         reported = {o for o in (json.loads(line) for line in self._read_lines(key)) if o in taken}
@@ -293,18 +291,18 @@ class ImportWorker(ParseFile, ApplyChanges):
 
     # -- mode=deactivate ------------------------------------------------------------------------
     def _deactivate(
-        self, tenant: str, job: dict[str, Any], remaining_ms: Callable[[], int], beat: Callable[[], None]
+        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
     ) -> str:
         """Deactivate what no import since the checkauth timestamp listed (protocol §4.4)."""
-        paths, job_id = Paths(tenant), job["sk"]
-        if job.get("phase") != "apply":
-            since = int(job["since"])
-            imports = [j for j in self.store.jobs_since(tenant, since * 1000) if j.get("kind") == "import"]
-            if any(j["status"] not in (*FINAL_STATUSES, "stalled") for j in imports):
+        paths, job_id = Paths(tenant), job.id
+        if job.phase != "apply":
+            since = int(job.since)
+            imports = [j for j in self.store.jobs_since(tenant, since * 1000) if j.kind == "import"]
+            if any(j.status not in (*FINAL_STATUSES, "stalled") for j in imports):
                 self.store.update_job(tenant, job_id, note="ждёт окончания загрузки файлов обмена")
                 self.queue.send({"tenant": tenant, "job": job_id}, delay_seconds=10)
                 return "deferred"
-            broken = [j.get("filename", "") for j in imports if j["status"] != "done"]
+            broken = [(j.filename or "") for j in imports if j.status != "done"]
             if broken:  # deactivating by absence after a failed file would switch off what it held
                 note = f"деактивация пропущена: не загружены {', '.join(broken[:5])}"
                 self.store.update_job(
@@ -328,7 +326,7 @@ class ImportWorker(ParseFile, ApplyChanges):
             self.store.update_job(
                 tenant, job_id, phase="apply", counts=counts, total_changes=len(changes), applied=0
             )
-            job.update(phase="apply", counts=counts, applied=0)
+            job.phase, job.counts, job.applied = "apply", counts, 0
         if not self._apply(tenant, job, remaining_ms, beat):
             self.queue.send({"tenant": tenant, "job": job_id})
             return "deferred"

@@ -63,7 +63,7 @@ def stalled_tenants() -> int:
         1
         for t in wiring.accounts().store.list()
         for j in wiring.exchange_store().jobs(t.id, limit=500)
-        if j.get("status") == "stalled"
+        if j.status == "stalled"
     )
 
 
@@ -148,11 +148,11 @@ def test_a_stalled_import_resumes_with_the_admin_command(stack, reference, losse
         wiring.catalog_store().__dict__.pop("_pool", None)
         reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "failure"
-    job = next(j for j in wiring.exchange_store().jobs("demo") if j["status"] == "stalled")
-    assert admin.main(["exchanges", "stalled", "demo"]) == 0 and job["sk"] in capsys.readouterr().out
-    assert admin.main(["exchanges", "resume", "demo", job["sk"]]) == 0
+    job = next(j for j in wiring.exchange_store().jobs("demo") if j.status == "stalled")
+    assert admin.main(["exchanges", "stalled", "demo"]) == 0 and job.id in capsys.readouterr().out
+    assert admin.main(["exchanges", "resume", "demo", job.id]) == 0
     stack.pump.drain()
-    assert wiring.exchange_store().get_job("demo", job["sk"])["status"] == "done"
+    assert wiring.exchange_store().get_job("demo", job.id).status == "done"
     losses["items_lost"] = len(reference ^ table_of(stack))
     losses["stalled_tenants"] = stalled_tenants()
     assert losses["items_lost"] == 0 and losses["stalled_tenants"] == 0
@@ -166,12 +166,12 @@ def test_duplicate_delivery_of_a_running_job_waits_for_the_lease(stack, referenc
     assert onec.call("catalog", "import", filename="import0_1.xml").keyword == "progress"
     job = wiring.exchange_store().jobs("demo")[0]
     store = wiring.exchange_store()
-    assert store.acquire_lease("demo", f"{job['sk']}@first-invocation", 120)
-    assert wiring.import_worker().run("demo", job["sk"], lambda: 900_000) == "busy"
-    assert store.get_job("demo", job["sk"])["status"] == "queued"
-    store.release_lease("demo", f"{job['sk']}@first-invocation")
+    assert store.acquire_lease("demo", f"{job.id}@first-invocation", 120)
+    assert wiring.import_worker().run("demo", job.id, lambda: 900_000) == "busy"
+    assert store.get_job("demo", job.id).status == "queued"
+    store.release_lease("demo", f"{job.id}@first-invocation")
     assert onec.import_file("import0_1.xml").keyword == "success"
-    assert wiring.import_worker().run("demo", job["sk"], lambda: 900_000) == "skipped"
+    assert wiring.import_worker().run("demo", job.id, lambda: 900_000) == "skipped"
     losses["items_lost"] = len(reference ^ table_of(stack))
     assert losses["items_lost"] == 0
 
@@ -195,7 +195,7 @@ def test_dead_letters_end_as_failures_with_a_reason(stack, losses):
     job = wiring.exchange_store().jobs("demo")[0]
     sqs = wiring.job_queue()
     del sqs
-    event = {"Records": [{"messageId": "m", "body": json.dumps({"tenant": "demo", "job": job["sk"]})}]}
+    event = {"Records": [{"messageId": "m", "body": json.dumps({"tenant": "demo", "job": job.id})}]}
     from chalicelib.exchange import jobs
 
     assert jobs.handle_dead_letters(event, None) == {"batchItemFailures": []}
