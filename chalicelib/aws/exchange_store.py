@@ -78,13 +78,16 @@ class ExchangeStore:
 
     def start_area(self, tenant: str, token: str, **values: Any) -> int:
         """`init`: a new upload area for the session; returns its number."""
-        names = {f"#{k}": k for k in values}
+        expression = "ADD init_count :one"
+        if values:
+            expression += " SET " + ", ".join(f"#{k} = :{k}" for k in values)
+        kwargs: dict[str, Any] = {"ExpressionAttributeNames": {f"#{k}": k for k in values}} if values else {}
         result = self.table.update_item(
             Key={"pk": f"{tenant}#session", "sk": token},
-            UpdateExpression="ADD init_count :one SET " + ", ".join(f"#{k} = :{k}" for k in values),
-            ExpressionAttributeNames=names or None,
+            UpdateExpression=expression,
             ExpressionAttributeValues={":one": 1, **{f":{k}": v for k, v in values.items()}},
             ReturnValues="UPDATED_NEW",
+            **kwargs,
         )
         return int(result["Attributes"]["init_count"])
 

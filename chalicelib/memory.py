@@ -1,0 +1,222 @@
+"""In-memory twins of the exchange room's stores (the shape of Chalice's todo-app sample): the
+same methods and the same answers as `aws.exchange_store.ExchangeStore`, `aws.blobs.BlobStore`
+and `aws.queue.JobQueue`, held true by one contract test run against both
+(tests/test_store_contracts.py). Use cases are unit-tested on these, with no AWS at all."""
+
+from __future__ import annotations
+
+import copy
+import io
+import threading
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+from chalicelib.importjob import ImportJob
+
+MAX_JOURNAL_CALLS = 300
+
+
+class InMemoryExchangeStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.lock = threading.RLock()
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self.items.get((pk, sk))
+        return copy.deepcopy(item) if item is not None else None
+
+    def _query(self, pk: str, begins: str = "", newest_first: bool = False) -> list[dict[str, Any]]:
+        found = [copy.deepcopy(v) for (p, s), v in self.items.items() if p == pk and s.startswith(begins)]
+        return sorted(found, key=lambda i: i["sk"], reverse=newest_first)
+
+    def _update(self, pk: str, sk: str, values: dict[str, Any]) -> dict[str, Any]:
+        item = self.items.setdefault((pk, sk), {"pk": pk, "sk": sk})
+        item.update(copy.deepcopy(values))
+        return item
+
+    # -- sessions -------------------------------------------------------------------------------
+    def create_session(self, tenant: str, token: str, item: dict[str, Any]) -> None:
+        self.items[(f"{tenant}#session", token)] = {
+            "pk": f"{tenant}#session",
+            "sk": token,
+            "calls": [],
+            **item,
+        }
+
+    def get_session(self, tenant: str, token: str) -> dict[str, Any] | None:
+        return self._get(f"{tenant}#session", token)
+
+    def latest_sessions(self, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self._query(f"{tenant}#session", newest_first=True)[:limit]
+
+    def update_session(self, tenant: str, token: str, **values: Any) -> None:
+        self._update(f"{tenant}#session", token, values)
+
+    def start_area(self, tenant: str, token: str, **values: Any) -> int:
+        with self.lock:
+            item = self._update(f"{tenant}#session", token, values)
+            item["init_count"] = int(item.get("init_count", 0)) + 1
+            return item["init_count"]
+
+    def log_call(self, tenant: str, token: str, line: str) -> None:
+        with self.lock:
+            key = (f"{tenant}#session", token)
+            exists = key in self.items
+            item = self._update(*key, {})
+            item["call_count"] = int(item.get("call_count", 0)) + 1
+            if exists and len(item.setdefault("calls", [])) < MAX_JOURNAL_CALLS:
+                item["calls"].append(line)
+
+    # -- uploaded files -------------------------------------------------------------------------
+    def add_chunk(self, tenant: str, area: str, filename: str, digest: str, size: int, restart: bool) -> int:
+        with self.lock:
+            item = self._update(f"{tenant}#upload", f"{area}#{filename}", {"updated_at": int(time.time())})
+            if restart:
+                item.update(parts=[digest], size_bytes=size, restarts=int(item.get("restarts", 0)) + 1)
+            else:
+                item.setdefault("parts", []).append(digest)
+                item["size_bytes"] = int(item.get("size_bytes", 0)) + size
+            return len(item["parts"])
+
+    def uploaded_file(self, tenant: str, area: str, filename: str) -> dict[str, Any] | None:
+        return self._get(f"{tenant}#upload", f"{area}#{filename}")
+
+    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[dict[str, Any]]:
+        return self._query(f"{tenant}#upload", f"{area}-" if whole_session else f"{area}#")
+
+    def set_pointer(self, tenant: str, name: str, value: str) -> None:
+        self.items[(f"{tenant}#upload", f"~{name}")] = {
+            "pk": f"{tenant}#upload",
+            "sk": f"~{name}",
+            "value": value,
+        }
+
+    def pointer(self, tenant: str, name: str) -> str | None:
+        item = self._get(f"{tenant}#upload", f"~{name}")
+        return item["value"] if item else None
+
+    # -- jobs -----------------------------------------------------------------------------------
+    def create_job(self, tenant: str, job: ImportJob) -> bool:
+        with self.lock:
+            if (f"{tenant}#job", job.id) in self.items:
+                return False
+            self.items[(f"{tenant}#job", job.id)] = {"pk": f"{tenant}#job", "sk": job.id, **job.to_item()}
+            return True
+
+    def get_job(self, tenant: str, job_id: str) -> ImportJob | None:
+        item = self._get(f"{tenant}#job", job_id)
+        return ImportJob.from_item(item) if item else None
+
+    def update_job(self, tenant: str, job_id: str, **values: Any) -> None:
+        self._update(f"{tenant}#job", job_id, values)
+
+    def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[ImportJob]:
+        return [
+            ImportJob.from_item(i) for i in self._query(f"{tenant}#job", prefix, newest_first=True)[:limit]
+        ]
+
+    def jobs_since(self, tenant: str, since_ms: int) -> list[ImportJob]:
+        return [ImportJob.from_item(i) for i in self._query(f"{tenant}#job") if i["sk"] >= f"{since_ms:012x}"]
+
+    # -- the per-tenant import lease ------------------------------------------------------------
+    def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:
+        with self.lock:
+            now, item = int(time.time()), self.items.get((f"{tenant}#lock", "import"))
+            if item and item["lease_until"] >= now and item["owner"] != owner:
+                return False
+            self.items[(f"{tenant}#lock", "import")] = {"owner": owner, "lease_until": now + seconds}
+            return True
+
+    def renew_lease(self, tenant: str, owner: str, seconds: int) -> bool:
+        with self.lock:
+            item = self.items.get((f"{tenant}#lock", "import"))
+            if not item or item["owner"] != owner:
+                return False
+            item["lease_until"] = int(time.time()) + seconds
+            return True
+
+    def release_lease(self, tenant: str, owner: str) -> None:
+        with self.lock:
+            item = self.items.get((f"{tenant}#lock", "import"))
+            if item and item["owner"] == owner:
+                del self.items[(f"{tenant}#lock", "import")]
+
+    # -- login throttle ---------------------------------------------------------------------------
+    def take_attempt(self, key: str, limit: int, window_seconds: int) -> int:
+        with self.lock:
+            now, item = int(time.time()), self.items.get((f"throttle#{key}", "login"))
+            if item is None or item["expires_at"] <= now:
+                self.items[(f"throttle#{key}", "login")] = {"attempts": 1, "expires_at": now + window_seconds}
+                return 0
+            if item["attempts"] >= limit:
+                return item["expires_at"] - now
+            item["attempts"] += 1
+            return 0
+
+    def clear_attempts(self, key: str) -> None:
+        self.items.pop((f"throttle#{key}", "login"), None)
+
+    # -- sessions opened by Basic auth alone ------------------------------------------------------
+    def basic_session(self, tenant: str, caller: str) -> str | None:
+        item = self.items.get((f"{tenant}#basic", caller))
+        return item["token"] if item and item["valid_until"] >= time.time() else None
+
+    def set_basic_session(self, tenant: str, caller: str, token: str, valid_until: int) -> None:
+        self.items[(f"{tenant}#basic", caller)] = {"token": token, "valid_until": valid_until}
+
+
+class InMemoryBlobStore:
+    def __init__(self, bucket: str = "memory") -> None:
+        self.bucket = bucket
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream", create_only: bool = False
+    ) -> bool:
+        if create_only and key in self.objects:
+            return False
+        self.objects[key] = (bytes(data), content_type)
+        return True
+
+    def upload(self, key: str, fileobj: IO[bytes], content_type: str = "application/octet-stream") -> None:
+        self.objects[key] = (fileobj.read(), content_type)
+
+    def get(self, key: str) -> bytes | None:
+        found = self.objects.get(key)
+        return found[0] if found else None
+
+    def copy(self, source: str, target: str) -> None:
+        self.objects[target] = self.objects[source]
+
+    def open(self, key: str) -> IO[bytes]:
+        return io.BytesIO(self.objects[key][0])
+
+    def download(self, key: str, fileobj: IO[bytes]) -> None:
+        fileobj.write(self.objects[key][0])
+
+    def size(self, key: str) -> int | None:
+        found = self.objects.get(key)
+        return len(found[0]) if found else None
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        yield from sorted(k for k in self.objects if k.startswith(prefix))
+
+    def url(self, key: str, expires: int = 3600) -> str:
+        return f"memory://{self.bucket}/{key}?expires={expires}"
+
+    def head(self, key: str, length: int) -> bytes:
+        return self.objects[key][0][:length]
+
+
+class InMemoryJobQueue:
+    def __init__(self) -> None:
+        self.messages: list[tuple[dict[str, Any], int]] = []
+
+    def send(self, message: dict[str, Any], delay_seconds: int = 0) -> None:
+        self.messages.append((copy.deepcopy(message), delay_seconds))
+
+    def take(self) -> list[dict[str, Any]]:
+        """The messages sent so far (tests drain them into the worker)."""
+        taken, self.messages = [m for m, _ in self.messages], []
+        return taken
