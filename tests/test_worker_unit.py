@@ -1,0 +1,104 @@
+"""The import worker on the in-memory twins: whole 1C uploads parsed, diffed and applied with no
+moto and no network. The same worker runs on AWS (tests/test_exchange_catalog.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from chalicelib.accounts import Accounts, InMemoryTenantStore
+from chalicelib.exchange.protocol import Exchange
+from chalicelib.exchange.sessions import ExchangeRequest
+from chalicelib.exchange.worker import ImportWorker
+from chalicelib.memory import (
+    InMemoryBlobStore,
+    InMemoryCatalogStore,
+    InMemoryExchangeStore,
+    InMemoryJobQueue,
+    InMemoryOutbox,
+)
+from chalicelib.settings import Settings
+from tests.reliability import cml
+
+
+class Room:
+    def __init__(self) -> None:
+        accounts = Accounts(InMemoryTenantStore())
+        accounts.add("shop")
+        accounts.set_1c_credentials("shop", "shop", "pw")
+        self.store, self.blobs, self.queue = InMemoryExchangeStore(), InMemoryBlobStore(), InMemoryJobQueue()
+        self.catalog, self.outbox = InMemoryCatalogStore(), InMemoryOutbox()
+        settings = Settings.from_env()
+        self.exchange = Exchange(accounts, self.store, self.blobs, self.queue, settings, orders=None)
+        self.worker = ImportWorker(self.store, self.blobs, self.catalog, self.queue, settings, self.outbox)
+
+    def call(self, mode: str, cookie: str = "", body: bytes = b"", **params):
+        headers = {"Cookie": cookie} if cookie else {}
+        if mode == "checkauth":
+            headers["Authorization"] = "Basic " + base64.b64encode(b"shop:pw").decode()
+        return self.exchange.handle(ExchangeRequest("catalog", mode, params, headers, body, "10.0.0.1"))
+
+    def send(self, filename: str, data: bytes):
+        answer = self.call("checkauth")
+        cookie = f"{answer.lines[1]}={answer.lines[2]}"
+        self.call("init", cookie)
+        assert self.call("file", cookie, data, filename=filename).keyword == "success"
+        answer = self.call("import", cookie, filename=filename)
+        for _ in range(20):
+            if answer.keyword != "progress":
+                return answer
+            for message in self.queue.take():
+                self.worker.run(message["tenant"], message["job"], lambda: 900_000)
+            answer = self.call("import", cookie, filename=filename)
+        return answer
+
+    def products(self) -> dict[str, dict]:
+        return {
+            pk.rsplit("#", 1)[1]: {**json.loads(item["doc"]), "active": item["active"]}
+            for (pk, sk), item in self.catalog.items.items()
+            if sk == "product"
+        }
+
+
+@pytest.fixture
+def room() -> Room:
+    return Room()
+
+
+def test_a_real_1c_catalog_lands_and_a_second_upload_writes_nothing(room, samples):
+    from chalicelib.commerceml import read
+    from chalicelib.commerceml.model import Product
+
+    path = samples / "dobromyslov__commerceml-parser/data/import0_1.xml"
+    answer = room.send("import0_1.xml", path.read_bytes())
+    assert answer.keyword == "success", answer.lines
+    with path.open("rb") as stream:
+        expected = {p.id: p.name for p in read(stream, "import0_1.xml") if isinstance(p, Product)}
+    assert {k: v["name"] for k, v in room.products().items()} == expected
+    written = room.catalog.stats.items
+    assert room.send("import0_1.xml", path.read_bytes()).keyword == "success"
+    assert room.catalog.stats.items == written, "the same file twice writes nothing the second time"
+    events = [e for e in room.outbox.recent("shop") if e["event"] == "catalog.imported"]
+    assert len(events) == 2
+
+
+def test_full_uploads_deactivate_what_they_no_longer_list_incremental_ones_never(room):
+    full = cml.catalog(cml.product("a", "A") + cml.product("b", "B"), only_changes=False)
+    assert room.send("import.xml", full).keyword == "success"
+    incremental = cml.catalog(cml.product("c", "C"), only_changes=True)
+    assert room.send("import.xml", incremental).keyword == "success"
+    assert {k: v["active"] for k, v in room.products().items()} == {"a": True, "b": True, "c": True}
+    smaller = cml.catalog(cml.product("a", "A"), only_changes=False)
+    assert room.send("import.xml", smaller).keyword == "success"
+    assert {k: v["active"] for k, v in room.products().items()} == {"a": True, "b": False, "c": False}
+
+
+def test_a_broken_file_fails_with_its_line_and_changes_nothing(room):
+    assert room.send("import.xml", cml.catalog(cml.product("a", "A"))).keyword == "success"
+    before = dict(room.catalog.items)
+    broken = cml.catalog(cml.product("a", "A") + "<Товар><Ид>b</Ид>", only_changes=False)
+    answer = room.send("import.xml", broken)
+    assert answer.keyword == "failure" and "строка" in answer.lines[1]
+    assert room.catalog.items == before
