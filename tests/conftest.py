@@ -138,3 +138,14 @@ def shop(stack, samples):
     stack.offers = sorted((o for o in offers if o.total_stock and o.total_stock >= 2), key=lambda o: o.id)
     stack.offer = next(o for o in stack.offers if o.total_stock >= 5)
     return stack
+
+
+# End-to-end flows run the app on moto (or the local stack): they are `slow`, still in `make test`,
+# left out by `make test-fast`, whose edit loop is the pure code and the use cases on the twins.
+END_TO_END_FIXTURES = {"aws", "stack", "shop", "module_stack", "live", "baseline", "reference"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -12,6 +12,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a subprocess: an end-to-end flow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
