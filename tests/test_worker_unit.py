@@ -102,3 +102,16 @@ def test_a_broken_file_fails_with_its_line_and_changes_nothing(room):
     answer = room.send("import.xml", broken)
     assert answer.keyword == "failure" and "строка" in answer.lines[1]
     assert room.catalog.items == before
+
+
+def test_staged_changes_have_one_format_both_ways():
+    from chalicelib.sync import staged
+    from chalicelib.sync.diff import Deactivate, Put
+    from chalicelib.sync.records import Record
+
+    put = Put(Record("product", "p#1", '{"name":"Ёлка"}', False), created=True)
+    off = Deactivate("offer", "o1")
+    again = staged.decode(staged.encode(put))
+    assert isinstance(again, Put) and again.record == put.record
+    assert staged.decode(staged.encode(off)) == off
+    assert staged.record_key(put) == "product:p#1" != staged.record_key(off)

@@ -12,16 +12,17 @@ from typing import Any
 from chalicelib.aws.catalog import keys, kind_and_id
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
-from chalicelib.sync.records import Record
+from chalicelib.sync import staged
+from chalicelib.sync.diff import Change, Deactivate, Put
 
 CHECKPOINT_EVERY = 1000
 SAFETY_SECONDS = 30
 
 
 class ApplyChanges:
-    def _staged(self, tenant: str, job_id: str) -> Iterator[dict[str, Any]]:
+    def _staged(self, tenant: str, job_id: str) -> Iterator[Change]:
         for line in self._read_lines(Paths(tenant).staging(job_id, "changes.jsonl.gz")):
-            yield json.loads(line)
+            yield staged.decode(line)
 
     def _apply(
         self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
@@ -39,8 +40,8 @@ class ApplyChanges:
         def write_pending() -> None:
             nonlocal pending, in_flight
             first = position - len(pending)
-            puts = [c for c in pending if "k" in c]
-            offs = [c for c in pending if "x" in c]
+            puts = [c for c in pending if isinstance(c, Put)]
+            offs = [c for c in pending if isinstance(c, Deactivate)]
             items = [self._item(tenant, c, f"{stamp_base}{first + n:07d}") for n, c in enumerate(puts)]
             items += self._deactivated_items(tenant, offs, stamp_base, first + len(puts))
             started = self.catalog.start_put(items)
@@ -58,7 +59,7 @@ class ApplyChanges:
 
         repeats = self._repeats(tenant, job_id)
         for n, change in enumerate(self._staged(tenant, job_id), start=1):
-            key = f"{change.get('k')}:{change.get('i')}"
+            key = staged.record_key(change)
             if key in repeats:  # a record the file listed more than once: only its last Put
                 repeats[key] -= 1
                 if repeats[key] > 0:
@@ -81,15 +82,15 @@ class ApplyChanges:
         data = self.blobs.get(Paths(tenant).staging(job_id, "repeats.json"))
         return json.loads(data) if data else {}
 
-    def _item(self, tenant: str, change: dict[str, Any], stamp: str) -> dict[str, Any]:
-        return self.catalog.item(tenant, Record(change["k"], change["i"], change["d"], change["a"]), stamp)
+    def _item(self, tenant: str, change: Put, stamp: str) -> dict[str, Any]:
+        return self.catalog.item(tenant, change.record, stamp)
 
     def _deactivated_items(
-        self, tenant: str, changes: list[dict[str, Any]], stamp_base: str, offset: int
+        self, tenant: str, changes: list[Deactivate], stamp_base: str, offset: int
     ) -> list[dict[str, Any]]:
         if not changes:
             return []
-        wanted = [keys(tenant, c["x"], c["i"]) for c in changes]
+        wanted = [keys(tenant, c.kind, c.id) for c in changes]
         items = []
         for n, item in enumerate(self.catalog.get_items(wanted)):
             kind, entity_id = kind_and_id(item["pk"], item["sk"])

@@ -14,6 +14,7 @@ from chalicelib.commerceml.model import Property
 from chalicelib.exchange.prepare import PrepareArea
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
+from chalicelib.sync import staged
 from chalicelib.sync.diff import Deactivate, Index, Put
 from chalicelib.sync.plan import plan
 from chalicelib.sync.records import OFFER_STOCK, SLOTS
@@ -81,19 +82,14 @@ class ParseFile(PrepareArea):
         paths, job_id = Paths(tenant), job.id
         stream, size = self.open_file(tenant, job.area, job.filename)
         index = self.load_index(tenant)
-        with tempfile.TemporaryFile() as staged:
-            writer = gzip.GzipFile(fileobj=staged, mode="wb", compresslevel=3)
+        with tempfile.TemporaryFile() as spool:
+            writer = gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=3)
             total = 0
 
             def emit(change: Put | Deactivate) -> None:
                 nonlocal total
                 total += 1
-                if isinstance(change, Put):
-                    r = change.record
-                    line = {"k": r.kind, "i": r.id, "d": r.doc, "a": r.active}
-                else:
-                    line = {"x": change.kind, "i": change.id}
-                writer.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+                writer.write(staged.encode(change))
 
             def progress(records: int) -> None:
                 beat()
@@ -110,8 +106,8 @@ class ParseFile(PrepareArea):
                 self._file_reader(tenant, job.area),
             )
             writer.close()
-            staged.seek(0)
-            self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), staged)
+            spool.seek(0)
+            self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), spool)
         self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
         self._save_seen(paths.staging(job_id, "seen.jsonl.gz"), result.seen)
         self.blobs.put(paths.staging(job_id, "repeats.json"), json.dumps(result.repeated_puts).encode())

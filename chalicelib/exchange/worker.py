@@ -34,6 +34,7 @@ from chalicelib.importjob import FINAL_STATUSES, ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.settings import Settings
+from chalicelib.sync import staged
 from chalicelib.sync.diff import Differ
 from chalicelib.sync.records import DEACTIVATABLE
 
@@ -319,7 +320,7 @@ class ImportWorker(ParseFile, ApplyChanges):
             index = self.load_index(tenant)
             differ = Differ(index)
             changes = list(differ.deactivate_all_but(keep, kinds))
-            lines = b"".join(json.dumps({"x": c.kind, "i": c.id}).encode() + b"\n" for c in changes)
+            lines = b"".join(staged.encode(c) for c in changes)
             self.blobs.put(paths.staging(job_id, "changes.jsonl.gz"), gzip.compress(lines))
             self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
             counts = {"deactivated": len(changes)}
