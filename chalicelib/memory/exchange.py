@@ -1,7 +1,4 @@
-"""In-memory twins of the exchange room's stores (the shape of Chalice's todo-app sample): the
-same methods and the same answers as `aws.exchange_store.ExchangeStore`, `aws.blobs.BlobStore`
-and `aws.queue.JobQueue`, held true by one contract test run against both
-(tests/test_store_contracts.py). Use cases are unit-tested on these, with no AWS at all."""
+"""Twins of the exchange room's stores: sessions, uploads, jobs, leases, throttle; blobs; the queue."""
 
 from __future__ import annotations
 
@@ -220,79 +217,3 @@ class InMemoryJobQueue:
         """The messages sent so far (tests drain them into the worker)."""
         taken, self.messages = [m for m, _ in self.messages], []
         return taken
-
-
-class InMemoryCatalogStore:
-    """The catalog table's twin: the same items (built by the same code), puts, gets, partitions."""
-
-    def __init__(self) -> None:
-        from chalicelib.aws.catalog import WriteStats
-
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-        self.stats = WriteStats()
-
-    def item(self, tenant: str, record: Any, stamp: str) -> dict[str, Any]:
-        from chalicelib.aws.catalog import CatalogStore
-
-        return CatalogStore.item(self, tenant, record, stamp)  # type: ignore[arg-type]
-
-    def start_put(self, items: Any) -> Any:
-        batch = [copy.deepcopy(i) for i in items]
-        for item in batch:
-            self.items[(item["pk"], item["sk"])] = item
-        self.stats.calls += (len(batch) + 24) // 25
-        self.stats.items += len(batch)
-        return lambda: None
-
-    def get_items(self, key_pairs: Any) -> Iterator[dict[str, Any]]:
-        for pk, sk in key_pairs:
-            if (pk, sk) in self.items:
-                yield copy.deepcopy(self.items[(pk, sk)])
-
-    def partition(self, pk: str, sk_prefix: str | None = None) -> list[dict[str, Any]]:
-        found = [
-            copy.deepcopy(v) for (p, s), v in self.items.items() if p == pk and s.startswith(sk_prefix or "")
-        ]
-        return sorted(found, key=lambda i: i["sk"])
-
-    def docs(self, tenant: str, kind: str) -> list[dict[str, Any]]:
-        import json
-
-        return [
-            {**json.loads(i["doc"]), "active": bool(i.get("active", True))}
-            for i in self.partition(f"{tenant}#{kind}")
-        ]
-
-
-class InMemoryOutbox:
-    """The outbox's twin: events added once by id, read back newest first."""
-
-    def __init__(self) -> None:
-        self.events: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def add(self, tenant: str, event: str, payload: dict[str, Any], event_id: str | None = None) -> str:
-        import json
-
-        from chalicelib.aws.orders_store import new_id
-
-        event_id = event_id or new_id()
-        self.events.setdefault(
-            (tenant, event_id),
-            {
-                "sk": event_id,
-                "event": event,
-                "payload": json.dumps(payload, ensure_ascii=False, default=str),
-                "status": "pending",
-                "attempts": 0,
-                "created_at": int(time.time()),
-            },
-        )
-        return event_id
-
-    def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
-        mine = [copy.deepcopy(v) for (t, _), v in self.events.items() if t == tenant]
-        return sorted(mine, key=lambda e: e["sk"], reverse=True)[:limit]
-
-    def get(self, tenant: str, event_id: str) -> dict[str, Any] | None:
-        found = self.events.get((tenant, event_id))
-        return copy.deepcopy(found) if found else None

@@ -1,0 +1,16 @@
+"""In-memory twins of the stores (the shape of Chalice's todo-app sample): the same methods and
+the same answers as the adapters in `aws/`, held true by one contract test run against both
+(tests/test_store_contracts.py). Use cases are unit-tested on these, with no AWS at all."""
+
+from chalicelib.memory.catalog import InMemoryCatalogStore
+from chalicelib.memory.exchange import InMemoryBlobStore, InMemoryExchangeStore, InMemoryJobQueue
+from chalicelib.memory.orders import InMemoryOrdersStore, InMemoryOutbox
+
+__all__ = [
+    "InMemoryBlobStore",
+    "InMemoryCatalogStore",
+    "InMemoryExchangeStore",
+    "InMemoryJobQueue",
+    "InMemoryOrdersStore",
+    "InMemoryOutbox",
+]

@@ -1,0 +1,259 @@
+"""Twins of the orders table and its outbox."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from typing import Any
+
+
+class InMemoryOutbox:
+    """The outbox's twin: events added (once, by id), due, claimed by one runner, settled."""
+
+    def __init__(self, events: dict[tuple[str, str], dict[str, Any]] | None = None) -> None:
+        self.events = events if events is not None else {}
+        self.lock = threading.RLock()
+
+    def add(self, tenant: str, event: str, payload: dict[str, Any], event_id: str | None = None) -> str:
+        from chalicelib.aws.orders_store import new_id
+
+        now = int(time.time())
+        event_id = event_id or new_id()
+        self.events.setdefault((tenant, event_id), _event(event_id, event, payload, now))
+        return event_id
+
+    def due(self, tenant: str, now: int, limit: int) -> list[dict[str, Any]]:
+        pending = [
+            copy.deepcopy(v)
+            for (t, _), v in self.events.items()
+            if t == tenant and v.get("qsk") and v["qsk"] <= f"{now:011d}~"
+        ]
+        return sorted(pending, key=lambda e: e["qsk"])[:limit]
+
+    def claim(self, tenant: str, event_id: str, runner: str, now: int, seconds: int) -> dict[str, Any] | None:
+        with self.lock:
+            item = self.events.get((tenant, event_id))
+            if not item or item["status"] != "pending" or item.get("lease_until", -1) >= now:
+                return None
+            item.update(lease_until=now + seconds, runner=runner, attempts=item["attempts"] + 1)
+            return copy.deepcopy(item)
+
+    def settle(
+        self,
+        tenant: str,
+        event_id: str,
+        runner: str,
+        status: str,
+        attempts: int,
+        next_at: int | None,
+        targets: dict[str, Any],
+        log: list[dict[str, Any]],
+    ) -> None:
+        item = self.events[(tenant, event_id)]
+        if item.get("runner") != runner:
+            raise RuntimeError("settled by a runner that does not hold the claim")
+        item.update(status=status, attempts=attempts, targets=copy.deepcopy(targets), deliveries=log[-20:])
+        item.pop("lease_until", None)
+        if status == "pending":
+            item["qsk"] = f"{next_at:011d}#{event_id}"
+        else:
+            item.pop("qsk", None)
+
+    def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
+        mine = [copy.deepcopy(v) for (t, _), v in self.events.items() if t == tenant]
+        return sorted(mine, key=lambda e: e["sk"], reverse=True)[:limit]
+
+    def get(self, tenant: str, event_id: str) -> dict[str, Any] | None:
+        found = self.events.get((tenant, event_id))
+        return copy.deepcopy(found) if found else None
+
+    def redeliver(self, tenant: str, event_id: str) -> bool:
+        item = self.events.get((tenant, event_id))
+        if item is None:
+            return False
+        item.update(status="pending", attempts=0, targets={}, qsk=f"{int(time.time()):011d}#{event_id}")
+        item.pop("lease_until", None)
+        return True
+
+
+def _event(event_id: str, event: str, payload: dict[str, Any], now: int) -> dict[str, Any]:
+    import json
+    from decimal import Decimal
+
+    return {
+        "sk": event_id,
+        "event": event,
+        "payload": json.dumps(
+            payload, ensure_ascii=False, default=lambda v: str(v) if isinstance(v, Decimal) else v
+        ),
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "qsk": f"{now:011d}#{event_id}",
+    }
+
+
+class InMemoryOrdersStore:
+    """The orders table's twin: an order, its number, holds, outbox events and Idempotency-Key
+    marker written all or nothing (one lock stands for DynamoDB's transaction)."""
+
+    def __init__(self) -> None:
+        from chalicelib.aws.orders_store import new_id
+
+        self.new_id = new_id
+        self.orders: dict[tuple[str, str], dict[str, Any]] = {}  # (tenant, id) -> item
+        self.numbers: dict[tuple[str, str], str] = {}
+        self.held: dict[tuple[str, str], Any] = {}
+        self.counters: dict[tuple[str, str], int] = {}
+        self.markers: dict[tuple[str, str], str] = {}
+        self.queries: dict[tuple[str, str], list[str]] = {}
+        self.taken_lines: dict[tuple[str, str], dict[str, Any]] = {}
+        self.outbox = InMemoryOutbox()
+        self.lock = threading.RLock()
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, tenant: str, order_id: str) -> dict[str, Any] | None:
+        item = self.orders.get((tenant, order_id))
+        return copy.deepcopy(item["doc"]) if item else None
+
+    def by_number(self, tenant: str, number: str) -> dict[str, Any] | None:
+        order_id = self.numbers.get((tenant, number))
+        return self.get(tenant, order_id) if order_id else None
+
+    def page(
+        self, tenant: str, after: str | None, limit: int, since_id: str | None
+    ) -> tuple[list[dict], str | None]:
+        lower = max(filter(None, [after, since_id]), default="")
+        ids = sorted(i for (t, i) in self.orders if t == tenant and i > lower)
+        chosen = ids[:limit]
+        return [self.get(tenant, i) for i in chosen], chosen[-1] if len(ids) > limit else None
+
+    def customer_page(
+        self, tenant: str, customer_id: str, before: str | None, limit: int
+    ) -> tuple[list, str | None]:
+        ids = sorted(
+            (
+                i
+                for (t, i), item in self.orders.items()
+                if t == tenant
+                and (item["doc"].get("customer") or {}).get("id") == customer_id
+                and (before is None or i < before)
+            ),
+            reverse=True,
+        )
+        chosen = ids[:limit]
+        return [self.get(tenant, i) for i in chosen], chosen[-1] if len(ids) > limit else None
+
+    def waiting_for_1c(self, tenant: str, limit: int = 500) -> list[dict[str, Any]]:
+        ids = sorted(i for (t, i), item in self.orders.items() if t == tenant and item["waiting"])
+        return [self.get(tenant, i) for i in ids[:limit]]
+
+    def by_idempotency_key(self, tenant: str, key: str) -> dict[str, Any] | None:
+        order_id = self.markers.get((tenant, key))
+        return self.get(tenant, order_id) if order_id else None
+
+    def holds(self, tenant: str, offer_ids: list[str]) -> dict[str, Any]:
+        return {o: self.held[(tenant, o)] for o in set(offer_ids) if (tenant, o) in self.held}
+
+    def next_number(self, tenant: str) -> int:
+        return self.next_counter(tenant, "order_number")
+
+    def next_counter(self, tenant: str, name: str) -> int:
+        with self.lock:
+            self.counters[(tenant, name)] = self.counters.get((tenant, name), 0) + 1
+            return self.counters[(tenant, name)]
+
+    def version(self, tenant: str, order_id: str) -> int:
+        item = self.orders.get((tenant, order_id))
+        return item["version"] if item else 0
+
+    def is_waiting(self, tenant: str, order_id: str) -> bool:
+        item = self.orders.get((tenant, order_id))
+        return bool(item and item["waiting"])
+
+    # -- writes ---------------------------------------------------------------------------------
+    def create(
+        self,
+        tenant: str,
+        order: dict[str, Any],
+        holds: list,
+        events: list,
+        idempotency_key: str | None = None,
+    ) -> None:
+        from chalicelib.aws.orders_store import AlreadyPlaced, HoldConflict
+
+        with self.lock:
+            if idempotency_key and (tenant, idempotency_key) in self.markers:
+                raise AlreadyPlaced(self.markers[(tenant, idempotency_key)])
+            conflicts = [
+                offer
+                for offer, quantity, stock in holds
+                if self.held.get((tenant, offer), 0) + quantity > stock
+            ]
+            if conflicts:
+                raise HoldConflict(conflicts)
+            self.orders[(tenant, order["id"])] = {"doc": copy.deepcopy(order), "version": 1, "waiting": True}
+            self.numbers[(tenant, order["number"])] = order["id"]
+            for offer, quantity, _ in holds:
+                self.held[(tenant, offer)] = self.held.get((tenant, offer), 0) + quantity
+            for event in events:
+                self.outbox.add(tenant, event["event"], event["payload"])
+            if idempotency_key:
+                self.markers[(tenant, idempotency_key)] = order["id"]
+
+    def update(
+        self,
+        tenant: str,
+        order: dict[str, Any],
+        version: int,
+        events: list,
+        confirm: bool = False,
+        release: list | None = None,
+    ) -> None:
+        from decimal import Decimal
+
+        from chalicelib.aws.orders_store import StaleOrder
+
+        with self.lock:
+            item = self.orders.get((tenant, order["id"]))
+            if not item or item["version"] != version or (confirm and not item["waiting"]):
+                raise StaleOrder(order["id"])
+            item.update(doc=copy.deepcopy(order), version=version + 1)
+            if confirm:
+                item["waiting"] = False
+                if order.get("hold") == "taken":
+                    for line in order["lines"]:
+                        self.taken_lines[(tenant, f"{order['id']}#{line['offer_id']}")] = {
+                            "sk": f"{order['id']}#{line['offer_id']}",
+                            "offer_id": line["offer_id"],
+                            "quantity": Decimal(str(line["quantity"])),
+                            "confirmed_ms": int(time.time() * 1000),
+                        }
+            for offer, quantity in release or []:
+                self.held[(tenant, offer)] = self.held.get((tenant, offer), 0) - quantity
+            for event in events:
+                self.outbox.add(tenant, event["event"], event["payload"])
+
+    def taken(self, tenant: str, order_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            copy.deepcopy(v)
+            for (t, sk), v in sorted(self.taken_lines.items())
+            if t == tenant and (order_id is None or sk.startswith(f"{order_id}#"))
+        ]
+
+    def release_taken(self, tenant: str, item: dict[str, Any]) -> bool:
+        with self.lock:
+            if self.taken_lines.pop((tenant, item["sk"]), None) is None:
+                return False
+            self.held[(tenant, item["offer_id"])] = (
+                self.held.get((tenant, item["offer_id"]), 0) - item["quantity"]
+            )
+            return True
+
+    def remember_query(self, tenant: str, session: str, order_ids: list[str]) -> None:
+        self.queries[(tenant, session)] = list(order_ids)
+
+    def queried(self, tenant: str, session: str) -> list[str] | None:
+        found = self.queries.get((tenant, session))
+        return list(found) if found is not None else None

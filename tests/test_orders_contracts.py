@@ -1,0 +1,140 @@
+"""One contract for the orders table and its outbox, run against the in-memory twin, moto and
+DynamoDB Local (where its transactions are the engine's own): what order placement, 1C's flow
+and webhook delivery rely on."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.aws.orders_store import AlreadyPlaced, HoldConflict, StaleOrder, new_id
+from chalicelib.local import dynamodb_local
+from chalicelib.memory import InMemoryOrdersStore
+
+
+@pytest.fixture(scope="module")
+def engine():
+    why = dynamodb_local.unavailable()
+    if why:
+        if os.environ.get("CI"):
+            raise AssertionError(f"CI runs the contract on DynamoDB Local: {why}")
+        pytest.skip(why)
+    running = dynamodb_local.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=["memory", "moto", "dynamodb-local"])
+def stores(request, monkeypatch):
+    """(orders store, outbox) of one kind."""
+    if request.param == "memory":
+        store = InMemoryOrdersStore()
+        yield store, store.outbox
+        return
+    from chalicelib.aws import clients
+    from chalicelib.aws.orders_store import OrdersStore
+    from chalicelib.aws.outbox import Outbox
+    from chalicelib.local.resources import _create_table, load_template
+
+    if request.param == "moto":
+        request.getfixturevalue("aws")
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("engine").endpoint)
+        clients.reset()
+    props = dict(load_template()["Resources"]["OrdersTable"]["Properties"])
+    props["TableName"] = f"orders-{uuid.uuid4().hex[:12]}"
+    _create_table(props)
+    yield OrdersStore(props["TableName"]), Outbox(props["TableName"])
+    clients.reset()
+
+
+def order(number: str, customer: str | None = None, lines=(("o1", 1),)) -> dict:
+    return {
+        "id": new_id(),
+        "number": number,
+        "status": "new",
+        "customer": {"name": "К", **({"id": customer} if customer else {})},
+        "lines": [{"offer_id": o, "quantity": q} for o, q in lines],
+    }
+
+
+def test_an_order_with_its_holds_number_events_and_key_is_all_or_nothing(stores):
+    store, outbox = stores
+    first = order("1")
+    store.create(
+        "t", first, [("o1", Decimal(2), Decimal(3))], [{"event": "order.created", "payload": {"n": 1}}], "k1"
+    )
+    assert store.get("t", first["id"])["number"] == "1" and store.by_number("t", "1")["id"] == first["id"]
+    assert store.holds("t", ["o1", "o2"]) == {"o1": 2}
+    with pytest.raises(HoldConflict) as conflict:
+        store.create("t", order("2"), [("o1", Decimal(2), Decimal(3))], [], "k2")
+    assert conflict.value.offer_ids == ["o1"]
+    assert store.by_number("t", "2") is None and store.holds("t", ["o1"]) == {"o1": 2}, (
+        "nothing of it written"
+    )
+    with pytest.raises(AlreadyPlaced) as placed:
+        store.create("t", order("3"), [("o1", Decimal(1), Decimal(3))], [], "k1")
+    assert placed.value.order_id == first["id"] and store.by_idempotency_key("t", "k1")["id"] == first["id"]
+    assert [e["event"] for e in outbox.recent("t")] == ["order.created"]
+    assert store.waiting_for_1c("t")[0]["id"] == first["id"] and store.next_number("t") == 1
+
+
+def test_updates_check_the_version_and_confirmation_takes_the_holds(stores):
+    store, _ = stores
+    placed = order("1", lines=(("o1", 2),))
+    store.create("t", placed, [("o1", Decimal(2), Decimal(5))], [])
+    assert store.version("t", placed["id"]) == 1 and store.is_waiting("t", placed["id"])
+    taken = {**placed, "hold": "taken"}
+    store.update("t", taken, 1, [], confirm=True)
+    with pytest.raises(StaleOrder):
+        store.update("t", taken, 1, [])
+    assert not store.is_waiting("t", placed["id"]) and store.waiting_for_1c("t") == []
+    lines = store.taken("t")
+    assert [(i["offer_id"], int(i["quantity"])) for i in lines] == [("o1", 2)]
+    assert store.holds("t", ["o1"]) == {"o1": 2}, "held until 1C reports stock"
+    assert store.release_taken("t", lines[0]) and not store.release_taken("t", lines[0])
+    assert store.holds("t", ["o1"]) == {"o1": 0} and store.taken("t") == []
+
+
+def test_queries_pages_and_a_customers_orders(stores):
+    store, _ = stores
+    ids = []
+    for n in range(3):
+        placed = order(str(n), customer="c1" if n != 1 else "c2")
+        store.create("t", placed, [], [])
+        ids.append(placed["id"])
+        time.sleep(0.002)
+    store.remember_query("t", "session", ids[:2])
+    assert store.queried("t", "session") == ids[:2] and store.queried("t", "other") is None
+    page, after = store.page("t", None, 2, None)
+    assert [o["id"] for o in page] == ids[:2] and after == ids[1]
+    assert [o["id"] for o in store.page("t", after, 2, None)[0]] == [ids[2]]
+    mine, cursor = store.customer_page("t", "c1", None, 1)
+    assert [o["id"] for o in mine] == [ids[2]] and cursor == ids[2]
+    assert [o["id"] for o in store.customer_page("t", "c1", cursor, 5)[0]] == [ids[0]]
+
+
+def test_the_outbox_claims_each_event_for_one_runner(stores):
+    _, outbox = stores
+    now = int(time.time())
+    event_id = outbox.add("t", "catalog.imported", {"file": "import.xml"})
+    assert outbox.add("t", "catalog.imported", {"file": "x"}, event_id="fixed-1") == "fixed-1"
+    assert outbox.add("t", "catalog.imported", {"file": "y"}, event_id="fixed-1") == "fixed-1"
+    assert '"x"' in outbox.get("t", "fixed-1")["payload"], "an event with an id is added once"
+    assert {e["sk"] for e in outbox.due("t", now + 1, 10)} == {event_id, "fixed-1"}
+    claimed = outbox.claim("t", event_id, "runner-a", now, 60)
+    assert int(claimed["attempts"]) == 1 and outbox.claim("t", event_id, "runner-b", now, 60) is None
+    outbox.settle("t", event_id, "runner-a", "pending", 1, now + 120, {}, [])
+    assert event_id not in {e["sk"] for e in outbox.due("t", now + 1, 10)}
+    assert event_id in {e["sk"] for e in outbox.due("t", now + 121, 10)}
+    assert outbox.claim("t", event_id, "runner-b", now + 121, 60) is not None
+    outbox.settle("t", event_id, "runner-b", "delivered", 2, None, {"u": {"status": "delivered"}}, [])
+    assert outbox.get("t", event_id)["status"] == "delivered" and event_id not in {
+        e["sk"] for e in outbox.due("t", now + 1000, 10)
+    }
+    assert outbox.redeliver("t", event_id) and outbox.get("t", event_id)["status"] == "pending"
+    assert not outbox.redeliver("t", "no-such-event")

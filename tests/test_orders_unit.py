@@ -1,0 +1,121 @@
+"""Order placement, 1C's flow, webhook delivery and the schedule on the in-memory twins: no moto,
+no network. The catalog comes in through the real worker (on twins) from CommerceML documents."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from chalicelib.accounts import Accounts
+from chalicelib.commerceml import write_orders
+from chalicelib.commerceml.model import Order
+from chalicelib.memory import InMemoryBlobStore, InMemoryOrdersStore
+from chalicelib.notify.scheduler import Scheduler
+from chalicelib.notify.webhooks import WebhookSender
+from chalicelib.orders.rules import OrderRejected
+from chalicelib.orders.service import Orders
+from tests.reliability import cml
+from tests.test_worker_unit import Room
+
+
+@pytest.fixture
+def shop():
+    room = Room()
+    assert room.send("import.xml", cml.catalog(cml.product("p1", "Чайник"))).keyword == "success"
+    assert (
+        room.send("offers.xml", cml.offers(cml.offer("p1", quantity="3", price="500"))).keyword == "success"
+    )
+    room.orders = Orders(InMemoryOrdersStore(), room.catalog)
+    room.tenant = room.exchange.accounts.require("shop")
+    return room
+
+
+def body(quantity: int = 1) -> dict:
+    return {
+        "customer": {"name": "Анна Ли", "phone": "+7 900 1"},
+        "lines": [{"offer_id": "p1", "quantity": quantity}],
+    }
+
+
+def test_an_order_is_priced_held_and_found_again_by_its_key(shop):
+    placed = shop.orders.place(shop.tenant, body(2), "key-1")
+    assert placed["totals"]["total"] == 1000 and placed["status"] == "new" and placed["number"] == "1"
+    assert shop.orders.place(shop.tenant, body(2), "key-1")["id"] == placed["id"], (
+        "the same key: the same order"
+    )
+    with pytest.raises(OrderRejected) as rejected:
+        shop.orders.place(shop.tenant, body(2), "key-2")
+    assert "only 1 available" in rejected.value.problems[0]["reason"]
+
+
+def test_1c_takes_the_order_and_its_statuses_come_back(shop):
+    placed = shop.orders.place(shop.tenant, body(1), "k")
+    data, count, skipped = shop.orders.query_document(shop.tenant, "session-1", "utf-8")
+    assert count == 1 and skipped == [] and placed["id"].encode() in data
+    assert (
+        shop.orders.confirm(shop.tenant, "session-1") == 1
+        and shop.orders.confirm(shop.tenant, "other") is None
+    )
+    assert shop.orders.query_document(shop.tenant, "session-2", "utf-8")[1] == 0
+    document = write_orders(
+        [
+            Order(
+                id=placed["id"],
+                number="1",
+                date="2026-11-29",
+                amount=placed["totals"]["total"],
+                requisites={"Статуса заказа ИД": "S", "Идентификатор отправления": "RA1"},
+            )
+        ]
+    )
+    report = shop.orders.apply_documents(shop.tenant, io.BytesIO(document), "documents.xml")
+    assert report["updated"] == 1
+    order = shop.orders.get(shop.tenant, placed["id"])
+    assert order["status"] == "shipped" and order["tracking_number"] == "RA1"
+    held = shop.orders.store.holds("shop", ["p1"])["p1"]
+    assert held == 1, "taken by 1C, held until 1C reports the stock again"
+    assert shop.orders.cancel(shop.tenant, placed["id"], "передумал", by="admin")
+    assert shop.orders.store.holds("shop", ["p1"])["p1"] == 0
+
+
+def test_webhooks_retry_then_die_with_every_attempt_counted(shop):
+    shop.exchange.accounts.set_webhook("shop", ["https://shop.example/hooks"])
+    answers = iter([(500, "HTTP 500"), (None, "timed out"), (200, None)])
+    sent = []
+
+    def post(url, payload, headers):
+        sent.append(headers["X-Cmlbridge-Delivery"])
+        return next(answers)
+
+    clock = {"now": time.time()}
+    outbox = shop.orders.store.outbox
+    sender = WebhookSender(outbox, post=post, clock=lambda: clock["now"], max_attempts=3)
+    event_id = outbox.add("shop", "order.created", {"order": {"id": "x"}})
+    tenant = shop.exchange.accounts.require("shop")
+    for _ in range(3):
+        sender.deliver_due(tenant, "runner", deadline=time.monotonic() + 10)
+        clock["now"] += 3600
+    item = outbox.get("shop", event_id)
+    assert item["status"] == "delivered" and item["attempts"] == 3 and sent == [event_id] * 3
+    dead_id = outbox.add("shop", "order.created", {"order": {"id": "y"}})
+    never = WebhookSender(
+        outbox, post=lambda *a: (503, "HTTP 503"), clock=lambda: clock["now"], max_attempts=2
+    )
+    for _ in range(3):
+        never.deliver_due(tenant, "runner", deadline=time.monotonic() + 10)
+        clock["now"] += 3600
+    assert outbox.get("shop", dead_id)["status"] == "dead"
+
+
+def test_the_schedule_exports_waiting_orders_for_every_tenant(shop):
+    blobs = InMemoryBlobStore()
+    accounts: Accounts = shop.exchange.accounts
+    sender = WebhookSender(shop.orders.store.outbox, post=lambda *a: (200, None))
+    shop.orders.place(shop.tenant, body(1), "k")
+    summary = Scheduler(accounts, shop.orders, blobs, sender).run(lambda: 60_000)
+    assert summary["shop"]["exported"] == 1
+    assert "<Документ>".encode() in blobs.get("exports/shop/orders/latest.xml")
+    again = Scheduler(accounts, shop.orders, blobs, sender).run(lambda: 60_000)
+    assert again["shop"]["exported"] is None, "unchanged orders are not written again"
