@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.aws.orders_store import AlreadyPlaced, HoldConflict, StaleOrder, new_id
 from chalicelib.local import dynamodb_local
 from chalicelib.memory import InMemoryOrdersStore
+from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import time
 from decimal import Decimal
 from typing import Any
@@ -25,34 +24,11 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import query_all, resource
-
-
-class HoldConflict(Exception):
-    """The transaction was refused because a line's stock was taken meanwhile."""
-
-    def __init__(self, offer_ids: list[str]) -> None:
-        super().__init__(", ".join(offer_ids))
-        self.offer_ids = offer_ids
-
-
-class StaleOrder(Exception):
-    pass
-
-
-class AlreadyPlaced(Exception):
-    """An order with this Idempotency-Key exists (a retry after a crash): its id."""
-
-    def __init__(self, order_id: str) -> None:
-        super().__init__(order_id)
-        self.order_id = order_id
+from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
 
 
 def _key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:40]
-
-
-def new_id() -> str:
-    return f"{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
 
 
 def _dumps(data: Any) -> str:

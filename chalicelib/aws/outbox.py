@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import resource
-from chalicelib.aws.orders_store import new_id
+from chalicelib.ports import new_id
 
 KEEP_DAYS = 30
 

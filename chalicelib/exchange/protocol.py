@@ -14,9 +14,6 @@ import secrets
 import time
 
 from chalicelib.accounts import Accounts
-from chalicelib.aws.blobs import BlobStore
-from chalicelib.aws.exchange_store import ExchangeStore
-from chalicelib.aws.queue import JobQueue
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import UnsafeFilename, is_zip, sanitize, starts_a_file
@@ -31,6 +28,7 @@ from chalicelib.exchange.sessions import (
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
+from chalicelib.ports import Blobs, ExchangeStore, Queue
 from chalicelib.settings import Settings
 
 STALE_SECONDS = 300  # no heartbeat for this long: the worker died; SQS hands the job over again
@@ -44,8 +42,8 @@ class Exchange(Sessions, SaleExchange):
         self,
         accounts: Accounts,
         store: ExchangeStore,
-        blobs: BlobStore,
-        queue: JobQueue,
+        blobs: Blobs,
+        queue: Queue,
         settings: Settings,
         orders: OrdersPort,
     ) -> None:

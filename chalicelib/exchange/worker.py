@@ -20,11 +20,6 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-from chalicelib.aws.blobs import BlobStore
-from chalicelib.aws.catalog import CatalogStore
-from chalicelib.aws.exchange_store import ExchangeStore
-from chalicelib.aws.outbox import Outbox
-from chalicelib.aws.queue import JobQueue
 from chalicelib.commerceml import CommerceMLError
 from chalicelib.exchange.apply import ApplyChanges
 from chalicelib.exchange.parse import ParseFile
@@ -33,6 +28,7 @@ from chalicelib.exchange.zipfiles import ZipRefused
 from chalicelib.importjob import FINAL_STATUSES, ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
+from chalicelib.ports import Blobs, Catalog, ExchangeStore, Outbox, Queue
 from chalicelib.settings import Settings
 from chalicelib.sync import staged
 from chalicelib.sync.diff import Differ
@@ -76,9 +72,9 @@ class ImportWorker(ParseFile, ApplyChanges):
     def __init__(
         self,
         store: ExchangeStore,
-        blobs: BlobStore,
-        catalog: CatalogStore,
-        queue: JobQueue,
+        blobs: Blobs,
+        catalog: Catalog,
+        queue: Queue,
         settings: Settings,
         outbox: Outbox,
         holds: HoldPort | None = None,

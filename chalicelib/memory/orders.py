@@ -16,7 +16,7 @@ class InMemoryOutbox:
         self.lock = threading.RLock()
 
     def add(self, tenant: str, event: str, payload: dict[str, Any], event_id: str | None = None) -> str:
-        from chalicelib.aws.orders_store import new_id
+        from chalicelib.ports import new_id
 
         now = int(time.time())
         event_id = event_id or new_id()
@@ -99,7 +99,7 @@ class InMemoryOrdersStore:
     marker written all or nothing (one lock stands for DynamoDB's transaction)."""
 
     def __init__(self) -> None:
-        from chalicelib.aws.orders_store import new_id
+        from chalicelib.ports import new_id
 
         self.new_id = new_id
         self.orders: dict[tuple[str, str], dict[str, Any]] = {}  # (tenant, id) -> item
@@ -181,7 +181,7 @@ class InMemoryOrdersStore:
         events: list,
         idempotency_key: str | None = None,
     ) -> None:
-        from chalicelib.aws.orders_store import AlreadyPlaced, HoldConflict
+        from chalicelib.ports import AlreadyPlaced, HoldConflict
 
         with self.lock:
             if idempotency_key and (tenant, idempotency_key) in self.markers:
@@ -213,7 +213,7 @@ class InMemoryOrdersStore:
     ) -> None:
         from decimal import Decimal
 
-        from chalicelib.aws.orders_store import StaleOrder
+        from chalicelib.ports import StaleOrder
 
         with self.lock:
             item = self.orders.get((tenant, order["id"]))

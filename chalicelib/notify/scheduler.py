@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalicelib.accounts import Accounts
-from chalicelib.aws.blobs import BlobStore
 from chalicelib.layout import Paths
 from chalicelib.notify.webhooks import WebhookSender
 from chalicelib.observability import logger
+from chalicelib.ports import Blobs
 from chalicelib.tenants import Tenant
 
 SAFETY_SECONDS = 20
@@ -37,9 +37,7 @@ TENANT_WEBHOOK_SECONDS = 15  # at most this much of a run for one tenant's deliv
 
 
 class Scheduler:
-    def __init__(
-        self, accounts: Accounts, orders: OrdersWork, blobs: BlobStore, sender: WebhookSender
-    ) -> None:
+    def __init__(self, accounts: Accounts, orders: OrdersWork, blobs: Blobs, sender: WebhookSender) -> None:
         self.accounts, self.orders, self.blobs, self.sender = accounts, orders, blobs, sender
 
     def run(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.aws.outbox import Outbox
 from chalicelib.notify import http
 from chalicelib.notify.signing import MAX_ATTEMPTS, retry_delay, signature
 from chalicelib.observability import MetricUnit, logger, metrics
+from chalicelib.ports import Outbox
 from chalicelib.tenants import MIN_SECRET_CHARS, Tenant
 
 CLAIM_SECONDS = 120

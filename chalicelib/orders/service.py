@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.aws.catalog import CatalogStore, kind_and_id
-from chalicelib.aws.orders_store import AlreadyPlaced, HoldConflict, OrdersStore, StaleOrder, new_id
+from chalicelib.aws.catalog import kind_and_id
 from chalicelib.commerceml.site_orders import presentation
 from chalicelib.observability import logger
 from chalicelib.orders import rules
 from chalicelib.orders.one_c import OneCFlow
 from chalicelib.orders.rules import OfferFacts, OrderRejected
 from chalicelib.orders.views import hold_state, view
+from chalicelib.ports import AlreadyPlaced, Catalog, HoldConflict, OrdersStore, StaleOrder, new_id
 from chalicelib.tenants import Tenant
 
 MAX_STALE_RETRIES = 3
@@ -26,7 +26,7 @@ _ORDER_ID = re.compile(r"[0-9a-f]{12,40}")
 
 
 class Orders(OneCFlow):
-    def __init__(self, store: OrdersStore, catalog: CatalogStore) -> None:
+    def __init__(self, store: OrdersStore, catalog: Catalog) -> None:
         self.store, self.catalog = store, catalog
 
     # -- the shop places an order ----------------------------------------------------------------

@@ -27,7 +27,7 @@ def test_rate_limit_per_api_key_answers_429_with_retry_after(stack, losses):
 
 
 def test_status_filter_reaches_a_match_behind_many_other_orders(stack, losses):
-    from chalicelib.aws.orders_store import new_id
+    from chalicelib.ports import new_id
 
     store = wiring.orders().store
     ids = []

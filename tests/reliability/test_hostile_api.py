@@ -95,7 +95,7 @@ def test_hostile_reads(module_stack, losses, name):
 
 
 def _other_tenants_order(stack) -> str:
-    from chalicelib.aws.orders_store import new_id
+    from chalicelib.ports import new_id
 
     order_id = new_id()
     wiring.orders().store.table.put_item(
