@@ -140,6 +140,21 @@ def shop(stack, samples):
     return stack
 
 
+@pytest.fixture(scope="session")
+def engine():
+    """DynamoDB Local for contract tests; required in CI, skipped elsewhere when not installed."""
+    from chalicelib.local import dynamodb_local
+
+    why = dynamodb_local.unavailable()
+    if why:
+        if os.environ.get("CI"):
+            raise AssertionError(f"CI runs the store contracts on DynamoDB Local: {why}")
+        pytest.skip(why)
+    running = dynamodb_local.start()
+    yield running
+    running.stop()
+
+
 # End-to-end flows run the app on moto (or the local stack): they are `slow`, still in `make test`,
 # left out by `make test-fast`, whose edit loop is the pure code and the use cases on the twins.
 END_TO_END_FIXTURES = {"aws", "stack", "shop", "module_stack", "live", "baseline", "reference"}

@@ -4,28 +4,14 @@ and webhook delivery rely on."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from decimal import Decimal
 
 import pytest
 
-from chalicelib.local import dynamodb_local
 from chalicelib.memory import InMemoryOrdersStore
 from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
-
-
-@pytest.fixture(scope="module")
-def engine():
-    why = dynamodb_local.unavailable()
-    if why:
-        if os.environ.get("CI"):
-            raise AssertionError(f"CI runs the contract on DynamoDB Local: {why}")
-        pytest.skip(why)
-    running = dynamodb_local.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(params=["memory", "moto", "dynamodb-local"])

@@ -5,27 +5,13 @@ moto, and (for the table) against DynamoDB Local — AWS's own engine — where 
 from __future__ import annotations
 
 import io
-import os
 import time
 import uuid
 
 import pytest
 
 from chalicelib.importjob import ImportJob
-from chalicelib.local import dynamodb_local
 from chalicelib.memory import InMemoryBlobStore, InMemoryExchangeStore, InMemoryJobQueue
-
-
-@pytest.fixture(scope="module")
-def engine():
-    why = dynamodb_local.unavailable()
-    if why:
-        if os.environ.get("CI"):
-            raise AssertionError(f"CI runs the contract on DynamoDB Local: {why}")
-        pytest.skip(why)
-    running = dynamodb_local.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(params=["memory", "moto", "dynamodb-local"])
