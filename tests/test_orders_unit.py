@@ -119,3 +119,19 @@ def test_the_schedule_exports_waiting_orders_for_every_tenant(shop):
     assert "<Документ>".encode() in blobs.get("exports/shop/orders/latest.xml")
     again = Scheduler(accounts, shop.orders, blobs, sender).run(lambda: 60_000)
     assert again["shop"]["exported"] is None, "unchanged orders are not written again"
+
+
+def test_a_bad_order_names_every_bad_field(shop):
+    from chalicelib.orders.rules import InvalidOrder
+
+    bad = {
+        "customer": {"name": " ", "email": "nope", "address": {"city": "М", "planet": "Марс"}},
+        "lines": [{"offer_id": "p1", "quantity": "NaN"}, {"offer_id": "p1", "quantity": 1}],
+        "delivery": {"price": -1},
+        "comment": "позвонить\x07",
+    }
+    with pytest.raises(InvalidOrder) as refused:
+        shop.orders.place(shop.tenant, bad, "k")
+    fields = {d["field"] for d in refused.value.details}
+    assert {"customer.name", "customer.email", "customer.address.planet", "lines[0].quantity"} <= fields
+    assert {"delivery.price", "comment"} <= fields and str(refused.value).startswith("customer.name")

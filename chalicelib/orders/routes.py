@@ -39,7 +39,7 @@ def place_order():
     try:
         order = place(request={"tenant": tenant.id, "key": key, "body": body})
     except InvalidOrder as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
+        raise ApiError(400, "bad_request", str(exc), exc.details) from None
     except OrderRejected as exc:
         raise ApiError(422, "order_rejected", str(exc), exc.problems) from None
     except IdempotencyValidationError:

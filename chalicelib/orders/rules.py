@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
+from chalicelib import shapes
 from chalicelib.commerceml.model import OrderUpdate
 from chalicelib.tenants import TenantSettings
 
@@ -26,7 +28,6 @@ STATUS_NAMES = {
     "cancelled": "Отменён",
 }
 MAX_LINES = 90  # one DynamoDB transaction: the order, its number, an outbox entry, a hold per line
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class OrderRejected(ValueError):
@@ -38,7 +39,11 @@ class OrderRejected(ValueError):
 
 
 class InvalidOrder(ValueError):
-    """400: the request body is not an order at all."""
+    """400: the request body is not an order; `details` names each bad field."""
+
+    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -67,143 +72,38 @@ class OrderRequest:
     comment: str | None = None
 
 
-# Field limits: what a real order needs, far below what would make an item or a 1C document fail.
-TEXT_LIMITS = {
-    "customer.name": 200,
-    "customer.company": 300,
-    "customer.email": 254,
-    "customer.phone": 50,
-    "customer.address": 500,
-    "customer.inn": 12,
-    "customer.kpp": 9,
-    "customer.id": 100,
-    "delivery.method": 200,
-    "delivery.address": 500,
-    "payment_method": 200,
-    "comment": 2000,
-    "lines[].offer_id": 200,
-    "address part": 200,
-}
-MAX_QUANTITY = Decimal(100_000)
-MAX_DELIVERY_PRICE = Decimal(10_000_000)
-_MULTILINE = {"comment", "delivery.address", "customer.address"}
-
-
-def _decimal(value: Any, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidOrder(f"{what} must be a number")
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise InvalidOrder(f"{what} must be a number") from None
-    if not number.is_finite():
-        raise InvalidOrder(f"{what} must be a number")
-    return number
-
-
-def clean_text(value: Any, what: str, required: bool = False, kind: str | None = None) -> str | None:
-    """Text a 1C document can carry: a string within its limit, valid Unicode (no lone
-    surrogates), no control characters (line breaks only in comments and addresses)."""
-    if value is None or value == "":
-        if required:
-            raise InvalidOrder(f"{what} is required")
-        return None
-    if not isinstance(value, str):
-        raise InvalidOrder(f"{what} must be a string")
-    limit = TEXT_LIMITS[kind or what]
-    if len(value) > limit:
-        raise InvalidOrder(f"{what} is longer than {limit} characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidOrder(f"{what} is not valid Unicode text") from None
-    allowed = "\n\r\t" if what in _MULTILINE else ""
-    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in allowed for c in value):
-        raise InvalidOrder(f"{what} contains control characters")
-    value = value.strip()
-    if required and not value:
-        raise InvalidOrder(f"{what} is required")
-    return value or None
-
-
-ADDRESS_KEYS = ("postcode", "country", "region", "city", "street", "house", "flat")
-
-
-def clean_address(value: Any, what: str) -> str | dict[str, str] | None:
-    """Free text, or the structured address 1C files as typed fields (postcode … flat)."""
-    if not isinstance(value, dict):
-        return clean_text(value, what)
-    unknown = set(value) - set(ADDRESS_KEYS)
-    if unknown:
-        raise InvalidOrder(f"{what} has unknown fields {sorted(unknown)}; known: {', '.join(ADDRESS_KEYS)}")
-    parts = {key: clean_text(value.get(key), f"{what}.{key}", kind="address part") for key in ADDRESS_KEYS}
-    parts = {k: v for k, v in parts.items() if v}
-    return parts or None
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidOrder(f"{what} must be an object")
-    return value
-
-
 def parse_request(body: Any) -> OrderRequest:
+    """An order request, checked against its shape (`chalicelib/shapes.py`): every bad field is
+    named in `details` ({field, reason}), the message says the first."""
     if not isinstance(body, dict):
         raise InvalidOrder("the body must be a JSON object")
-    raw = _object(body.get("customer"), "customer")
-    customer: dict[str, Any] = {"name": clean_text(raw.get("name"), "customer.name", required=True)}
-    for key in ("company", "email", "phone", "inn", "kpp", "id"):
-        customer[key] = clean_text(raw.get(key), f"customer.{key}")
-    customer["address"] = clean_address(raw.get("address"), "customer.address")
-    for key, digits in (("inn", (10, 12)), ("kpp", (9,))):
-        if customer[key] and not (customer[key].isdigit() and len(customer[key]) in digits):
-            raise InvalidOrder(f"customer.{key} must be {' or '.join(map(str, digits))} digits")
-    if customer["email"] and not _EMAIL.match(customer["email"]):
-        raise InvalidOrder("customer.email is not an e-mail address")
-    customer = {k: v for k, v in customer.items() if v is not None}
-    raw_lines = body.get("lines")
-    if not isinstance(raw_lines, list) or not raw_lines:
-        raise InvalidOrder("lines must be a non-empty list of {offer_id, quantity}")
-    if len(raw_lines) > MAX_LINES:
-        raise InvalidOrder(f"an order has at most {MAX_LINES} lines")
-    lines = []
-    for n, line in enumerate(raw_lines):
-        if not isinstance(line, dict):
-            raise InvalidOrder(f"lines[{n}] must be an object")
-        offer_id = clean_text(line.get("offer_id"), f"lines[{n}].offer_id", True, "lines[].offer_id")
-        quantity = _decimal(line.get("quantity"), f"lines[{n}].quantity")
-        if quantity > MAX_QUANTITY:
-            raise InvalidOrder(f"lines[{n}].quantity is more than {MAX_QUANTITY}")
-        lines.append((str(offer_id), quantity))
-    raw_delivery = _object(body.get("delivery"), "delivery")
-    delivery: dict[str, Any] = {}
-    method = clean_text(raw_delivery.get("method"), "delivery.method")
-    address = clean_address(raw_delivery.get("address"), "delivery.address")
-    delivery.update({k: v for k, v in (("method", method), ("address", address)) if v})
-    if raw_delivery.get("price") is not None:
-        price = _decimal(raw_delivery["price"], "delivery.price")
-        if price < 0 or price > MAX_DELIVERY_PRICE:
-            raise InvalidOrder(f"delivery.price must be from 0 to {MAX_DELIVERY_PRICE}")
-        delivery["price"] = price
+    try:
+        checked = shapes.OrderRequest.model_validate(body)
+    except ValidationError as exc:
+        problems = shapes.validation_problems(exc)
+        first = problems[0]
+        raise InvalidOrder(f"{first['field']} {first['reason']}", problems) from None
+    customer = checked.customer.model_dump(exclude_none=True)
+    delivery = checked.delivery.model_dump(exclude_none=True) if checked.delivery else {}
     return OrderRequest(
         customer,
-        lines,
+        [(line.offer_id, line.quantity) for line in checked.lines],
         delivery,
-        clean_text(body.get("payment_method"), "payment_method"),
-        clean_text(body.get("comment"), "comment"),
+        checked.payment_method,
+        checked.comment,
     )
 
 
 def fixable_fields(fields: dict[str, Any]) -> dict[str, str | None]:
     """`section.key=value` corrections a person may make, each checked like POST /orders."""
-    allowed = {k for k in TEXT_LIMITS if not k.startswith("lines")}
     cleaned = {}
     for path, value in fields.items():
-        if path not in allowed:
-            raise InvalidOrder(f"{path} cannot be changed; one of: {', '.join(sorted(allowed))}")
-        cleaned[path] = clean_text(value, path, required=path == "customer.name")
+        if path not in shapes.FIXABLE:
+            raise InvalidOrder(f"{path} cannot be changed; one of: {', '.join(sorted(shapes.FIXABLE))}")
+        try:
+            cleaned[path] = shapes.FIXABLE[path].validate_python(value)
+        except ValidationError as exc:
+            raise InvalidOrder(f"{path} {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     return cleaned
 
 

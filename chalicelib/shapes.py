@@ -1,0 +1,379 @@
+"""The shop API's shapes as pydantic models: what the answers carry and what an order request
+may hold. The OpenAPI document's components are generated from these (`components()`), so the
+document and the code cannot drift; tests validate real answers against it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.json_schema import models_json_schema
+
+Text = str | None
+Number = float | None
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str | None) -> str | None:
+    if value and not _EMAIL.match(value):
+        raise ValueError("is not an e-mail address")
+    return value
+
+
+def _digits(*lengths: int) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        if value and not (value.isdigit() and len(value) in lengths):
+            raise ValueError(f"must be {' or '.join(map(str, lengths))} digits")
+        return value
+
+    return check
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorBody(Shape):
+    code: str
+    message: str
+    details: Any = None
+
+
+class Error(Shape):
+    error: ErrorBody
+
+
+class Group(Shape):
+    id: str
+    name: str
+    parent_id: Text
+
+
+class PriceType(Shape):
+    id: str
+    name: str
+    currency: Text
+    shop: bool = Field(description="the price type the shop sells at")
+
+
+class Warehouse(Shape):
+    id: str
+    name: str
+
+
+class ProductSummary(Shape):
+    id: str
+    sku: Text
+    name: Text
+    group_ids: list[str]
+    price: Number = Field(description="lowest offer price of the shop price type")
+    in_stock: bool
+    stock: float
+    image: Text = Field(description="first image URL")
+
+
+class Characteristic(Shape):
+    name: str
+    value: str
+
+
+class OfferPrice(Shape):
+    price_type_id: str
+    price_type: Text
+    value: Number
+    currency: Text
+    unit: Text
+
+
+class WarehouseStock(Shape):
+    id: str
+    name: Text
+    quantity: Number
+
+
+class Stock(Shape):
+    total: Number
+    warehouses: list[WarehouseStock]
+
+
+class Offer(Shape):
+    id: str = Field(description="product or product#variant")
+    name: Text
+    sku: Text = None
+    barcodes: list[str] = []
+    characteristics: list[Characteristic]
+    prices: list[OfferPrice]
+    stock: Stock
+
+
+class ProductProperty(Shape):
+    id: str
+    name: Text
+    value: str
+
+
+class Image(Shape):
+    url: str
+    caption: str | None = None
+
+
+class Dimensions(Shape):
+    length: float | None = None
+    width: float | None = None
+    height: float | None = None
+
+
+class Product(Shape):
+    id: str
+    sku: Text
+    barcodes: list[str]
+    name: Text
+    description: Text
+    description_html: Text = Field(None, description="HTML from ОписаниеВФорматеHTML or the description file")
+    dimensions: Dimensions = Dimensions()
+    weight: Number = None
+    unit: Text
+    group_ids: list[str]
+    manufacturer: Text = None
+    properties: list[ProductProperty]
+    requisites: dict[str, str]
+    images: list[Image]
+    active: bool = Field(description="false: no longer sold (deactivated by 1C)")
+    updated_at: str
+    offers: list[Offer]
+
+
+def _plain_text(multiline: bool) -> Callable[[str], str | None]:
+    """Text a 1C document can carry: valid Unicode (no lone surrogates), no control characters
+    (line breaks only where `multiline`), trimmed; blank is absent."""
+    allowed = "\n\r\t" if multiline else ""
+
+    def check(value: str) -> str | None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not valid Unicode text") from None
+        if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in allowed for c in value):
+            raise ValueError("contains control characters")
+        return value.strip() or None
+
+    return check
+
+
+def text(limit: int, multiline: bool = False) -> Any:
+    """Optional text (absent or null is none)."""
+    return (
+        Annotated[StrictStr, StringConstraints(max_length=limit), AfterValidator(_plain_text(multiline))]
+        | None
+    )
+
+
+def required_text(limit: int) -> Any:
+    def present(value: str | None) -> str:
+        if not value:
+            raise ValueError("is required")
+        return value
+
+    return Annotated[
+        StrictStr,
+        StringConstraints(max_length=limit),
+        AfterValidator(_plain_text(False)),
+        AfterValidator(present),
+    ]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AddressParts(Request):
+    model_config = ConfigDict(extra="forbid")
+    postcode: text(200) = None
+    country: text(200) = None
+    region: text(200) = None
+    city: text(200) = None
+    street: text(200) = None
+    house: text(200) = None
+    flat: text(200) = None
+
+
+class Customer(Request):
+    id: text(100) = Field(
+        None, description="the shop's own customer id: GET /orders?customer= lists their orders"
+    )
+    name: required_text(200)
+    email: Annotated[text(254), AfterValidator(_email)] = None
+    phone: text(50) = Field(None, description="sent to 1C as ТелефонРабочий, digits only")
+    address: AddressParts | text(500, multiline=True) | None = None
+    company: text(300) = Field(None, description="a legal entity: 1C files it as one")
+    inn: Annotated[text(12), AfterValidator(_digits(10, 12))] = None
+    kpp: Annotated[text(9), AfterValidator(_digits(9))] = None
+
+
+class RequestLine(Request):
+    offer_id: required_text(200)
+    quantity: Annotated[
+        Decimal, Field(allow_inf_nan=False, le=100_000), WithJsonSchema({"type": "integer", "minimum": 1})
+    ]
+
+
+class Delivery(Request):
+    method: text(200) = None
+    price: (
+        Annotated[
+            Decimal,
+            Field(ge=0, le=10_000_000, allow_inf_nan=False),
+            WithJsonSchema({"type": "number", "minimum": 0}),
+        ]
+        | None
+    ) = None
+    address: AddressParts | text(500, multiline=True) | None = None
+
+
+class OrderRequest(Request):
+    customer: Customer
+    lines: list[RequestLine] = Field(min_length=1, max_length=90)  # orders.rules.MAX_LINES
+    delivery: Delivery | None = None
+    payment_method: text(200) = None
+    comment: text(2000, multiline=True) = None
+
+
+class OrderLine(Shape):
+    offer_id: str
+    name: str
+    quantity: float
+    price: float
+    amount: float
+    currency: Text = None
+
+
+class Totals(Shape):
+    items: float
+    delivery: float
+    total: float
+    currency: Text = None
+
+
+class HistoryEntry(Shape):
+    status: str
+    at: str
+    source: Literal["shop", "1c", "admin"]
+    note: Text = None
+
+
+class Order(Shape):
+    id: str
+    number: str = Field(description="the site number 1C sees")
+    status: Literal["new", "accepted", "paid", "shipped", "delivered", "cancelled"]
+    created_at: str
+    updated_at: str
+    customer: dict[str, Any]
+    lines: list[OrderLine]
+    delivery: dict[str, Any] = {}
+    payment_method: Text = None
+    comment: Text = None
+    totals: Totals
+    history: list[HistoryEntry]
+    one_c: dict[str, Any] = Field(description="1C number and date, posted, payment and shipment documents")
+    manager: Text = None
+    tracking_number: Text = Field(None, description="1C's Идентификатор отправления")
+    exported_at: Text = Field(None, description="when 1C confirmed it took the order")
+
+
+class Change(Shape):
+    type: Literal["product", "offer", "group"]
+    id: str
+    op: Literal["upsert", "deactivate"]
+    at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+MODELS: list[type[BaseModel]] = [
+    Error,
+    Group,
+    PriceType,
+    Warehouse,
+    ProductSummary,
+    Offer,
+    Product,
+    OrderRequest,
+    Order,
+    Change,
+]
+
+
+# What a person may correct on an order (`orders fix`), each checked as POST /orders checks it.
+FIXABLE = {
+    path: TypeAdapter(kind)
+    for path, kind in {
+        "customer.name": required_text(200),
+        "customer.company": text(300),
+        "customer.email": Annotated[text(254), AfterValidator(_email)],
+        "customer.phone": text(50),
+        "customer.address": text(500, multiline=True),
+        "customer.inn": Annotated[text(12), AfterValidator(_digits(10, 12))],
+        "customer.kpp": Annotated[text(9), AfterValidator(_digits(9))],
+        "customer.id": text(100),
+        "delivery.method": text(200),
+        "delivery.address": text(500, multiline=True),
+        "payment_method": text(200),
+        "comment": text(2000, multiline=True),
+    }.items()
+}
+
+
+def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
+    """Each bad field by its path (`customer.name`, `lines[2].quantity`) and what is wrong."""
+    problems = []
+    for error in exc.errors():
+        path = ""
+        for part in error["loc"]:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            elif part.isidentifier() and not part[0].isupper():  # not a union branch's name
+                path += f".{part}" if path else str(part)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append({"field": path or "body", "reason": message})
+    return problems
+
+
+def components() -> dict[str, Any]:
+    """The OpenAPI 3.0 `components.schemas` of the models (pydantic writes JSON Schema 2020-12:
+    nullables and titles are turned into 3.0's forms)."""
+    _, top = models_json_schema(
+        [(m, "validation") for m in MODELS], ref_template="#/components/schemas/{model}"
+    )
+    return {name: _openapi30(schema) for name, schema in top["$defs"].items()}
+
+
+def _openapi30(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_openapi30(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {k: _openapi30(v) for k, v in schema.items() if k != "title"}
+    options = schema.get("anyOf")
+    if options and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        del schema["anyOf"]
+        if len(rest) == 1 and "$ref" not in rest[0]:
+            schema.update(rest[0])
+        else:
+            schema["anyOf" if len(rest) > 1 else "allOf"] = rest
+        schema["nullable"] = True
+    if "default" in schema and schema["default"] is None and not schema.get("nullable"):
+        schema.pop("default")
+    return schema
