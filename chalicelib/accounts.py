@@ -83,7 +83,11 @@ class Accounts:
         return api_key
 
     def set_webhook(self, tenant_id: str, urls: list[str], secret: str | None = None) -> str:
-        tenant = self.update_settings(tenant_id, webhook_urls=tuple(urls), webhook_secret=secret)
+        """Set the receivers; the signing secret stays unless a new one is given."""
+        changes: dict[str, object] = {"webhook_urls": tuple(urls)}
+        if secret is not None:
+            changes["webhook_secret"] = secret
+        tenant = self.update_settings(tenant_id, **changes)
         return str(tenant.settings.webhook_secret)
 
     def update_settings(self, tenant_id: str, **changes: object) -> Tenant:

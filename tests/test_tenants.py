@@ -91,3 +91,15 @@ def test_admin_cli_adds_a_tenant_that_can_authenticate(aws, capsys):
     assert tenant.settings.managers == ("Иванов", "Петров")
     assert tenant.settings.webhook_urls == ("https://example.test/hook",)
     assert admin.main(["tenants", "show", "missing"]) == 2
+
+
+def test_changing_webhook_urls_keeps_the_signing_secret():
+    from chalicelib.accounts import Accounts, InMemoryTenantStore
+
+    accounts = Accounts(InMemoryTenantStore())
+    accounts.add("acme")
+    first = accounts.set_webhook("acme", ["https://a.example/hooks"])
+    assert len(first) == 64
+    assert accounts.set_webhook("acme", ["https://b.example/hooks"]) == first, "receivers keep verifying"
+    rotated = accounts.set_webhook("acme", ["https://b.example/hooks"], "f" * 64)
+    assert rotated == "f" * 64
