@@ -9,9 +9,8 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from chalicelib.aws.exchange_store import MAX_JOURNAL_CALLS
 from chalicelib.importjob import ImportJob
-
-MAX_JOURNAL_CALLS = 300
 
 
 class InMemoryExchangeStore:

@@ -11,8 +11,8 @@ from typing import Any
 class InMemoryOutbox:
     """The outbox's twin: events added (once, by id), due, claimed by one runner, settled."""
 
-    def __init__(self, events: dict[tuple[str, str], dict[str, Any]] | None = None) -> None:
-        self.events = events if events is not None else {}
+    def __init__(self) -> None:
+        self.events: dict[tuple[str, str], dict[str, Any]] = {}
         self.lock = threading.RLock()
 
     def add(self, tenant: str, event: str, payload: dict[str, Any], event_id: str | None = None) -> str:

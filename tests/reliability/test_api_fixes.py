@@ -9,7 +9,7 @@ from chalicelib import wiring
 from tests.reliability.test_hostile_api import KEY, request
 
 
-def test_rate_limit_per_api_key_answers_429_with_retry_after(stack, losses):
+def test_rate_limit_per_api_key_answers_429_with_retry_after(stack):
     wiring.accounts().update_settings("demo", api_rate_per_minute=3)
     statuses = []
     for _ in range(5):
@@ -23,7 +23,6 @@ def test_rate_limit_per_api_key_answers_429_with_retry_after(stack, losses):
     accounts.issue_api_key("calm", "calm-key")
     other = stack.client.http.request("GET", "/api/v1/groups", headers={"X-Api-Key": "calm-key"})
     assert other.status_code == 200, "each key has its own budget"
-    losses["cross_tenant_reads"] = 0
 
 
 def test_status_filter_reaches_a_match_behind_many_other_orders(stack, losses):
@@ -53,7 +52,7 @@ def test_status_filter_reaches_a_match_behind_many_other_orders(stack, losses):
     losses["orders_lost"] = 1 - len(found)
 
 
-def test_a_group_cycle_across_files_never_loops_a_read(stack, losses):
+def test_a_group_cycle_across_files_never_loops_a_read(stack):
     from tests.onec import OneC
     from tests.reliability import cml
 
@@ -66,10 +65,9 @@ def test_a_group_cycle_across_files_never_loops_a_read(stack, losses):
     assert onec.send_file("import2.xml", second).keyword == "success"
     status, body, _ = request(stack, "GET", "/products?group=A")
     assert status == 200 and [p["id"] for p in body["items"]] == ["p-hostile"]
-    losses["items_lost"] = 0
 
 
-def test_webhook_secrets_always_exist_and_are_long(stack, losses):
+def test_webhook_secrets_always_exist_and_are_long(stack):
     from chalicelib import admin
 
     assert admin.main(["tenants", "set", "demo", "webhook_urls=https://shop.example/hooks"]) == 0
@@ -77,7 +75,6 @@ def test_webhook_secrets_always_exist_and_are_long(stack, losses):
     assert secret and len(bytes.fromhex(secret)) == 32
     assert admin.main(["tenants", "set", "demo", "webhook_urls=gopher://x"]) == 2
     assert admin.main(["tenants", "set", "demo", "webhook_secret=short"]) == 2
-    losses["cross_tenant_reads"] = 0
 
 
 def test_a_dripping_receiver_is_cut_off_at_the_deadline(losses):
@@ -112,7 +109,7 @@ def test_a_dripping_receiver_is_cut_off_at_the_deadline(losses):
     losses["stalled_tenants"] = int(elapsed >= 4)
 
 
-def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch, losses):
+def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
     """DNS rebinding: the name is resolved once, checked, and that address is connected to, with
     the URL's host name kept for the Host header (and for TLS)."""
     import socket
@@ -154,4 +151,3 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch, losses
         socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 80))]
     )
     assert http.post("http://rebind.test/hook", b"{}", {})[1].startswith("refused")
-    losses["cross_tenant_reads"] = 0

@@ -145,7 +145,7 @@ BODIES = {
 
 
 @pytest.mark.parametrize("name", sorted(BODIES))
-def test_hostile_orders(module_stack, losses, name):
+def test_hostile_orders(module_stack, name):
     offer = an_offer(module_stack)
     before = _order_count()
     status, body, _ = request(
@@ -154,7 +154,6 @@ def test_hostile_orders(module_stack, losses, name):
     assert status in (400, 413, 422), body
     assert body["error"]["message"] and body["error"]["code"]
     assert _order_count() == before, "a refused request creates no order"
-    losses["units_oversold"] = 0
 
 
 def _order_count() -> int:
@@ -173,12 +172,11 @@ HEADERS = {
 
 
 @pytest.mark.parametrize("name", sorted(HEADERS))
-def test_hostile_headers(module_stack, losses, name):
+def test_hostile_headers(module_stack, name):
     headers, expected = HEADERS[name]
     method, path = ("POST", "/orders") if "orders" in name else ("GET", "/products")
     status, body, _ = request(module_stack, method, path, order("x") if method == "POST" else None, headers)
     assert status == expected and body["error"]["code"]
-    losses["cross_tenant_reads"] = 0
 
 
 WEBHOOK_URLS = [
@@ -198,11 +196,10 @@ WEBHOOK_URLS = [
 
 
 @pytest.mark.parametrize("url", WEBHOOK_URLS, ids=[u[:30] or "empty" for u in WEBHOOK_URLS])
-def test_bad_webhook_urls_are_refused_when_set(module_stack, losses, url):
+def test_bad_webhook_urls_are_refused_when_set(module_stack, url):
     with pytest.raises(TenantError):
         wiring.accounts().update_settings("demo", webhook_urls=(url,))
     assert url not in wiring.accounts().require("demo").settings.webhook_urls
-    losses["cross_tenant_reads"] = 0
 
 
 def test_prod_refuses_plain_http_when_set():
@@ -232,10 +229,9 @@ PRIVATE_TARGETS = [
 
 
 @pytest.mark.parametrize("url", PRIVATE_TARGETS)
-def test_webhooks_never_reach_private_addresses(url, losses):
+def test_webhooks_never_reach_private_addresses(url):
     """In prod the sender resolves the host and refuses before connecting: nothing is sent."""
     from chalicelib.notify import http
 
     code, error = http.post(url, b"{}", {}, allow_private=False, deadline_seconds=2)
     assert code is None and error.startswith("refused"), error
-    losses["cross_tenant_reads"] = 0
