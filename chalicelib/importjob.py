@@ -14,7 +14,7 @@ class ImportJob:
     id: str  # `{area}#{filename}`, or `{session}#~deactivate#{timestamp}`
     kind: str = "import"  # import | deactivate
     status: str = "queued"  # queued | running | done | failed | stalled
-    phase: str = "prepare"  # prepare | parse | apply | done
+    phase: str = "prepare"  # prepare | parse | apply | cards | done
     filename: str = ""
     area: str | None = None
     session: str = ""  # the 1C session token (its first 12 hex digits: checkauth time, ms)
@@ -28,6 +28,7 @@ class ImportJob:
     attempts: int = 0
     applied: int = 0  # staged changes written (the checkpoint)
     total_changes: int = 0
+    cards_done: int = 0  # touched products whose cards were rebuilt (the cards checkpoint)
     records_read: int = 0
     bytes_total: int = 0
     counts: dict[str, int] = field(default_factory=dict)

@@ -32,6 +32,10 @@ class Paths:
         return f"state/{self.tenant}/index.tsv.gz"
 
     @property
+    def cards(self) -> str:
+        return f"state/{self.tenant}/cards.jsonl.gz"
+
+    @property
     def image_index(self) -> str:
         return f"state/{self.tenant}/images.json"
 

@@ -62,8 +62,19 @@ def exchange():
 def import_worker():
     from chalicelib.exchange.worker import ImportWorker
 
+    def price_type_of(tenant: str, price_types: list) -> str | None:
+        account = accounts().store.get(tenant)
+        return account.settings.price_type_from(price_types) if account else None
+
     return ImportWorker(
-        exchange_store(), blobs(), catalog_store(), job_queue(), settings(), outbox(), holds=orders()
+        exchange_store(),
+        blobs(),
+        catalog_store(),
+        job_queue(),
+        settings(),
+        outbox(),
+        holds=orders(),
+        price_type_of=price_type_of,
     )
 
 

@@ -78,7 +78,7 @@ class Stack:
         """Every catalog item of a tenant, read straight from the table (tests only)."""
         from chalicelib import wiring
 
-        table = wiring.catalog_store().table
+        table = wiring.catalog_store().table.table
         items, kwargs = [], {}
         while True:
             page = table.scan(**kwargs)
@@ -182,16 +182,20 @@ class ModuleStack:
         return OneC(self.client.http, login=login, password=password, pump=self.pump)
 
     def catalog(self, tenant: str = "demo") -> dict[str, str]:
-        """Every catalog item of a tenant: key → document (tests only; a scan)."""
+        """Every record and card of a tenant: key → document (tests only; a scan). Facets and the
+        feed are left out: a new product changes them without touching what was there."""
         from chalicelib import wiring
 
-        table = wiring.catalog_store().table
+        table = wiring.catalog_store().table.table
         items, kwargs = {}, {}
         while True:
             page = table.scan(**kwargs)
             for i in page["Items"]:
-                if i["pk"].startswith(f"{tenant}#"):
-                    items[f"{i['pk']}|{i['sk']}"] = f"{i.get('doc')}|{i.get('active')}"
+                if i["pk"].startswith(f"{tenant}#") and not i["pk"].endswith(("#facets", "#feed")):
+                    value = i.get("doc") or i.get("card")
+                    items[f"{i['pk']}|{i['sk']}"] = (
+                        f"{value}|{i.get('prices')}|{i.get('stock')}|{i.get('active')}"
+                    )
             if "LastEvaluatedKey" not in page:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

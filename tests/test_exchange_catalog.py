@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from chalicelib import wiring
-from chalicelib.aws.catalog import keys, kind_and_id
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Offer, Product
 from chalicelib.importjob import ImportJob
+from tests.catalog_records import docs, record_set
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -49,32 +49,6 @@ SPLIT_209 = [
     "gillbeits__commerceml/example/prices___d66a6b51-ce9c-4e7a-8c7c-25079721107f.xml",
     "gillbeits__commerceml/example/rests___1af6e7b8-a026-4690-9752-1c9d64cb914d.xml",
 ]
-
-
-@pytest.mark.parametrize(
-    ("kind", "entity_id"),
-    [
-        ("product", "p1"),
-        ("offer", "p1"),
-        ("offer", "p1#v1"),
-        ("prices", "p1#v1"),
-        ("stock", "p1"),
-        ("variant", "p1#v2"),
-        ("group", "g1"),
-        ("price_type", "pt#1"),
-    ],
-)
-def test_item_keys_tell_kind_and_id(kind: str, entity_id: str) -> None:
-    assert kind_and_id(*keys("demo", kind, entity_id)) == (kind, entity_id)
-
-
-def docs(items: list[dict], kind: str) -> dict[str, dict]:
-    found = {}
-    for item in items:
-        item_kind, item_id = kind_and_id(item["pk"], item["sk"])
-        if item_kind == kind:
-            found[item_id] = {**json.loads(item["doc"]), "active": item["active"]}
-    return found
 
 
 def parsed(path: Path) -> list:
@@ -277,15 +251,15 @@ def test_worker_stopped_halfway_resumes_to_the_same_table(stack, samples, monkey
     accounts.add("other")
     accounts.set_1c_credentials("other", "other", "pw")
     assert stack.onec("other", "pw").send_file("import0_1.xml", data).keyword == "success"
-    reference = {(i["sk"], i["doc"], i["active"]) for i in stack.catalog_items("other")}
+    reference = record_set(stack.catalog_items("other"))
 
-    original = CatalogStore.start_put
+    original = CatalogStore.write_changes
     calls = {"n": 0}
 
-    def dying(self, items):
+    def dying(self, *args):
         """The third batch's writes fail while the fourth is being prepared."""
         calls["n"] += 1
-        wait = original(self, items)
+        wait = original(self, *args)
         if calls["n"] != 3:
             return wait
 
@@ -295,14 +269,14 @@ def test_worker_stopped_halfway_resumes_to_the_same_table(stack, samples, monkey
 
         return timed_out
 
-    monkeypatch.setattr(CatalogStore, "start_put", dying)
+    monkeypatch.setattr(CatalogStore, "write_changes", dying)
     onec = stack.onec()
     reply = onec.send_file("import0_1.xml", data)
     assert reply.keyword == "success", reply.text
     assert calls["n"] > 3, "the job was interrupted and resumed"
     job = next(j for j in wiring.exchange_store().jobs("demo") if j.filename == "import0_1.xml")
     assert job.attempts == 1
-    assert {(i["sk"], i["doc"], i["active"]) for i in stack.catalog_items()} == reference
+    assert record_set(stack.catalog_items()) == reference
 
 
 def test_redelivered_message_after_success_changes_nothing(stack, samples):
@@ -335,11 +309,15 @@ def baseline(stack, samples):
     onec = stack.onec()
     rel = "dobromyslov__commerceml-parser/data/import0_1.xml"
     assert onec.send_file("import0_1.xml", (samples / rel).read_bytes()).keyword == "success"
-    return {(i["pk"], i["sk"], i["doc"], i["active"]) for i in stack.catalog_items()}
+    return _everything(stack)
+
+
+def _everything(stack) -> set[str]:
+    return {json.dumps(i, sort_keys=True, default=str) for i in stack.catalog_items()}
 
 
 def _unchanged(stack, baseline) -> bool:
-    return {(i["pk"], i["sk"], i["doc"], i["active"]) for i in stack.catalog_items()} == baseline
+    return _everything(stack) == baseline
 
 
 def test_malformed_xml_fails_cleanly(stack, baseline, samples):

@@ -41,7 +41,7 @@ class CallCounter:
 
 def count_calls(stack, path: str) -> int:
     counter = CallCounter()
-    client = wiring.catalog_store().table.meta.client
+    client = wiring.catalog_store().table.table.meta.client
     client.meta.events.register("before-call.dynamodb", counter)
     try:
         assert get(stack, path)[0] == 200

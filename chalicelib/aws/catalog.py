@@ -1,209 +1,361 @@
-"""Catalog table adapter: batch writes of changed records, batch reads, partition queries.
+"""The catalog store: it owns every key and index of the catalog table, and answers in the
+domain's terms (product states, cards, facets, the feed). The table's few calls sit behind it
+(`DynamoCatalogTable` here, `MemoryCatalogTable` in memory/), so both run this same code.
 
 Layout (every key starts with the tenant):
-  {t}#p#{product}  product                  the product
-                   offer#{offer}            an offer's description (offer = product#variant or product)
-                   offer#{offer}#prices     its prices
-                   offer#{offer}#stock      its stock
-                   variant#{offer}          a 2.03/2.04 `Товар` variant's characteristics
+  {t}#p#{product}  product             the product record
+                   offer#{offer}       ONE item per offer: `doc` (description), `prices`, `stock`
+                                       — a prices file rewrites it with the stored parts kept
+                   variant#{offer}     a 2.03/2.04 `Товар` variant's characteristics
+                   card#{group}        the product's card, once per own group (listing buckets)
   {t}#group        {id}   and likewise {t}#property, {t}#price_type, {t}#warehouse, {t}#unit
-GSI `changes` (cpk={t}#changes, csk=<stamp>#<kind>#<id>): the change feed; the stamp is when
-the item was last written.
-GSI `listing` (lpk={t}#products, lsk=<name>#<id>): product lists.
-Items carry only what a read needs: kind and id follow from the keys (`kind_and_id`), and every
-attribute costs write capacity on each of the many items an import writes.
+  {t}#feed         {stamp}             the change feed: one entry per written batch, its entities
+  {t}#facets       {group | *}         precomputed facets per group (subgroups included)
+GSIs over card items only (sparse): `cards_name` (lpk, ln), `cards_price` (lpk, lp: cards with a
+shop price), `cards_updated` (lpk, lu); lpk = {t}#l#{group}, sort values `{in stock}#{value}#{id}`.
+No key takes every write of an import: products spread over their partitions, cards over their
+groups, and the feed takes one write per batch of up to 1,000 changes.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from chalicelib.aws.catalog_table import DynamoCatalogTable, IndexPage
+from chalicelib.sync.cards import (
+    Card,
+    ListQuery,
+    OfferState,
+    ProductState,
+    price_key,
+    search_text,
+    sort_values,
+)
+from chalicelib.sync.diff import Change, Deactivate, Put
+from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
 
-from chalicelib.aws.clients import query_all, resource
-from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT, Record
+INDEXES = {"name": ("cards_name", "ln"), "price": ("cards_price", "lp"), "updated": ("cards_updated", "lu")}
+OFFER_PARTS = {OFFER: "doc", OFFER_PRICES: "prices", OFFER_STOCK: "stock"}
+FEED_TYPES = {PRODUCT: "product", VARIANT: "product", OFFER: "offer", "group": "group"}
+FEED_TYPES |= {OFFER_PRICES: "offer", OFFER_STOCK: "offer"}
+MAX_FEED_BYTES = 300_000
+MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered short, with a cursor
+READERS = 8
 
-BATCH_WRITE = 25  # DynamoDB's limit (moto accepts more: keep it ourselves)
-BATCH_GET = 100
-WRITERS = 4  # BatchWriteItem calls in flight per worker
 
-
-def keys(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
+def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
     product = entity_id.partition("#")[0]
     if kind == PRODUCT:
         return f"{tenant}#p#{product}", "product"
-    if kind == OFFER:
+    if kind in OFFER_PARTS:
         return f"{tenant}#p#{product}", f"offer#{entity_id}"
-    if kind in (OFFER_PRICES, OFFER_STOCK):
-        return f"{tenant}#p#{product}", f"offer#{entity_id}#{kind}"
     if kind == VARIANT:
         return f"{tenant}#p#{product}", f"variant#{entity_id}"
     return f"{tenant}#{kind}", entity_id
 
 
-def kind_and_id(pk: str, sk: str) -> tuple[str, str]:
-    """The inverse of `keys`: which record an item holds."""
-    if sk == "product":
-        return PRODUCT, pk.partition("#p#")[2]
-    if sk.startswith("variant#"):
-        return VARIANT, sk.removeprefix("variant#")
-    if sk.startswith("offer#"):
-        offer_id = sk.removeprefix("offer#")
-        for part in (OFFER_PRICES, OFFER_STOCK):
-            if offer_id.endswith(f"#{part}"):
-                return part, offer_id.removesuffix(f"#{part}")
-        return OFFER, offer_id
-    return pk.partition("#")[2], sk
-
-
-def listing_key(name: str, entity_id: str) -> str:
-    return f"{' '.join(name.lower().split())[:200]}#{entity_id}"
-
-
-@dataclass(frozen=True)
-class ProductFilter:
-    """What a product list asks for: any of the groups, a name or sku fragment, sku, barcode."""
-
-    groups: tuple[str, ...] = ()
-    search: str | None = None
-    sku: str | None = None
-    barcode: str | None = None
-
-
-@dataclass
-class WriteStats:
-    calls: int = 0
-    items: int = 0
+def feed_entries(changes: Iterable[Change]) -> list[list[str]]:
+    """The API-level entities a batch changed, each once (its last op): [type, id, op]."""
+    latest: dict[tuple[str, str], str] = {}
+    for change in changes:
+        kind = change.record.kind if isinstance(change, Put) else change.kind
+        entity_id = change.record.id if isinstance(change, Put) else change.id
+        kind_name = FEED_TYPES.get(kind)
+        if kind_name is None:
+            continue
+        if kind_name == "product":
+            entity_id = entity_id.partition("#")[0]
+        active = change.record.active if isinstance(change, Put) else False
+        off = not active and kind not in (OFFER_PRICES, OFFER_STOCK) and kind != VARIANT
+        latest.pop((kind_name, entity_id), None)
+        latest[(kind_name, entity_id)] = "deactivate" if off else "upsert"
+    return [[kind, entity_id, op] for (kind, entity_id), op in latest.items()]
 
 
 class CatalogStore:
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-        self.table = resource("dynamodb").Table(table_name)
-        self.client = resource("dynamodb").meta.client
-        self.stats = WriteStats()
-        self._lock = threading.Lock()
+    def __init__(self, table: Any) -> None:
+        self.table = table if not isinstance(table, str) else DynamoCatalogTable(table)
+        self._in_flight: list[Future] = []
 
-    # -- writes ---------------------------------------------------------------------------------
-    def item(self, tenant: str, record: Record, stamp: str) -> dict[str, Any]:
-        pk, sk = keys(tenant, record.kind, record.id)
-        item = {
-            "pk": pk,
-            "sk": sk,
-            "doc": record.doc,
-            "active": record.active,
-            "cpk": f"{tenant}#changes",
-            "csk": f"{stamp}#{record.kind}#{record.id}",
-        }
-        if record.kind == PRODUCT:
-            data = json.loads(record.doc)
-            item["lpk"] = f"{tenant}#products"
-            item["lsk"] = listing_key(data.get("name") or "", record.id)
-            # Top-level copies the listing filters can test without reading the document.
-            item["search"] = " ".join(f"{data.get('name') or ''} {data.get('sku') or ''}".lower().split())
-            for attr, values in (("groups", data.get("group_ids")), ("barcodes", data.get("barcodes"))):
-                if values:
-                    item[attr] = set(values)
-            if data.get("sku"):
-                item["sku"] = data["sku"]
-        return item
+    @property
+    def stats(self) -> Any:
+        return self.table.stats
 
-    def start_put(self, items: Iterable[dict[str, Any]]) -> Callable[[], None]:
-        """BatchWriteItem in 25s, a few in flight, in the background (each item appears once). The
-        returned function waits for all of them (raising the first error), so the caller can
-        prepare the next batch meanwhile."""
-        batches: list[list[dict[str, Any]]] = [[]]
-        for item in items:
-            if len(batches[-1]) == BATCH_WRITE:
-                batches.append([])
-            batches[-1].append({"PutRequest": {"Item": item}})
-        futures = [self._pool.submit(self._write, batch) for batch in batches if batch]
+    # -- the import's writes ---------------------------------------------------------------------
+    def write_changes(self, tenant: str, changes: list[Change], stamp: str) -> Iterator[None]:
+        """Write one batch of staged changes and its feed entry, in the background; the returned
+        waiter finishes them (raising the first error). An offer's parts share one item: parts a
+        batch lacks are read first (after this store's earlier writes landed), then kept."""
+        at = int(stamp[:13])
+        items: dict[tuple[str, str], dict[str, Any]] = {}
+        partial: set[tuple[str, str]] = set()
+        for change in changes:
+            if isinstance(change, Deactivate):
+                partial.add(_item_key(tenant, change.kind, change.id))
+                continue
+            record = change.record
+            pk, sk = _item_key(tenant, record.kind, record.id)
+            item = items.setdefault((pk, sk), {"pk": pk, "sk": sk})
+            if record.kind in OFFER_PARTS:
+                item[OFFER_PARTS[record.kind]] = record.doc
+                if record.kind == OFFER:
+                    item["active"] = record.active
+                if not {"doc", "prices", "stock"} <= item.keys():
+                    partial.add((pk, sk))
+            else:
+                item.update(doc=record.doc, active=record.active)
+            item["at"] = at
+        partial = {key for key in partial if key not in items or key[1].startswith("offer#")}
+        if partial:
+            self._wait_in_flight()
+            for stored in self.table.get(sorted(partial)):
+                key = (stored["pk"], stored["sk"])
+                items[key] = {**stored, **items.get(key, {}), "at": at}
+        for change in changes:
+            if isinstance(change, Deactivate):
+                key = _item_key(tenant, change.kind, change.id)
+                if key in items:
+                    items[key]["active"] = False
+        for key in partial:  # an offer whose other parts were never stored: listed, unless told
+            if key in items:
+                items[key].setdefault("active", True)
+        puts = list(items.values()) + self._feed_items(tenant, stamp, feed_entries(changes))
+        futures = self.table.write(puts, [])
+        self._in_flight = futures
+        return self._waiter(futures)
 
+    def _feed_items(self, tenant: str, stamp: str, entries: list[list[str]]) -> list[dict[str, Any]]:
+        items, chunk, size = [], [], 0
+        for entry in entries:
+            chunk.append(entry)
+            size += sum(len(p.encode()) for p in entry) + 8
+            if size > MAX_FEED_BYTES:
+                items.append(chunk)
+                chunk, size = [], 0
+        if chunk:
+            items.append(chunk)
+        return [
+            {"pk": f"{tenant}#feed", "sk": f"{stamp}{n:03d}", "changes": json.dumps(c, ensure_ascii=False)}
+            for n, c in enumerate(items)
+        ]
+
+    def _waiter(self, futures: list[Future]) -> Any:
         def wait() -> None:
             for future in futures:
                 future.result()
 
         return wait
 
-    @cached_property
-    def _pool(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="catalog-writer")
+    def _wait_in_flight(self) -> None:
+        for future in self._in_flight:
+            future.result()
+        self._in_flight = []
 
-    def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending, delay, calls = {self.table_name: requests}, 0.05, 0
-        while pending:
-            calls += 1
-            result = self.client.batch_write_item(RequestItems=pending)
-            pending = result.get("UnprocessedItems") or {}
-            if pending:
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        with self._lock:
-            self.stats.calls += calls
-            self.stats.items += len(requests)
+    def write_cards(self, tenant: str, cards: list[Card], removed: list[tuple[str, str]]) -> Any:
+        """Put cards (one item per own group) and delete (product, group) cards no longer listed."""
+        puts = [self._card_item(tenant, card, group) for card in cards for group in card.buckets]
+        deletes = [(f"{tenant}#p#{product}", f"card#{group}") for product, group in removed]
+        return self._waiter(self.table.write(puts, deletes))
 
-    # -- reads ----------------------------------------------------------------------------------
-    def get_items(self, key_pairs: Iterable[tuple[str, str]]) -> Iterator[dict[str, Any]]:
-        batch: list[dict[str, str]] = []
-        for pk, sk in key_pairs:
-            batch.append({"pk": pk, "sk": sk})
-            if len(batch) == BATCH_GET:
-                yield from self._get(batch)
-                batch = []
-        if batch:
-            yield from self._get(batch)
+    def _card_item(self, tenant: str, card: Card, group: str) -> dict[str, Any]:
+        order = sort_values(card)
+        item: dict[str, Any] = {
+            "pk": f"{tenant}#p#{card.id}",
+            "sk": f"card#{group}",
+            "lpk": f"{tenant}#l#{group}",
+            "ln": order["name"],
+            "lu": order["updated"],
+            "card": json.dumps(card.to_dict(), ensure_ascii=False, separators=(",", ":")),
+            "search": search_text(card.name, card.sku),
+        }
+        if "price" in order:
+            item["lp"] = order["price"]
+            item["pmin"] = Decimal(card.price_min or "0")
+        if card.sku:
+            item["sku"] = card.sku
+        if card.barcodes:
+            item["barcodes"] = list(card.barcodes)
+        if card.props:
+            item["props"] = list(card.props)
+        return item
 
-    def _get(self, keys_: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
-        pending: dict[str, Any] = {self.table_name: {"Keys": keys_, "ConsistentRead": True}}
-        while pending:
-            result = self.client.batch_get_item(RequestItems=pending)
-            yield from result["Responses"].get(self.table_name, [])
-            pending = result.get("UnprocessedKeys") or {}
+    def write_facets(self, tenant: str, facets: dict[str, dict[str, Any]]) -> Any:
+        puts = [
+            {"pk": f"{tenant}#facets", "sk": scope, "doc": json.dumps(doc, ensure_ascii=False)}
+            for scope, doc in facets.items()
+        ]
+        return self._waiter(self.table.write(puts, []))
 
-    def partition(self, pk: str, sk_prefix: str | None = None) -> list[dict[str, Any]]:
-        condition = Key("pk").eq(pk)
-        if sk_prefix:
-            condition = condition & Key("sk").begins_with(sk_prefix)
-        return query_all(self.table, KeyConditionExpression=condition)
-
-    def listing(
-        self, tenant: str, wanted: ProductFilter, start: dict[str, str] | None, limit: int
-    ) -> dict[str, Any]:
-        """One page of the tenant's active products by name (GSI `listing`), filtered."""
-        condition = Attr("active").eq(True)
-        if wanted.groups:
-            any_group = Attr("groups").contains(wanted.groups[0])
-            for group in wanted.groups[1:]:
-                any_group = any_group | Attr("groups").contains(group)
-            condition = condition & any_group
-        if wanted.search:
-            condition = condition & Attr("search").contains(wanted.search)
-        if wanted.sku:
-            condition = condition & Attr("sku").eq(wanted.sku)
-        if wanted.barcode:
-            condition = condition & Attr("barcodes").contains(wanted.barcode)
-        kwargs: dict[str, Any] = {"IndexName": "listing", "Limit": limit, "FilterExpression": condition}
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        return self.table.query(KeyConditionExpression=Key("lpk").eq(f"{tenant}#products"), **kwargs)
-
-    def changes(self, tenant: str, after: str | None, limit: int) -> dict[str, Any]:
-        """One page of the change feed (GSI `changes`), after a sort key."""
-        condition = Key("cpk").eq(f"{tenant}#changes")
-        if after:
-            condition = condition & Key("csk").gt(after)
-        return self.table.query(IndexName="changes", KeyConditionExpression=condition, Limit=limit)
-
+    # -- reads -----------------------------------------------------------------------------------
     def docs(self, tenant: str, kind: str) -> list[dict[str, Any]]:
         """All records of a small per-tenant kind (groups, properties, price types, ...)."""
         return [
             {**json.loads(i["doc"]), "active": bool(i.get("active", True))}
-            for i in self.partition(f"{tenant}#{kind}")
+            for i in self.table.partition(f"{tenant}#{kind}")
         ]
+
+    def product(self, tenant: str, product_id: str) -> ProductState | None:
+        """A product with its offers: one partition query."""
+        return _product_state(product_id, self.table.partition(f"{tenant}#p#{product_id}"))
+
+    def products(self, tenant: str, product_ids: Iterable[str]) -> dict[str, ProductState]:
+        """Several products, their partition queries run side by side."""
+        ids = sorted(set(product_ids))
+        if len(ids) <= 1:
+            found = {i: self.product(tenant, i) for i in ids}
+        else:
+            with ThreadPoolExecutor(max_workers=READERS) as pool:
+                found = dict(zip(ids, pool.map(lambda i: self.product(tenant, i), ids), strict=True))
+        return {i: state for i, state in found.items() if state is not None}
+
+    def states(self, tenant: str, members: dict[str, list[str]]) -> dict[str, ProductState]:
+        """Products whose records are known (product id → its `offer:…`/`variant:…` entity keys,
+        as the import's index lists them): one BatchGetItem per 100 items, no query."""
+        wanted = []
+        for product_id, entities in members.items():
+            wanted.append(_item_key(tenant, PRODUCT, product_id))
+            for entity in entities:
+                kind, _, entity_id = entity.partition(":")
+                wanted.append(_item_key(tenant, kind, entity_id))
+        by_product: dict[str, list[dict[str, Any]]] = {}
+        for item in self.table.get(wanted):
+            by_product.setdefault(item["pk"].partition("#p#")[2], []).append(item)
+        states = {pid: _product_state(pid, items) for pid, items in by_product.items()}
+        return {pid: state for pid, state in states.items() if state is not None}
+
+    def facet(self, tenant: str, scope: str) -> dict[str, Any] | None:
+        for item in self.table.get([(f"{tenant}#facets", scope)]):
+            return json.loads(item["doc"])
+        return None
+
+    def feed(self, tenant: str, after: str | None, skip: int, limit: int) -> list[tuple[str, int, list[str]]]:
+        """Feed entities after entry `after` (its first `skip` already read): (entry, position, entity)."""
+        found: list[tuple[str, int, list[str]]] = []
+        cursor = after
+        if after is not None and skip:
+            for item in self.table.get([(f"{tenant}#feed", after)]):
+                entries = json.loads(item["changes"])
+                found += [(after, n + 1, e) for n, e in enumerate(entries) if n >= skip]
+        while len(found) < limit:
+            items = self.table.partition(f"{tenant}#feed", after=cursor, limit=max(1, min(limit, 50)))
+            for item in items:
+                found += [(item["sk"], n + 1, e) for n, e in enumerate(json.loads(item["changes"]))]
+            if not items:
+                break
+            cursor = items[-1]["sk"]
+        return found[:limit]
+
+    def cards(
+        self, tenant: str, query: ListQuery, buckets: list[str]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One list page over the buckets (groups) asked: per bucket and stock flag one index query
+        from the cursor on, the answers merged by the sort value. Returns the cards (each with its
+        sort value under `_at`) and the next cursor: the last sort value, or None at the end."""
+        index, attr = INDEXES[query.order]
+        flags = ["1", "0"] if query.in_stock is None else ["1" if query.in_stock else "0"]
+        sources = [(bucket, flag) for bucket in buckets for flag in flags]
+
+        def one(source: tuple[str, str]) -> tuple[list[dict[str, Any]], str | None]:
+            bucket, flag = source
+            return self._source(index, attr, f"{tenant}#l#{bucket}", flag, query)
+
+        if len(sources) == 1:
+            answers = [one(sources[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=READERS) as pool:
+                answers = list(pool.map(one, sources))
+        cards, bound = _merge(answers, attr, query.descending, query.limit)
+        if len(cards) == query.limit:
+            return cards, cards[-1]["_at"]
+        return cards, bound
+
+    def _source(
+        self, index: str, attr: str, pk: str, flag: str, query: ListQuery
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` matching cards of one bucket and stock flag after the cursor, and where it
+        stopped when it stopped early (filters dropped too many for MAX_ROUNDS queries)."""
+        low, high = f"{flag}#", chr(ord(flag) + 1)  # `1#…` values sort below "2"
+        if query.price_in_key and query.price_min is not None:
+            low = f"{flag}#{price_key(str(query.price_min))}"
+        if query.price_in_key and query.price_max is not None:
+            high = f"{flag}#{price_key(str(query.price_max))}\x02"  # after the price's "\x01{id}"
+        skip = f"{flag}#{query.after}" if query.after else None
+        if skip and not query.descending:
+            low = max(low, skip)
+        elif skip:
+            high = min(high, skip)
+        need, found = query.limit, []
+        evaluate = need + 1 if not query.has_filter() else max(4 * need, 100)
+        for _ in range(MAX_ROUNDS):
+            page: IndexPage = self.table.index_page(
+                index, attr, pk, low, high, not query.descending, evaluate, query
+            )
+            found += [i for i in page.items if i[attr] != skip]
+            if len(found) >= need or page.last is None:
+                return found[:need], None
+            low, high = (page.last, high) if not query.descending else (low, page.last)
+            skip = page.last
+        return found, skip[2:]
+
+
+def _merge(
+    answers: list[tuple[list[dict[str, Any]], str | None]], attr: str, descending: bool, need: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Merge the sources' pages by sort value (stock flag aside), each card once, never past a
+    source that stopped early: that is where the next page starts."""
+    bounds = [stop for _, stop in answers if stop is not None]
+    bound = (max(bounds) if descending else min(bounds)) if bounds else None
+    merged = heapq.merge(*(items for items, _ in answers), key=lambda i: i[attr][2:], reverse=descending)
+    cards, seen = [], set()
+    for item in merged:
+        value = item[attr][2:]
+        if bound is not None and (value < bound if descending else value > bound):
+            break
+        card = json.loads(item["card"])
+        if card["id"] in seen:
+            continue
+        seen.add(card["id"])
+        cards.append({**card, "_at": value})
+        if len(cards) == need:
+            return cards, None
+    return cards, bound
+
+
+def _product_state(product_id: str, items: list[dict[str, Any]]) -> ProductState | None:
+    head = next((i for i in items if i["sk"] == "product"), None)
+    if head is None:
+        return None
+    variants = {i["sk"].removeprefix("variant#"): i for i in items if i["sk"].startswith("variant#")}
+    offers = []
+    for item in items:
+        if not item["sk"].startswith("offer#"):
+            continue
+        offer_id = item["sk"].removeprefix("offer#")
+        variant = variants.get(offer_id)
+        offers.append(
+            OfferState(
+                id=offer_id,
+                info=json.loads(item["doc"]) if item.get("doc") else None,
+                prices=json.loads(item["prices"])["prices"] if item.get("prices") else [],
+                stock=json.loads(item["stock"]) if item.get("stock") else None,
+                active=bool(item.get("active", True))
+                and bool(variant is None or variant.get("active", True)),
+                variant=json.loads(variant["doc"]) if variant else None,
+            )
+        )
+    for offer_id, variant in variants.items():  # a variant 1C has sent no offer for yet
+        if not any(o.id == offer_id for o in offers):
+            active = bool(variant.get("active", True))
+            offers.append(OfferState(offer_id, None, [], None, active, json.loads(variant["doc"])))
+    return ProductState(
+        id=product_id,
+        doc=json.loads(head["doc"]),
+        active=bool(head.get("active", True)),
+        updated=max(int(i.get("at", 0)) for i in items if not i["sk"].startswith("card#")),
+        offers=sorted(offers, key=lambda o: o.id),
+    )

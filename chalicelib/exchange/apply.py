@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from chalicelib.aws.catalog import keys, kind_and_id
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.sync import staged
-from chalicelib.sync.diff import Change, Deactivate, Put
+from chalicelib.sync.diff import Change
 
 CHECKPOINT_EVERY = 1000
 SAFETY_SECONDS = 30
@@ -40,11 +39,7 @@ class ApplyChanges:
         def write_pending() -> None:
             nonlocal pending, in_flight
             first = position - len(pending)
-            puts = [c for c in pending if isinstance(c, Put)]
-            offs = [c for c in pending if isinstance(c, Deactivate)]
-            items = [self._item(tenant, c, f"{stamp_base}{first + n:07d}") for n, c in enumerate(puts)]
-            items += self._deactivated_items(tenant, offs, stamp_base, first + len(puts))
-            started = self.catalog.start_put(items)
+            started = self.catalog.write_changes(tenant, pending, f"{stamp_base}{first:07d}")
             checkpoint()
             in_flight, pending = (started, position), []
 
@@ -81,20 +76,3 @@ class ApplyChanges:
     def _repeats(self, tenant: str, job_id: str) -> dict[str, int]:
         data = self.blobs.get(Paths(tenant).staging(job_id, "repeats.json"))
         return json.loads(data) if data else {}
-
-    def _item(self, tenant: str, change: Put, stamp: str) -> dict[str, Any]:
-        return self.catalog.item(tenant, change.record, stamp)
-
-    def _deactivated_items(
-        self, tenant: str, changes: list[Deactivate], stamp_base: str, offset: int
-    ) -> list[dict[str, Any]]:
-        if not changes:
-            return []
-        wanted = [keys(tenant, c.kind, c.id) for c in changes]
-        items = []
-        for n, item in enumerate(self.catalog.get_items(wanted)):
-            kind, entity_id = kind_and_id(item["pk"], item["sk"])
-            item["active"] = False
-            item["csk"] = f"{stamp_base}{offset + n:07d}#{kind}#{entity_id}"
-            items.append(item)
-        return items

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from chalicelib.commerceml.model import Property
+from chalicelib.exchange.cards import BuildCards, TouchedProducts
 from chalicelib.exchange.prepare import PrepareArea
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
@@ -45,9 +46,9 @@ class _LazyProperties(Mapping[str, Property]):
         return len(self.items_)
 
 
-class ParseFile(PrepareArea):
-    def load_index(self, tenant: str) -> Index:
-        key = Paths(tenant).index
+class ParseFile(PrepareArea, BuildCards):
+    def load_index(self, tenant: str, key: str | None = None) -> Index:
+        key = key or Paths(tenant).index
         if self.blobs.size(key) is None:
             return Index()
         with gzip.GzipFile(fileobj=self.blobs.open(key)) as lines:
@@ -85,10 +86,12 @@ class ParseFile(PrepareArea):
         with tempfile.TemporaryFile() as spool:
             writer = gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=3)
             total = 0
+            touched = TouchedProducts()
 
             def emit(change: Put | Deactivate) -> None:
                 nonlocal total
                 total += 1
+                touched.add(change)
                 writer.write(staged.encode(change))
 
             def progress(records: int) -> None:
@@ -109,6 +112,7 @@ class ParseFile(PrepareArea):
             spool.seek(0)
             self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), spool)
         self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
+        self._stage_touched(tenant, job_id, touched)
         self._save_seen(paths.staging(job_id, "seen.jsonl.gz"), result.seen)
         self.blobs.put(paths.staging(job_id, "repeats.json"), json.dumps(result.repeated_puts).encode())
         stock_bit = 1 << SLOTS[OFFER_STOCK]

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from chalicelib.commerceml import CommerceMLError
 from chalicelib.exchange.apply import ApplyChanges
+from chalicelib.exchange.cards import PriceTypeOf, TouchedProducts
 from chalicelib.exchange.parse import ParseFile
 from chalicelib.exchange.prepare import ImportRefused
 from chalicelib.exchange.zipfiles import ZipRefused
@@ -78,6 +79,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         settings: Settings,
         outbox: Outbox,
         holds: HoldPort | None = None,
+        price_type_of: PriceTypeOf | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -86,6 +88,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         self.settings = settings
         self.outbox = outbox
         self.holds = holds
+        self.price_type_of = price_type_of
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tenant: str, job_id: str, remaining_ms: Callable[[], int]) -> str:
@@ -231,7 +234,12 @@ class ImportWorker(ParseFile, ApplyChanges):
         if phase == "parse":
             self._parse(tenant, job, beat)
             phase = self._phase(tenant, job, "apply")
-        if phase == "apply" and not self._apply(tenant, job, remaining_ms, beat):
+        if phase == "apply":
+            if not self._apply(tenant, job, remaining_ms, beat):
+                self.queue.send({"tenant": tenant, "job": job_id})
+                return "deferred"
+            phase = self._phase(tenant, job, "cards")
+        if phase == "cards" and not self._cards(tenant, job, remaining_ms, beat):
             self.queue.send({"tenant": tenant, "job": job_id})
             return "deferred"
         self._finish(tenant, job)
@@ -292,7 +300,7 @@ class ImportWorker(ParseFile, ApplyChanges):
     ) -> str:
         """Deactivate what no import since the checkauth timestamp listed (protocol §4.4)."""
         paths, job_id = Paths(tenant), job.id
-        if job.phase != "apply":
+        if job.phase not in ("apply", "cards"):
             since = int(job.since)
             imports = [j for j in self.store.jobs_since(tenant, since * 1000) if j.kind == "import"]
             if any(j.status not in (*FINAL_STATUSES, "stalled") for j in imports):
@@ -319,12 +327,21 @@ class ImportWorker(ParseFile, ApplyChanges):
             lines = b"".join(staged.encode(c) for c in changes)
             self.blobs.put(paths.staging(job_id, "changes.jsonl.gz"), gzip.compress(lines))
             self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
+            touched = TouchedProducts()
+            for change in changes:
+                touched.add(change)
+            self._stage_touched(tenant, job_id, touched)
             counts = {"deactivated": len(changes)}
             self.store.update_job(
                 tenant, job_id, phase="apply", counts=counts, total_changes=len(changes), applied=0
             )
             job.phase, job.counts, job.applied = "apply", counts, 0
-        if not self._apply(tenant, job, remaining_ms, beat):
+        if job.phase == "apply":
+            if not self._apply(tenant, job, remaining_ms, beat):
+                self.queue.send({"tenant": tenant, "job": job_id})
+                return "deferred"
+            self._phase(tenant, job, "cards")
+        if not self._cards(tenant, job, remaining_ms, beat):
             self.queue.send({"tenant": tenant, "job": job_id})
             return "deferred"
         self.blobs.copy(paths.staging(job_id, "index.tsv.gz"), paths.index)

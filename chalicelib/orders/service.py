@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterable
@@ -10,7 +9,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.aws.catalog import kind_and_id
 from chalicelib.commerceml.site_orders import presentation
 from chalicelib.observability import logger
 from chalicelib.orders import rules
@@ -31,38 +29,26 @@ class Orders(OneCFlow):
 
     # -- the shop places an order ----------------------------------------------------------------
     def facts(self, tenant: Tenant, offer_ids: Iterable[str]) -> dict[str, OfferFacts]:
+        """What placing needs of each offer, read the way the product page reads it."""
         wanted = set(offer_ids)
-        price_types = self.catalog.docs(tenant.id, "price_type")
-        shop_type = tenant.settings.price_type_from(price_types)
+        shop_type = tenant.settings.price_type_from(self.catalog.docs(tenant.id, "price_type"))
         held = self.store.holds(tenant.id, list(wanted))
         facts = {}
-        for product_id in {o.partition("#")[0] for o in wanted}:
-            items = self.catalog.partition(f"{tenant.id}#p#{product_id}")
-            product = next((i for i in items if i["sk"] == "product"), None)
-            by_offer: dict[str, dict[str, Any]] = {}
-            for item in items:
-                if item["sk"].startswith(("offer#", "variant#")):
-                    kind, offer_id = kind_and_id(item["pk"], item["sk"])
-                    by_offer.setdefault(offer_id, {})[kind] = item
-            for offer_id, parts in by_offer.items():
-                if offer_id not in wanted:
+        for product in self.catalog.products(tenant.id, {o.partition("#")[0] for o in wanted}).values():
+            for offer in product.offers:
+                if offer.id not in wanted:
                     continue
-                info = parts.get("offer") or parts.get("variant")
-                prices = json.loads(parts["prices"]["doc"])["prices"] if "prices" in parts else []
-                price = next((p for p in prices if p["price_type_id"] == shop_type), None)
-                stock = json.loads(parts["stock"]["doc"]) if "stock" in parts else {}
-                active = bool(info and info.get("active", True)) and bool(
-                    product is None or product.get("active", True)
-                )
-                name = json.loads(info["doc"]).get("name") if info else None
-                facts[offer_id] = OfferFacts(
-                    offer_id=offer_id,
-                    name=name or (json.loads(product["doc"]).get("name") if product else offer_id),
-                    active=active,
+                price = next((p for p in offer.prices if p["price_type_id"] == shop_type), None)
+                stock = offer.stock or {}
+                name = (offer.info or offer.variant or {}).get("name")
+                facts[offer.id] = OfferFacts(
+                    offer_id=offer.id,
+                    name=name or product.doc.get("name") or offer.id,
+                    active=offer.active and product.active,
                     price=Decimal(str(price["value"])) if price else None,
                     currency=(price or {}).get("currency"),
                     stock=Decimal(str(stock["total"])) if stock.get("total") is not None else None,
-                    held=held.get(offer_id, Decimal(0)),
+                    held=held.get(offer.id, Decimal(0)),
                 )
         return facts
 

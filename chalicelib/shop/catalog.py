@@ -1,7 +1,12 @@
-"""Shop-facing catalog queries: groups, products, offers with prices and stock, the change feed.
+"""Shop-facing catalog reads: groups, product cards with filters and sorts, facets, a product with
+its offers, the change feed. Everything is asked of the catalog store in the domain's terms; the
+store owns the keys and indexes. Never a scan.
 
-Reads only by key: one partition query for a product, one GSI page (plus one partition query per
-listed product, run in parallel) for a list page, one GSI page for the change feed. Never a scan.
+Queries per request (stated bounds): a product is one partition query; a list page is one index
+query per listing bucket (a group holding products directly) in the asked group's subtree, per
+stock flag (two when `in_stock` is not given: in-stock cards first), and up to
+`catalog.MAX_ROUNDS` per bucket when a filter beyond group/stock/price range drops cards. The
+common page — a group, a sort, `in_stock` — is one query.
 """
 
 from __future__ import annotations
@@ -11,24 +16,18 @@ import binascii
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.aws.catalog import CatalogStore, ProductFilter, kind_and_id
 from chalicelib.http import BadRequest, parse_limit
+from chalicelib.ports import Catalog
+from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState, ProductState
 from chalicelib.tenants import Tenant
 
-MAX_LIST_QUERIES = 5
-_FEED_TYPES = {
-    "product": "product",
-    "variant": "product",
-    "offer": "offer",
-    "prices": "offer",
-    "stock": "offer",
-    "group": "group",
-}
+MAX_CURSOR = 4096
+MAX_PROPERTY_FILTERS = 10
+BUCKETS_PRUNED_ABOVE = 8  # larger subtrees skip the groups holding no cards (per the facets)
 
 
 def _number(value: Any) -> int | float | None:
@@ -36,9 +35,6 @@ def _number(value: Any) -> int | float | None:
         return None
     number = Decimal(str(value))
     return int(number) if number == number.to_integral() else float(number)
-
-
-MAX_CURSOR = 4096
 
 
 def _caption(image: dict[str, Any]) -> dict[str, str]:
@@ -53,11 +49,10 @@ def encode_cursor(key: dict[str, Any]) -> str:
     )
 
 
-def decode_cursor(
-    cursor: str | None, fields: tuple[str, ...], tenant: str | None = None
-) -> dict[str, str] | None:
-    """A cursor we issued: exactly `fields`, all short strings, keys of this tenant. Anything
-    else (forged, another tenant's, wrong types) is a 400, never a query."""
+def decode_cursor(cursor: str | None, fields: tuple[str, ...]) -> dict[str, str] | None:
+    """A cursor we issued: exactly `fields`, all short strings. Anything else (forged, wrong
+    types) is a 400, never a query. Cursors hold positions, never keys: a query is always the
+    caller's tenant's."""
     if not cursor:
         return None
     invalid = BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged")
@@ -71,29 +66,83 @@ def decode_cursor(
         raise invalid
     if not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in key.values()):
         raise invalid
-    if tenant is not None and not all(key[f].startswith(f"{tenant}#") for f in fields if f.endswith("pk")):
-        raise invalid
     return key
 
 
+def _decimal_param(params: dict[str, Any], name: str) -> Decimal | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise BadRequest(f"{name} must be a number") from None
+    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
+        raise BadRequest(f"{name} must be a number from 0 to 10^12")
+    return value
+
+
+def _bool_param(params: dict[str, Any], name: str) -> bool | None:
+    raw = (params.get(name) or "").lower()
+    if raw not in ("", "true", "false"):
+        raise BadRequest(f"{name} must be true or false")
+    return None if raw == "" else raw == "true"
+
+
+def _properties(raw: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`property=<id>:<value>`, repeatable: values of one property OR-ed, properties AND-ed."""
+    if len(raw) > MAX_PROPERTY_FILTERS:
+        raise BadRequest(f"at most {MAX_PROPERTY_FILTERS} property filters")
+    wanted: dict[str, list[str]] = {}
+    for item in raw:
+        pid, sep, value = item.partition(":")
+        if not sep or not pid or not value:
+            raise BadRequest("property must be <property id>:<value>")
+        wanted.setdefault(pid, []).append(value)
+    return tuple((pid, tuple(values)) for pid, values in wanted.items())
+
+
+def list_query(params: dict[str, Any]) -> ListQuery:
+    sort = params.get("sort") or "name"
+    if sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
+    cursor = decode_cursor(params.get("cursor"), ("sort", "after"))
+    if cursor and cursor["sort"] != sort:
+        raise BadRequest("cursor belongs to another sort: start again without it")
+    return ListQuery(
+        group=params.get("group") or None,
+        in_stock=_bool_param(params, "in_stock"),
+        price_min=_decimal_param(params, "price_min"),
+        price_max=_decimal_param(params, "price_max"),
+        properties=_properties(params.get("property") or []),
+        q=" ".join(params["q"].lower().split()) or None if params.get("q") else None,
+        sku=params.get("sku") or None,
+        barcode=params.get("barcode") or None,
+        sort=sort,
+        limit=parse_limit(params.get("limit")),
+        after=cursor["after"] if cursor else None,
+    )
+
+
 class ShopCatalog:
-    def __init__(
-        self, store: CatalogStore, presign: Callable[[str], str], reference_ttl: float = 60.0
-    ) -> None:
+    def __init__(self, store: Catalog, presign: Callable[[str], str], reference_ttl: float = 60.0) -> None:
         self.store, self.presign = store, presign
         self.reference_ttl = reference_ttl
-        self._reference: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
-    def reference(self, tenant: Tenant, kind: str) -> list[dict[str, Any]]:
-        """Price types and warehouses change with 1C's classifier, rarely: kept for a minute per
-        container so a product page costs one partition query."""
-        key = (tenant.id, kind)
-        cached = self._reference.get(key)
+    def _cached(self, tenant: Tenant, what: str, load: Callable[[], Any]) -> Any:
+        """Classifier lists and the bucket map change with 1C's imports, rarely: kept for a minute
+        per container, so a product page or a common list page costs one query."""
+        key = (tenant.id, what)
+        cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        docs = self.store.docs(tenant.id, kind)
-        self._reference[key] = (time.monotonic() + self.reference_ttl, docs)
-        return docs
+        value = load()
+        self._cache[key] = (time.monotonic() + self.reference_ttl, value)
+        return value
+
+    def reference(self, tenant: Tenant, kind: str) -> list[dict[str, Any]]:
+        return self._cached(tenant, kind, lambda: self.store.docs(tenant.id, kind))
 
     # -- reference lists ------------------------------------------------------------------------
     def groups(self, tenant: Tenant) -> list[dict[str, Any]]:
@@ -120,80 +169,52 @@ class ShopCatalog:
             {"id": d["id"], "name": d["name"]} for d in self.reference(tenant, "warehouse") if d["active"]
         ]
 
-    # -- products -------------------------------------------------------------------------------
-    def _offers(self, items: list[dict[str, Any]], names: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-        parts: dict[str, dict[str, Any]] = {}
-        for item in items:
-            if not item["sk"].startswith(("offer#", "variant#")):
-                continue
-            kind, offer_id = kind_and_id(item["pk"], item["sk"])
-            parts.setdefault(offer_id, {})[kind] = {
-                **json.loads(item["doc"]),
-                "_active": item.get("active", True),
-            }
-        offers = []
-        for offer_id, found in sorted(parts.items()):
-            info = found.get("offer") or found.get("variant") or {}
-            if not info.get("_active", True):
-                continue
-            characteristics = (
-                info.get("characteristics") or (found.get("variant") or {}).get("characteristics") or []
-            )
-            prices = [
+    # -- a product ------------------------------------------------------------------------------
+    def _names(self, tenant: Tenant, kind: str) -> dict[str, str]:
+        return {d["id"]: d["name"] for d in self.reference(tenant, kind)}
+
+    def image_url(self, tenant: Tenant, key: str) -> str:
+        """Under the tenant's CDN base when configured, else a presigned S3 URL."""
+        base = (tenant.settings.image_base_url or "").rstrip("/")
+        return f"{base}/{key}" if base else self.presign(key)
+
+    def _offer(
+        self, offer: OfferState, price_names: dict[str, str], stores: dict[str, str]
+    ) -> dict[str, Any]:
+        info = offer.info or offer.variant or {}
+        characteristics = info.get("characteristics") or (offer.variant or {}).get("characteristics") or []
+        stock = offer.stock or {}
+        return {
+            "id": offer.id,
+            "name": info.get("name"),
+            "sku": info.get("sku"),
+            "barcodes": info.get("barcodes") or [],
+            "characteristics": [{"name": c["name"], "value": c["value"]} for c in characteristics],
+            "prices": [
                 {
                     "price_type_id": p["price_type_id"],
-                    "price_type": names["price_type"].get(p["price_type_id"]),
+                    "price_type": price_names.get(p["price_type_id"]),
                     "value": _number(p["value"]),
                     "currency": p.get("currency"),
                     "unit": p.get("unit"),
                 }
-                for p in (found.get("prices") or {}).get("prices", [])
-            ]
-            stock = found.get("stock") or {}
-            offers.append(
-                {
-                    "id": offer_id,
-                    "name": info.get("name"),
-                    "sku": info.get("sku"),
-                    "barcodes": info.get("barcodes") or [],
-                    "characteristics": [{"name": c["name"], "value": c["value"]} for c in characteristics],
-                    "prices": prices,
-                    "stock": {
-                        "total": _number(stock.get("total")),
-                        "warehouses": [
-                            {
-                                "id": w["id"],
-                                "name": names["warehouse"].get(w["id"]),
-                                "quantity": _number(w["quantity"]),
-                            }
-                            for w in stock.get("warehouses", [])
-                        ],
-                    },
-                }
-            )
-        return offers
-
-    def _names(self, tenant: Tenant) -> dict[str, dict[str, str]]:
-        return {
-            kind: {d["id"]: d["name"] for d in self.reference(tenant, kind)}
-            for kind in ("price_type", "warehouse")
+                for p in offer.prices
+            ],
+            "stock": {
+                "total": _number(stock.get("total")),
+                "warehouses": [
+                    {"id": w["id"], "name": stores.get(w["id"]), "quantity": _number(w["quantity"])}
+                    for w in stock.get("warehouses", [])
+                ],
+            },
         }
 
-    def _images(self, tenant: Tenant, product: dict[str, Any]) -> list[dict[str, str]]:
-        """Image URLs: under the tenant's CDN base when configured, else presigned S3 URLs."""
-        base = (tenant.settings.image_base_url or "").rstrip("/")
-        return [
-            {"url": f"{base}/{i['key']}" if base else self.presign(i["key"]), **_caption(i)}
-            for i in product.get("images", [])
-            if i.get("key")
-        ]
-
     def product(self, tenant: Tenant, product_id: str) -> dict[str, Any] | None:
-        items = self.store.partition(f"{tenant.id}#p#{product_id}")
-        head = next((i for i in items if i["sk"] == "product"), None)
-        if head is None:
+        state: ProductState | None = self.store.product(tenant.id, product_id)
+        if state is None:
             return None
-        doc = json.loads(head["doc"])
+        doc = state.doc
+        price_names, stores = self._names(tenant, "price_type"), self._names(tenant, "warehouse")
         return {
             "id": product_id,
             "sku": doc.get("sku"),
@@ -210,116 +231,109 @@ class ShopCatalog:
                 {"id": p["id"], "name": p.get("name"), "value": p["value"]} for p in doc.get("properties", [])
             ],
             "requisites": doc.get("requisites") or {},
-            "images": self._images(tenant, doc),
-            "active": bool(head.get("active", True)),
-            "updated_at": _stamp_iso(max(i["csk"] for i in items)),
-            "offers": self._offers(items, self._names(tenant)),
+            "images": [
+                {"url": self.image_url(tenant, i["key"]), **_caption(i)}
+                for i in doc.get("images", [])
+                if i.get("key")
+            ],
+            "active": state.active,
+            "updated_at": _iso(state.updated),
+            "offers": [self._offer(o, price_names, stores) for o in state.offers if o.active],
         }
 
-    def _summary(self, tenant: Tenant, head: dict[str, Any], shop_type: str | None) -> dict[str, Any]:
-        doc = json.loads(head["doc"])
-        offers = self._offers(self.store.partition(head["pk"]), {"price_type": {}, "warehouse": {}})
-        prices = [
-            p["value"]
-            for o in offers
-            for p in o["prices"]
-            if p["price_type_id"] == shop_type and p["value"] is not None
-        ]
-        total = sum((o["stock"]["total"] or 0) for o in offers)
-        images = self._images(tenant, doc)
-        return {
-            "id": kind_and_id(head["pk"], head["sk"])[1],
-            "sku": doc.get("sku"),
-            "name": doc.get("name"),
-            "group_ids": doc.get("group_ids") or [],
-            "price": min(prices) if prices else None,
-            "in_stock": total > 0,
-            "stock": total,
-            "image": images[0]["url"] if images else None,
-        }
-
-    def products(self, tenant: Tenant, params: dict[str, str]) -> dict[str, Any]:
-        limit = parse_limit(params.get("limit"))
-        start = decode_cursor(params.get("cursor"), ("pk", "sk", "lpk", "lsk"), tenant.id)
-        wanted = ProductFilter(
-            groups=tuple(self._with_subgroups(tenant, params["group"])[:50]) if params.get("group") else (),
-            search=" ".join(params["q"].lower().split()) if params.get("q") else None,
-            sku=params.get("sku") or None,
-            barcode=params.get("barcode") or None,
+    # -- lists and facets -----------------------------------------------------------------------
+    def _buckets(self, tenant: Tenant, group: str | None) -> list[str]:
+        """The listing buckets a page reads: the group and its subgroups, or every bucket."""
+        filled = lambda: self._cached(  # noqa: E731
+            tenant, "buckets", lambda: (self.store.facet(tenant.id, ALL) or {}).get("buckets", {})
         )
-        in_stock = (params.get("in_stock") or "").lower()
-        if in_stock not in ("", "true", "false"):
-            raise BadRequest("in_stock must be true or false")
-        heads: list[dict[str, Any]] = []
-        next_key = start
-        for _ in range(MAX_LIST_QUERIES):
-            page = self.store.listing(tenant.id, wanted, next_key, limit)
-            heads += page["Items"]
-            next_key = page.get("LastEvaluatedKey")
-            if len(heads) >= limit or not next_key:
-                break
-        if len(heads) > limit:
-            heads = heads[:limit]
-            last = heads[-1]
-            next_key = {k: last[k] for k in ("pk", "sk", "lpk", "lsk")}
-        shop_type = tenant.settings.price_type_from(self.reference(tenant, "price_type"))
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            items = list(pool.map(lambda h: self._summary(tenant, h, shop_type), heads))
-        if in_stock:
-            items = [i for i in items if i["in_stock"] == (in_stock == "true")]
-        return {"items": items, "next_cursor": encode_cursor(next_key) if next_key else None}
-
-    def _with_subgroups(self, tenant: Tenant, group_id: str) -> list[str]:
+        if group is None:
+            return sorted(filled())
         children: dict[str | None, list[str]] = {}
-        for g in self.store.docs(tenant.id, "group"):
+        for g in self.reference(tenant, "group"):
             children.setdefault(g.get("parent_id"), []).append(g["id"])
-        result, todo, seen = [], [group_id], {group_id}
+        found, todo, seen = [], [group], {group}
         while todo:  # a visited set: a cycle that slipped in (across files) never loops a read
             current = todo.pop()
-            result.append(current)
+            found.append(current)
             fresh = [c for c in children.get(current, []) if c not in seen]
             seen.update(fresh)
             todo += fresh
-        return result
+        if len(found) > BUCKETS_PRUNED_ABOVE:
+            found = [b for b in found if b in filled()]
+        return sorted(found)
+
+    def products(self, tenant: Tenant, params: dict[str, Any]) -> dict[str, Any]:
+        query = list_query(params)
+        cards, after = self.store.cards(tenant.id, query, self._buckets(tenant, query.group))
+        return {
+            "items": [self._summary(tenant, card) for card in cards],
+            "next_cursor": encode_cursor({"sort": query.sort, "after": after}) if after else None,
+        }
+
+    def _summary(self, tenant: Tenant, card: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": card["id"],
+            "sku": card.get("sku"),
+            "name": card["name"],
+            "group_ids": list(card.get("groups") or []),
+            "price": _number(card.get("price_min")),
+            "price_max": _number(card.get("price_max")),
+            "currency": card.get("currency"),
+            "in_stock": card["in_stock"],
+            "stock": _number(card.get("stock")),
+            "image": self.image_url(tenant, card["image"]) if card.get("image") else None,
+            "updated_at": _iso(card["updated"]),
+        }
+
+    def facets(self, tenant: Tenant, group: str | None) -> dict[str, Any]:
+        facet = self.store.facet(tenant.id, group or ALL) or {}
+        names = self._names(tenant, "property")
+        shop_type = tenant.settings.price_type_from(self.reference(tenant, "price_type"))
+        currency = next(
+            (d.get("currency") for d in self.reference(tenant, "price_type") if d["id"] == shop_type), None
+        )
+        return {
+            "group": group,
+            "count": facet.get("count", 0),
+            "in_stock": facet.get("in_stock", 0),
+            "price": {
+                "min": _number(facet.get("price_min")),
+                "max": _number(facet.get("price_max")),
+                "currency": currency,
+            },
+            "properties": [
+                {
+                    "id": pid,
+                    "name": names.get(pid),
+                    "values": [{"value": v, "count": n} for v, n in sorted(values.items())],
+                }
+                for pid, values in sorted((facet.get("values") or {}).items())
+            ],
+        }
 
     # -- change feed ----------------------------------------------------------------------------
-    def changes(self, tenant: Tenant, params: dict[str, str]) -> dict[str, Any]:
+    def changes(self, tenant: Tenant, params: dict[str, Any]) -> dict[str, Any]:
         limit = parse_limit(params.get("limit"))
         since = decode_cursor(params.get("since"), ("csk",))
-        after = since["csk"] if since else None
-        changes: list[dict[str, Any]] = []
-        seen: set[tuple[str, str]] = set()
-        cursor = after
-        while len(changes) < limit:
-            page = self.store.changes(tenant.id, cursor, limit)
-            for item in page["Items"]:
-                cursor = item["csk"]
-                stamp, record_kind, record_id = cursor.split("#", 2)
-                kind = _FEED_TYPES.get(record_kind)
-                if kind is None:
-                    continue
-                entity_id = record_id if kind != "product" else record_id.partition("#")[0]
-                if (kind, entity_id) in seen:
-                    continue
-                seen.add((kind, entity_id))
-                changes.append(
-                    {
-                        "type": kind,
-                        "id": entity_id,
-                        "op": "upsert"
-                        if item.get("active", True) or record_kind in ("prices", "stock")
-                        else "deactivate",
-                        "at": _stamp_iso(stamp),
-                    }
-                )
-                if len(changes) >= limit:
-                    break
-            if not page.get("LastEvaluatedKey") or len(changes) >= limit:
-                break
-        return {"changes": changes, "next": encode_cursor({"csk": cursor}) if cursor else None}
+        after, skip = None, 0
+        if since:
+            entry, sep, position = since["csk"].rpartition(":")
+            if not sep or not entry.isdigit() or not position.isdigit():
+                raise BadRequest("since is not valid: pass `next` from a previous answer unchanged")
+            after, skip = entry, int(position)
+        found = self.store.feed(tenant.id, after, skip, limit)
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for entry, _, (kind, entity_id, op) in found:
+            latest.pop((kind, entity_id), None)  # the latest change of an entity, in its place
+            latest[(kind, entity_id)] = {"type": kind, "id": entity_id, "op": op, "at": _iso(int(entry[:13]))}
+        if found:
+            entry, position, _ = found[-1]
+            cursor: str | None = f"{entry}:{position}"
+        else:
+            cursor = f"{after}:{skip}" if after else None
+        return {"changes": list(latest.values()), "next": encode_cursor({"csk": cursor}) if cursor else None}
 
 
-def _stamp_iso(stamp: str) -> str:
-    """When a change stamp (`csk`: epoch milliseconds, sequence, ...) was written, as ISO 8601."""
-    millis = int(stamp[:13]) if stamp[:13].isdigit() else 0
-    return datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat(timespec="milliseconds")
+def _iso(millis: int) -> str:
+    return datetime.fromtimestamp(int(millis) / 1000, tz=UTC).isoformat(timespec="milliseconds")

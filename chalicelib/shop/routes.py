@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 
 from chalicelib import wiring
@@ -12,9 +14,13 @@ shop_routes = Blueprint(__name__)
 CORS = cors()
 
 
-def _params() -> dict[str, str]:
+def _params() -> dict[str, Any]:
+    """The query string; `property` keeps every value (it repeats)."""
     query = shop_routes.current_request.query_params or {}
-    return {k: query.get(k) for k in query}
+    params: dict[str, Any] = {k: query.get(k) for k in query}
+    if "property" in params:
+        params["property"] = query.getlist("property")
+    return params
 
 
 @shop_routes.route("/groups", methods=["GET"], cors=CORS)
@@ -48,6 +54,13 @@ def product(product_id):
     if found is None:
         raise ApiError(404, "not_found", f"no product {product_id!r}")
     return found
+
+
+@shop_routes.route("/facets", methods=["GET"], cors=CORS)
+@json_api
+def facets():
+    tenant = authenticated(shop_routes.current_request)
+    return wiring.shop_catalog().facets(tenant, _params().get("group") or None)
 
 
 @shop_routes.route("/changes", methods=["GET"], cors=CORS)

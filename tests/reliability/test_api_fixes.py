@@ -63,6 +63,7 @@ def test_a_group_cycle_across_files_never_loops_a_read(stack):
     second = cml.catalog("", cml.group("A", children=cml.group("B")))
     assert onec.send_file("import1.xml", first).keyword == "success"
     assert onec.send_file("import2.xml", second).keyword == "success"
+    assert onec.send_file("offers.xml", cml.offers(cml.offer())).keyword == "success"
     status, body, _ = request(stack, "GET", "/products?group=A")
     assert status == 200 and [p["id"] for p in body["items"]] == ["p-hostile"]
 

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import admin, wiring
 from chalicelib.aws.catalog import CatalogStore
+from tests.catalog_records import records
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Order
 from tests.reliability import cml
@@ -25,7 +26,9 @@ KEY = {"X-Api-Key": "demo-key", "Content-Type": "application/json"}
 
 
 def table_of(stack, tenant: str = "demo") -> set:
-    return {(i["sk"], i["doc"], bool(i["active"])) for i in stack.catalog_items(tenant)}
+    """The records and the cards (listing values, stamps aside) a tenant's catalog holds."""
+    cards = {(i["sk"], i["card"].split('"updated"')[0]) for i in stack.catalog_items(tenant) if "card" in i}
+    return {(k, i, d, a) for k, i, d, a in records(stack.catalog_items(tenant))} | cards
 
 
 @pytest.fixture
@@ -76,11 +79,11 @@ def test_worker_stopped_at_a_random_point_resumes_to_the_clean_result(
 ):
     rng = random.Random(seed)
     stop_at = rng.randint(1, 3)
-    original, calls = CatalogStore.start_put, {"n": 0}
+    original, calls = CatalogStore.write_changes, {"n": 0}
 
-    def stopping(self, items):
+    def stopping(self, *args):
         calls["n"] += 1
-        wait = original(self, items)
+        wait = original(self, *args)
         if calls["n"] != stop_at:
             return wait
 
@@ -92,7 +95,7 @@ def test_worker_stopped_at_a_random_point_resumes_to_the_clean_result(
 
     monkeypatch.setenv("FILE_LIMIT", "20000")
     monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
-    monkeypatch.setattr(CatalogStore, "start_put", stopping)
+    monkeypatch.setattr(CatalogStore, "write_changes", stopping)
     reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "success", reply.text
     losses["items_lost"] = len(reference ^ table_of(stack))
@@ -101,7 +104,7 @@ def test_worker_stopped_at_a_random_point_resumes_to_the_clean_result(
 
 def test_dynamodb_throttling_then_a_clean_outcome(stack, reference, losses, monkeypatch):
     monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
-    with failing(wiring.catalog_store().client, "BatchWriteItem", 2) as left:
+    with failing(wiring.catalog_store().table.client, "BatchWriteItem", 2) as left:
         reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "success" and left["n"] == 0
     losses["items_lost"] = len(reference ^ table_of(stack))
@@ -120,14 +123,14 @@ def test_three_failures_mid_write_stall_then_the_next_import_finishes_it_first(
     stack, reference, losses, monkeypatch
 ):
     monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
-    original, calls = CatalogStore.start_put, {"n": 0}
+    original, calls = CatalogStore.write_changes, {"n": 0}
 
-    def third_batch_always_fails(self, items):
+    def third_batch_always_fails(self, *args):
         calls["n"] += 1
-        wait = original(self, items)
+        wait = original(self, *args)
         return wait if calls["n"] < 3 or calls["n"] > 5 else (lambda: (_ for _ in ()).throw(OSError("disk")))
 
-    monkeypatch.setattr(CatalogStore, "start_put", third_batch_always_fails)
+    monkeypatch.setattr(CatalogStore, "write_changes", third_batch_always_fails)
     reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "failure" and "прервана" in reply.text, reply.text
     assert stalled_tenants() == 1
@@ -143,7 +146,7 @@ def test_three_failures_mid_write_stall_then_the_next_import_finishes_it_first(
 
 def test_a_stalled_import_resumes_with_the_admin_command(stack, reference, losses, monkeypatch, capsys):
     monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
-    with failing(wiring.catalog_store().client, "BatchWriteItem", 100, "InternalServerError"):
+    with failing(wiring.catalog_store().table.client, "BatchWriteItem", 100, "InternalServerError"):
         monkeypatch.setattr("chalicelib.exchange.worker.MAX_ATTEMPTS", 1)
         wiring.catalog_store().__dict__.pop("_pool", None)
         reply = stack.onec().send_file("import0_1.xml", stack.sample)

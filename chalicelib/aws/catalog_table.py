@@ -1,0 +1,151 @@
+"""The catalog table's few operations, on DynamoDB: batch puts and deletes in the background, batch
+gets, partition queries, and one index page with the list filters as a FilterExpression.
+`memory/catalog.py` is its twin; `CatalogStore` holds everything above these calls."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+
+from chalicelib.aws.clients import query_all, resource
+from chalicelib.sync.cards import ListQuery
+
+BATCH_WRITE = 25  # DynamoDB's limit (moto accepts more: keep it ourselves)
+BATCH_GET = 100
+WRITERS = 4  # BatchWriteItem calls in flight per worker
+
+
+@dataclass
+class TableStats:
+    calls: int = 0  # BatchWriteItem calls
+    items: int = 0  # items put or deleted
+    queries: int = 0  # Query calls (reads)
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    items: list[dict[str, Any]]
+    last: str | None  # the sort value of the last item evaluated when more remain
+
+
+def card_filter(query: ListQuery) -> ConditionBase | None:
+    """The list filters a key condition does not cover, as DynamoDB evaluates them
+    (`sync.cards.matches` is the same rule for the twin)."""
+    parts: list[ConditionBase] = []
+    if query.q:
+        parts.append(Attr("search").contains(query.q))
+    if query.sku:
+        parts.append(Attr("sku").eq(query.sku))
+    if query.barcode:
+        parts.append(Attr("barcodes").contains(query.barcode))
+    if not query.price_in_key and query.price_min is not None:
+        parts.append(Attr("pmin").gte(query.price_min))
+    if not query.price_in_key and query.price_max is not None:
+        parts.append(Attr("pmin").lte(query.price_max))
+    for pid, values in query.properties:
+        any_value = Attr("props").contains(f"{pid}:{values[0]}")
+        for value in values[1:]:
+            any_value = any_value | Attr("props").contains(f"{pid}:{value}")
+        parts.append(any_value)
+    if not parts:
+        return None
+    condition = parts[0]
+    for part in parts[1:]:
+        condition = condition & part
+    return condition
+
+
+class DynamoCatalogTable:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self.table = resource("dynamodb").Table(table_name)
+        self.client = resource("dynamodb").meta.client
+        self.stats = TableStats()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="catalog-writer")
+
+    def write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future]:
+        """BatchWriteItem in 25s, a few in flight, in the background (each key appears once)."""
+        requests = [{"PutRequest": {"Item": item}} for item in puts]
+        requests += [{"DeleteRequest": {"Key": {"pk": pk, "sk": sk}}} for pk, sk in deletes]
+        return [
+            self._pool.submit(self._write, requests[i : i + BATCH_WRITE])
+            for i in range(0, len(requests), BATCH_WRITE)
+        ]
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending, delay, calls = {self.table_name: requests}, 0.05, 0
+        while pending:
+            calls += 1
+            result = self.client.batch_write_item(RequestItems=pending)
+            pending = result.get("UnprocessedItems") or {}
+            if pending:
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        with self._lock:
+            self.stats.calls += calls
+            self.stats.items += len(requests)
+
+    def get(self, keys: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+        for i in range(0, len(keys), BATCH_GET):
+            pending: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [{"pk": pk, "sk": sk} for pk, sk in keys[i : i + BATCH_GET]],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                result = self.client.batch_get_item(RequestItems=pending)
+                yield from result["Responses"].get(self.table_name, [])
+                pending = result.get("UnprocessedKeys") or {}
+
+    def partition(self, pk: str, after: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """A partition by sort key (after `after`, at most `limit` items when given)."""
+        condition = Key("pk").eq(pk)
+        if after is not None:
+            condition = condition & Key("sk").gt(after)
+        self._count()
+        if limit is None:
+            return query_all(self.table, KeyConditionExpression=condition)
+        return self.table.query(KeyConditionExpression=condition, Limit=limit)["Items"]
+
+    def index_page(
+        self,
+        index: str,
+        sort_attr: str,
+        pk: str,
+        low: str,
+        high: str,
+        forward: bool,
+        limit: int,
+        query: ListQuery,
+    ) -> IndexPage:
+        """One Query of a listing index: sort values within [low, high], in order, at most `limit`
+        evaluated, the filters applied."""
+        kwargs: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": Key("lpk").eq(pk) & Key(sort_attr).between(low, high),
+            "ScanIndexForward": forward,
+            "Limit": limit,
+        }
+        condition = card_filter(query)
+        if condition is not None:
+            kwargs["FilterExpression"] = condition
+        self._count()
+        page = self.table.query(**kwargs)
+        last = page.get("LastEvaluatedKey")
+        return IndexPage(page["Items"], last[sort_attr] if last else None)
+
+    def _count(self) -> None:
+        with self._lock:
+            self.stats.queries += 1

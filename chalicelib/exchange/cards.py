@@ -1,0 +1,144 @@
+"""The cards phase of an import: after the changes are written, rebuild the card of every product
+they touched from its stored state, write only the cards whose content changed, and recount the
+facets of the groups those cards are in. The tenant's cards are summarised in S3 (like the index):
+what a card held last time, so nothing is read back to compare and facets are counted without a
+scan. A mixin of the worker."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from chalicelib.importjob import ImportJob
+from chalicelib.layout import Paths
+from chalicelib.sync.cards import ALL, Card, build_card, empty_facet, facets
+from chalicelib.sync.diff import Change, Deactivate, Put
+from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
+
+CARDS_CHUNK = 200
+EVERY_PRODUCT = "*"  # staged instead of ids when a group moved: every card's ancestors may change
+_PRODUCT_KINDS = (PRODUCT, VARIANT, OFFER, OFFER_PRICES, OFFER_STOCK)
+PriceTypeOf = Callable[[str, list[dict[str, Any]]], str | None]
+
+
+class TouchedProducts:
+    """What a change set touched, collected as the changes are staged."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.every = False
+
+    def add(self, change: Change) -> None:
+        kind = change.record.kind if isinstance(change, Put) else change.kind
+        entity_id = change.record.id if isinstance(change, Put) else change.id
+        if kind in _PRODUCT_KINDS:
+            self.ids.add(entity_id.partition("#")[0])
+        elif kind == GROUP and (isinstance(change, Deactivate) or not change.created):
+            self.every = True
+
+    def lines(self) -> bytes:
+        ids = [EVERY_PRODUCT] if self.every else sorted(self.ids)
+        return b"".join(json.dumps(i, ensure_ascii=False).encode() + b"\n" for i in ids)
+
+
+class BuildCards:
+    price_type_of: PriceTypeOf | None = None
+
+    def _stage_touched(self, tenant: str, job_id: str, touched: TouchedProducts) -> None:
+        self.blobs.put(Paths(tenant).staging(job_id, "touched.jsonl.gz"), gzip.compress(touched.lines()))
+
+    def load_cards(self, tenant: str) -> dict[str, Card]:
+        key = Paths(tenant).cards
+        if self.blobs.size(key) is None:
+            return {}
+        cards = (Card.from_dict(json.loads(line)) for line in self._read_lines(key))
+        return {card.id: card for card in cards}
+
+    def _save_cards(self, tenant: str, cards: Iterable[Card]) -> None:
+        def write(out: Any) -> None:
+            for card in cards:
+                out.write(json.dumps(card.to_dict(), ensure_ascii=False).encode() + b"\n")
+
+        self._save_lines(Paths(tenant).cards, write)
+
+    def _touched(self, tenant: str, job_id: str) -> list[str]:
+        key = Paths(tenant).staging(job_id, "touched.jsonl.gz")
+        if self.blobs.size(key) is None:
+            return []
+        ids = [json.loads(line) for line in self._read_lines(key)]
+        if ids == [EVERY_PRODUCT]:  # the job's new index: products it added count too
+            index = self.load_index(tenant, Paths(tenant).staging(job_id, "index.tsv.gz"))
+            return sorted(e.partition(":")[2] for e in index.entries if e.startswith(f"{PRODUCT}:"))
+        return ids
+
+    def _members(self, tenant: str, job_id: str, products: set[str]) -> dict[str, list[str]]:
+        """The offers and variants of these products, as the job's new index knows them."""
+        index = self.load_index(tenant, Paths(tenant).staging(job_id, "index.tsv.gz"))
+        members: dict[str, list[str]] = {}
+        for entity in index.entries:
+            kind, _, entity_id = entity.partition(":")
+            if kind in (OFFER, VARIANT) and entity_id.partition("#")[0] in products:
+                members.setdefault(entity_id.partition("#")[0], []).append(entity)
+        return members
+
+    def _cards(
+        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
+    ) -> bool:
+        """Rebuild the touched products' cards from the checkpoint on. False when time ran out."""
+        from chalicelib.exchange.apply import SAFETY_SECONDS
+
+        touched = self._touched(tenant, job.id)
+        if not touched:
+            return True
+        members = self._members(tenant, job.id, set(touched[job.cards_done :]))
+        cards = self.load_cards(tenant)
+        parents = {g["id"]: g.get("parent_id") for g in self.catalog.docs(tenant, GROUP) if g["active"]}
+        price_types = self.catalog.docs(tenant, "price_type")
+        shop_type = (
+            self.price_type_of(tenant, price_types)
+            if self.price_type_of
+            else (price_types[0]["id"] if price_types else None)
+        )
+        scopes: set[str] = {ALL}
+        done = job.cards_done
+        for start in range(done, len(touched), CARDS_CHUNK):
+            chunk = touched[start : start + CARDS_CHUNK]
+            states = self.catalog.states(tenant, {p: members.get(p, []) for p in chunk})
+            puts, removed = [], []
+            for product_id in chunk:
+                state = states.get(product_id)
+                new = build_card(state, shop_type, parents) if state else None
+                old = cards.get(product_id)
+                if new is not None and old is not None and new.content() == old.content():
+                    continue
+                if new is None and old is None:
+                    continue
+                scopes.update(old.scopes if old else (), new.scopes if new else ())
+                stale = set(old.buckets if old else ()) - set(new.buckets if new else ())
+                removed += [(product_id, group) for group in sorted(stale)]
+                if new is None:
+                    cards.pop(product_id)
+                else:
+                    cards[product_id] = new
+                    puts.append(new)
+            self.catalog.write_cards(tenant, puts, removed)()
+            done = start + len(chunk)
+            if done < len(touched) and remaining_ms() < SAFETY_SECONDS * 1000:
+                self._save_cards(tenant, cards.values())
+                self._recount(tenant, cards, scopes)
+                self.store.update_job(tenant, job.id, cards_done=done)
+                job.cards_done = done
+                return False
+            beat()
+        self._save_cards(tenant, cards.values())
+        self._recount(tenant, cards, scopes)
+        return True
+
+    def _recount(self, tenant: str, cards: dict[str, Card], scopes: set[str]) -> None:
+        """Recount the facets of the scopes whose cards changed (an emptied scope is zeroed)."""
+        counted = facets(cards.values(), scopes)
+        for scope in scopes:
+            counted.setdefault(scope, empty_facet())
+        self.catalog.write_facets(tenant, counted)()

@@ -1,0 +1,249 @@
+"""Product cards and facets: what a shop's list page shows and filters on. Pure.
+
+A card is computed from a product's stored state (its record and its offers), never from one file:
+a `prices___` file that touches one offer changes the card's price as much as a full upload does.
+A product is listed (has a card) while it is active and has at least one active offer.
+Facets are counted from the cards, per group (its subgroups included) and for the whole catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+ALL = "*"  # the facet scope of the whole catalog
+NO_GROUP = "-"  # the listing bucket of a product without a group
+SORTS = ("name", "price", "-price", "-updated")
+PRICE_SCALE = Decimal(10_000)  # prices sort to 4 decimals
+PRICE_WIDTH = 20
+
+
+@dataclass(frozen=True)
+class OfferState:
+    """One offer as stored: its description (None when only prices/stock arrived), prices, stock."""
+
+    id: str
+    info: dict[str, Any] | None
+    prices: list[dict[str, Any]]
+    stock: dict[str, Any] | None
+    active: bool = True
+    variant: dict[str, Any] | None = None  # a 2.03/2.04 `Товар` variant's characteristics
+
+
+@dataclass(frozen=True)
+class ProductState:
+    """A product as stored: its record and its offers, with when each was last written."""
+
+    id: str
+    doc: dict[str, Any]
+    active: bool
+    updated: int  # epoch ms of the latest write to any of its items
+    offers: list[OfferState] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    name: str
+    sku: str | None
+    barcodes: tuple[str, ...]
+    groups: tuple[str, ...]  # the product's own groups: one listing bucket each
+    scopes: tuple[str, ...]  # its groups and their ancestors: the facets it counts in
+    image: str | None  # S3 key of the first picture
+    props: tuple[str, ...]  # "property id:value" (reference values as text)
+    price_min: str | None
+    price_max: str | None
+    currency: str | None
+    stock: str
+    in_stock: bool
+    updated: int
+
+    def content(self) -> str:
+        """What a change is judged by (everything but when it was written)."""
+        data = asdict(self)
+        data.pop("updated")
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    def fingerprint(self) -> str:
+        return hashlib.blake2b(self.content().encode(), digest_size=8).hexdigest()
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        return self.groups or (NO_GROUP,)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Card:
+        tuples = ("barcodes", "groups", "scopes", "props")
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _text(number: Decimal) -> str:
+    return format(number.normalize(), "f") if number == number.to_integral() else format(number, "f")
+
+
+def ancestors_of(groups: Iterable[str], parents: Mapping[str, str | None]) -> tuple[str, ...]:
+    """The groups and every ancestor, each once (a visited set: a cycle never loops)."""
+    found: list[str] = []
+    for group in groups:
+        current: str | None = group
+        while current and current not in found:
+            found.append(current)
+            current = parents.get(current)
+    return tuple(found)
+
+
+def build_card(
+    product: ProductState, shop_price_type: str | None, parents: Mapping[str, str | None]
+) -> Card | None:
+    """The product's card, or None when it is not listed (inactive, or no active offer)."""
+    offers = [o for o in product.offers if o.active and (o.info or o.prices or o.stock)]
+    if not product.active or not offers:
+        return None
+    doc = product.doc
+    prices, currency = [], None
+    for offer in offers:
+        for price in offer.prices:
+            value = _decimal(price.get("value"))
+            if price.get("price_type_id") == shop_price_type and value is not None:
+                prices.append(value)
+                currency = currency or price.get("currency")
+    stock = sum((_decimal((o.stock or {}).get("total")) or Decimal(0) for o in offers), Decimal(0))
+    groups = tuple(dict.fromkeys(doc.get("group_ids") or ()))
+    props = sorted(
+        {f"{p['id']}:{p['value']}" for p in doc.get("properties") or () if p.get("id") and p.get("value")}
+    )
+    image = next((i["key"] for i in doc.get("images") or () if i.get("key")), None)
+    return Card(
+        id=product.id,
+        name=" ".join((doc.get("name") or "").split()),
+        sku=doc.get("sku") or None,
+        barcodes=tuple(doc.get("barcodes") or ()),
+        groups=groups,
+        scopes=ancestors_of(groups, parents),
+        image=image,
+        props=tuple(props),
+        price_min=_text(min(prices)) if prices else None,
+        price_max=_text(max(prices)) if prices else None,
+        currency=currency,
+        stock=_text(stock),
+        in_stock=stock > 0,
+        updated=product.updated,
+    )
+
+
+# -- listing order ------------------------------------------------------------------------------
+def name_key(name: str) -> str:
+    return " ".join(name.lower().split())[:200]
+
+
+def price_key(price: str) -> str:
+    scaled = int((Decimal(price) * PRICE_SCALE).to_integral_value())
+    return f"{max(scaled, 0):0{PRICE_WIDTH}d}"
+
+
+def sort_values(card: Card) -> dict[str, str]:
+    """The card's position in each order: `{in stock 1|0}#{value}\x01{id}`. The id makes it unique;
+    \x01 (never in XML text) sorts "Чай" before "Чай зелёный"."""
+    stocked = "1" if card.in_stock else "0"
+    values = {
+        "name": f"{stocked}#{name_key(card.name)}\x01{card.id}",
+        "updated": f"{stocked}#{card.updated:013d}\x01{card.id}",
+    }
+    if card.price_min is not None:
+        values["price"] = f"{stocked}#{price_key(card.price_min)}\x01{card.id}"
+    return values
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list page: where to look, how to order, what to keep. Filters beyond group, stock and
+    (for the price order) the price range are applied to the cards a query reads."""
+
+    group: str | None = None
+    in_stock: bool | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    properties: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (property id, any of values)
+    q: str | None = None
+    sku: str | None = None
+    barcode: str | None = None
+    sort: str = "name"
+    limit: int = 50
+    after: str | None = None  # the sort value of the last card of the previous page
+
+    @property
+    def order(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    @property
+    def price_in_key(self) -> bool:
+        return self.order == "price"
+
+    def has_filter(self) -> bool:
+        return bool(self.properties or self.q or self.sku or self.barcode) or (
+            not self.price_in_key and (self.price_min is not None or self.price_max is not None)
+        )
+
+
+def search_text(name: str, sku: str | None) -> str:
+    return " ".join(f"{name} {sku or ''}".lower().split())
+
+
+# -- facets -------------------------------------------------------------------------------------
+def facets(cards: Iterable[Card], scopes: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Per scope (a group with its subgroups, or ALL): product and in-stock counts, the price range,
+    each property's values with product counts, and (for ALL) how many cards each bucket holds."""
+    result: dict[str, dict[str, Any]] = {}
+    buckets: Counter = Counter()
+    for card in cards:
+        buckets.update(card.buckets)
+        for scope in (ALL, *card.scopes):
+            if scopes is not None and scope not in scopes:
+                continue
+            facet = result.setdefault(
+                scope, {"count": 0, "in_stock": 0, "price_min": None, "price_max": None, "values": {}}
+            )
+            facet["count"] += 1
+            facet["in_stock"] += card.in_stock
+            if card.price_min is not None:
+                low, high = Decimal(card.price_min), Decimal(card.price_max or card.price_min)
+                if facet["price_min"] is None or low < Decimal(facet["price_min"]):
+                    facet["price_min"] = card.price_min
+                if facet["price_max"] is None or high > Decimal(facet["price_max"]):
+                    facet["price_max"] = card.price_max or card.price_min
+            for prop in card.props:
+                pid, _, value = prop.partition(":")
+                values = facet["values"].setdefault(pid, {})
+                values[value] = values.get(value, 0) + 1
+    if ALL in result or scopes is None or ALL in scopes:
+        result.setdefault(
+            ALL, {"count": 0, "in_stock": 0, "price_min": None, "price_max": None, "values": {}}
+        )
+        result[ALL]["buckets"] = dict(sorted(buckets.items()))
+    return result
+
+
+def empty_facet() -> dict[str, Any]:
+    return {"count": 0, "in_stock": 0, "price_min": None, "price_max": None, "values": {}}

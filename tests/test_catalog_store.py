@@ -1,0 +1,190 @@
+"""The catalog store's contract, run on its twin table, on moto and on DynamoDB Local (AWS's own
+engine; CI has it): the same writes give the same reads — offers merged from parts, the feed,
+cards listed through the indexes with every sort, stock flag, price range and filter, pages full
+and cursors that neither skip nor repeat."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.aws.catalog import CatalogStore
+from chalicelib.memory import InMemoryCatalogStore
+from chalicelib.sync.cards import Card, ListQuery, OfferState, ProductState, build_card
+from chalicelib.sync.diff import Deactivate, Put
+from chalicelib.sync.records import Record, canonical
+
+
+@pytest.fixture(params=["memory", "moto", "dynamodb-local"])
+def store(request, monkeypatch) -> CatalogStore:
+    if request.param == "memory":
+        return InMemoryCatalogStore()
+    if request.param == "moto":
+        request.getfixturevalue("aws")
+        from chalicelib import wiring
+
+        return wiring.catalog_store()
+    engine = request.getfixturevalue("engine")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", engine.endpoint)
+    from chalicelib.aws import clients
+    from chalicelib.local.resources import _create_table, load_template
+
+    clients.reset()
+    props = dict(load_template()["Resources"]["CatalogTable"]["Properties"])
+    props["TableName"] = f"contract-{uuid.uuid4().hex[:12]}"
+    _create_table(props)
+    request.addfinalizer(clients.reset)
+    return CatalogStore(props["TableName"])
+
+
+def put(kind: str, entity_id: str, active: bool = True, **data) -> Put:
+    return Put(Record(kind, entity_id, canonical(data), active), created=True)
+
+
+def test_offer_parts_share_one_item_and_a_prices_file_keeps_the_rest(store):
+    store.write_changes(
+        "t",
+        [
+            put("product", "p1", name="Чай", group_ids=["g"]),
+            put("offer", "p1#a", name="Чай 100 г"),
+            put("prices", "p1#a", prices=[{"price_type_id": "rub", "value": "10"}]),
+            put("stock", "p1#a", total="3", warehouses=[]),
+        ],
+        "1700000000000" + "0000000",
+    )()
+    store.write_changes(
+        "t",
+        [put("prices", "p1#a", prices=[{"price_type_id": "rub", "value": "12"}])],
+        "1700000001000" + "0000000",
+    )()
+    state = store.product("t", "p1")
+    (offer,) = state.offers
+    assert offer.info["name"] == "Чай 100 г" and offer.stock["total"] == "3"
+    assert offer.prices == [{"price_type_id": "rub", "value": "12"}]
+    assert state.updated == 1700000001000
+    assert store.states("t", {"p1": ["offer:p1#a"]})["p1"] == state
+    store.write_changes("t", [Deactivate("offer", "p1#a")], "1700000002000" + "0000000")()
+    assert store.product("t", "p1").offers[0].active is False
+    assert store.product("u", "p1") is None, "another tenant's key space"
+
+
+def test_the_feed_lists_each_batch_in_order_and_resumes_inside_an_entry(store):
+    store.write_changes(
+        "t", [put("product", f"p{n}", name="x") for n in range(5)], "1700000000000" + "0000000"
+    )()
+    store.write_changes(
+        "t", [put("group", "g1", name="G"), Deactivate("product", "p1")], "1700000005000" + "0000000"
+    )()
+    everything = store.feed("t", None, 0, 50)
+    assert [e for _, _, e in everything] == [
+        *[["product", f"p{n}", "upsert"] for n in range(5)],
+        ["group", "g1", "upsert"],
+        ["product", "p1", "deactivate"],
+    ]
+    entry, position, _ = everything[2]
+    assert [e for _, _, e in store.feed("t", entry, position, 3)] == [
+        ["product", "p3", "upsert"],
+        ["product", "p4", "upsert"],
+        ["group", "g1", "upsert"],
+    ]
+    assert store.feed("u", None, 0, 10) == []
+
+
+def _cards(n: int, seed: int = 7) -> list[Card]:
+    rng = random.Random(seed)
+    cards = []
+    for i in range(n):
+        offers = [
+            OfferState(
+                f"p{i}#{v}",
+                {"name": f"вариант {v}"},
+                [{"price_type_id": "rub", "value": str(rng.choice([5, 10, 10, 99, 1000]) + v)}]
+                if rng.random() < 0.9
+                else [],
+                {"total": str(rng.choice([0, 0, 1, 7]))},
+            )
+            for v in range(rng.randint(1, 2))
+        ]
+        doc = {
+            "name": rng.choice(["Чай", "чай  зелёный", "Кофе", "Какао", "Ёрш"]) + f" {i % 7}",
+            "sku": f"SKU-{i}",
+            "barcodes": [f"46{i:011d}"],
+            "group_ids": [rng.choice(["leaf-a", "leaf-b", "leaf-c"])] + (["leaf-a"] if i % 11 == 0 else []),
+            "properties": [{"id": "colour", "value": rng.choice(["красный", "синий"])}],
+        }
+        state = ProductState(f"p{i}", doc, True, 1_700_000_000_000 + rng.randint(0, 10**6), offers)
+        cards.append(build_card(state, "rub", {"leaf-a": "root", "leaf-b": "root", "leaf-c": None}))
+    return cards
+
+
+def _expected(cards: list[Card], query: ListQuery, groups: set[str]) -> list[str]:
+    def keep(card: Card) -> bool:
+        price = Decimal(card.price_min) if card.price_min else None
+        return (
+            bool(set(card.groups) & groups)
+            and (query.in_stock is None or card.in_stock == query.in_stock)
+            and (query.price_min is None or (price is not None and price >= query.price_min))
+            and (query.price_max is None or (price is not None and price <= query.price_max))
+            and (query.order != "price" or price is not None)
+            and all(any(f"{p}:{v}" in card.props for v in vs) for p, vs in query.properties)
+            and (not query.q or query.q in f"{card.name} {card.sku}".lower())
+        )
+
+    def key(card: Card):
+        if query.order == "name":
+            return (" ".join(card.name.lower().split()), card.id)
+        if query.order == "price":
+            return (Decimal(card.price_min), card.id)
+        return (card.updated, card.id)
+
+    kept = sorted((c for c in cards if keep(c)), key=key, reverse=query.descending)
+    return [c.id for c in kept]
+
+
+def _read_all(store, query: ListQuery, buckets: list[str]) -> tuple[list[str], list[int]]:
+    ids, sizes, after = [], [], None
+    for _ in range(100):
+        page, after = store.cards("t", ListQuery(**{**query.__dict__, "after": after}), buckets)
+        ids += [c["id"] for c in page]
+        sizes.append(len(page))
+        if after is None:
+            return ids, sizes
+    raise AssertionError("the cursor never ended")
+
+
+QUERIES = [
+    ListQuery(sort="name", limit=7),
+    ListQuery(sort="price", in_stock=True, limit=5),
+    ListQuery(sort="-price", price_min=Decimal("10"), price_max=Decimal("100"), limit=4),
+    ListQuery(sort="-updated", in_stock=False, limit=6),
+    ListQuery(sort="name", properties=(("colour", ("синий",)),), limit=5),
+    ListQuery(sort="name", q="чай", price_max=Decimal("50"), limit=3),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[f"q{n}" for n in range(len(QUERIES))])
+def test_cards_list_in_order_with_full_pages_and_no_repeats(store, query):
+    cards = _cards(60)
+    store.write_cards("t", cards, [])()
+    store.write_cards("u", cards[:5], [])()  # another tenant's cards stay out
+    for buckets in (["leaf-a"], ["leaf-a", "leaf-b", "leaf-c"]):
+        ids, sizes = _read_all(store, query, buckets)
+        assert ids == _expected(cards, query, set(buckets))
+        assert (
+            all(size == query.limit for size in sizes[:-2]) and len(sizes) <= len(ids) // query.limit + 2
+        ), sizes
+
+
+def test_removed_cards_leave_the_listing_and_facets_round_trip(store):
+    cards = _cards(10)
+    store.write_cards("t", cards, [])()
+    gone = cards[3]
+    store.write_cards("t", [], [(gone.id, group) for group in gone.buckets])()
+    ids, _ = _read_all(store, ListQuery(limit=50), ["leaf-a", "leaf-b", "leaf-c"])
+    assert gone.id not in ids and len(ids) == 9
+    store.write_facets("t", {"*": {"count": 9, "values": {"colour": {"синий": 4}}}})()
+    assert store.facet("t", "*") == {"count": 9, "values": {"colour": {"синий": 4}}}
+    assert store.facet("u", "*") is None
