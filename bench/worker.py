@@ -20,12 +20,15 @@ def main() -> None:
     pump = QueuePump(app_module.import_worker, settings().import_queue_name)
     handled = pump.drain(max_messages=100_000, settle_seconds=1.0)
     stats = wiring.catalog_store().stats
+    keys = stats.keys or {}
     print(
         json.dumps(
             {
                 "messages": handled,
                 "write_calls": stats.calls,
                 "items_written": stats.items,
+                "units": {k: float(v) for k, v in stats.units.items()},
+                "keys": [[index, key, units] for (index, key), units in keys.items()],
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             }
         )

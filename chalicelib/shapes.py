@@ -4,9 +4,6 @@ document and the code cannot drift; tests validate real answers against it."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,32 +12,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictStr,
-    StringConstraints,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
 )
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.texts import digits, email_address, required_text, text
+
 Text = str | None
 Number = float | None
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _email(value: str | None) -> str | None:
-    if value and not _EMAIL.match(value):
-        raise ValueError("is not an e-mail address")
-    return value
-
-
-def _digits(*lengths: int) -> Callable[[str | None], str | None]:
-    def check(value: str | None) -> str | None:
-        if value and not (value.isdigit() and len(value) in lengths):
-            raise ValueError(f"must be {' or '.join(map(str, lengths))} digits")
-        return value
-
-    return check
 
 
 class Shape(BaseModel):
@@ -81,9 +62,39 @@ class ProductSummary(Shape):
     name: Text
     group_ids: list[str]
     price: Number = Field(description="lowest offer price of the shop price type")
+    price_max: Number = Field(None, description="highest offer price of the shop price type")
+    currency: Text = None
     in_stock: bool
     stock: float
     image: Text = Field(description="first image URL")
+    updated_at: str | None = Field(None, description="when what the list shows last changed")
+
+
+class FacetValue(Shape):
+    value: str
+    count: int = Field(description="listed products with this value")
+
+
+class FacetProperty(Shape):
+    id: str
+    name: Text
+    values: list[FacetValue]
+
+
+class FacetPrice(Shape):
+    min: Number
+    max: Number
+    currency: Text
+
+
+class Facets(Shape):
+    """What a filter sidebar needs for a group (its subgroups included), counted at import."""
+
+    group: Text
+    count: int = Field(description="listed products")
+    in_stock: int = Field(description="listed products in stock")
+    price: FacetPrice
+    properties: list[FacetProperty]
 
 
 class Characteristic(Shape):
@@ -157,45 +168,6 @@ class Product(Shape):
     offers: list[Offer]
 
 
-def _plain_text(multiline: bool) -> Callable[[str], str | None]:
-    """Text a 1C document can carry: valid Unicode (no lone surrogates), no control characters
-    (line breaks only where `multiline`), trimmed; blank is absent."""
-    allowed = "\n\r\t" if multiline else ""
-
-    def check(value: str) -> str | None:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("is not valid Unicode text") from None
-        if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in allowed for c in value):
-            raise ValueError("contains control characters")
-        return value.strip() or None
-
-    return check
-
-
-def text(limit: int, multiline: bool = False) -> Any:
-    """Optional text (absent or null is none)."""
-    return (
-        Annotated[StrictStr, StringConstraints(max_length=limit), AfterValidator(_plain_text(multiline))]
-        | None
-    )
-
-
-def required_text(limit: int) -> Any:
-    def present(value: str | None) -> str:
-        if not value:
-            raise ValueError("is required")
-        return value
-
-    return Annotated[
-        StrictStr,
-        StringConstraints(max_length=limit),
-        AfterValidator(_plain_text(False)),
-        AfterValidator(present),
-    ]
-
-
 class Request(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -216,12 +188,12 @@ class Customer(Request):
         None, description="the shop's own customer id: GET /orders?customer= lists their orders"
     )
     name: required_text(200)
-    email: Annotated[text(254), AfterValidator(_email)] = None
+    email: Annotated[text(254), AfterValidator(email_address)] = None
     phone: text(50) = Field(None, description="sent to 1C as ТелефонРабочий, digits only")
     address: AddressParts | text(500, multiline=True) | None = None
     company: text(300) = Field(None, description="a legal entity: 1C files it as one")
-    inn: Annotated[text(12), AfterValidator(_digits(10, 12))] = None
-    kpp: Annotated[text(9), AfterValidator(_digits(9))] = None
+    inn: Annotated[text(12), AfterValidator(digits(10, 12))] = None
+    kpp: Annotated[text(9), AfterValidator(digits(9))] = None
 
 
 class RequestLine(Request):
@@ -307,6 +279,7 @@ MODELS: list[type[BaseModel]] = [
     PriceType,
     Warehouse,
     ProductSummary,
+    Facets,
     Offer,
     Product,
     OrderRequest,
@@ -321,11 +294,11 @@ FIXABLE = {
     for path, kind in {
         "customer.name": required_text(200),
         "customer.company": text(300),
-        "customer.email": Annotated[text(254), AfterValidator(_email)],
+        "customer.email": Annotated[text(254), AfterValidator(email_address)],
         "customer.phone": text(50),
         "customer.address": text(500, multiline=True),
-        "customer.inn": Annotated[text(12), AfterValidator(_digits(10, 12))],
-        "customer.kpp": Annotated[text(9), AfterValidator(_digits(9))],
+        "customer.inn": Annotated[text(12), AfterValidator(digits(10, 12))],
+        "customer.kpp": Annotated[text(9), AfterValidator(digits(9))],
         "customer.id": text(100),
         "delivery.method": text(200),
         "delivery.address": text(500, multiline=True),

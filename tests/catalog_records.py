@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
+from chalicelib.aws.catalog import unpack_prices, unpack_stock
+
 CLASSIFIER_KINDS = ("group", "property", "price_type", "warehouse", "unit")
-OFFER_PARTS = {"doc": "offer", "prices": "prices", "stock": "stock"}
 
 
 def records(items: Iterable[dict]) -> Iterator[tuple[str, str, str, bool]]:
@@ -18,9 +19,13 @@ def records(items: Iterable[dict]) -> Iterator[tuple[str, str, str, bool]]:
         if sk == "product":
             yield "product", pk.partition("#p#")[2], item["doc"], active
         elif sk.startswith("offer#"):
-            for attr, kind in OFFER_PARTS.items():
-                if attr in item:
-                    yield kind, sk.removeprefix("offer#"), item[attr], active if kind == "offer" else True
+            offer_id = sk.removeprefix("offer#")
+            if "doc" in item:
+                yield "offer", offer_id, item["doc"], active
+            if "prices" in item:
+                yield "prices", offer_id, json.dumps({"prices": unpack_prices(item["prices"])}), True
+            if "stock" in item:
+                yield "stock", offer_id, json.dumps(unpack_stock(item["stock"])), True
         elif sk.startswith("variant#"):
             yield "variant", sk.removeprefix("variant#"), item["doc"], active
         elif pk.partition("#")[2] in CLASSIFIER_KINDS:

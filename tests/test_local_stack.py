@@ -71,8 +71,11 @@ def test_local_stack_serves_health_and_the_exchange():
             answer = _get(f"{base}&mode=import&filename=import.xml&{lines[3]}")[1].decode()
             time.sleep(0.3)
         assert answer.startswith("success"), answer  # the stack's own queue thread ran the worker
-        status, body = _get(f"http://127.0.0.1:{port}/api/v1/products", {"X-Api-Key": "demo-key"})
-        assert status == 200 and json.loads(body)["items"][0]["name"] == "Куртка зимняя «Ёлка»"
+        key = {"X-Api-Key": "demo-key"}
+        status, body = _get(f"http://127.0.0.1:{port}/api/v1/changes", key)
+        product = next(c["id"] for c in json.loads(body)["changes"] if c["type"] == "product")
+        status, body = _get(f"http://127.0.0.1:{port}/api/v1/products/{product}", key)
+        assert status == 200 and json.loads(body)["name"] == "Куртка зимняя «Ёлка»"
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0].decode()

@@ -11,6 +11,7 @@ from lxml import etree
 from openapi_schema_validator import OAS30Validator
 
 from chalicelib import wiring
+from chalicelib.aws.catalog import unpack_prices
 from chalicelib.commerceml import read, write_orders
 from chalicelib.commerceml.model import Order
 from chalicelib.shop.openapi import spec
@@ -441,5 +442,5 @@ def test_offer_extras_coefficient_zero_and_stock_per_warehouse_in_rests(stack):
     detail = _detail(stack, "p9")["offers"][0]
     assert detail["stock"]["total"] == 7
     assert {w["id"]: w["quantity"] for w in detail["stock"]["warehouses"]} == {"w1": 3, "w2": 4}
-    prices = json.loads(next(i for i in stack.catalog_items() if i["sk"] == "offer#p9")["prices"])["prices"]
+    prices = unpack_prices(next(i for i in stack.catalog_items() if i["sk"] == "offer#p9")["prices"])
     assert str(prices[0]["coefficient"]) == "1", "a Коэффициент of 0 is taken as 1"

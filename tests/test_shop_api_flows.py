@@ -19,6 +19,8 @@ def test_openapi_document_is_valid(stack):
 def test_group_filter_includes_subgroups(stack, samples):
     rel = "carono__yii2-1c-exchange/files/xml/import.xml"
     assert stack.onec().send_file("import.xml", (samples / rel).read_bytes()).keyword == "success"
+    offers = (samples / rel).with_name("offers.xml").read_bytes()
+    assert stack.onec().send_file("offers.xml", offers).keyword == "success"  # listed once offered
     groups = checked(stack, "/groups", "/groups")["groups"]
     by_id = {g["id"]: g for g in groups}
     products = [p for p in parsed(samples / rel) if isinstance(p, Product)]
@@ -61,16 +63,21 @@ def test_reads_cost_a_bounded_number_of_calls(stack, samples):
     product = next(
         p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product) and not p.deleted
     )
+    group = product.group_ids[0]
+    common = f"/products?group={group}&in_stock=true&sort=price&limit=20"
     count_calls(stack, f"/products/{product.id}")  # warms the reference cache
+    count_calls(stack, common)
     detail_small = count_calls(stack, f"/products/{product.id}")
-    page_small = count_calls(stack, "/products?limit=20")
+    page_small = count_calls(stack, common)
     big = "ArtemiusUA__django-cml/tests/tests_fixtures/import.xml"  # 282 more products
     assert onec.send_file("import.xml", (samples / big).read_bytes()).keyword == "success"
     # API key lookup + the rate-limit counter + the product partition (price type and warehouse
     # names are cached a minute)
     assert count_calls(stack, f"/products/{product.id}") == detail_small <= 3
-    page_big = count_calls(stack, "/products?limit=20")
-    assert page_big <= 2 + 5 + 1 + 20 and page_small <= 2 + 5 + 1 + 20
+    # the common page (a group, a sort, in_stock): the key lookup, the rate-limit counter, ONE query
+    assert count_calls(stack, common) == page_small == 2 + 1
+    # without in_stock: one query per stock flag
+    assert count_calls(stack, f"/products?group={group}&sort=name&limit=20") == 2 + 2
 
 
 def test_change_feed_lists_exactly_what_changed(stack, samples):
@@ -99,3 +106,55 @@ def test_change_feed_lists_exactly_what_changed(stack, samples):
     assert sorted(c["id"] for c in body["changes"]) == sorted(p.id for p in changed)
     assert all(c["op"] == "upsert" and c["type"] == "product" for c in body["changes"])
     assert checked(stack, f"/changes?since={body['next']}", "/changes")["changes"] == []
+
+
+def _part(name: str, offer_xml: str, price_type: str) -> bytes:
+    """A 2.08+ split part holding only prices or only stock of one offer."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация ВерсияСхемы="2.08" '
+        'ДатаФормирования="2026-11-29T10:00:00"><ПакетПредложений СодержитТолькоИзменения="true">'
+        f"<Ид>{name}</Ид><Наименование>П</Наименование><ИдКаталога>c</ИдКаталога>"
+        f"<ТипыЦен><ТипЦены><Ид>{price_type}</Ид><Наименование>Розница</Наименование><Валюта>RUB</Валюта>"
+        f"</ТипЦены></ТипыЦен><Предложения>{offer_xml}</Предложения></ПакетПредложений></КоммерческаяИнформация>"
+    ).encode()
+
+
+def test_a_prices_only_and_a_rests_only_file_update_the_cards(stack, samples):
+    from chalicelib.commerceml.model import Offer
+
+    onec = stack.onec()
+    for name in ("import0_1.xml", "offers0_1.xml"):
+        assert onec.send_file(name, (samples / DOBRO / name).read_bytes()).keyword == "success"
+    offers = [o for o in parsed(samples / DOBRO / "offers0_1.xml") if isinstance(o, Offer)]
+    per_product: dict[str, list] = {}
+    for o in offers:
+        per_product.setdefault(o.product_id, []).append(o)
+    offer = next(
+        os[0] for os in per_product.values() if len(os) == 1 and os[0].prices and (os[0].total_stock or 0) > 0
+    )
+    price_type = offer.prices[0].price_type_id
+    before = checked(stack, "/facets", "/facets")
+
+    prices = f"<Предложение><Ид>{offer.id}</Ид><Цены><Цена><ИдТипаЦены>{price_type}</ИдТипаЦены>"
+    prices += "<ЦенаЗаЕдиницу>0.5</ЦенаЗаЕдиницу><Валюта>RUB</Валюта></Цена></Цены></Предложение>"
+    assert onec.send_file("prices___1.xml", _part("p", prices, price_type)).keyword == "success"
+    cheapest = checked(stack, "/products?sort=price&limit=1", "/products")["items"][0]
+    assert cheapest["id"] == offer.product_id and cheapest["price"] == 0.5 and cheapest["in_stock"]
+    assert checked(stack, "/facets", "/facets")["price"]["min"] == 0.5
+
+    written = wiring.catalog_store().stats.items
+    assert onec.send_file("prices___1.xml", _part("p", prices, price_type)).keyword == "success"
+    assert wiring.catalog_store().stats.items == written, "the same file again writes nothing"
+
+    rests = f"<Предложение><Ид>{offer.id}</Ид><Остатки><Остаток><Количество>0</Количество></Остаток></Остатки></Предложение>"
+    assert onec.send_file("rests___1.xml", _part("r", rests, price_type)).keyword == "success"
+    in_stock = {i["id"] for i in checked(stack, "/products?in_stock=true&limit=100", "/products")["items"]}
+    assert offer.product_id not in in_stock
+    assert (
+        checked(stack, f"/products/{offer.product_id}", "/products/{product_id}")["offers"][0]["prices"][0][
+            "value"
+        ]
+        == 0.5
+    )
+    after = checked(stack, "/facets", "/facets")
+    assert after["in_stock"] == before["in_stock"] - 1 and after["count"] == before["count"]

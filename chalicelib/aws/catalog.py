@@ -59,6 +59,35 @@ def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
     return f"{tenant}#{kind}", entity_id
 
 
+def pack(kind: str, doc: str) -> str:
+    """An offer part as its item keeps it: prices and stock as rows, the description without the
+    ids its key holds — an offer with five prices and three warehouses stays under 1 KB (one
+    write unit instead of two)."""
+    data = json.loads(doc)
+    if kind == OFFER_PRICES:
+        rows = [
+            [p["price_type_id"], p["value"], p.get("currency"), p.get("unit"), p.get("coefficient")]
+            for p in data["prices"]
+        ]
+        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    if kind == OFFER_STOCK:
+        rows = [[w["id"], w["quantity"]] for w in data.get("warehouses", [])]
+        return json.dumps([data.get("total"), rows], ensure_ascii=False, separators=(",", ":"))
+    data.pop("id", None)
+    data.pop("product_id", None)
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def unpack_prices(raw: str) -> list[dict[str, Any]]:
+    fields = ("price_type_id", "value", "currency", "unit", "coefficient")
+    return [dict(zip(fields, row, strict=True)) for row in json.loads(raw)]
+
+
+def unpack_stock(raw: str) -> dict[str, Any]:
+    total, rows = json.loads(raw)
+    return {"total": total, "warehouses": [{"id": w, "quantity": q} for w, q in rows]}
+
+
 def feed_entries(changes: Iterable[Change]) -> list[list[str]]:
     """The API-level entities a batch changed, each once (its last op): [type, id, op]."""
     latest: dict[tuple[str, str], str] = {}
@@ -102,7 +131,7 @@ class CatalogStore:
             pk, sk = _item_key(tenant, record.kind, record.id)
             item = items.setdefault((pk, sk), {"pk": pk, "sk": sk})
             if record.kind in OFFER_PARTS:
-                item[OFFER_PARTS[record.kind]] = record.doc
+                item[OFFER_PARTS[record.kind]] = pack(record.kind, record.doc)
                 if record.kind == OFFER:
                     item["active"] = record.active
                 if not {"doc", "prices", "stock"} <= item.keys():
@@ -341,8 +370,8 @@ def _product_state(product_id: str, items: list[dict[str, Any]]) -> ProductState
             OfferState(
                 id=offer_id,
                 info=json.loads(item["doc"]) if item.get("doc") else None,
-                prices=json.loads(item["prices"])["prices"] if item.get("prices") else [],
-                stock=json.loads(item["stock"]) if item.get("stock") else None,
+                prices=unpack_prices(item["prices"]) if item.get("prices") else [],
+                stock=unpack_stock(item["stock"]) if item.get("stock") else None,
                 active=bool(item.get("active", True))
                 and bool(variant is None or variant.get("active", True)),
                 variant=json.loads(variant["doc"]) if variant else None,

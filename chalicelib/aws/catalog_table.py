@@ -4,11 +4,13 @@ gets, partition queries, and one index page with the list filters as a FilterExp
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -27,6 +29,28 @@ class TableStats:
     calls: int = 0  # BatchWriteItem calls
     items: int = 0  # items put or deleted
     queries: int = 0  # Query calls (reads)
+    units: Counter = field(default_factory=Counter)  # write units DynamoDB reports: table, each index
+    keys: Counter | None = None  # estimated write units per (table or index, partition key): bench only
+
+
+INDEX_SORT_KEYS = {"cards_name": "ln", "cards_price": "lp", "cards_updated": "lu"}
+
+
+def item_units(item: dict[str, Any]) -> int:
+    """Write units of an item: one per started KB of names and values (DynamoDB's item size)."""
+    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in item.items())
+    return max(1, -(-size // 1024))
+
+
+def tally(keys: Counter, requests: list[dict[str, Any]]) -> None:
+    """Where a batch's writes land: the table's partition keys and, for card items, each index's."""
+    for request in requests:
+        item = (request.get("PutRequest") or {}).get("Item") or request["DeleteRequest"]["Key"]
+        units = item_units(item)
+        keys[("table", item["pk"])] += units
+        for index, sort_key in INDEX_SORT_KEYS.items():
+            if sort_key in item:
+                keys[(index, item["lpk"])] += units
 
 
 @dataclass(frozen=True)
@@ -67,7 +91,7 @@ class DynamoCatalogTable:
         self.table_name = table_name
         self.table = resource("dynamodb").Table(table_name)
         self.client = resource("dynamodb").meta.client
-        self.stats = TableStats()
+        self.stats = TableStats(keys=Counter() if os.environ.get("CATALOG_METER_KEYS") else None)
         self._lock = threading.Lock()
 
     @cached_property
@@ -84,10 +108,14 @@ class DynamoCatalogTable:
         ]
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending, delay, calls = {self.table_name: requests}, 0.05, 0
+        pending, delay, calls, units = {self.table_name: requests}, 0.05, 0, Counter()
         while pending:
             calls += 1
-            result = self.client.batch_write_item(RequestItems=pending)
+            result = self.client.batch_write_item(RequestItems=pending, ReturnConsumedCapacity="INDEXES")
+            for consumed in result.get("ConsumedCapacity") or []:
+                units["table"] += (consumed.get("Table") or {}).get("CapacityUnits", 0)
+                for index, used in (consumed.get("GlobalSecondaryIndexes") or {}).items():
+                    units[index] += used.get("CapacityUnits", 0)
             pending = result.get("UnprocessedItems") or {}
             if pending:
                 time.sleep(delay)
@@ -95,6 +123,9 @@ class DynamoCatalogTable:
         with self._lock:
             self.stats.calls += calls
             self.stats.items += len(requests)
+            self.stats.units.update(units)
+            if self.stats.keys is not None:
+                tally(self.stats.keys, requests)
 
     def get(self, keys: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         for i in range(0, len(keys), BATCH_GET):

@@ -94,6 +94,7 @@ class BuildCards:
             return True
         members = self._members(tenant, job.id, set(touched[job.cards_done :]))
         cards = self.load_cards(tenant)
+        before = dict(cards)
         parents = {g["id"]: g.get("parent_id") for g in self.catalog.docs(tenant, GROUP) if g["active"]}
         price_types = self.catalog.docs(tenant, "price_type")
         shop_type = (
@@ -126,19 +127,22 @@ class BuildCards:
             self.catalog.write_cards(tenant, puts, removed)()
             done = start + len(chunk)
             if done < len(touched) and remaining_ms() < SAFETY_SECONDS * 1000:
+                self._recount(tenant, before, cards, scopes)  # facets first: a retry recounts them
                 self._save_cards(tenant, cards.values())
-                self._recount(tenant, cards, scopes)
                 self.store.update_job(tenant, job.id, cards_done=done)
                 job.cards_done = done
                 return False
             beat()
+        self._recount(tenant, before, cards, scopes)
         self._save_cards(tenant, cards.values())
-        self._recount(tenant, cards, scopes)
         return True
 
-    def _recount(self, tenant: str, cards: dict[str, Card], scopes: set[str]) -> None:
-        """Recount the facets of the scopes whose cards changed (an emptied scope is zeroed)."""
-        counted = facets(cards.values(), scopes)
-        for scope in scopes:
-            counted.setdefault(scope, empty_facet())
-        self.catalog.write_facets(tenant, counted)()
+    def _recount(
+        self, tenant: str, before: dict[str, Card], cards: dict[str, Card], scopes: set[str]
+    ) -> None:
+        """Recount the facets of the scopes whose cards changed; write those that now differ (an
+        emptied scope is zeroed). A resumed job may count against a later summary: it rewrites."""
+        old, new = facets(before.values(), scopes), facets(cards.values(), scopes)
+        changed = {s: new.get(s, empty_facet()) for s in scopes if new.get(s) != old.get(s) or s not in old}
+        if changed:
+            self.catalog.write_facets(tenant, changed)()

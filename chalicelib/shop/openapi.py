@@ -81,8 +81,28 @@ def spec() -> dict[str, Any]:
             },
             "/products": {
                 "get": {
-                    "summary": "Active products, by name, a page at a time",
+                    "summary": "Listed products (active, with an offer), sorted and filtered, a page at a time",
+                    "description": (
+                        "A page of a group (subgroups included) with a sort and in_stock is one "
+                        "DynamoDB query per group holding products directly; without in_stock, two."
+                    ),
                     "parameters": [
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["name", "price", "-price", "-updated"]},
+                            "description": "price sorts leave out products without a shop price",
+                        },
+                        {"name": "price_min", "in": "query", "schema": {"type": "number", "minimum": 0}},
+                        {"name": "price_max", "in": "query", "schema": {"type": "number", "minimum": 0}},
+                        {
+                            "name": "property",
+                            "in": "query",
+                            "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 10},
+                            "style": "form",
+                            "explode": True,
+                            "description": "<property id>:<value>, repeatable: OR within a property, AND across",
+                        },
                         {
                             "name": "group",
                             "in": "query",
@@ -109,6 +129,20 @@ def spec() -> dict[str, Any]:
                         "200": _ok(_page("items", "ProductSummary")),
                         **_ERRORS,
                     },
+                }
+            },
+            "/facets": {
+                "get": {
+                    "summary": "Filter sidebar of a group (or the whole catalog): prices, stock, property values with counts",
+                    "parameters": [
+                        {
+                            "name": "group",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "includes subgroups",
+                        }
+                    ],
+                    "responses": {"200": _ok(ref("Facets")), **_ERRORS},
                 }
             },
             "/products/{product_id}": {

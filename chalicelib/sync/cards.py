@@ -133,7 +133,7 @@ def build_card(
     image = next((i["key"] for i in doc.get("images") or () if i.get("key")), None)
     return Card(
         id=product.id,
-        name=" ".join((doc.get("name") or "").split()),
+        name=doc.get("name") or "",
         sku=doc.get("sku") or None,
         barcodes=tuple(doc.get("barcodes") or ()),
         groups=groups,

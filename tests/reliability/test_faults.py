@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 
 from chalicelib import admin, wiring
 from chalicelib.aws.catalog import CatalogStore
-from tests.catalog_records import records
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Order
+from tests.catalog_records import records
 from tests.reliability import cml
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
