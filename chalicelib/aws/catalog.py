@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -116,7 +116,7 @@ class CatalogStore:
         return self.table.stats
 
     # -- the import's writes ---------------------------------------------------------------------
-    def write_changes(self, tenant: str, changes: list[Change], stamp: str) -> Iterator[None]:
+    def write_changes(self, tenant: str, changes: list[Change], stamp: str) -> Callable[[], None]:
         """Write one batch of staged changes and its feed entry, in the background; the returned
         waiter finishes them (raising the first error). An offer's parts share one item: parts a
         batch lacks are read first (after this store's earlier writes landed), then kept."""
