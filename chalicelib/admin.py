@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib import journal, wiring
 from chalicelib.orders.rules import InvalidOrder
 from chalicelib.tenants import TenantError
 
@@ -105,57 +105,12 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
         )
         return
     if args.action == "list":
-        rows = []
-        for session in store.latest_sessions(args.tenant, limit=args.limit):
-            jobs = store.jobs(args.tenant, prefix=session["sk"])
-            rows.append(
-                {
-                    "id": session["sk"],
-                    "type": session.get("type"),
-                    "started": _when(session.get("created_at")),
-                    "calls": session.get("call_count", 0),
-                    "files": [j.filename for j in jobs],
-                    "outcome": ", ".join(sorted({(j.status or "?") for j in jobs})) or "no import",
-                }
-            )
-        _print(rows)
+        _print(journal.exchanges(store, args.tenant, limit=args.limit))
         return
-    session = store.get_session(args.tenant, args.id)
-    if session is None:
+    detail = journal.exchange(store, args.tenant, args.id)
+    if detail is None:
         raise TenantError(f"no exchange {args.id!r} for tenant {args.tenant!r}")
-    uploads = store.uploaded_files(args.tenant, args.id, whole_session=True)
-    jobs = store.jobs(args.tenant, prefix=args.id)
-    _print(
-        {
-            "id": session["sk"],
-            "type": session.get("type"),
-            "source": session.get("source"),
-            "started": _when(session.get("created_at")),
-            "completed": _when(session.get("completed_at")),
-            "calls": session.get("calls", []),
-            "files": [
-                {
-                    "name": u["sk"].split("#", 1)[1],
-                    "bytes": u.get("size_bytes"),
-                    "chunks": len(u.get("parts", [])),
-                    "restarts": u.get("restarts", 0),
-                }
-                for u in uploads
-            ],
-            "jobs": [
-                {
-                    "file": j.filename,
-                    "status": j.status,
-                    "phase": j.phase,
-                    "counts": j.counts,
-                    "error": j.error,
-                    "schema_version": j.schema_version,
-                    "seconds": j.seconds,
-                }
-                for j in jobs
-            ],
-        }
-    )
+    _print(detail)
 
 
 def cmd_orders(args: argparse.Namespace) -> None:

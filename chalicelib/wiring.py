@@ -152,3 +152,24 @@ def reset() -> None:
         if callable(getattr(factory, "cache_clear", None)) and factory is not settings:
             factory.cache_clear()
     clients.reset()
+
+
+@cache
+def console_store():
+    from chalicelib.aws.console_store import ConsoleStore
+
+    return ConsoleStore(settings().exchange_table)
+
+
+@cache
+def console_auth():
+    from chalicelib.console.auth import ConsoleAuth
+
+    return ConsoleAuth(console_store(), exchange_store(), secure=settings().stage == "prod")
+
+
+@cache
+def by_hand():
+    from chalicelib.console.by_hand import ByHand
+
+    return ByHand(exchange(), exchange_store(), blobs())

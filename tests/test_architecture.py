@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 CHALICELIB = Path(__file__).resolve().parents[1] / "chalicelib"
-PEERS = {"exchange", "shop", "orders", "notify"}
+PEERS = {"exchange", "shop", "orders", "notify", "console"}
 PURE = {"commerceml", "sync"}
 AWS_LIBRARIES = {"boto3", "botocore"}
 HTTP_LIBRARIES = {"chalice", "urllib", "http", "requests"}
 WIRING_USERS = {"http", "admin", "exchange/routes", "exchange/jobs", "shop/routes", "orders/routes", "local"}
+WIRING_USERS |= {"console/web", "console/routes", "console/pages"}  # the console's routes
 MAX_LINES = 400
 
 

@@ -18,9 +18,20 @@ from chalicelib.sync.diff import Change, Deactivate, Put
 from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
 
 CARDS_CHUNK = 200
+MAX_DIFF = 2000
 EVERY_PRODUCT = "*"  # staged instead of ids when a group moved: every card's ancestors may change
 _PRODUCT_KINDS = (PRODUCT, VARIANT, OFFER, OFFER_PRICES, OFFER_STOCK)
 PriceTypeOf = Callable[[str, list[dict[str, Any]]], str | None]
+
+
+def _difference(product_id: str, old: Card | None, new: Card | None) -> dict[str, Any]:
+    op = "listed" if old is None else "unlisted" if new is None else "changed"
+    fields = ("name", "price_min", "stock", "in_stock")
+    return {
+        "id": product_id,
+        "op": op,
+        **{f: [getattr(old, f) if old else None, getattr(new, f) if new else None] for f in fields},
+    }
 
 
 class TouchedProducts:
@@ -103,6 +114,7 @@ class BuildCards:
             else (price_types[0]["id"] if price_types else None)
         )
         scopes: set[str] = {ALL}
+        changes = self._diff(tenant, job.id) if job.cards_done else []
         done = job.cards_done
         for start in range(done, len(touched), CARDS_CHUNK):
             chunk = touched[start : start + CARDS_CHUNK]
@@ -117,6 +129,8 @@ class BuildCards:
                 if new is None and old is None:
                     continue
                 scopes.update(old.scopes if old else (), new.scopes if new else ())
+                if len(changes) < MAX_DIFF:
+                    changes.append(_difference(product_id, old, new))
                 stale = set(old.buckets if old else ()) - set(new.buckets if new else ())
                 removed += [(product_id, group) for group in sorted(stale)]
                 if new is None:
@@ -129,13 +143,24 @@ class BuildCards:
             if done < len(touched) and remaining_ms() < SAFETY_SECONDS * 1000:
                 self._recount(tenant, before, cards, scopes)  # facets first: a retry recounts them
                 self._save_cards(tenant, cards.values())
+                self._save_diff(tenant, job.id, changes)
                 self.store.update_job(tenant, job.id, cards_done=done)
                 job.cards_done = done
                 return False
             beat()
         self._recount(tenant, before, cards, scopes)
         self._save_cards(tenant, cards.values())
+        self._save_diff(tenant, job.id, changes)
         return True
+
+    def _diff(self, tenant: str, job_id: str) -> list[dict[str, Any]]:
+        data = self.blobs.get(Paths(tenant).staging(job_id, "diff.jsonl.gz"))
+        return [json.loads(line) for line in gzip.decompress(data).splitlines()] if data else []
+
+    def _save_diff(self, tenant: str, job_id: str, changes: list[dict[str, Any]]) -> None:
+        """What the import changed, old → new, for the console (the first MAX_DIFF products)."""
+        lines = b"".join(json.dumps(c, ensure_ascii=False).encode() + b"\n" for c in changes)
+        self.blobs.put(Paths(tenant).staging(job_id, "diff.jsonl.gz"), gzip.compress(lines))
 
     def _recount(
         self, tenant: str, before: dict[str, Card], cards: dict[str, Card], scopes: set[str]

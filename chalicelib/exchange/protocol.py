@@ -19,6 +19,7 @@ from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import UnsafeFilename, is_zip, sanitize, starts_a_file
 from chalicelib.exchange.sale import UNUSED_FILES, OrdersPort, SaleExchange
 from chalicelib.exchange.sessions import (
+    COOKIE,
     ExchangeRequest,
     Session,
     SessionError,
@@ -53,6 +54,15 @@ class Exchange(Sessions, SaleExchange):
         self.queue = queue
         self.settings = settings
         self.orders = orders
+
+    def call(
+        self, session: str, kind: str, mode: str, filename: str | None = None, body: bytes = b""
+    ) -> Answer:
+        """One protocol call in a session opened with `session_for` (the console's exchange by
+        hand): the same path as 1C's call."""
+        params = {"type": kind, "mode": mode, **({"filename": filename} if filename else {})}
+        headers = {"Cookie": f"{COOKIE}={session}"}
+        return self.handle(ExchangeRequest(kind, mode, params, headers, body, source="console"))
 
     def handle(self, request: ExchangeRequest) -> Answer:
         started = time.perf_counter()

@@ -129,6 +129,12 @@ class Sessions:
         logger.info("1C session opened", extra={"tenant": tenant.id, "exchange_session": token_ref(token)})
         return answers.lines("success", COOKIE, value, f"sessid={value}", f"timestamp={now}")
 
+    def session_for(self, tenant: Tenant, kind: str, source: str) -> str:
+        """A session opened on behalf of a signed-in person (the console's "by hand" upload): the
+        value 1C would get from checkauth, for the same calls 1C makes."""
+        token = self._open_session(tenant, ExchangeRequest(type=kind, mode="checkauth", source=source))
+        return f"{tenant.id}.{token}"
+
     def _open_session(self, tenant: Tenant, request: ExchangeRequest) -> str:
         now = int(time.time())
         token = f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"

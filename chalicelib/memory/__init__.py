@@ -3,12 +3,18 @@ the same answers as the adapters in `aws/`, held true by one contract test run a
 (tests/test_store_contracts.py). Use cases are unit-tested on these, with no AWS at all."""
 
 from chalicelib.memory.catalog import InMemoryCatalogStore
-from chalicelib.memory.exchange import InMemoryBlobStore, InMemoryExchangeStore, InMemoryJobQueue
+from chalicelib.memory.exchange import (
+    InMemoryBlobStore,
+    InMemoryConsoleStore,
+    InMemoryExchangeStore,
+    InMemoryJobQueue,
+)
 from chalicelib.memory.orders import InMemoryOrdersStore, InMemoryOutbox
 
 __all__ = [
     "InMemoryBlobStore",
     "InMemoryCatalogStore",
+    "InMemoryConsoleStore",
     "InMemoryExchangeStore",
     "InMemoryJobQueue",
     "InMemoryOrdersStore",

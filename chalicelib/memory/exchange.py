@@ -216,3 +216,41 @@ class InMemoryJobQueue:
         """The messages sent so far (tests drain them into the worker)."""
         taken, self.messages = [m for m, _ in self.messages], []
         return taken
+
+
+class InMemoryConsoleStore:
+    """The console store's twin."""
+
+    def __init__(self) -> None:
+        self.users_: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.journal: dict[str, list[dict[str, Any]]] = {}
+
+    def put_user(self, user: dict[str, Any]) -> None:
+        self.users_[user["email"]] = copy.deepcopy(user)
+
+    def user(self, email: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.users_.get(email))
+
+    def users(self, tenant: str | None) -> list[dict[str, Any]]:
+        return [
+            copy.deepcopy(u)
+            for _, u in sorted(self.users_.items())
+            if tenant is None or u.get("tenant") == tenant
+        ]
+
+    def put_session(self, key: str, item: dict[str, Any]) -> None:
+        self.sessions[key] = copy.deepcopy(item)
+
+    def session(self, key: str) -> dict[str, Any] | None:
+        item = self.sessions.get(key)
+        return copy.deepcopy(item) if item and int(item.get("expires_at", 0)) >= time.time() else None
+
+    def delete_session(self, key: str) -> None:
+        self.sessions.pop(key, None)
+
+    def record(self, tenant: str, entry: dict[str, Any]) -> None:
+        self.journal.setdefault(tenant, []).append({"at": int(time.time()), **copy.deepcopy(entry)})
+
+    def actions(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
+        return list(reversed(self.journal.get(tenant, [])))[:limit]

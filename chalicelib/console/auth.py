@@ -1,0 +1,149 @@
+"""Who is signed in to the console: users (email + scrypt password, a tenant and a role), sessions
+behind an HttpOnly SameSite=Strict cookie (Secure in prod), a CSRF token per session, and the
+same login throttle as 1C's checkauth (per source and email, and per email).
+
+Roles: `owner` (a tenant's; may add users), `user` (a tenant's), `operator` (every tenant)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chalicelib.tenants import hash_password, verify_password
+
+COOKIE = "cmlbridge_console"
+SESSION_SECONDS = 8 * 3600
+MAX_PER_SOURCE, MAX_PER_EMAIL, THROTTLE_SECONDS = 5, 20, 900
+MIN_PASSWORD = 10
+ROLES = ("owner", "user", "operator")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}$")
+
+
+class ConsoleStore(Protocol):
+    def put_user(self, user: dict[str, Any]) -> None: ...
+    def user(self, email: str) -> dict[str, Any] | None: ...
+    def users(self, tenant: str | None) -> list[dict[str, Any]]: ...
+    def put_session(self, key: str, item: dict[str, Any]) -> None: ...
+    def session(self, key: str) -> dict[str, Any] | None: ...
+    def delete_session(self, key: str) -> None: ...
+    def record(self, tenant: str, entry: dict[str, Any]) -> None: ...
+    def actions(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]: ...
+
+
+class Throttle(Protocol):
+    def take_attempt(self, key: str, limit: int, window_seconds: int) -> int: ...
+    def clear_attempts(self, key: str) -> None: ...
+
+
+class ConsoleError(Exception):
+    """A refusal a person can act on (shown on the page)."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    email: str
+    role: str
+    home: str | None  # the user's tenant (None for an operator)
+    tenant: str | None  # the tenant the pages show (an operator picks one)
+    csrf: str
+    key: str
+
+    @property
+    def operator(self) -> bool:
+        return self.role == "operator"
+
+
+def _key(cookie_value: str) -> str:
+    return hashlib.sha256(cookie_value.encode()).hexdigest()
+
+
+def cookie_value(header: str | None) -> str | None:
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE and value:
+            return value
+    return None
+
+
+class ConsoleAuth:
+    def __init__(self, store: ConsoleStore, throttle: Throttle, secure: bool) -> None:
+        self.store, self.throttle, self.secure = store, throttle, secure
+
+    def add_user(self, email: str, password: str, tenant: str | None, role: str, by: str) -> dict[str, Any]:
+        email = email.strip().lower()
+        if not _EMAIL.match(email):
+            raise ConsoleError("укажите e-mail пользователя")
+        if role not in ROLES or (role == "operator") != (tenant is None):
+            raise ConsoleError("роль: owner или user — для магазина, operator — без магазина")
+        if len(password) < MIN_PASSWORD:
+            raise ConsoleError(f"пароль не короче {MIN_PASSWORD} символов")
+        if self.store.user(email):
+            raise ConsoleError(f"пользователь {email} уже есть")
+        user = {"email": email, "tenant": tenant, "role": role, "password_hash": hash_password(password)}
+        self.store.put_user({**user, "created_by": by, "created_at": int(time.time())})
+        return {k: v for k, v in user.items() if k != "password_hash"}
+
+    def login(self, email: str, password: str, source: str) -> tuple[str, SignedIn]:
+        email = email.strip().lower()[:320]
+        for counter, limit in (
+            (f"console|{source}|{email}", MAX_PER_SOURCE),
+            (f"console|{email}", MAX_PER_EMAIL),
+        ):
+            wait = self.throttle.take_attempt(counter, limit, THROTTLE_SECONDS)
+            if wait:
+                raise ConsoleError(
+                    f"слишком много неудачных попыток входа; повторите через {max(1, wait // 60)} мин."
+                )
+        user = self.store.user(email)
+        if not verify_password(password, (user or {}).get("password_hash")) or user is None:
+            raise ConsoleError("неверный e-mail или пароль")
+        self.throttle.clear_attempts(f"console|{source}|{email}")
+        self.throttle.clear_attempts(f"console|{email}")
+        value = secrets.token_urlsafe(32)
+        item = {
+            "email": email,
+            "role": user["role"],
+            "home": user.get("tenant"),
+            "tenant": user.get("tenant"),
+            "csrf": secrets.token_urlsafe(24),
+            "expires_at": int(time.time()) + SESSION_SECONDS,
+        }
+        self.store.put_session(_key(value), item)
+        return value, self._signed_in(_key(value), item)
+
+    def signed_in(self, cookie_header: str | None) -> SignedIn | None:
+        value = cookie_value(cookie_header)
+        if not value:
+            return None
+        item = self.store.session(_key(value))
+        return self._signed_in(_key(value), item) if item else None
+
+    @staticmethod
+    def _signed_in(key: str, item: dict[str, Any]) -> SignedIn:
+        return SignedIn(item["email"], item["role"], item.get("home"), item.get("tenant"), item["csrf"], key)
+
+    def switch_tenant(self, signed: SignedIn, tenant: str) -> None:
+        if not signed.operator:
+            raise ConsoleError("только оператор выбирает магазин")
+        item = self.store.session(signed.key)
+        if item:
+            self.store.put_session(signed.key, {**item, "tenant": tenant})
+
+    def logout(self, signed: SignedIn) -> None:
+        self.store.delete_session(signed.key)
+
+    @staticmethod
+    def csrf_ok(signed: SignedIn, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(signed.csrf, token or "")
+
+    def cookie(self, value: str = "", clear: bool = False) -> str:
+        attributes = ["Path=/console", "HttpOnly", "SameSite=Strict"]
+        if self.secure:
+            attributes.append("Secure")
+        attributes.append("Max-Age=0" if clear else f"Max-Age={SESSION_SECONDS}")
+        return f"{COOKIE}={'' if clear else value}; " + "; ".join(attributes)

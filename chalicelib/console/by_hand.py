@@ -1,0 +1,86 @@
+"""The exchange by hand: a file or zip uploaded from the browser, or an earlier upload replayed,
+goes through the same protocol calls 1C makes (a session, `init`, `file` in chunks, `import`), so
+it is imported exactly as if 1C had sent it; the journal shows who sent it."""
+
+from __future__ import annotations
+
+import posixpath
+import tempfile
+import zipfile
+from typing import Any
+
+from chalicelib.layout import Paths
+from chalicelib.ports import Blobs, ExchangeStore
+from chalicelib.tenants import Tenant
+
+IMPORT_ORDER = ("import", "offers", "prices", "rests")
+
+
+def import_order(name: str) -> tuple[int, str]:
+    base = posixpath.basename(name).lower()
+    rank = next((n for n, prefix in enumerate(IMPORT_ORDER) if base.startswith(prefix)), len(IMPORT_ORDER))
+    return rank, name
+
+
+class ByHand:
+    def __init__(self, exchange: Any, store: ExchangeStore, blobs: Blobs) -> None:
+        self.exchange, self.store, self.blobs = exchange, store, blobs
+
+    def call(self, cookie: str, mode: str, filename: str | None = None, body: bytes = b"") -> Any:
+        return self.exchange.call(cookie, "catalog", mode, filename, body)
+
+    def start(self, tenant: Tenant, who: str) -> str:
+        """A new exchange session and its upload area; returns the session cookie value."""
+        cookie = self.exchange.session_for(tenant, "catalog", f"console:{who}")
+        self.call(cookie, "init")
+        return cookie
+
+    def chunk(self, cookie: str, filename: str, body: bytes) -> Any:
+        return self.call(cookie, "file", filename, body)
+
+    def finish(self, tenant: Tenant, cookie: str, filename: str) -> list[Any]:
+        """`import` each file the upload holds (a zip: its XML files, catalog before offers)."""
+        names = [filename]
+        if filename.lower().endswith(".zip"):
+            names = sorted(self._zip_members(tenant, cookie, filename), key=import_order)
+        return [self.call(cookie, "import", name) for name in names]
+
+    def _parts(self, tenant: str, area: str, filename: str) -> list[bytes]:
+        upload = self.store.uploaded_file(tenant, area, filename) or {}
+        paths = Paths(tenant)
+        return [
+            self.blobs.get(paths.part(area, filename, digest)) or b"" for digest in upload.get("parts", [])
+        ]
+
+    def _zip_members(self, tenant: Tenant, cookie: str, filename: str) -> list[str]:
+        token = cookie.partition(".")[2]
+        area = f"{token}-1"
+        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+            for part in self._parts(tenant.id, area, filename):
+                spool.write(part)
+            spool.seek(0)
+            try:
+                with zipfile.ZipFile(spool) as archive:
+                    return [
+                        n
+                        for n in archive.namelist()
+                        if n.lower().endswith(".xml") and "/" not in n.strip("/")
+                    ]
+            except zipfile.BadZipFile:
+                return [filename]
+
+    def replay(self, tenant: Tenant, who: str, session_id: str) -> str | None:
+        """Send an earlier session's uploaded files again, chunk by chunk, and import them."""
+        uploads = self.store.uploaded_files(tenant.id, session_id, whole_session=True)
+        if not uploads:
+            return None
+        cookie = self.start(tenant, who)
+        names = []
+        for upload in uploads:
+            area, _, filename = upload["sk"].partition("#")
+            for part in self._parts(tenant.id, area, filename):
+                self.chunk(cookie, filename, part)
+            names.append(filename)
+        for filename in sorted(names, key=import_order):
+            self.finish(tenant, cookie, filename)
+        return cookie.partition(".")[2]

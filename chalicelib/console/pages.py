@@ -1,0 +1,199 @@
+"""Console pages over the catalog, orders, webhooks, settings and users — the same use cases the
+shop API and the admin CLI call, for the signed-in person's tenant only."""
+
+from __future__ import annotations
+
+from chalice import Response
+
+from chalicelib import journal, wiring
+from chalicelib.console.auth import ConsoleError
+from chalicelib.console.web import (
+    FORM,
+    Redirect,
+    Refused,
+    checked_form,
+    console,
+    context,
+    page,
+    record,
+    render,
+    signed_in,
+    tenant_of,
+)
+from chalicelib.tenants import TenantError
+
+SETTINGS = ("shop_price_type", "order_encoding", "image_base_url")
+
+
+@console.route("/catalog", methods=["GET"])
+@page
+def catalog() -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    shop = wiring.shop_catalog()
+    params = console.current_request.query_params or {}
+    query = (params.get("q") or "").strip()
+    found = None
+    if query:
+        found = []
+        for key in ("sku", "barcode", "q"):  # an exact sku or barcode first, then name or sku contains
+            found = shop.products(tenant, {key: query, "limit": "50"})["items"]
+            if found:
+                break
+    groups = shop.groups(tenant)
+    children: dict = {}
+    for group in groups:
+        children.setdefault(group["parent_id"], []).append(group)
+    return render("catalog.html", **context(signed, q=query, found=found, children=children))
+
+
+@console.route("/products/{product_id}", methods=["GET"])
+@page
+def product(product_id: str) -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    found = wiring.shop_catalog().product(tenant, product_id)
+    if found is None:
+        raise Refused(404, f"товара {product_id} нет в этом магазине")
+    store = wiring.exchange_store()
+    history = []
+    for job in store.jobs(tenant.id, limit=30):
+        for change in journal.diff(wiring.blobs(), tenant.id, job.id):
+            if change["id"] == product_id:
+                history.append({"job": job, "change": change})
+    return render("product.html", **context(signed, p=found, history=history))
+
+
+@console.route("/orders", methods=["GET"])
+@page
+def orders() -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    use_case = wiring.orders()
+    recent = use_case.list(tenant, None, None, None, 100)["orders"]
+    waiting = [o for o in recent if not o.get("exported_at") and o["status"] != "cancelled"]
+    return render(
+        "orders.html", **context(signed, recent=recent, waiting=waiting, flagged=use_case.flagged(tenant))
+    )
+
+
+@console.route("/orders/{order_id}/{action}", methods=["POST"], content_types=FORM)
+@page
+def order_action(order_id: str, action: str) -> Response:
+    signed = signed_in()
+    data = checked_form(signed)
+    tenant = tenant_of(signed)
+    use_case = wiring.orders()
+    by = f"console:{signed.email}"
+    if action == "cancel":
+        done = use_case.cancel(tenant, order_id, data.get("note") or "отменён в консоли", by)
+    elif action == "fix":
+        fields = {k.removeprefix("f."): v for k, v in data.items() if k.startswith("f.") and v}
+        try:
+            done = use_case.fix(tenant, order_id, fields, by)
+        except ValueError as exc:  # the order rules' InvalidOrder: a field that does not pass
+            raise Refused(400, f"заказ не исправлен: {exc}") from None
+    else:
+        raise Refused(404, "нет такого действия")
+    if not done:
+        raise Refused(404, f"заказа {order_id} нет в этом магазине")
+    record(signed, f"order.{action}", order=order_id)
+    raise Redirect("/console/orders")
+
+
+@console.route("/webhooks", methods=["GET"])
+@page
+def webhooks() -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    events = wiring.outbox().recent(tenant.id, limit=50)
+    return render("webhooks.html", **context(signed, tenant=tenant, events=events))
+
+
+@console.route("/webhooks/{event_id}/redeliver", methods=["POST"], content_types=FORM)
+@page
+def redeliver(event_id: str) -> Response:
+    signed = signed_in()
+    checked_form(signed)
+    tenant = tenant_of(signed)
+    if not wiring.outbox().redeliver(tenant.id, event_id):
+        raise Refused(404, "нет такой доставки")
+    record(signed, "webhook.redeliver", event=event_id)
+    raise Redirect("/console/webhooks")
+
+
+@console.route("/webhooks", methods=["POST"], content_types=FORM)
+@page
+def webhook_settings() -> Response:
+    signed = signed_in()
+    data = checked_form(signed)
+    tenant = tenant_of(signed)
+    urls = [u.strip() for u in (data.get("urls") or "").splitlines() if u.strip()]
+    accounts = wiring.accounts()
+    try:
+        if data.get("rotate"):
+            from chalicelib.tenants import new_secret
+
+            accounts.set_webhook(tenant.id, urls, new_secret())
+        else:
+            accounts.set_webhook(tenant.id, urls)
+    except TenantError as exc:
+        raise Refused(400, str(exc)) from None
+    record(signed, "webhook.settings", urls=len(urls), rotated=bool(data.get("rotate")))
+    raise Redirect("/console/webhooks")
+
+
+@console.route("/settings", methods=["GET"])
+@page
+def settings_page() -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    price_types = wiring.shop_catalog().price_types(tenant)
+    return render("settings.html", **context(signed, tenant=tenant, fields=SETTINGS, price_types=price_types))
+
+
+@console.route("/settings", methods=["POST"], content_types=FORM)
+@page
+def save_settings() -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    data = checked_form(signed)
+    changes = {k: (data.get(k) or "").strip() or None for k in SETTINGS}
+    try:
+        wiring.accounts().update_settings(tenant.id, **changes)
+    except TenantError as exc:
+        raise Refused(400, str(exc)) from None
+    record(signed, "settings", **{k: v or "" for k, v in changes.items()})
+    raise Redirect("/console/settings")
+
+
+def _users_page(signed, tenant, error: str | None = None, status: int = 200) -> Response:
+    listed = [
+        {k: v for k, v in u.items() if k != "password_hash"} for u in wiring.console_store().users(tenant.id)
+    ]
+    return render("users.html", status=status, **context(signed, users=listed, error=error))
+
+
+@console.route("/users", methods=["GET"])
+@page
+def users() -> Response:
+    signed = signed_in()
+    return _users_page(signed, tenant_of(signed))
+
+
+@console.route("/users", methods=["POST"], content_types=FORM)
+@page
+def add_user() -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    data = checked_form(signed)
+    if signed.role not in ("owner", "operator"):
+        raise Refused(403, "добавлять пользователей может владелец магазина")
+    try:
+        wiring.console_auth().add_user(
+            data.get("email", ""), data.get("password", ""), tenant.id, "user", signed.email
+        )
+    except ConsoleError as exc:
+        return _users_page(signed, tenant, str(exc), 400)
+    record(signed, "user.add", email=data.get("email", "").strip().lower())
+    raise Redirect("/console/users")

@@ -1,0 +1,241 @@
+"""Console pages: signing in, the exchanges with their journal and diffs, the exchange by hand
+(upload, replay, resume), and the static files. Catalog, orders, webhooks, settings and users are
+in `pages.py`. Everything is read from the same journal and stores as the CLI and the shop API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import Response
+
+from chalicelib import journal, wiring
+from chalicelib.console.auth import ConsoleError
+from chalicelib.console.web import (
+    FORM,
+    HERE,
+    SECURITY_HEADERS,
+    Redirect,
+    Refused,
+    checked_form,
+    checked_header,
+    console,
+    context,
+    form,
+    page,
+    record,
+    render,
+    signed_in,
+    tenant_of,
+)
+from chalicelib.importjob import FINAL_STATUSES
+from chalicelib.layout import Paths
+
+STATIC = {
+    "console.js": ("static/console.js", "text/javascript"),
+    "console.css": ("static/console.css", "text/css"),
+    "chart.umd.js": ("static/vendor/chart.umd.js", "text/javascript"),  # npm chart.js (make setup)
+}
+MAX_CHUNK = 4_000_000  # under API Gateway's and Lambda's request limits
+
+
+@console.route("/", methods=["GET"])
+@page
+def home() -> Response:
+    signed_in()
+    raise Redirect("/console/exchanges")
+
+
+@console.route("/login", methods=["GET"])
+@page
+def login_form() -> Response:
+    return render("login.html", signed=None, error=None)
+
+
+@console.route("/login", methods=["POST"], content_types=FORM)
+@page
+def login() -> Response:
+    data = form()
+    source = ((console.current_request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+    auth = wiring.console_auth()
+    try:
+        value, signed = auth.login(data.get("email", ""), data.get("password", ""), source)
+    except ConsoleError as exc:
+        return render("login.html", status=401, signed=None, error=str(exc))
+    record(signed, "login")
+    raise Redirect("/console/exchanges", auth.cookie(value))
+
+
+@console.route("/logout", methods=["POST"], content_types=FORM)
+@page
+def logout() -> Response:
+    signed = signed_in()
+    checked_form(signed)
+    auth = wiring.console_auth()
+    auth.logout(signed)
+    raise Redirect("/console/login", auth.cookie(clear=True))
+
+
+@console.route("/tenants", methods=["GET"])
+@page
+def tenants() -> Response:
+    signed = signed_in()
+    if not signed.operator:
+        raise Refused(403, "магазин выбирает только оператор")
+    return render("tenants.html", **context(signed))
+
+
+@console.route("/tenants", methods=["POST"], content_types=FORM)
+@page
+def pick_tenant() -> Response:
+    signed = signed_in()
+    if not signed.operator:
+        raise Refused(403, "магазин выбирает только оператор")
+    data = checked_form(signed)
+    if wiring.accounts().store.get(data.get("tenant", "")) is None:
+        raise Refused(404, "нет такого магазина")
+    wiring.console_auth().switch_tenant(signed, data["tenant"])
+    raise Redirect("/console/exchanges")
+
+
+# -- exchanges ----------------------------------------------------------------------------------
+@console.route("/exchanges", methods=["GET"])
+@page
+def exchanges() -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    store = wiring.exchange_store()
+    rows = journal.exchanges(store, tenant.id, limit=30)
+    orders = wiring.orders().list(tenant, None, None, None, 100)["orders"]
+    charts = journal.daily(store, tenant.id, wiring.outbox(), orders)
+    actions = wiring.console_store().actions(tenant.id, limit=15)
+    stalled = [j for j in store.jobs(tenant.id, limit=200) if j.status == "stalled"]
+    return render(
+        "exchanges.html", **context(signed, rows=rows, charts=charts, actions=actions, stalled=stalled)
+    )
+
+
+@console.route("/exchanges/{session_id}", methods=["GET"])
+@page
+def exchange(session_id: str) -> Response:
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    detail = journal.exchange(wiring.exchange_store(), tenant.id, session_id)
+    if detail is None:
+        raise Refused(404, f"обмена {session_id} нет в этом магазине")
+    diffs = {job["id"]: journal.diff(wiring.blobs(), tenant.id, job["id"]) for job in detail["jobs"]}
+    running = any(job["status"] not in FINAL_STATUSES for job in detail["jobs"])
+    return render("exchange.html", **context(signed, x=detail, diffs=diffs, running=running))
+
+
+@console.route("/exchanges/{session_id}/file", methods=["GET"])
+@page
+def download(session_id: str) -> Response:
+    """A raw uploaded chunk, through a short-lived S3 link."""
+    signed = signed_in()
+    tenant = tenant_of(signed)
+    params = console.current_request.query_params or {}
+    area, name, number = params.get("area", ""), params.get("name", ""), params.get("part", "1")
+    if not area.startswith(f"{session_id}-"):
+        raise Refused(404, "нет такого файла")
+    upload = wiring.exchange_store().uploaded_file(tenant.id, area, name)
+    parts = (upload or {}).get("parts", [])
+    if not number.isdigit() or not 1 <= int(number) <= len(parts):
+        raise Refused(404, "нет такого файла")
+    record(signed, "download", file=name, part=int(number))
+    raise Redirect(wiring.blobs().url(Paths(tenant.id).part(area, name, parts[int(number) - 1])))
+
+
+@console.route("/exchanges/{session_id}/replay", methods=["POST"], content_types=FORM)
+@page
+def replay(session_id: str) -> Response:
+    signed = signed_in()
+    checked_form(signed)
+    tenant = tenant_of(signed)
+    token = wiring.by_hand().replay(tenant, signed.email, session_id)
+    if token is None:
+        raise Refused(404, f"у обмена {session_id} нет сохранённых файлов")
+    record(signed, "replay", exchange=session_id, new_exchange=token)
+    raise Redirect(f"/console/exchanges/{token}")
+
+
+@console.route("/jobs/resume", methods=["POST"], content_types=FORM)
+@page
+def resume() -> Response:
+    signed = signed_in()
+    data = checked_form(signed)
+    tenant = tenant_of(signed)
+    if not wiring.import_worker().resume(tenant.id, data.get("job", "")):
+        raise Refused(404, "нет такой прерванной загрузки")
+    record(signed, "resume", job=data["job"])
+    raise Redirect(f"/console/exchanges/{data['job'].split('-', 1)[0]}")
+
+
+# -- the exchange by hand: the page's script sends the file in chunks ---------------------------
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        body=json.dumps(data, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json", **SECURITY_HEADERS},
+    )
+
+
+def _upload_request() -> tuple[Any, Any, str]:
+    signed = signed_in()
+    checked_header(signed)
+    name = ((console.current_request.query_params or {}).get("filename") or "").strip()
+    if not name:
+        raise Refused(400, "нет имени файла")
+    return signed, tenant_of(signed), name
+
+
+@console.route("/upload/start", methods=["POST"], content_types=["application/octet-stream", *FORM])
+@page
+def upload_start() -> Response:
+    signed, tenant, name = _upload_request()
+    cookie = wiring.by_hand().start(tenant, signed.email)
+    record(signed, "upload", file=name, exchange=cookie.partition(".")[2])
+    return _json({"upload": cookie.partition(".")[2], "chunk": MAX_CHUNK})
+
+
+def _cookie_for(tenant_id: str) -> str:
+    token = (console.current_request.query_params or {}).get("upload", "")
+    if not token or wiring.exchange_store().get_session(tenant_id, token) is None:
+        raise Refused(404, "нет такой загрузки")
+    return f"{tenant_id}.{token}"
+
+
+@console.route("/upload/chunk", methods=["POST"], content_types=["application/octet-stream"])
+@page
+def upload_chunk() -> Response:
+    _, tenant, name = _upload_request()
+    body = console.current_request.raw_body or b""
+    if len(body) > MAX_CHUNK:
+        raise Refused(413, "часть файла больше 4 МБ")
+    answer = wiring.by_hand().chunk(_cookie_for(tenant.id), name, body)
+    return _json({"answer": answer.body})
+
+
+@console.route("/upload/finish", methods=["POST"], content_types=["application/octet-stream", *FORM])
+@page
+def upload_finish() -> Response:
+    _, tenant, name = _upload_request()
+    cookie = _cookie_for(tenant.id)
+    answers = wiring.by_hand().finish(tenant, cookie, name)
+    return _json({"answers": [a.body for a in answers], "exchange": cookie.partition(".")[2]})
+
+
+@console.route("/static/{name}", methods=["GET"])
+def static(name: str) -> Response:
+    if name not in STATIC:
+        return Response(body="", status_code=404)
+    path, content_type = STATIC[name]
+    file = HERE / path
+    if not file.exists():
+        return Response(body="/* run make setup: the chart library comes from npm */", status_code=404)
+    headers = {
+        "Content-Type": content_type,
+        "Cache-Control": "max-age=3600",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=file.read_text(encoding="utf-8"), status_code=200, headers=headers)

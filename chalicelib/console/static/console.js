@@ -1,0 +1,62 @@
+// The console's little script: the chunked upload of an exchange file, and the 30-day charts
+// (Chart.js, from the npm package `make setup` installs; nothing here draws by hand).
+"use strict";
+
+async function post(url, csrf, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrf, "Content-Type": "application/octet-stream" },
+    body: body || new Uint8Array(0),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error || response.statusText);
+  return data;
+}
+
+async function upload(button) {
+  const input = document.getElementById("upload-file");
+  const status = document.getElementById("upload-status");
+  const file = input.files[0];
+  if (!file) { status.textContent = "выберите файл"; return; }
+  const csrf = button.dataset.csrf;
+  const name = encodeURIComponent(file.name);
+  button.disabled = true;
+  try {
+    const started = await post(`/console/upload/start?filename=${name}`, csrf);
+    const query = `filename=${name}&upload=${started.upload}`;
+    for (let offset = 0, part = 1; offset < file.size; offset += started.chunk, part += 1) {
+      status.textContent = `отправляется часть ${part}…`;
+      const chunk = new Uint8Array(await file.slice(offset, offset + started.chunk).arrayBuffer());
+      await post(`/console/upload/chunk?${query}`, csrf, chunk);
+    }
+    status.textContent = "загружается…";
+    const finished = await post(`/console/upload/finish?${query}`, csrf);
+    window.location.href = `/console/exchanges/${finished.exchange}`;
+  } catch (error) {
+    status.textContent = `не загрузилось: ${error.message}`;
+    button.disabled = false;
+  }
+}
+
+function charts() {
+  const holder = document.getElementById("charts");
+  if (!holder || typeof Chart === "undefined") return;
+  const s = JSON.parse(holder.dataset.series);
+  const line = (id, datasets, options) =>
+    new Chart(document.getElementById(id), {
+      type: "line",
+      data: { labels: s.labels, datasets },
+      options: { animation: false, responsive: true, plugins: { legend: { display: datasets.length > 1 } }, ...options },
+    });
+  line("chart-changed", [{ label: "записей", data: s.changed }]);
+  line("chart-seconds", [{ label: "секунд", data: s.seconds }]);
+  line("chart-orders", [{ label: "оформлено", data: s.placed }, { label: "принято 1С", data: s.taken }]);
+  line("chart-webhooks", [{ label: "%", data: s.webhook_ok, spanGaps: true }], { scales: { y: { min: 0, max: 100 } } });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.getElementById("upload-button");
+  if (button) button.addEventListener("click", () => upload(button));
+  charts();
+});

@@ -1,0 +1,133 @@
+"""The console's HTTP plumbing: its blueprint, server-rendered pages (Jinja2, autoescaped), the
+signed-in person, forms with their CSRF token, redirects, and headers that keep pages in their
+own frame and scripts to our own files."""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import cache, wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from chalice import Blueprint, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from chalicelib import wiring
+from chalicelib.console.auth import SignedIn
+
+console = Blueprint(__name__)
+HERE = Path(__file__).parent
+FORM = ["application/x-www-form-urlencoded"]
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "frame-ancestors 'none'; form-action 'self'",
+    "Cache-Control": "no-store",
+}
+
+
+class Redirect(Exception):
+    def __init__(self, location: str, cookie: str | None = None) -> None:
+        super().__init__(location)
+        self.location, self.cookie = location, cookie
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@cache
+def templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True)
+    )
+    env.filters["when"] = lambda s: time.strftime("%Y-%m-%d %H:%M", time.gmtime(int(s))) if s else ""
+    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
+    env.filters["q"] = lambda v: quote(str(v), safe="")
+    return env
+
+
+def render(name: str, status: int = 200, **context: Any) -> Response:
+    html = templates().get_template(name).render(**context)
+    return Response(
+        body=html,
+        status_code=status,
+        headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS},
+    )
+
+
+def redirect(location: str, cookie: str | None = None) -> Response:
+    headers = {"Location": location, **SECURITY_HEADERS}
+    if cookie:
+        headers["Set-Cookie"] = cookie
+    return Response(body="", status_code=303, headers=headers)
+
+
+def header(name: str) -> str | None:
+    headers = console.current_request.headers or {}
+    return headers.get(name) or headers.get(name.lower())
+
+
+def signed_in() -> SignedIn:
+    """The signed-in person, or a redirect to the login page."""
+    signed = wiring.console_auth().signed_in(header("cookie"))
+    if signed is None:
+        raise Redirect("/console/login")
+    if signed.tenant is None and not signed.operator:
+        raise Refused(403, "у пользователя нет магазина")
+    return signed
+
+
+def form() -> dict[str, str]:
+    body = console.current_request.raw_body or b""
+    return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def checked_form(signed: SignedIn) -> dict[str, str]:
+    """The posted form, refused without this session's CSRF token."""
+    data = form()
+    if not wiring.console_auth().csrf_ok(signed, data.get("csrf")):
+        raise Refused(403, "форма устарела или подделана (нет CSRF-токена): откройте страницу заново")
+    return data
+
+
+def checked_header(signed: SignedIn) -> None:
+    if not wiring.console_auth().csrf_ok(signed, header("X-CSRF-Token")):
+        raise Refused(403, "запрос без CSRF-токена: откройте страницу заново")
+
+
+def record(signed: SignedIn, action: str, **detail: Any) -> None:
+    """Every action a person takes is journaled with who took it."""
+    wiring.console_store().record(signed.tenant or "-", {"who": signed.email, "action": action, **detail})
+
+
+def page(handler):
+    """Turn Redirect and Refused into responses; pages get the signed-in person."""
+
+    @wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except Redirect as exc:
+            return redirect(exc.location, exc.cookie)
+        except Refused as exc:
+            return render("error.html", status=exc.status, message=exc.message, signed=None)
+
+    return wrapped
+
+
+def context(signed: SignedIn, **extra: Any) -> dict[str, Any]:
+    tenants = [t.id for t in wiring.accounts().store.list()] if signed.operator else []
+    return {"signed": signed, "tenants": tenants, **extra}
+
+
+def tenant_of(signed: SignedIn):
+    if signed.tenant is None:
+        raise Redirect("/console/tenants")
+    return wiring.accounts().require(signed.tenant)

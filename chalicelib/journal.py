@@ -1,0 +1,148 @@
+"""What happened, as people read it: the exchange journal, import diffs and deliveries, built once
+from the stores for the admin CLI and the console alike."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+from chalicelib.layout import Paths
+from chalicelib.ports import Blobs, ExchangeStore
+
+CHANGED = ("created", "updated", "deactivated")
+
+
+def when(stamp: Any) -> str | None:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(stamp))) if stamp else None
+
+
+def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
+    rows = []
+    for session in store.latest_sessions(tenant, limit=limit):
+        jobs = store.jobs(tenant, prefix=session["sk"])
+        counts: dict[str, int] = defaultdict(int)
+        for job in jobs:
+            for key, value in (job.counts or {}).items():
+                counts[key] += int(value)
+        rows.append(
+            {
+                "id": session["sk"],
+                "type": session.get("type"),
+                "source": session.get("source"),
+                "started": when(session.get("created_at")),
+                "calls": session.get("call_count", 0),
+                "files": [j.filename for j in jobs],
+                "counts": dict(counts),
+                "seconds": sum(j.seconds or 0 for j in jobs),
+                "outcome": ", ".join(sorted({(j.status or "?") for j in jobs})) or "no import",
+            }
+        )
+    return rows
+
+
+def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, Any] | None:
+    session = store.get_session(tenant, session_id)
+    if session is None:
+        return None
+    uploads = store.uploaded_files(tenant, session_id, whole_session=True)
+    jobs = store.jobs(tenant, prefix=session_id)
+    return {
+        "id": session["sk"],
+        "type": session.get("type"),
+        "source": session.get("source"),
+        "started": when(session.get("created_at")),
+        "completed": when(session.get("completed_at")),
+        "calls": session.get("calls", []),
+        "files": [
+            {
+                "area": u["sk"].split("#", 1)[0],
+                "name": u["sk"].split("#", 1)[1],
+                "bytes": u.get("size_bytes"),
+                "chunks": len(u.get("parts", [])),
+                "restarts": u.get("restarts", 0),
+            }
+            for u in uploads
+        ],
+        "jobs": [
+            {
+                "id": j.id,
+                "file": j.filename,
+                "status": j.status,
+                "phase": j.phase,
+                "counts": j.counts,
+                "error": j.error,
+                "note": j.note,
+                "schema_version": j.schema_version,
+                "seconds": j.seconds,
+                "records_read": j.records_read,
+                "applied": j.applied,
+                "total_changes": j.total_changes,
+            }
+            for j in jobs
+        ],
+    }
+
+
+def diff(blobs: Blobs, tenant: str, job_id: str) -> list[dict[str, Any]]:
+    """What an import changed in the cards (old → new name, price, stock), as the worker saved it."""
+    data = blobs.get(Paths(tenant).staging(job_id, "diff.jsonl.gz"))
+    return [json.loads(line) for line in gzip.decompress(data).splitlines()] if data else []
+
+
+def daily(
+    store: ExchangeStore, tenant: str, outbox: Any, orders: list[dict[str, Any]], days: int = 30
+) -> dict:
+    """Per day over the last `days`: records changed, import seconds, orders placed and taken by
+    1C, webhook deliveries that succeeded (a share)."""
+    today = int(time.time()) // 86_400
+    labels = [time.strftime("%m-%d", time.gmtime((today - n) * 86_400)) for n in range(days - 1, -1, -1)]
+    series: dict[str, list[float]] = {
+        k: [0.0] * days for k in ("changed", "seconds", "placed", "taken", "ok", "sent")
+    }
+
+    def slot(stamp: Any) -> int | None:
+        if not stamp:
+            return None
+        n = days - 1 - (today - int(stamp) // 86_400)
+        return n if 0 <= n < days else None
+
+    for job in store.jobs(tenant, limit=500):
+        n = slot(job.finished_at)
+        if n is not None:
+            series["changed"][n] += sum(int((job.counts or {}).get(k, 0)) for k in CHANGED)
+            series["seconds"][n] += job.seconds or 0
+    for order in orders:
+        n = slot(_epoch(order.get("created_at")))
+        if n is not None:
+            series["placed"][n] += 1
+        n = slot(_epoch(order.get("exported_at")))
+        if n is not None:
+            series["taken"][n] += 1
+    for event in outbox.recent(tenant, limit=500):
+        n = slot(event.get("created_at"))
+        if n is not None:
+            series["sent"][n] += 1
+            series["ok"][n] += event.get("status") == "delivered"
+    rate = [
+        round(100 * ok / sent, 1) if sent else None
+        for ok, sent in zip(series["ok"], series["sent"], strict=True)
+    ]
+    return {
+        "labels": labels,
+        **{k: series[k] for k in ("changed", "seconds", "placed", "taken")},
+        "webhook_ok": rate,
+    }
+
+
+def _epoch(value: Any) -> int | None:
+    if not value:
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    try:
+        return int(time.mktime(time.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone)
+    except ValueError:
+        return None

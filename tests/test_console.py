@@ -1,0 +1,199 @@
+"""The console through its pages (chalice.test on moto): signing in, CSRF, tenant isolation through
+pages and direct URLs, the exchange by hand with its counts, files and diff, a malformed file's
+reason, a product, a webhook redelivered, and every action journaled with who did it."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib import wiring
+from tests.test_shop_api import DOBRO
+
+PASSWORD = "correct horse battery"
+
+
+class Browser:
+    """A cookie jar over chalice.test: what a person's browser does, minus the JavaScript."""
+
+    def __init__(self, stack) -> None:
+        self.http, self.pump, self.cookie = stack.client.http, stack.pump, ""
+
+    def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None):
+        all_headers = {"Cookie": self.cookie, **(headers or {})}
+        response = self.http.request(method, path, headers=all_headers, body=body)
+        self.pump.drain()  # the import queue, as SQS runs the worker between a person's clicks
+        set_cookie = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
+        if set_cookie:
+            self.cookie = set_cookie.split(";", 1)[0]
+        return response
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+    def post(self, path: str, fields: dict, csrf: bool = True):
+        if csrf:
+            fields = {"csrf": self.csrf, **fields}
+        return self.request(
+            "POST", path, urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+
+    @property
+    def csrf(self) -> str:
+        page = self.get("/console/exchanges").body.decode()
+        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+    def login(self, email: str, password: str = PASSWORD):
+        return self.post("/console/login", {"email": email, "password": password}, csrf=False)
+
+    def upload(self, name: str, data: bytes) -> str:
+        """What the page's script does: start, chunks, finish; returns the exchange id."""
+        csrf = self.csrf
+        headers = {"X-CSRF-Token": csrf, "Content-Type": "application/octet-stream"}
+        started = self.request("POST", f"/console/upload/start?filename={name}", b"", headers)
+        assert started.status_code == 200, started.body
+        upload = json.loads(started.body)["upload"]
+        for offset in range(0, len(data), 60_000):
+            chunk = self.request(
+                "POST",
+                f"/console/upload/chunk?filename={name}&upload={upload}",
+                data[offset : offset + 60_000],
+                headers,
+            )
+            assert chunk.status_code == 200, chunk.body
+        finished = self.request(
+            "POST", f"/console/upload/finish?filename={name}&upload={upload}", b"", headers
+        )
+        assert finished.status_code == 200, finished.body
+        return json.loads(finished.body)["exchange"]
+
+
+@pytest.fixture
+def console(stack):
+    auth = wiring.console_auth()
+    auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    accounts = wiring.accounts()
+    accounts.add("rival", "Rival shop")
+    auth.add_user("owner@rival.shop", PASSWORD, "rival", "owner", "test")
+    browser = Browser(stack)
+    assert browser.login("owner@demo.shop").status_code == 303
+    return browser
+
+
+def test_signed_out_goes_to_login_and_a_wrong_password_is_refused(stack):
+    wiring.console_auth().add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    browser = Browser(stack)
+    for path in ("/console/", "/console/exchanges", "/console/catalog", "/console/orders"):
+        response = browser.get(path)
+        assert response.status_code == 303 and response.headers["Location"] == "/console/login", path
+    refused = browser.login("owner@demo.shop", "wrong password!")
+    assert refused.status_code == 401 and "неверный" in refused.body.decode()
+    signed = browser.login("owner@demo.shop")
+    cookie = signed.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie, "dev stage over plain HTTP; prod adds Secure"
+    assert browser.get("/console/exchanges").status_code == 200
+    assert browser.post("/console/logout", {}).status_code == 303
+    assert browser.get("/console/exchanges").status_code == 303
+
+
+def test_logins_are_throttled_like_checkauth(stack):
+    wiring.console_auth().add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    browser = Browser(stack)
+    for _ in range(5):
+        assert browser.login("owner@demo.shop", "wrong password!").status_code == 401
+    throttled = browser.login("owner@demo.shop")  # even the right password waits now
+    assert throttled.status_code == 401 and "слишком много" in throttled.body.decode()
+
+
+def test_forms_refuse_a_missing_or_wrong_csrf_token(console):
+    for fields in ({}, {"csrf": "forged"}):
+        response = console.post("/console/settings", {**fields, "order_encoding": "utf-8"}, csrf=False)
+        assert response.status_code == 403 and "CSRF" in response.body.decode()
+    headers = {"X-CSRF-Token": "forged", "Content-Type": "application/octet-stream"}
+    assert console.request("POST", "/console/upload/start?filename=a.xml", b"", headers).status_code == 403
+    assert wiring.accounts().require("demo").settings.order_encoding is None, "nothing was changed"
+    assert console.post("/console/settings", {"order_encoding": "utf-8"}).status_code == 303
+    assert wiring.accounts().require("demo").settings.order_encoding == "utf-8"
+
+
+def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console, samples):
+    data = (samples / DOBRO / "import0_1.xml").read_bytes()
+    first = console.upload("import0_1.xml", data)
+    page = console.get(f"/console/exchanges/{first}").body.decode()
+    assert "import0_1.xml" in page and str(len(data)) in page and "done" in page
+    (job,) = wiring.exchange_store().jobs("demo", prefix=first)
+    created = job.counts["created"]
+    assert created >= 36 and f"создано {created}, изменено 0" in page, "the journal's counts, shown"
+    listing = console.get("/console/exchanges").body.decode()
+    assert first in listing and "console:owner@demo.shop" in listing
+    offers = console.upload("offers0_1.xml", (samples / DOBRO / "offers0_1.xml").read_bytes())
+    diff = console.get(f"/console/exchanges/{offers}").body.decode()
+    assert "в продаже" in diff and "<ins>" in diff, "cards listed once offered: old → new"
+    product = re.search(r'href="/console/products/([^"]+)"', diff).group(1)
+    product_page = console.get(f"/console/products/{product}")
+    assert product_page.status_code == 200 and "Предложения" in product_page.body.decode()
+    download = console.get(f"/console/exchanges/{first}/file?area={first}-1&name=import0_1.xml&part=1")
+    assert download.status_code == 303 and "import0_1.xml" in download.headers["Location"]
+    replayed = console.post(f"/console/exchanges/{first}/replay", {})
+    assert replayed.status_code == 303
+    again = console.get(replayed.headers["Location"]).body.decode()
+    assert f"создано 0, изменено 0, без изменений {created}" in again, "the same file again: nothing changed"
+    actions = wiring.console_store().actions("demo")
+    assert {a["action"] for a in actions} >= {"login", "upload", "replay", "download"}
+    assert all(a["who"] == "owner@demo.shop" for a in actions)
+
+
+def test_a_malformed_file_shows_its_reason_with_file_and_line(console):
+    broken = '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация>\n<Каталог>\n<Товары>\n<Товар>\n</Каталог>'.encode()
+    exchange = console.upload("import.xml", broken)
+    page = console.get(f"/console/exchanges/{exchange}").body.decode()
+    error = re.search(r'class="error job-error">([^<]+)<', page)
+    assert error and "import.xml" in error.group(1) and re.search(r"строк\w* \d", error.group(1)), page[
+        -3000:
+    ]
+
+
+def test_a_tenant_never_sees_another_tenants_data(console, samples, stack):
+    exchange = console.upload("import0_1.xml", (samples / DOBRO / "import0_1.xml").read_bytes())
+    product = re.search(
+        r'href="/console/products/([^"]+)"', console.get("/console/catalog?q=а").body.decode()
+    )
+    rival = Browser(stack)
+    assert rival.login("owner@rival.shop").status_code == 303
+    assert exchange not in rival.get("/console/exchanges").body.decode()
+    for path in (
+        f"/console/exchanges/{exchange}",
+        f"/console/exchanges/{exchange}/file?area={exchange}-1&name=import0_1.xml&part=1",
+        f"/console/products/{product.group(1) if product else 'x'}",
+    ):
+        assert rival.get(path).status_code == 404, path
+    assert rival.post(f"/console/exchanges/{exchange}/replay", {}).status_code == 404
+    assert "import0_1" not in rival.get("/console/catalog?q=а").body.decode()
+    assert rival.post("/console/tenants", {"tenant": "demo"}).status_code == 403, "only an operator switches"
+
+
+def test_a_webhook_is_redelivered_from_its_page(console):
+    outbox = wiring.outbox()
+    event = outbox.add("demo", "order.created", {"order": {"id": "o1"}})
+    page = console.get("/console/webhooks").body.decode()
+    assert "order.created" in page
+    assert console.post(f"/console/webhooks/{event}/redeliver", {}).status_code == 303
+    assert any(a["action"] == "webhook.redeliver" for a in wiring.console_store().actions("demo"))
+    assert console.post("/console/webhooks/not-an-event/redeliver", {}).status_code == 404
+
+
+def test_an_operator_sees_every_tenant_and_picks_one(stack):
+    wiring.console_auth().add_user("ops@cmlbridge.dev", PASSWORD, None, "operator", "test")
+    browser = Browser(stack)
+    assert browser.login("ops@cmlbridge.dev").status_code == 303
+    assert browser.get("/console/exchanges").headers.get("Location") == "/console/tenants"
+    page = browser.get("/console/tenants").body.decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert "demo" in page
+    picked = browser.post("/console/tenants", {"csrf": csrf, "tenant": "demo"}, csrf=False)
+    assert picked.status_code == 303
+    assert browser.get("/console/exchanges").status_code == 200
