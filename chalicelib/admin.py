@@ -240,7 +240,39 @@ def build_parser() -> argparse.ArgumentParser:
         one.add_argument("tenant")
         one.add_argument("id")
     deliveries.set_defaults(func=cmd_deliveries)
+
+    users = sub.add_parser("console", help="console users (the web console at /console/)")
+    usub = users.add_subparsers(dest="action", required=True)
+    add = usub.add_parser(
+        "add-user", help="add a console user; the password is asked for (or read from stdin)"
+    )
+    add.add_argument("email")
+    add.add_argument("--tenant", help="the user's shop (not for an operator)")
+    add.add_argument("--role", choices=["owner", "user", "operator"], default="owner")
+    usub.add_parser("users", help="console users of a shop").add_argument("tenant")
+    users.set_defaults(func=cmd_console)
     return parser
+
+
+def cmd_console(args: argparse.Namespace) -> None:
+    from chalicelib.console.auth import ConsoleError
+
+    if args.action == "users":
+        _print(
+            [
+                {k: v for k, v in u.items() if k in ("email", "role", "tenant")}
+                for u in wiring.console_store().users(args.tenant)
+            ]
+        )
+        return
+    if args.tenant:
+        wiring.accounts().require(args.tenant)
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    try:
+        user = wiring.console_auth().add_user(args.email, password, args.tenant, args.role, "admin CLI")
+    except ConsoleError as exc:
+        raise TenantError(str(exc)) from None
+    _print(user)
 
 
 def main(argv: list[str] | None = None) -> int:

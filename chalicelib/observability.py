@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import time
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from chalice.app import Request
 
-logger = Logger(service="cmlbridge")
+
+class PeopleFormatter(LambdaPowertoolsFormatter):
+    """One readable line per event, for the local stack's terminal (`LOG_FORMAT=text`); in AWS the
+    lines stay JSON."""
+
+    SHOWN = ("file", "phase", "counts", "reason", "number", "order", "event", "outcome", "targets", "error")
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = json.loads(super().format(record))
+        clock = time.strftime("%H:%M:%S", time.localtime(record.created))
+        level = "" if record.levelno == logging.INFO else f"{record.levelname} "
+        tenant = f"[{data['tenant']}] " if data.get("tenant") else ""
+        if data.get("message") == "1C call":
+            text = (
+                f"1C {data.get('type')}/{data.get('mode')} {data.get('file') or ''} {data.get('bytes') or ''}"
+                f" → {data.get('answer')} ({data.get('ms')} ms)"
+            )
+        else:
+            extras = " ".join(f"{k}={data[k]}" for k in self.SHOWN if data.get(k) not in (None, "", {}))
+            text = f"{data.get('message')} {extras}"
+        trace = f"\n{data['exception']}" if data.get("exception") else ""
+        return f"{clock} {level}{tenant}{' '.join(text.split())}{trace}"
+
+
+logger = Logger(
+    service="cmlbridge",
+    logger_formatter=PeopleFormatter() if os.environ.get("LOG_FORMAT") == "text" else None,
+)
 metrics = Metrics(namespace="cmlbridge", service="cmlbridge")
 
 __all__ = ["MetricUnit", "around", "logger", "metrics"]
@@ -32,6 +65,8 @@ def around(event: Any, get_response: Callable[[Any], Any]) -> Any:
     try:
         return get_response(event)
     finally:
-        if metrics.metric_set:
+        if metrics.metric_set and is_metrics_disabled():
+            metrics.clear_metrics()  # powertools would print the set anyway once it holds 100 values
+        elif metrics.metric_set:
             metrics.flush_metrics()
         logger.remove_keys(["request_id", "path", "method", "tenant", "exchange_session"])

@@ -197,3 +197,17 @@ def test_an_operator_sees_every_tenant_and_picks_one(stack):
     picked = browser.post("/console/tenants", {"csrf": csrf, "tenant": "demo"}, csrf=False)
     assert picked.status_code == 303
     assert browser.get("/console/exchanges").status_code == 200
+
+
+def test_the_admin_cli_adds_console_users(stack, monkeypatch, capsys):
+    import io
+
+    from chalicelib import admin
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert admin.main(["console", "add-user", "Manager@Demo.shop", "--tenant", "demo", "--role", "user"]) == 0
+    assert wiring.console_store().user("manager@demo.shop")["role"] == "user"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert admin.main(["console", "add-user", "x@demo.shop", "--tenant", "demo"]) == 2
+    assert "не короче" in capsys.readouterr().err
+    assert Browser(stack).login("manager@demo.shop").status_code == 303

@@ -158,3 +158,31 @@ def test_the_queue_twin_keeps_what_was_sent():
     queue = InMemoryJobQueue()
     queue.send({"tenant": "t", "job": "j"}, delay_seconds=10)
     assert queue.take() == [{"tenant": "t", "job": "j"}] and queue.take() == []
+
+
+@pytest.fixture(params=["memory", "moto"])
+def console_store(request):
+    if request.param == "memory":
+        from chalicelib.memory import InMemoryConsoleStore
+
+        return InMemoryConsoleStore()
+    request.getfixturevalue("aws")
+    from chalicelib import wiring
+
+    return wiring.console_store()
+
+
+def test_console_users_sessions_and_the_action_journal(console_store):
+    store = console_store
+    store.put_user({"email": "a@x.ru", "tenant": "t", "role": "owner", "password_hash": "h"})
+    store.put_user({"email": "b@y.ru", "tenant": "u", "role": "user", "password_hash": "h"})
+    assert store.user("a@x.ru")["tenant"] == "t" and store.user("c@z.ru") is None
+    assert [u["email"] for u in store.users("t")] == ["a@x.ru"]
+    store.put_session("k1", {"email": "a@x.ru", "role": "owner", "csrf": "c", "expires_at": int(time.time()) + 60})
+    store.put_session("k2", {"email": "a@x.ru", "role": "owner", "csrf": "c", "expires_at": int(time.time()) - 1})
+    assert store.session("k1")["email"] == "a@x.ru" and store.session("k2") is None, "an expired session is gone"
+    store.delete_session("k1")
+    assert store.session("k1") is None
+    store.record("t", {"who": "a@x.ru", "action": "upload"})
+    store.record("t", {"who": "a@x.ru", "action": "replay"})
+    assert [a["action"] for a in store.actions("t")] == ["replay", "upload"] and store.actions("u") == []

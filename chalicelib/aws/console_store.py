@@ -6,6 +6,7 @@ console#session   {sha256 of the cookie}  a signed-in session (TTL)
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -49,7 +50,7 @@ class ConsoleStore:
         self.table.put_item(
             Item={
                 "pk": f"{tenant}#console",
-                "sk": f"{int(now * 1000):013d}#{entry.get('who', '')}",
+                "sk": f"{int(now * 1000):013d}#{secrets.token_hex(4)}",
                 "expires_at": int(now) + JOURNAL_DAYS * 86_400,
                 "at": int(now),
                 **entry,

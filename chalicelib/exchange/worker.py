@@ -246,6 +246,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         return "done"
 
     def _phase(self, tenant: str, job: ImportJob, phase: str) -> str:
+        logger.info("import step", extra={"file": job.filename, "phase": phase})
         job.phase = phase
         self.store.update_job(tenant, job.id, phase=phase)
         return phase

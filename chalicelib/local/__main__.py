@@ -29,9 +29,10 @@ def _stage_environment(stage: str) -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("LOG_FORMAT", "text")  # one readable line per event in the terminal
 
 
-def _seed(tenant: str, login: str, password: str, api_key: str) -> None:
+def _seed(tenant: str, login: str, password: str, api_key: str, console: tuple[str, str]) -> None:
     from chalicelib import wiring
 
     accounts = wiring.accounts()
@@ -39,6 +40,8 @@ def _seed(tenant: str, login: str, password: str, api_key: str) -> None:
         accounts.add(tenant, "Demo shop")
     accounts.set_1c_credentials(tenant, login, password)
     accounts.issue_api_key(tenant, api_key)
+    if wiring.console_store().user(console[0]) is None:
+        wiring.console_auth().add_user(console[0], console[1], tenant, "owner", "make run")
 
 
 def _start_dynamodb():
@@ -69,6 +72,9 @@ def main() -> int:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log is not for people
+    from chalice.local import ChaliceRequestHandler
+
+    ChaliceRequestHandler.log_message = lambda *args: None  # nor is the HTTP server's: the app logs
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto_port}"
@@ -88,7 +94,11 @@ def main() -> int:
     login = os.environ.get("DEMO_LOGIN", "demo")
     password = os.environ.get("DEMO_PASSWORD", "demo")
     api_key = os.environ.get("DEMO_API_KEY", "demo-key")
-    _seed(tenant, login, password, api_key)
+    console = (
+        os.environ.get("DEMO_CONSOLE_EMAIL", "owner@demo.local"),
+        os.environ.get("DEMO_CONSOLE_PASSWORD", "demo-console"),
+    )
+    _seed(tenant, login, password, api_key, console)
 
     sys.path.insert(0, str(ROOT))
     import app as app_module
@@ -135,6 +145,7 @@ def main() -> int:
                 f"  1C login        : {login}",
                 f"  1C password     : {password}",
                 f"  shop API        : {base}/api/v1   (header X-Api-Key: {api_key})",
+                f"  console         : {base}/console/   (sign in as {console[0]} / {console[1]})",
                 f"  health          : {base}/health",
                 f"  admin CLI       : AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} "
                 + (f"AWS_ENDPOINT_URL_DYNAMODB={dynamodb.endpoint} " if dynamodb else "")

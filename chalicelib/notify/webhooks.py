@@ -120,5 +120,8 @@ class WebhookSender:
         self.outbox.settle(tenant.id, event_id, runner, outcome, attempts, next_at, targets, log)
         if outcome == "dead":
             logger.warning("webhook dead", extra={"event_id": event_id, "targets": targets})
+        else:
+            codes = ", ".join(f"{u} {t.get('status')}" for u, t in targets.items())
+            logger.info("webhook delivery", extra={"event": event_id, "outcome": outcome, "targets": codes})
         metrics.add_metric(name=f"Webhook_{outcome}", unit=MetricUnit.Count, value=1)
         return {"delivered": "delivered", "pending": "retry", "dead": "dead"}[outcome]

@@ -1,0 +1,128 @@
+"""The console in a real browser: Debian's headless Chromium driven by Selenium against the local
+stack (`make run` as a subprocess). It signs in, uploads sample catalogs through the page, sees the
+exchange with its counts and files, opens the diff of the second upload, opens a product, sees a
+malformed file's reason, redelivers a webhook, and saves screenshots to test-artifacts/console/.
+
+Nothing is downloaded at run time: the browser and its driver are Debian's (`.ci/run` installs
+them); outside CI the test is skipped when they are missing."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_shop_api import DOBRO
+
+ARTIFACTS = ROOT / "test-artifacts" / "console"
+EMAIL, PASSWORD = "owner@demo.local", "demo-console"  # the local stack's demo console login
+
+
+def _browser_paths() -> tuple[str, str] | None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    paths = _browser_paths()
+    if paths is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI runs the browser test: install chromium and chromium-driver (.ci/run does)")
+        pytest.skip("no chromium/chromedriver here (apt-get install chromium chromium-driver)")
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager never downloads a browser or driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = paths[0]
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=paths[1]), options=options)
+    driver.set_page_load_timeout(60)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    from tests.reliability.localstack import start
+
+    running = start(schedule_seconds=1)
+    yield running
+    running.stop()
+
+
+def shot(driver, name: str) -> None:
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def wait_for(driver, condition, seconds: float = 60):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.3).until(condition)
+
+
+def upload(driver, stack, path: Path) -> str:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{stack.base}/console/exchanges")
+    driver.find_element(By.ID, "upload-file").send_keys(str(path))
+    driver.find_element(By.ID, "upload-button").click()
+    wait_for(driver, lambda d: re.search(r"/console/exchanges/[0-9a-f]+$", d.current_url))
+    wait_for(driver, lambda d: not d.find_elements(By.ID, "running") and d.find_elements(By.CSS_SELECTOR, ".job"))
+    return driver.current_url.rsplit("/", 1)[1]
+
+
+def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, stack, samples, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(f"{stack.base}/console/")
+    assert driver.current_url.endswith("/console/login"), "signed out: the login page"
+    shot(driver, "01-login")
+    driver.find_element(By.ID, "email").send_keys(EMAIL)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login").click()
+    wait_for(driver, lambda d: d.current_url.endswith("/console/exchanges"))
+    assert driver.find_element(By.ID, "tenant").text == "demo"
+    assert wait_for(driver, lambda d: d.execute_script("return !!Chart.getChart(document.getElementById('chart-changed'))"))
+
+    catalog = samples / DOBRO / "import0_1.xml"
+    upload(driver, stack, catalog)
+    job = driver.find_element(By.CSS_SELECTOR, ".job")
+    assert "done" in job.get_attribute("class") and re.search(r"создано \d+", job.text), job.text
+    files = driver.find_element(By.ID, "files").text
+    assert "import0_1.xml" in files and str(catalog.stat().st_size) in files
+    shot(driver, "02-exchange")
+
+    upload(driver, stack, samples / DOBRO / "offers0_1.xml")
+    diff = driver.find_element(By.CSS_SELECTOR, "table.diff")
+    assert "в продаже" in diff.text and driver.find_elements(By.CSS_SELECTOR, "table.diff ins")
+    shot(driver, "03-diff")
+    diff.find_element(By.CSS_SELECTOR, "a").click()
+    wait_for(driver, lambda d: "/console/products/" in d.current_url)
+    assert driver.find_element(By.ID, "product-name").text and driver.find_elements(By.CSS_SELECTOR, "#offers tbody tr")
+    shot(driver, "04-product")
+
+    broken = tmp_path / "import.xml"
+    broken.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация>\n<Каталог>\n</Товары>\n')
+    upload(driver, stack, broken)
+    error = driver.find_element(By.CSS_SELECTOR, ".job-error").text
+    assert "import.xml" in error and re.search(r"строк\w* \d", error), error
+    shot(driver, "05-malformed")
+
+    driver.get(f"{stack.base}/console/webhooks")
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "button.redeliver"))
+    driver.find_element(By.CSS_SELECTOR, "button.redeliver").click()
+    wait_for(driver, lambda d: d.current_url.endswith("/console/webhooks"))
+    shot(driver, "06-webhooks")
+    driver.get(f"{stack.base}/console/exchanges")
+    assert "webhook.redeliver" in driver.find_element(By.CSS_SELECTOR, "ul.actions").text
+    shot(driver, "07-exchanges")
