@@ -33,7 +33,9 @@ def browser():
     paths = _browser_paths()
     if paths is None:
         if os.environ.get("CI"):
-            raise AssertionError("CI runs the browser test: install chromium and chromium-driver (.ci/run does)")
+            raise AssertionError(
+                "CI runs the browser test: install chromium and chromium-driver (.ci/run does)"
+            )
         pytest.skip("no chromium/chromedriver here (apt-get install chromium chromium-driver)")
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager never downloads a browser or driver
     from selenium import webdriver
@@ -76,7 +78,9 @@ def upload(driver, stack, path: Path) -> str:
     driver.find_element(By.ID, "upload-file").send_keys(str(path))
     driver.find_element(By.ID, "upload-button").click()
     wait_for(driver, lambda d: re.search(r"/console/exchanges/[0-9a-f]+$", d.current_url))
-    wait_for(driver, lambda d: not d.find_elements(By.ID, "running") and d.find_elements(By.CSS_SELECTOR, ".job"))
+    wait_for(
+        driver, lambda d: not d.find_elements(By.ID, "running") and d.find_elements(By.CSS_SELECTOR, ".job")
+    )
     return driver.current_url.rsplit("/", 1)[1]
 
 
@@ -92,7 +96,10 @@ def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, stack, sample
     driver.find_element(By.ID, "login").click()
     wait_for(driver, lambda d: d.current_url.endswith("/console/exchanges"))
     assert driver.find_element(By.ID, "tenant").text == "demo"
-    assert wait_for(driver, lambda d: d.execute_script("return !!Chart.getChart(document.getElementById('chart-changed'))"))
+    assert wait_for(
+        driver,
+        lambda d: d.execute_script("return !!Chart.getChart(document.getElementById('chart-changed'))"),
+    )
 
     catalog = samples / DOBRO / "import0_1.xml"
     upload(driver, stack, catalog)
@@ -108,11 +115,15 @@ def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, stack, sample
     shot(driver, "03-diff")
     diff.find_element(By.CSS_SELECTOR, "a").click()
     wait_for(driver, lambda d: "/console/products/" in d.current_url)
-    assert driver.find_element(By.ID, "product-name").text and driver.find_elements(By.CSS_SELECTOR, "#offers tbody tr")
+    assert driver.find_element(By.ID, "product-name").text and driver.find_elements(
+        By.CSS_SELECTOR, "#offers tbody tr"
+    )
     shot(driver, "04-product")
 
     broken = tmp_path / "import.xml"
-    broken.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация>\n<Каталог>\n</Товары>\n')
+    broken.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация>\n<Каталог>\n</Товары>\n'
+    )
     upload(driver, stack, broken)
     error = driver.find_element(By.CSS_SELECTOR, ".job-error").text
     assert "import.xml" in error and re.search(r"строк\w* \d", error), error

@@ -178,9 +178,15 @@ def test_console_users_sessions_and_the_action_journal(console_store):
     store.put_user({"email": "b@y.ru", "tenant": "u", "role": "user", "password_hash": "h"})
     assert store.user("a@x.ru")["tenant"] == "t" and store.user("c@z.ru") is None
     assert [u["email"] for u in store.users("t")] == ["a@x.ru"]
-    store.put_session("k1", {"email": "a@x.ru", "role": "owner", "csrf": "c", "expires_at": int(time.time()) + 60})
-    store.put_session("k2", {"email": "a@x.ru", "role": "owner", "csrf": "c", "expires_at": int(time.time()) - 1})
-    assert store.session("k1")["email"] == "a@x.ru" and store.session("k2") is None, "an expired session is gone"
+    store.put_session(
+        "k1", {"email": "a@x.ru", "role": "owner", "csrf": "c", "expires_at": int(time.time()) + 60}
+    )
+    store.put_session(
+        "k2", {"email": "a@x.ru", "role": "owner", "csrf": "c", "expires_at": int(time.time()) - 1}
+    )
+    assert store.session("k1")["email"] == "a@x.ru" and store.session("k2") is None, (
+        "an expired session is gone"
+    )
     store.delete_session("k1")
     assert store.session("k1") is None
     store.record("t", {"who": "a@x.ru", "action": "upload"})

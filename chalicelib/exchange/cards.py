@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
-from chalicelib.sync.cards import ALL, Card, build_card, empty_facet, facets
+from chalicelib.sync.cards import ALL, CardSummary, build_card, empty_facet, facets
 from chalicelib.sync.diff import Change, Deactivate, Put
 from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
 
@@ -24,7 +24,7 @@ _PRODUCT_KINDS = (PRODUCT, VARIANT, OFFER, OFFER_PRICES, OFFER_STOCK)
 PriceTypeOf = Callable[[str, list[dict[str, Any]]], str | None]
 
 
-def _difference(product_id: str, old: Card | None, new: Card | None) -> dict[str, Any]:
+def _difference(product_id: str, old: CardSummary | None, new: CardSummary | None) -> dict[str, Any]:
     op = "listed" if old is None else "unlisted" if new is None else "changed"
     fields = ("name", "price_min", "stock", "in_stock")
     return {
@@ -60,17 +60,17 @@ class BuildCards:
     def _stage_touched(self, tenant: str, job_id: str, touched: TouchedProducts) -> None:
         self.blobs.put(Paths(tenant).staging(job_id, "touched.jsonl.gz"), gzip.compress(touched.lines()))
 
-    def load_cards(self, tenant: str) -> dict[str, Card]:
+    def load_cards(self, tenant: str) -> dict[str, CardSummary]:
         key = Paths(tenant).cards
         if self.blobs.size(key) is None:
             return {}
-        cards = (Card.from_dict(json.loads(line)) for line in self._read_lines(key))
+        cards = (CardSummary.from_list(json.loads(line)) for line in self._read_lines(key))
         return {card.id: card for card in cards}
 
-    def _save_cards(self, tenant: str, cards: Iterable[Card]) -> None:
+    def _save_cards(self, tenant: str, cards: Iterable[CardSummary]) -> None:
         def write(out: Any) -> None:
             for card in cards:
-                out.write(json.dumps(card.to_dict(), ensure_ascii=False).encode() + b"\n")
+                out.write(json.dumps(card.to_list(), ensure_ascii=False).encode() + b"\n")
 
         self._save_lines(Paths(tenant).cards, write)
 
@@ -122,9 +122,9 @@ class BuildCards:
             puts, removed = [], []
             for product_id in chunk:
                 state = states.get(product_id)
-                new = build_card(state, shop_type, parents) if state else None
-                old = cards.get(product_id)
-                if new is not None and old is not None and new.content() == old.content():
+                card = build_card(state, shop_type, parents) if state else None
+                new, old = (card.summary() if card else None), cards.get(product_id)
+                if new is not None and old is not None and new.fp == old.fp:
                     continue
                 if new is None and old is None:
                     continue
@@ -137,7 +137,7 @@ class BuildCards:
                     cards.pop(product_id)
                 else:
                     cards[product_id] = new
-                    puts.append(new)
+                    puts.append(card)
             self.catalog.write_cards(tenant, puts, removed)()
             done = start + len(chunk)
             if done < len(touched) and remaining_ms() < SAFETY_SECONDS * 1000:
@@ -163,7 +163,7 @@ class BuildCards:
         self.blobs.put(Paths(tenant).staging(job_id, "diff.jsonl.gz"), gzip.compress(lines))
 
     def _recount(
-        self, tenant: str, before: dict[str, Card], cards: dict[str, Card], scopes: set[str]
+        self, tenant: str, before: dict[str, CardSummary], cards: dict[str, CardSummary], scopes: set[str]
     ) -> None:
         """Recount the facets of the scopes whose cards changed; write those that now differ (an
         emptied scope is zeroed). A resumed job may count against a later summary: it rewrites."""
