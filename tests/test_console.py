@@ -128,6 +128,9 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     (job,) = wiring.exchange_store().jobs("demo", prefix=first)
     created = job.counts["created"]
     assert created >= 36 and f"создано {created}, изменено 0" in page, "the journal's counts, shown"
+    calls = re.findall(r"<li>([^<]+)</li>", page.split('id="calls"')[1])
+    assert any(re.search(r"catalog/file import0_1.xml 60000B → success", c) for c in calls), calls
+    assert any(re.search(r"catalog/import import0_1.xml → (progress|success)", c) for c in calls), calls
     listing = console.get("/console/exchanges").body.decode()
     assert first in listing and "console:owner@demo.shop" in listing
     offers = console.upload("offers0_1.xml", (samples / DOBRO / "offers0_1.xml").read_bytes())
@@ -211,3 +214,11 @@ def test_the_admin_cli_adds_console_users(stack, monkeypatch, capsys):
     assert admin.main(["console", "add-user", "x@demo.shop", "--tenant", "demo"]) == 2
     assert "не короче" in capsys.readouterr().err
     assert Browser(stack).login("manager@demo.shop").status_code == 303
+
+
+def test_the_journal_never_holds_a_session_token(stack):
+    onec = stack.onec()
+    assert onec.checkauth().keyword == "success"
+    onec.call("sale", "init", version="2.10")
+    (session,) = wiring.exchange_store().latest_sessions("demo", limit=1)
+    assert session["sk"] not in " ".join(session["calls"]) and "sessid=…" in " ".join(session["calls"])

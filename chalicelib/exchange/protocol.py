@@ -99,7 +99,16 @@ class Exchange(Sessions, SaleExchange):
             return self.checkauth(request)
         session = self.session(request)
         logger.append_keys(tenant=session.tenant.id, exchange_session=token_ref(session.token))
-        self.store.log_call(session.tenant.id, session.token, self._journal_line(request))
+        try:
+            answer = self._route(session, request)
+        except Exception:
+            self.store.log_call(session.tenant.id, session.token, self._journal_line(request, None))
+            raise
+        self.store.log_call(session.tenant.id, session.token, self._journal_line(request, answer))
+        return answer
+
+    def _route(self, session: Session, request: ExchangeRequest) -> Answer:
+        kind, mode = request.type, request.mode
         if kind == "get_catalog":
             return answers.failure("выгрузка каталога с сайта в 1С (type=get_catalog) не поддерживается")
         if mode == "init":
@@ -122,11 +131,18 @@ class Exchange(Sessions, SaleExchange):
         return handler(session, request)
 
     @staticmethod
-    def _journal_line(request: ExchangeRequest) -> str:
+    def _journal_line(request: ExchangeRequest, answer: Answer | None) -> str:
+        """One call and what it was answered (the console and the CLI show these)."""
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         name = request.params.get("filename")
         size = f" {len(request.body)}B" if request.body else ""
-        return f"{stamp} {request.type}/{request.mode}{' ' + name if name else ''}{size}"
+        if answer is None:
+            said = "внутренняя ошибка"
+        elif answer.keyword:  # the session's own token never goes into the journal
+            said = re.sub(r"sessid=\S+", "sessid=…", " ".join(answer.body.split()))[:200]
+        else:
+            said = f"документ {len(answer.body_bytes or answer.body.encode())} байт"
+        return f"{stamp} {request.type}/{request.mode}{' ' + name if name else ''}{size} → {said}"
 
     # -- init -----------------------------------------------------------------------------------
     def init(self, session: Session, request: ExchangeRequest) -> Answer:
