@@ -116,8 +116,15 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(console):
     headers = {"X-CSRF-Token": "forged", "Content-Type": "application/octet-stream"}
     assert console.request("POST", "/console/upload/start?filename=a.xml", b"", headers).status_code == 403
     assert wiring.accounts().require("demo").settings.order_encoding is None, "nothing was changed"
-    assert console.post("/console/settings", {"order_encoding": "utf-8"}).status_code == 303
-    assert wiring.accounts().require("demo").settings.order_encoding == "utf-8"
+    saved = console.post(
+        "/console/settings",
+        {"order_encoding": "utf-8", "managers": "Анна, Борис", "status_map": "Отгружен = shipped"},
+    )
+    assert saved.status_code == 303
+    settings = wiring.accounts().require("demo").settings
+    assert settings.order_encoding == "utf-8" and settings.managers == ("Анна", "Борис")
+    assert settings.status_map == {"Отгружен": "shipped"}
+    assert console.post("/console/settings", {"status_map": "no equals sign"}).status_code == 400
 
 
 def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console, samples):

@@ -158,12 +158,23 @@ def save_settings() -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
     data = checked_form(signed)
-    changes = {k: (data.get(k) or "").strip() or None for k in SETTINGS}
+    changes: dict = {k: (data.get(k) or "").strip() or None for k in SETTINGS}
+    changes["managers"] = tuple(m.strip() for m in (data.get("managers") or "").split(",") if m.strip())
+    status_map = {}
+    for line in (data.get("status_map") or "").splitlines():
+        name, sep, status = line.partition("=")
+        if sep and name.strip() and status.strip():
+            status_map[name.strip()] = status.strip()
+        elif line.strip():
+            raise Refused(
+                400, f"строка карты статусов «{line.strip()[:80]}»: нужно «статус 1С = статус сайта»"
+            )
+    changes["status_map"] = status_map
     try:
         wiring.accounts().update_settings(tenant.id, **changes)
     except TenantError as exc:
         raise Refused(400, str(exc)) from None
-    record(signed, "settings", **{k: v or "" for k, v in changes.items()})
+    record(signed, "settings", **{k: v or "" for k, v in changes.items() if k in SETTINGS})
     raise Redirect("/console/settings")
 
 
