@@ -23,6 +23,10 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
     rows = []
     for session in store.latest_sessions(tenant, limit=limit):
         jobs = store.jobs(tenant, prefix=session["sk"])
+        sizes = {
+            u["sk"].split("#", 1)[1]: u.get("size_bytes")
+            for u in store.uploaded_files(tenant, session["sk"], True)
+        }
         counts: dict[str, int] = defaultdict(int)
         for job in jobs:
             for key, value in (job.counts or {}).items():
@@ -35,6 +39,8 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
                 "started": when(session.get("created_at")),
                 "calls": session.get("call_count", 0),
                 "files": [j.filename for j in jobs],
+                "sizes": sizes,
+                "error": next((j.error for j in jobs if j.error), None),
                 "counts": dict(counts),
                 "seconds": sum(j.seconds or 0 for j in jobs),
                 "outcome": ", ".join(sorted({(j.status or "?") for j in jobs})) or "no import",

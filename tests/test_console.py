@@ -229,3 +229,21 @@ def test_the_journal_never_holds_a_session_token(stack):
     onec.call("sale", "init", version="2.10")
     (session,) = wiring.exchange_store().latest_sessions("demo", limit=1)
     assert session["sk"] not in " ".join(session["calls"]) and "sessid=…" in " ".join(session["calls"])
+
+
+def test_webhook_urls_and_secret_rotation_and_who_may_add_users(console, stack):
+    assert console.post("/console/webhooks", {"urls": "http://127.0.0.1:9/hooks"}).status_code == 303
+    first = wiring.accounts().require("demo").settings.webhook_secret
+    assert first and first in console.get("/console/webhooks").body.decode()
+    assert console.post("/console/webhooks", {"urls": "http://127.0.0.1:9/hooks"}).status_code == 303
+    assert wiring.accounts().require("demo").settings.webhook_secret == first, "saving URLs keeps the secret"
+    console.post("/console/webhooks", {"urls": "http://127.0.0.1:9/hooks", "rotate": "1"})
+    assert wiring.accounts().require("demo").settings.webhook_secret != first
+    assert (
+        console.post("/console/users", {"email": "clerk@demo.shop", "password": PASSWORD}).status_code == 303
+    )
+    clerk = Browser(stack)
+    assert clerk.login("clerk@demo.shop").status_code == 303
+    assert "Секрет подписи" not in clerk.get("/console/webhooks").body.decode(), "a user does not see it"
+    refused = clerk.post("/console/users", {"email": "more@demo.shop", "password": PASSWORD})
+    assert refused.status_code == 403 and wiring.console_store().user("more@demo.shop") is None
