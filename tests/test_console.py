@@ -184,6 +184,11 @@ def test_a_tenant_never_sees_another_tenants_data(console, samples, stack):
     assert rival.post(f"/console/exchanges/{exchange}/replay", {}).status_code == 404
     assert "import0_1" not in rival.get("/console/catalog?q=а").body.decode()
     assert rival.post("/console/tenants", {"tenant": "demo"}).status_code == 403, "only an operator switches"
+    headers = {"X-CSRF-Token": rival.csrf, "Content-Type": "application/octet-stream"}
+    path = f"/console/upload/chunk?filename=import0_1.xml&upload={exchange}"
+    assert rival.request("POST", path, b"<x/>", headers).status_code == 404, (
+        "nobody writes into another's upload"
+    )
 
 
 def test_a_webhook_is_redelivered_from_its_page(console):

@@ -198,9 +198,11 @@ def upload_start() -> Response:
     return _json({"upload": cookie.partition(".")[2], "chunk": MAX_CHUNK})
 
 
-def _cookie_for(tenant_id: str) -> str:
+def _cookie_for(tenant_id: str, email: str) -> str:
+    """The exchange session this person's upload opened (never 1C's or another person's)."""
     token = (console.current_request.query_params or {}).get("upload", "")
-    if not token or wiring.exchange_store().get_session(tenant_id, token) is None:
+    session = wiring.exchange_store().get_session(tenant_id, token) if token else None
+    if session is None or session.get("source") != f"console:{email}":
         raise Refused(404, "нет такой загрузки")
     return f"{tenant_id}.{token}"
 
@@ -208,19 +210,19 @@ def _cookie_for(tenant_id: str) -> str:
 @console.route("/upload/chunk", methods=["POST"], content_types=["application/octet-stream"])
 @page
 def upload_chunk() -> Response:
-    _, tenant, name = _upload_request()
+    signed, tenant, name = _upload_request()
     body = console.current_request.raw_body or b""
     if len(body) > MAX_CHUNK:
         raise Refused(413, "часть файла больше 4 МБ")
-    answer = wiring.by_hand().chunk(_cookie_for(tenant.id), name, body)
+    answer = wiring.by_hand().chunk(_cookie_for(tenant.id, signed.email), name, body)
     return _json({"answer": answer.body})
 
 
 @console.route("/upload/finish", methods=["POST"], content_types=["application/octet-stream", *FORM])
 @page
 def upload_finish() -> Response:
-    _, tenant, name = _upload_request()
-    cookie = _cookie_for(tenant.id)
+    signed, tenant, name = _upload_request()
+    cookie = _cookie_for(tenant.id, signed.email)
     answers = wiring.by_hand().finish(tenant, cookie, name)
     return _json({"answers": [a.body for a in answers], "exchange": cookie.partition(".")[2]})
 
