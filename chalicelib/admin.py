@@ -73,7 +73,11 @@ def cmd_tenants(args: argparse.Namespace) -> None:
             if not str(changes["api_rate_per_minute"]).isdigit():
                 raise TenantError("api_rate_per_minute must be a whole number")
             changes["api_rate_per_minute"] = int(changes["api_rate_per_minute"])
+        before = accounts.require(args.tenant).settings.shop_price_type
         _print(_tenant_view(accounts.update_settings(args.tenant, **changes)))
+        if "shop_price_type" in changes and changes["shop_price_type"] != before:
+            job = wiring.import_worker().queue_rebuild(args.tenant, "тип цен сайта изменён")
+            print(f"cards are rebuilt for the new price type (job {job})")
     elif args.action in ("disable", "enable"):
         accounts.set_active(args.tenant, args.action == "enable")
         print(f"{args.tenant} {args.action}d")
@@ -241,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
         one.add_argument("id")
     deliveries.set_defaults(func=cmd_deliveries)
 
+    catalog = sub.add_parser("catalog", help="the shop's read model")
+    csub = catalog.add_subparsers(dest="action", required=True)
+    csub.add_parser(
+        "rebuild", help="rebuild every product card and facet from the stored catalog"
+    ).add_argument("tenant")
+    catalog.set_defaults(func=cmd_catalog)
+
     users = sub.add_parser("console", help="console users (the web console at /console/)")
     usub = users.add_subparsers(dest="action", required=True)
     add = usub.add_parser(
@@ -252,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     usub.add_parser("users", help="console users of a shop").add_argument("tenant")
     users.set_defaults(func=cmd_console)
     return parser
+
+
+def cmd_catalog(args: argparse.Namespace) -> None:
+    wiring.accounts().require(args.tenant)
+    job = wiring.import_worker().queue_rebuild(args.tenant, "по команде catalog rebuild")
+    print(f"{job} queued: every card and facet of {args.tenant} is rebuilt by the import worker")
 
 
 def cmd_console(args: argparse.Namespace) -> None:

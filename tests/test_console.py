@@ -125,6 +125,9 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(console):
     assert settings.order_encoding == "utf-8" and settings.managers == ("Анна", "Борис")
     assert settings.status_map == {"Отгружен": "shipped"}
     assert console.post("/console/settings", {"status_map": "no equals sign"}).status_code == 400
+    assert console.post("/console/settings", {"shop_price_type": "Опт"}).status_code == 303
+    rebuild = [j for j in wiring.exchange_store().jobs("demo") if j.kind == "cards"]
+    assert rebuild and rebuild[0].status == "done", "a new price type rebuilt the cards"
 
 
 def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console, samples):

@@ -115,3 +115,37 @@ def test_staged_changes_have_one_format_both_ways():
     assert isinstance(again, Put) and again.record == put.record
     assert staged.decode(staged.encode(off)) == off
     assert staged.record_key(put) == "product:p#1" != staged.record_key(off)
+
+
+def test_a_new_shop_price_type_rebuilds_every_card(room):
+    """Cards carry the shop's price type: after it changes, a rebuild job re-prices them all."""
+    from chalicelib.sync.cards import ListQuery
+
+    shop_type = {"id": "retail"}
+    room.worker.price_type_of = lambda tenant, types: shop_type["id"]
+    room.send("import.xml", cml.catalog(cml.product("p1", "Чай") + cml.product("p2", "Кофе")))
+    prices = "".join(
+        f"<Предложение><Ид>{pid}</Ид><Наименование>{pid}</Наименование><Цены>"
+        f"<Цена><ИдТипаЦены>retail</ИдТипаЦены><ЦенаЗаЕдиницу>{retail}</ЦенаЗаЕдиницу></Цена>"
+        f"<Цена><ИдТипаЦены>wholesale</ИдТипаЦены><ЦенаЗаЕдиницу>{wholesale}</ЦенаЗаЕдиницу></Цена>"
+        f"</Цены><Количество>5</Количество></Предложение>"
+        for pid, retail, wholesale in (("p1", "100", "70"), ("p2", "90", "80"))
+    )
+    offers = cml.offers(prices).replace(
+        "<ТипыЦен><ТипЦены><Ид>pt</Ид>".encode(),
+        "<ТипыЦен><ТипЦены><Ид>wholesale</Ид><Наименование>Опт</Наименование></ТипЦены><ТипЦены><Ид>retail</Ид>".encode(),
+    )
+    assert room.send("offers.xml", offers).keyword == "success"
+
+    def by_price() -> list[tuple[str, str]]:
+        cards, _ = room.catalog.cards("shop", ListQuery(sort="price"), ["-"])
+        return [(c["id"], c["price_min"]) for c in cards]
+
+    assert by_price() == [("p2", "90"), ("p1", "100")]
+    shop_type["id"] = "wholesale"
+    job = room.worker.queue_rebuild("shop", "тип цен сайта изменён")
+    for message in room.queue.take():
+        assert room.worker.run(message["tenant"], message["job"], lambda: 900_000) == "done"
+    assert by_price() == [("p1", "70"), ("p2", "80")]
+    assert room.catalog.facet("shop", "*")["price_min"] == "70"
+    assert room.store.get_job("shop", job).status == "done"

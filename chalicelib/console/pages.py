@@ -174,6 +174,8 @@ def save_settings() -> Response:
         wiring.accounts().update_settings(tenant.id, **changes)
     except TenantError as exc:
         raise Refused(400, str(exc)) from None
+    if changes["shop_price_type"] != tenant.settings.shop_price_type:  # cards show that type's prices
+        wiring.import_worker().queue_rebuild(tenant.id, "тип цен сайта изменён в консоли")
     record(signed, "settings", **{k: v or "" for k, v in changes.items() if k in SETTINGS})
     raise Redirect("/console/settings")
 

@@ -37,9 +37,9 @@ def _difference(product_id: str, old: CardSummary | None, new: CardSummary | Non
 class TouchedProducts:
     """What a change set touched, collected as the changes are staged."""
 
-    def __init__(self) -> None:
+    def __init__(self, every: bool = False) -> None:
         self.ids: set[str] = set()
-        self.every = False
+        self.every = every
 
     def add(self, change: Change) -> None:
         kind = change.record.kind if isinstance(change, Put) else change.kind
@@ -80,13 +80,18 @@ class BuildCards:
             return []
         ids = [json.loads(line) for line in self._read_lines(key)]
         if ids == [EVERY_PRODUCT]:  # the job's new index: products it added count too
-            index = self.load_index(tenant, Paths(tenant).staging(job_id, "index.tsv.gz"))
+            index = self._job_index(tenant, job_id)
             return sorted(e.partition(":")[2] for e in index.entries if e.startswith(f"{PRODUCT}:"))
         return ids
 
+    def _job_index(self, tenant: str, job_id: str) -> Any:
+        """The index the job made (an import's, staged), else the tenant's (a rebuild)."""
+        staged = Paths(tenant).staging(job_id, "index.tsv.gz")
+        return self.load_index(tenant, staged if self.blobs.size(staged) is not None else None)
+
     def _members(self, tenant: str, job_id: str, products: set[str]) -> dict[str, list[str]]:
         """The offers and variants of these products, as the job's new index knows them."""
-        index = self.load_index(tenant, Paths(tenant).staging(job_id, "index.tsv.gz"))
+        index = self._job_index(tenant, job_id)
         members: dict[str, list[str]] = {}
         for entity in index.entries:
             kind, _, entity_id = entity.partition(":")

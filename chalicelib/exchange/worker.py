@@ -170,7 +170,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         """Out of retries: before any write the job simply failed (the catalog is untouched);
         once writing began it stalls, to be finished, never left half applied."""
         current = self.store.get_job(tenant, job.id) or job
-        if current.phase != "apply":
+        if current.phase not in ("apply", "cards"):
             self._fail(
                 tenant,
                 job,
@@ -227,6 +227,8 @@ class ImportWorker(ParseFile, ApplyChanges):
             self.store.update_job(tenant, job_id, status="running", started_at=int(time.time()), note="")
         if job.kind == "deactivate":
             return self._deactivate(tenant, job, remaining_ms, beat)
+        if job.kind == "cards":
+            return self._rebuild(tenant, job, remaining_ms, beat)
         phase = job.phase or "prepare"
         if phase == "prepare":
             self.prepare_area(tenant, job.area)
@@ -294,6 +296,29 @@ class ImportWorker(ParseFile, ApplyChanges):
         reported = {o for o in (json.loads(line) for line in self._read_lines(key)) if o in taken}
         if reported:
             self.holds.release_reported(tenant, reported, before_ms=began_ms)
+
+    # -- every card again (the shop's price type changed) ------------------------------------------
+    def queue_rebuild(self, tenant: str, reason: str) -> str:
+        """Rebuild every card and facet of the tenant from the stored catalog, in the worker."""
+        job = ImportJob(
+            f"~cards#{int(time.time() * 1000)}", kind="cards", filename="(карточки товаров)",
+            note=reason, created_at=int(time.time()),
+        )  # fmt: skip
+        self.store.create_job(tenant, job)
+        self.queue.send({"tenant": tenant, "job": job.id})
+        return job.id
+
+    def _rebuild(
+        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
+    ) -> str:
+        if job.phase != "cards":
+            self._stage_touched(tenant, job.id, TouchedProducts(every=True))
+            self._phase(tenant, job, "cards")
+        if not self._cards(tenant, job, remaining_ms, beat):
+            self.queue.send({"tenant": tenant, "job": job.id})
+            return "deferred"
+        self.store.update_job(tenant, job.id, status="done", phase="done", finished_at=int(time.time()))
+        return "done"
 
     # -- mode=deactivate ------------------------------------------------------------------------
     def _deactivate(
