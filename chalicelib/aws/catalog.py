@@ -134,12 +134,12 @@ class CatalogStore:
                 item[OFFER_PARTS[record.kind]] = pack(record.kind, record.doc)
                 if record.kind == OFFER:
                     item["active"] = record.active
-                if not {"doc", "prices", "stock"} <= item.keys():
-                    partial.add((pk, sk))
             else:
                 item.update(doc=record.doc, active=record.active)
             item["at"] = at
-        partial = {key for key in partial if key not in items or key[1].startswith("offer#")}
+        partial |= {key for key, item in items.items() if key[1].startswith("offer#")}
+        # read what the batch does not hold whole: deactivated items, offers missing a part
+        partial = {k for k in partial if k not in items or not {"doc", "prices", "stock"} <= items[k].keys()}
         if partial:
             self._wait_in_flight()
             for stored in self.table.get(sorted(partial)):
