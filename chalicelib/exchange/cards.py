@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from chalicelib.importjob import ImportJob
@@ -80,20 +80,29 @@ class BuildCards:
             return []
         ids = [json.loads(line) for line in self._read_lines(key)]
         if ids == [EVERY_PRODUCT]:  # the job's new index: products it added count too
-            index = self._job_index(tenant, job_id)
-            return sorted(e.partition(":")[2] for e in index.entries if e.startswith(f"{PRODUCT}:"))
+            return sorted(
+                e.partition(":")[2]
+                for e in self._index_entities(tenant, job_id)
+                if e.startswith(f"{PRODUCT}:")
+            )
         return ids
 
-    def _job_index(self, tenant: str, job_id: str) -> Any:
-        """The index the job made (an import's, staged), else the tenant's (a rebuild)."""
+    def _index_entities(self, tenant: str, job_id: str) -> Iterator[str]:
+        """The entity keys of the index the job made (an import's, staged), else of the tenant's
+        (a rebuild) — streamed, never the whole index in memory."""
         staged = Paths(tenant).staging(job_id, "index.tsv.gz")
-        return self.load_index(tenant, staged if self.blobs.size(staged) is not None else None)
+        key = staged if self.blobs.size(staged) is not None else Paths(tenant).index
+        if self.blobs.size(key) is None:
+            return
+        for line in self._read_lines(key):
+            entity = line.rpartition(b"\t")[0]
+            if entity:
+                yield json.loads(entity)
 
     def _members(self, tenant: str, job_id: str, products: set[str]) -> dict[str, list[str]]:
         """The offers and variants of these products, as the job's new index knows them."""
-        index = self._job_index(tenant, job_id)
         members: dict[str, list[str]] = {}
-        for entity in index.entries:
+        for entity in self._index_entities(tenant, job_id):
             kind, _, entity_id = entity.partition(":")
             if kind in (OFFER, VARIANT) and entity_id.partition("#")[0] in products:
                 members.setdefault(entity_id.partition("#")[0], []).append(entity)

@@ -47,8 +47,8 @@ class _LazyProperties(Mapping[str, Property]):
 
 
 class ParseFile(PrepareArea, BuildCards):
-    def load_index(self, tenant: str, key: str | None = None) -> Index:
-        key = key or Paths(tenant).index
+    def load_index(self, tenant: str) -> Index:
+        key = Paths(tenant).index
         if self.blobs.size(key) is None:
             return Index()
         with gzip.GzipFile(fileobj=self.blobs.open(key)) as lines:
