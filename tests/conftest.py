@@ -159,7 +159,7 @@ def engine():
 
 # End-to-end flows run the app on moto (or the local stack): they are `slow`, still in `make test`,
 # left out by `make test-fast`, whose edit loop is the pure code and the use cases on the twins.
-END_TO_END_FIXTURES = {"aws", "stack", "shop", "module_stack", "live", "baseline", "reference"}
+END_TO_END_FIXTURES = {"aws", "stack", "shop", "module_stack", "live", "live_stack", "baseline", "reference"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -246,3 +246,14 @@ def module_stack(samples_module) -> Iterator[ModuleStack]:
 @pytest.fixture(scope="module")
 def samples_module():
     return samples_dir()
+
+
+@pytest.fixture(scope="session")
+def live_stack():
+    """`make run` as a subprocess (HTTP on loopback, its own queue and schedule threads, DynamoDB
+    Local), shared by the tests that need the real process: the races and the browser."""
+    from tests.reliability import localstack
+
+    stack = localstack.start(schedule_seconds=1)
+    yield stack
+    stack.stop()

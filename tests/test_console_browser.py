@@ -52,15 +52,6 @@ def browser():
     driver.quit()
 
 
-@pytest.fixture(scope="module")
-def stack():
-    from tests.reliability.localstack import start
-
-    running = start(schedule_seconds=1)
-    yield running
-    running.stop()
-
-
 def shot(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
@@ -84,7 +75,8 @@ def upload(driver, stack, path: Path) -> str:
     return driver.current_url.rsplit("/", 1)[1]
 
 
-def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, stack, samples, tmp_path):
+def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, live_stack, samples, tmp_path):
+    stack = live_stack
     from selenium.webdriver.common.by import By
 
     driver = browser
