@@ -255,3 +255,26 @@ def test_webhook_urls_and_secret_rotation_and_who_may_add_users(console, stack):
     assert "Секрет подписи" not in clerk.get("/console/webhooks").body.decode(), "a user does not see it"
     refused = clerk.post("/console/users", {"email": "more@demo.shop", "password": PASSWORD})
     assert refused.status_code == 403 and wiring.console_store().user("more@demo.shop") is None
+
+
+def test_links_redirects_and_the_cookie_carry_api_gateways_stage_prefix(monkeypatch):
+    from types import SimpleNamespace
+
+    from chalicelib.console import web
+
+    for full, path, expected in (
+        ("/api/console/login", "/console/login", "/api"),
+        ("/console/login", "/console/login", ""),
+        (None, "/console/login", ""),
+    ):
+        request = SimpleNamespace(context={"path": full} if full else {}, path=path)
+        monkeypatch.setattr(type(web.console), "current_request", property(lambda self, r=request: r))
+        assert web.base() == expected
+        assert web.redirect("/console/exchanges").headers["Location"] == f"{expected}/console/exchanges"
+        assert f"Path={expected}/console;" in wiring_free_cookie(expected)
+
+
+def wiring_free_cookie(base: str) -> str:
+    from chalicelib.console.auth import ConsoleAuth
+
+    return ConsoleAuth(None, None, secure=True).cookie("v", base=base)

@@ -141,8 +141,8 @@ class ConsoleAuth:
     def csrf_ok(signed: SignedIn, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(signed.csrf, token or "")
 
-    def cookie(self, value: str = "", clear: bool = False) -> str:
-        attributes = ["Path=/console", "HttpOnly", "SameSite=Strict"]
+    def cookie(self, value: str = "", clear: bool = False, base: str = "") -> str:
+        attributes = [f"Path={base}/console", "HttpOnly", "SameSite=Strict"]
         if self.secure:
             attributes.append("Secure")
         attributes.append("Max-Age=0" if clear else f"Max-Age={SESSION_SECONDS}")

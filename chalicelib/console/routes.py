@@ -17,6 +17,7 @@ from chalicelib.console.web import (
     SECURITY_HEADERS,
     Redirect,
     Refused,
+    base,
     checked_form,
     checked_header,
     console,
@@ -63,7 +64,7 @@ def login() -> Response:
     except ConsoleError as exc:
         return render("login.html", status=401, signed=None, error=str(exc))
     record(signed, "login")
-    raise Redirect("/console/exchanges", auth.cookie(value))
+    raise Redirect("/console/exchanges", auth.cookie(value, base=base()))
 
 
 @console.route("/logout", methods=["POST"], content_types=FORM)
@@ -73,7 +74,7 @@ def logout() -> Response:
     checked_form(signed)
     auth = wiring.console_auth()
     auth.logout(signed)
-    raise Redirect("/console/login", auth.cookie(clear=True))
+    raise Redirect("/console/login", auth.cookie(clear=True, base=base()))
 
 
 @console.route("/tenants", methods=["GET"])

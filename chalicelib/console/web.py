@@ -53,8 +53,17 @@ def templates() -> Environment:
     return env
 
 
+def base() -> str:
+    """The stage prefix API Gateway puts before our paths (`/api` on an execute-api URL, nothing on
+    a custom domain or the local stack), so links, redirects and the cookie path hold everywhere."""
+    request = console.current_request
+    full = ((request.context or {}).get("path") or "") if request else ""
+    path = request.path if request else ""
+    return full[: -len(path)].rstrip("/") if path and full.endswith(path) and full != path else ""
+
+
 def render(name: str, status: int = 200, **context: Any) -> Response:
-    html = templates().get_template(name).render(**context)
+    html = templates().get_template(name).render(base=base(), **context)
     return Response(
         body=html,
         status_code=status,
@@ -63,6 +72,8 @@ def render(name: str, status: int = 200, **context: Any) -> Response:
 
 
 def redirect(location: str, cookie: str | None = None) -> Response:
+    if location.startswith("/console"):
+        location = base() + location
     headers = {"Location": location, **SECURITY_HEADERS}
     if cookie:
         headers["Set-Cookie"] = cookie

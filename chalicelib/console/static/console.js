@@ -21,18 +21,19 @@ async function upload(button) {
   if (!file) { status.textContent = "выберите файл"; return; }
   const csrf = button.dataset.csrf;
   const name = encodeURIComponent(file.name);
+  const base = document.body.dataset.base || "";
   button.disabled = true;
   try {
-    const started = await post(`/console/upload/start?filename=${name}`, csrf);
+    const started = await post(`${base}/console/upload/start?filename=${name}`, csrf);
     const query = `filename=${name}&upload=${started.upload}`;
     for (let offset = 0, part = 1; offset < file.size; offset += started.chunk, part += 1) {
       status.textContent = `отправляется часть ${part}…`;
       const chunk = new Uint8Array(await file.slice(offset, offset + started.chunk).arrayBuffer());
-      await post(`/console/upload/chunk?${query}`, csrf, chunk);
+      await post(`${base}/console/upload/chunk?${query}`, csrf, chunk);
     }
     status.textContent = "загружается…";
-    const finished = await post(`/console/upload/finish?${query}`, csrf);
-    window.location.href = `/console/exchanges/${finished.exchange}`;
+    const finished = await post(`${base}/console/upload/finish?${query}`, csrf);
+    window.location.href = `${base}/console/exchanges/${finished.exchange}`;
   } catch (error) {
     status.textContent = `не загрузилось: ${error.message}`;
     button.disabled = false;
