@@ -149,3 +149,30 @@ def test_a_new_shop_price_type_rebuilds_every_card(room):
     assert by_price() == [("p1", "70"), ("p2", "80")]
     assert room.catalog.facet("shop", "*")["price_min"] == "70"
     assert room.store.get_job("shop", job).status == "done"
+
+
+def test_cards_interrupted_by_time_go_on_from_their_checkpoint(room, monkeypatch):
+    from chalicelib.exchange import cards as cards_phase
+    from chalicelib.sync.cards import ListQuery
+
+    monkeypatch.setattr(cards_phase, "CARDS_CHUNK", 2)
+    ids = [f"p{n}" for n in range(7)]
+    room.send("import.xml", cml.catalog("".join(cml.product(i, f"Товар {i}") for i in ids)))
+    answer = room.call("checkauth")
+    cookie = f"{answer.lines[1]}={answer.lines[2]}"
+    room.call("init", cookie)
+    room.call(
+        "file", cookie, cml.offers("".join(cml.offer(i, "3", "10") for i in ids)), filename="offers.xml"
+    )
+    room.call("import", cookie, filename="offers.xml")
+    (message,) = room.queue.take()
+    assert room.worker.run(message["tenant"], message["job"], lambda: 0) == "deferred"
+    job = room.store.get_job("shop", message["job"])
+    assert job.phase == "cards" and job.cards_done == 2
+    for again in room.queue.take():
+        assert room.worker.run(again["tenant"], again["job"], lambda: 900_000) == "done"
+    listed, _ = room.catalog.cards("shop", ListQuery(limit=50), ["-"])
+    assert sorted(c["id"] for c in listed) == ids
+    assert room.catalog.facet("shop", "*")["count"] == 7 and room.catalog.facet("shop", "*")["in_stock"] == 7
+    summary = [s.id for s in room.worker.summaries("shop")]
+    assert summary == sorted(ids), "the summary stays sorted and whole across the interruption"

@@ -257,6 +257,11 @@ class CatalogStore:
         states = {pid: _product_state(pid, items) for pid, items in by_product.items()}
         return {pid: state for pid, state in states.items() if state is not None}
 
+    def facets_of(self, tenant: str, scopes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored facets of these scopes (one BatchGetItem per 100)."""
+        items = self.table.get([(f"{tenant}#facets", scope) for scope in sorted(scopes)])
+        return {item["sk"]: json.loads(item["doc"]) for item in items}
+
     def facet(self, tenant: str, scope: str) -> dict[str, Any] | None:
         for item in self.table.get([(f"{tenant}#facets", scope)]):
             return json.loads(item["doc"])

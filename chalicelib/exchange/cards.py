@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -60,19 +61,13 @@ class BuildCards:
     def _stage_touched(self, tenant: str, job_id: str, touched: TouchedProducts) -> None:
         self.blobs.put(Paths(tenant).staging(job_id, "touched.jsonl.gz"), gzip.compress(touched.lines()))
 
-    def load_cards(self, tenant: str) -> dict[str, CardSummary]:
+    def summaries(self, tenant: str) -> Iterator[CardSummary]:
+        """The tenant's card summary, streamed in product-id order (it is always written so)."""
         key = Paths(tenant).cards
         if self.blobs.size(key) is None:
-            return {}
-        cards = (CardSummary.from_list(json.loads(line)) for line in self._read_lines(key))
-        return {card.id: card for card in cards}
-
-    def _save_cards(self, tenant: str, cards: Iterable[CardSummary]) -> None:
-        def write(out: Any) -> None:
-            for card in cards:
-                out.write(json.dumps(card.to_list(), ensure_ascii=False).encode() + b"\n")
-
-        self._save_lines(Paths(tenant).cards, write)
+            return
+        for line in self._read_lines(key):
+            yield CardSummary.from_list(json.loads(line))
 
     def _touched(self, tenant: str, job_id: str) -> list[str]:
         key = Paths(tenant).staging(job_id, "touched.jsonl.gz")
@@ -111,15 +106,16 @@ class BuildCards:
     def _cards(
         self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
     ) -> bool:
-        """Rebuild the touched products' cards from the checkpoint on. False when time ran out."""
+        """Rebuild the touched products' cards from the checkpoint on, merging the new summaries
+        into the sorted tenant summary as a stream (memory holds a chunk, never the catalog).
+        False when time ran out: what is done is saved, the rest goes on from `cards_done`."""
         from chalicelib.exchange.apply import SAFETY_SECONDS
 
         touched = self._touched(tenant, job.id)
         if not touched:
             return True
-        members = self._members(tenant, job.id, set(touched[job.cards_done :]))
-        cards = self.load_cards(tenant)
-        before = dict(cards)
+        pending = touched[job.cards_done :]
+        members = self._members(tenant, job.id, set(pending))
         parents = {g["id"]: g.get("parent_id") for g in self.catalog.docs(tenant, GROUP) if g["active"]}
         price_types = self.catalog.docs(tenant, "price_type")
         shop_type = (
@@ -129,42 +125,48 @@ class BuildCards:
         )
         scopes: set[str] = {ALL}
         changes = self._diff(tenant, job.id) if job.cards_done else []
-        done = job.cards_done
-        for start in range(done, len(touched), CARDS_CHUNK):
-            chunk = touched[start : start + CARDS_CHUNK]
-            states = self.catalog.states(tenant, {p: members.get(p, []) for p in chunk})
-            puts, removed = [], []
-            for product_id in chunk:
-                state = states.get(product_id)
-                card = build_card(state, shop_type, parents) if state else None
-                new, old = (card.summary() if card else None), cards.get(product_id)
-                if new is not None and old is not None and new.fp == old.fp:
-                    continue
-                if new is None and old is None:
-                    continue
-                scopes.update(old.scopes if old else (), new.scopes if new else ())
-                if len(changes) < MAX_DIFF:
-                    changes.append(_difference(product_id, old, new))
-                stale = set(old.buckets if old else ()) - set(new.buckets if new else ())
-                removed += [(product_id, group) for group in sorted(stale)]
-                if new is None:
-                    cards.pop(product_id)
-                else:
-                    cards[product_id] = new
-                    puts.append(card)
-            self.catalog.write_cards(tenant, puts, removed)()
-            done = start + len(chunk)
-            if done < len(touched) and remaining_ms() < SAFETY_SECONDS * 1000:
-                self._recount(tenant, before, cards, scopes)  # facets first: a retry recounts them
-                self._save_cards(tenant, cards.values())
-                self._save_diff(tenant, job.id, changes)
-                self.store.update_job(tenant, job.id, cards_done=done)
-                job.cards_done = done
-                return False
-            beat()
-        self._recount(tenant, before, cards, scopes)
-        self._save_cards(tenant, cards.values())
+        merged = _Merge(self.summaries(tenant))
+        with tempfile.TemporaryFile() as spool:
+            out = gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=3)
+            done = job.cards_done
+            for start in range(0, len(pending), CARDS_CHUNK):
+                chunk = pending[start : start + CARDS_CHUNK]
+                states = self.catalog.states(tenant, {p: members.get(p, []) for p in chunk})
+                puts, removed = [], []
+                for product_id in chunk:
+                    old = merged.take(product_id, out)
+                    card = (
+                        build_card(states[product_id], shop_type, parents) if product_id in states else None
+                    )
+                    new = card.summary() if card else None
+                    if new is not None:
+                        _write(out, new)
+                    if (new and old and new.fp == old.fp) or (new is None and old is None):
+                        continue
+                    scopes.update(old.scopes if old else (), new.scopes if new else ())
+                    if len(changes) < MAX_DIFF:
+                        changes.append(_difference(product_id, old, new))
+                    stale = set(old.buckets if old else ()) - set(new.buckets if new else ())
+                    removed += [(product_id, group) for group in sorted(stale)]
+                    if card is not None:
+                        puts.append(card)
+                self.catalog.write_cards(tenant, puts, removed)()
+                done += len(chunk)
+                if done < len(touched) and remaining_ms() < SAFETY_SECONDS * 1000:
+                    break
+                beat()
+            merged.rest(out)
+            out.close()
+            spool.seek(0)  # facets first, from the new summary: a retry after a crash recounts them
+            with gzip.GzipFile(fileobj=spool) as lines:
+                self._recount(tenant, (CardSummary.from_list(json.loads(line)) for line in lines), scopes)
+            spool.seek(0)
+            self.blobs.upload(Paths(tenant).cards, spool)
         self._save_diff(tenant, job.id, changes)
+        if done < len(touched):
+            self.store.update_job(tenant, job.id, cards_done=done)
+            job.cards_done = done
+            return False
         return True
 
     def _diff(self, tenant: str, job_id: str) -> list[dict[str, Any]]:
@@ -176,12 +178,39 @@ class BuildCards:
         lines = b"".join(json.dumps(c, ensure_ascii=False).encode() + b"\n" for c in changes)
         self.blobs.put(Paths(tenant).staging(job_id, "diff.jsonl.gz"), gzip.compress(lines))
 
-    def _recount(
-        self, tenant: str, before: dict[str, CardSummary], cards: dict[str, CardSummary], scopes: set[str]
-    ) -> None:
-        """Recount the facets of the scopes whose cards changed; write those that now differ (an
-        emptied scope is zeroed). A resumed job may count against a later summary: it rewrites."""
-        old, new = facets(before.values(), scopes), facets(cards.values(), scopes)
-        changed = {s: new.get(s, empty_facet()) for s in scopes if new.get(s) != old.get(s) or s not in old}
+    def _recount(self, tenant: str, summaries: Iterable[CardSummary], scopes: set[str]) -> None:
+        """Recount the facets of the scopes whose cards changed, from the summary as a stream, and
+        write those that differ from what is stored (an emptied scope is zeroed)."""
+        counted = facets(summaries, scopes)
+        stored = self.catalog.facets_of(tenant, scopes)
+        changed = {
+            s: counted.get(s, empty_facet()) for s in scopes if counted.get(s, empty_facet()) != stored.get(s)
+        }
         if changed:
             self.catalog.write_facets(tenant, changed)()
+
+
+class _Merge:
+    """The old summary, consumed in id order alongside the touched products: rows before a
+    touched id are copied through unchanged; the touched id's row is handed over."""
+
+    def __init__(self, rows: Iterator[CardSummary]) -> None:
+        self.rows, self.head = rows, next(rows, None)
+
+    def take(self, product_id: str, out: Any) -> CardSummary | None:
+        while self.head is not None and self.head.id < product_id:
+            _write(out, self.head)
+            self.head = next(self.rows, None)
+        if self.head is not None and self.head.id == product_id:
+            found, self.head = self.head, next(self.rows, None)
+            return found
+        return None
+
+    def rest(self, out: Any) -> None:
+        while self.head is not None:
+            _write(out, self.head)
+            self.head = next(self.rows, None)
+
+
+def _write(out: Any, summary: CardSummary) -> None:
+    out.write(json.dumps(summary.to_list(), ensure_ascii=False).encode() + b"\n")
