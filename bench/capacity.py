@@ -29,7 +29,20 @@ LAMBDA_GB = 1.0  # the import worker's memory setting (.chalice/config.json)
 
 
 def main() -> int:
-    measured = json.loads((ROOT / "bench" / "results.json").read_text())
+    results = ROOT / "bench" / "results.json"
+    needed = (
+        "import.write_units.changed_1pct.10k",
+        "import.seconds.changed_1pct.10k",
+        "import.bytes_per_product.10k",
+    )
+    measured = json.loads(results.read_text()) if results.exists() else {}
+    missing = [k for k in needed if k not in measured]
+    if missing:
+        print(
+            f"no bench figures ({', '.join(missing)}): run `BENCH_SIZES=10000 make bench` first",
+            file=sys.stderr,
+        )
+        return 1
     prices = json.loads((ROOT / "bench" / "prices.json").read_text())
     quotas = prices["quotas"]
     scale = SKUS / 10_000  # the bench's catalog: 10k products, 2 variants each
@@ -125,7 +138,6 @@ def main() -> int:
         "capacity.import_write_units_per_exchange": round(write_units),
         "capacity.api_requests_per_second_account": round(api_rps),
     }
-    results = ROOT / "bench" / "results.json"
     merged = json.loads(results.read_text())
     merged.update(figures)
     results.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
