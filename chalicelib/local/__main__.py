@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -80,6 +81,8 @@ def main() -> int:
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto_port}"
     dynamodb, dynamodb_line = _start_dynamodb()
 
+    # `kill` (and a test's terminate) shut down like Ctrl-C: the finally below stops every service.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     from chalice.cli.factory import CLIFactory
     from chalice.local import ThreadedHTTPServer, create_local_server
 

@@ -6,10 +6,14 @@ fall back to moto."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +60,13 @@ class DynamoDBLocal:
             self.process.wait(timeout=10)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: Linux ends the JVM when the process that started it ends, however
+    it ends (a killed `make run` or test worker leaves no Java behind)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start(port: int | None = None, wait_seconds: float = 60) -> DynamoDBLocal:
     """Start an in-memory DynamoDB Local and wait until it accepts connections."""
     why = unavailable()
@@ -78,7 +89,12 @@ def start(port: int | None = None, wait_seconds: float = 60) -> DynamoDBLocal:
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # offline, on its own
     process = subprocess.Popen(
-        command, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        command,
+        cwd=path.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
