@@ -75,6 +75,7 @@ def upload(driver, stack, path: Path) -> str:
     return driver.current_url.rsplit("/", 1)[1]
 
 
+@pytest.mark.xdist_group("live_stack")  # one local stack process with the race tests
 def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, live_stack, samples, tmp_path):
     stack = live_stack
     from selenium.webdriver.common.by import By

@@ -95,13 +95,20 @@ class BuildCards:
                 yield json.loads(entity)
 
     def _members(self, tenant: str, job_id: str, products: set[str]) -> dict[str, list[str]]:
-        """The offers and variants of these products, as the job's new index knows them."""
+        """The offers and variants of those of these products the job's new index knows as
+        products (offers of a product never sent have no card to make, and are not read)."""
         members: dict[str, list[str]] = {}
+        known: set[str] = set()
         for entity in self._index_entities(tenant, job_id):
             kind, _, entity_id = entity.partition(":")
-            if kind in (OFFER, VARIANT) and entity_id.partition("#")[0] in products:
-                members.setdefault(entity_id.partition("#")[0], []).append(entity)
-        return members
+            product = entity_id.partition("#")[0]
+            if product not in products:
+                continue
+            if kind == PRODUCT:
+                known.add(product)
+            elif kind in (OFFER, VARIANT):
+                members.setdefault(product, []).append(entity)
+        return {product: members.get(product, []) for product in known}
 
     def _cards(
         self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
@@ -131,7 +138,7 @@ class BuildCards:
             done = job.cards_done
             for start in range(0, len(pending), CARDS_CHUNK):
                 chunk = pending[start : start + CARDS_CHUNK]
-                states = self.catalog.states(tenant, {p: members.get(p, []) for p in chunk})
+                states = self.catalog.states(tenant, {p: members[p] for p in chunk if p in members})
                 puts, removed = [], []
                 for product_id in chunk:
                     old = merged.take(product_id, out)
