@@ -46,11 +46,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 test: setup lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 -q
 
 # The edit loop: everything but the long end-to-end flows.
 test-fast: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow"
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 # The hostile-input, fault and concurrency suite as one table; non-zero on any failure or loss.
 reliability-report: setup
