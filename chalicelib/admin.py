@@ -10,7 +10,6 @@ import argparse
 import getpass
 import json
 import sys
-import time
 from typing import Any
 
 from chalicelib import journal, wiring
@@ -83,10 +82,6 @@ def cmd_tenants(args: argparse.Namespace) -> None:
         print(f"{args.tenant} {args.action}d")
 
 
-def _when(stamp: Any) -> str | None:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(stamp))) if stamp else None
-
-
 def cmd_exchanges(args: argparse.Namespace) -> None:
     store = wiring.exchange_store()
     if args.action == "resume":
@@ -100,7 +95,7 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
                 {
                     "job": j.id,
                     "file": j.filename,
-                    "since": _when(j.stalled_at),
+                    "since": journal.when(j.stalled_at),
                     "error": j.error,
                 }
                 for j in store.jobs(args.tenant, limit=500)
@@ -152,7 +147,7 @@ def cmd_deliveries(args: argparse.Namespace) -> None:
                     "event": i["event"],
                     "status": i["status"],
                     "attempts": int(i.get("attempts", 0)),
-                    "created": _when(i.get("created_at")),
+                    "created": journal.when(i.get("created_at")),
                     "last_error": next(
                         (d.get("error") for d in reversed(i.get("deliveries", [])) if d.get("error")), None
                     ),

@@ -7,8 +7,10 @@ import gzip
 import json
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, ExchangeStore
 
@@ -99,10 +101,13 @@ def diff(blobs: Blobs, tenant: str, job_id: str) -> list[dict[str, Any]]:
 
 
 def daily(
-    store: ExchangeStore, tenant: str, outbox: Any, orders: list[dict[str, Any]], days: int = 30
+    jobs: Iterable[ImportJob],
+    orders: Iterable[dict[str, Any]],
+    events: Iterable[dict[str, Any]],
+    days: int = 30,
 ) -> dict:
     """Per day over the last `days`: records changed, import seconds, orders placed and taken by
-    1C, webhook deliveries that succeeded (a share)."""
+    1C, webhook deliveries that succeeded (a share) — from what the caller read once."""
     today = int(time.time()) // 86_400
     labels = [time.strftime("%m-%d", time.gmtime((today - n) * 86_400)) for n in range(days - 1, -1, -1)]
     series: dict[str, list[float]] = {
@@ -115,7 +120,7 @@ def daily(
         n = days - 1 - (today - int(stamp) // 86_400)
         return n if 0 <= n < days else None
 
-    for job in store.jobs(tenant, limit=500):
+    for job in jobs:
         n = slot(job.finished_at)
         if n is not None:
             series["changed"][n] += sum(int((job.counts or {}).get(k, 0)) for k in CHANGED)
@@ -127,7 +132,7 @@ def daily(
         n = slot(_epoch(order.get("exported_at")))
         if n is not None:
             series["taken"][n] += 1
-    for event in outbox.recent(tenant, limit=500):
+    for event in events:
         n = slot(event.get("created_at"))
         if n is not None:
             series["sent"][n] += 1

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import wiring
+from chalicelib import journal, wiring
 from tests.test_shop_api import DOBRO
 
 PASSWORD = "correct horse battery"
@@ -278,3 +278,36 @@ def wiring_free_cookie(base: str) -> str:
     from chalicelib.console.auth import ConsoleAuth
 
     return ConsoleAuth(None, None, secure=True).cookie("v", base=base)
+
+
+def test_the_daily_series_count_what_happened_each_day():
+    import time
+
+    from chalicelib.importjob import ImportJob
+
+    now = int(time.time())
+    day = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    jobs = [
+        ImportJob(
+            "a#import.xml",
+            status="done",
+            started_at=now - 5,
+            finished_at=now,
+            counts={"created": 3, "updated": 2},
+        ),
+        ImportJob(
+            "b#import.xml",
+            status="done",
+            started_at=now - 40 * 86_400,
+            finished_at=now - 40 * 86_400,
+            counts={"created": 9},
+        ),
+    ]
+    orders = [{"created_at": day, "exported_at": day}, {"created_at": day, "exported_at": None}]
+    events = [{"created_at": now, "status": "delivered"}, {"created_at": now, "status": "dead"}]
+    series = journal.daily(jobs, orders, events)
+    assert len(series["labels"]) == 30
+    assert series["changed"][-1] == 5 and sum(series["changed"]) == 5, "a job older than 30 days is left out"
+    assert series["seconds"][-1] == 5
+    assert series["placed"][-1] == 2 and series["taken"][-1] == 1
+    assert series["webhook_ok"][-1] == 50.0 and series["webhook_ok"][0] is None

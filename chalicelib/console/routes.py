@@ -5,6 +5,7 @@ in `pages.py`. Everything is read from the same journal and stores as the CLI an
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from chalice import Response
@@ -38,6 +39,7 @@ STATIC = {
     "chart.umd.js": ("static/vendor/chart.umd.js", "text/javascript"),  # npm chart.js (make setup)
 }
 MAX_CHUNK = 4_000_000  # under API Gateway's and Lambda's request limits
+CHART_DAYS, MAX_CHART_ORDERS = 30, 5_000
 
 
 @console.route("/", methods=["GET"])
@@ -107,13 +109,28 @@ def exchanges() -> Response:
     tenant = tenant_of(signed)
     store = wiring.exchange_store()
     rows = journal.exchanges(store, tenant.id, limit=30)
-    orders = wiring.orders().list(tenant, None, None, None, 100)["orders"]
-    charts = journal.daily(store, tenant.id, wiring.outbox(), orders)
+    jobs = store.jobs(tenant.id, limit=500)
+    events = wiring.outbox().recent(tenant.id, limit=500)
+    charts = journal.daily(jobs, _orders_since(tenant, CHART_DAYS), events, CHART_DAYS)
     actions = wiring.console_store().actions(tenant.id, limit=15)
-    stalled = [j for j in store.jobs(tenant.id, limit=200) if j.status == "stalled"]
+    stalled = [j for j in jobs if j.status == "stalled"]
     return render(
         "exchanges.html", **context(signed, rows=rows, charts=charts, actions=actions, stalled=stalled)
     )
+
+
+def _orders_since(tenant: Any, days: int) -> list[dict[str, Any]]:
+    """The orders of the chart's days, page by page (at most MAX_CHART_ORDERS)."""
+    since = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime(time.time() - days * 86_400))
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while len(found) < MAX_CHART_ORDERS:
+        page = wiring.orders().list(tenant, None, since, cursor, 100)
+        found += page["orders"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    return found
 
 
 @console.route("/exchanges/{session_id}", methods=["GET"])

@@ -244,9 +244,12 @@ class ShopCatalog:
     # -- lists and facets -----------------------------------------------------------------------
     def _buckets(self, tenant: Tenant, group: str | None) -> list[str]:
         """The listing buckets a page reads: the group and its subgroups, or every bucket."""
-        filled = lambda: self._cached(  # noqa: E731
-            tenant, "buckets", lambda: (self.store.facet(tenant.id, ALL) or {}).get("buckets", {})
-        )
+
+        def filled() -> dict[str, int]:  # the groups holding cards, from the catalog's facet
+            return self._cached(
+                tenant, "buckets", lambda: (self.store.facet(tenant.id, ALL) or {}).get("buckets", {})
+            )
+
         if group is None:
             return sorted(filled())
         children: dict[str | None, list[str]] = {}
