@@ -78,7 +78,8 @@ class FacetValue(Shape):
 class FacetProperty(Shape):
     id: str
     name: Text
-    values: list[FacetValue]
+    values: list[FacetValue] = Field(description="the most common values (at most 200), by value")
+    more_values: int = Field(0, description="distinct values left out of `values` (the least common)")
 
 
 class FacetPrice(Shape):
@@ -95,6 +96,9 @@ class Facets(Shape):
     in_stock: int = Field(description="listed products in stock")
     price: FacetPrice
     properties: list[FacetProperty]
+    more_properties: int = Field(
+        0, description="properties left out because the facet reached its size (those with the most values)"
+    )
 
 
 class Characteristic(Shape):

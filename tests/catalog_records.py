@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from chalicelib.aws.catalog import unpack_prices, unpack_stock
+from chalicelib.aws.offer_items import unpack_prices, unpack_stock
 
 CLASSIFIER_KINDS = ("group", "property", "price_type", "warehouse", "unit")
 

@@ -5,6 +5,7 @@ and cursors that neither skip nor repeat."""
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from decimal import Decimal
@@ -187,3 +188,60 @@ def test_removed_cards_leave_the_listing_and_facets_round_trip(store):
     store.write_facets("t", {"*": {"count": 9, "values": {"colour": {"синий": 4}}}})()
     assert store.facet("t", "*") == {"count": 9, "values": {"colour": {"синий": 4}}}
     assert store.facet("u", "*") is None
+
+
+def test_facets_are_bounded_and_thousands_of_buckets_page_out_of_one_item(store):
+    """A whole-catalog facet with 20,000 groups of 300-byte ids and 50,000 values of one property:
+    stored (no item over 400 KB), read back as counted (values bounded), and pages a smaller
+    catalog no longer needs are deleted."""
+    buckets = {f"{n:05d}" + "г" * 145: 1 for n in range(20_000)}  # ~300 bytes each, 6 MB in all
+    codes = {f"code-{n}": 1 for n in range(50_000)}
+    store.write_facets(
+        "t", {"*": {"count": 20_000, "values": {"code": codes, "colour": {"синий": 7}}, "buckets": buckets}}
+    )()
+    facet = store.facet("t", "*")
+    assert facet["buckets"] == buckets and facet["count"] == 20_000
+    assert facet["values"]["colour"] == {"синий": 7} and facet["more"] == {"code": 50_000 - 200}
+    assert facet == store.facets_of("t", ["*"])["*"]
+    pages = [k for k in _keys(store) if k[0] == "t#facets" and "\x01" in k[1]]
+    assert len(pages) > 20, "the buckets went to pages of their own"
+    store.write_facets("t", {"*": {"count": 1, "values": {}, "buckets": {"one": 1}}})()
+    assert store.facet("t", "*")["buckets"] == {"one": 1}
+    assert len([k for k in _keys(store) if k[0] == "t#facets"]) == 2, "stale pages were deleted"
+
+
+def test_an_item_over_dynamodbs_size_is_refused_by_name_before_anything_is_written(store):
+    from chalicelib.ports import ItemTooLarge
+    from chalicelib.sync.diff import Put
+    from chalicelib.sync.records import PRODUCT, Record
+
+    small = Put(Record(PRODUCT, "ok", json.dumps({"id": "ok", "name": "Чай"}), True), created=True)
+    huge = Put(Record(PRODUCT, "big", json.dumps({"id": "big", "name": "Ж" * 200_001}), True), created=True)
+    with pytest.raises(ItemTooLarge, match="product") as refused:
+        store.write_changes("t", [small, huge], "1700000000000000")
+    assert refused.value.pk == "t#p#big" and refused.value.size > 400_000
+    assert not [k for k in _keys(store) if k[0].startswith("t#")], "nothing of the batch was sent"
+
+
+def test_a_card_too_large_for_one_item_is_listed_shortened(store):
+    from dataclasses import replace
+
+    card = replace(_cards(1)[0], name="Ж" * 150_000, props=tuple(f"p{n}:{'з' * 100}" for n in range(2_000)))
+    store.write_cards("t", [card], [])()
+    ids, _ = _read_all(store, ListQuery(limit=50), list(card.buckets))
+    assert ids == [card.id]
+
+
+def _keys(store) -> list[tuple[str, str]]:
+    """Every (pk, sk) of the store's table (tests only: a scan)."""
+    from chalicelib.memory.catalog import MemoryCatalogTable
+
+    if isinstance(store.table, MemoryCatalogTable):
+        return list(store.table.items)
+    found, kwargs = [], {}
+    while True:
+        page = store.table.table.scan(ProjectionExpression="pk, sk", **kwargs)
+        found += [(i["pk"], i["sk"]) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

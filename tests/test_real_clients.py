@@ -11,7 +11,7 @@ from lxml import etree
 from openapi_schema_validator import OAS30Validator
 
 from chalicelib import wiring
-from chalicelib.aws.catalog import unpack_prices
+from chalicelib.aws.offer_items import unpack_prices
 from chalicelib.commerceml import read, write_orders
 from chalicelib.commerceml.model import Order
 from chalicelib.shop.openapi import spec

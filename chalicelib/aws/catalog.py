@@ -23,10 +23,14 @@ import heapq
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.aws.catalog_table import DynamoCatalogTable, IndexPage
+from chalicelib.aws.catalog_facets import FacetItems
+from chalicelib.aws.catalog_table import DynamoCatalogTable, IndexPage, item_size
+from chalicelib.aws.offer_items import pack, unpack_prices, unpack_stock
+from chalicelib.ports import ItemTooLarge
 from chalicelib.sync.cards import (
     Card,
     ListQuery,
@@ -44,6 +48,7 @@ OFFER_PARTS = {OFFER: "doc", OFFER_PRICES: "prices", OFFER_STOCK: "stock"}
 FEED_TYPES = {PRODUCT: "product", VARIANT: "product", OFFER: "offer", "group": "group"}
 FEED_TYPES |= {OFFER_PRICES: "offer", OFFER_STOCK: "offer"}
 MAX_FEED_BYTES = 300_000
+MAX_ITEM_BYTES = 390_000  # DynamoDB refuses items over 400 KB; our size counts conservatively
 MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered short, with a cursor
 READERS = 8
 
@@ -57,35 +62,6 @@ def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
     if kind == VARIANT:
         return f"{tenant}#p#{product}", f"variant#{entity_id}"
     return f"{tenant}#{kind}", entity_id
-
-
-def pack(kind: str, doc: str) -> str:
-    """An offer part as its item keeps it: prices and stock as rows, the description without the
-    ids its key holds — an offer with five prices and three warehouses stays under 1 KB (one
-    write unit instead of two)."""
-    data = json.loads(doc)
-    if kind == OFFER_PRICES:
-        rows = [
-            [p["price_type_id"], p["value"], p.get("currency"), p.get("unit"), p.get("coefficient")]
-            for p in data["prices"]
-        ]
-        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-    if kind == OFFER_STOCK:
-        rows = [[w["id"], w["quantity"]] for w in data.get("warehouses", [])]
-        return json.dumps([data.get("total"), rows], ensure_ascii=False, separators=(",", ":"))
-    data.pop("id", None)
-    data.pop("product_id", None)
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def unpack_prices(raw: str) -> list[dict[str, Any]]:
-    fields = ("price_type_id", "value", "currency", "unit", "coefficient")
-    return [dict(zip(fields, row, strict=True)) for row in json.loads(raw)]
-
-
-def unpack_stock(raw: str) -> dict[str, Any]:
-    total, rows = json.loads(raw)
-    return {"total": total, "warehouses": [{"id": w, "quantity": q} for w, q in rows]}
 
 
 def feed_entries(changes: Iterable[Change]) -> list[list[str]]:
@@ -109,6 +85,7 @@ def feed_entries(changes: Iterable[Change]) -> list[list[str]]:
 class CatalogStore:
     def __init__(self, table: Any) -> None:
         self.table = table if not isinstance(table, str) else DynamoCatalogTable(table)
+        self.facet_items = FacetItems(self.table)
         self._in_flight: list[Future] = []
 
     @property
@@ -154,7 +131,7 @@ class CatalogStore:
             if key in items:
                 items[key].setdefault("active", True)
         puts = list(items.values()) + self._feed_items(tenant, stamp, feed_entries(changes))
-        futures = self.table.write(puts, [])
+        futures = self._write(puts, [])
         self._in_flight = futures
         return self._waiter(futures)
 
@@ -187,9 +164,17 @@ class CatalogStore:
 
     def write_cards(self, tenant: str, cards: list[Card], removed: list[tuple[str, str]]) -> Any:
         """Put cards (one item per own group) and delete (product, group) cards no longer listed."""
-        puts = [self._card_item(tenant, card, group) for card in cards for group in card.buckets]
+        puts = [self._fitting_card_item(tenant, card, group) for card in cards for group in card.buckets]
         deletes = [(f"{tenant}#p#{product}", f"card#{group}") for product, group in removed]
-        return self._waiter(self.table.write(puts, deletes))
+        return self._waiter(self._write(puts, deletes))
+
+    def _fitting_card_item(self, tenant: str, card: Card, group: str) -> dict[str, Any]:
+        """A card over an item's size (a 300 KB name, thousands of properties) is listed shortened."""
+        item = self._card_item(tenant, card, group)
+        if item_size(item) <= MAX_ITEM_BYTES:
+            return item
+        short = replace(card, name=card.name[:1000], props=card.props[:100], barcodes=card.barcodes[:20])
+        return self._card_item(tenant, short, group)
 
     def _card_item(self, tenant: str, card: Card, group: str) -> dict[str, Any]:
         order = sort_values(card)
@@ -213,12 +198,19 @@ class CatalogStore:
             item["props"] = list(card.props)
         return item
 
+    def _write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future]:
+        """Every write of the catalog passes here: an item DynamoDB would refuse is refused first,
+        naming it, before anything of the batch is sent."""
+        for item in puts:
+            size = item_size(item)
+            if size > MAX_ITEM_BYTES:
+                raise ItemTooLarge(item["pk"], item["sk"], size)
+        return self.table.write(puts, deletes)
+
     def write_facets(self, tenant: str, facets: dict[str, dict[str, Any]]) -> Any:
-        puts = [
-            {"pk": f"{tenant}#facets", "sk": scope, "doc": json.dumps(doc, ensure_ascii=False)}
-            for scope, doc in facets.items()
-        ]
-        return self._waiter(self.table.write(puts, []))
+        """Each scope's facet, bounded, its listing buckets paged (`catalog_facets`)."""
+        puts, deletes = self.facet_items.writes(tenant, facets)
+        return self._waiter(self._write(puts, deletes))
 
     # -- reads -----------------------------------------------------------------------------------
     def docs(self, tenant: str, kind: str) -> list[dict[str, Any]]:
@@ -258,14 +250,11 @@ class CatalogStore:
         return {pid: state for pid, state in states.items() if state is not None}
 
     def facets_of(self, tenant: str, scopes: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The stored facets of these scopes (one BatchGetItem per 100)."""
-        items = self.table.get([(f"{tenant}#facets", scope) for scope in sorted(scopes)])
-        return {item["sk"]: json.loads(item["doc"]) for item in items}
+        """The stored facets of these scopes (one BatchGetItem per 100, and one for bucket pages)."""
+        return self.facet_items.read(tenant, scopes)
 
     def facet(self, tenant: str, scope: str) -> dict[str, Any] | None:
-        for item in self.table.get([(f"{tenant}#facets", scope)]):
-            return json.loads(item["doc"])
-        return None
+        return self.facets_of(tenant, [scope]).get(scope)
 
     def feed(self, tenant: str, after: str | None, skip: int, limit: int) -> list[tuple[str, int, list[str]]]:
         """Feed entities after entry `after` (its first `skip` already read): (entry, position, entity)."""
@@ -323,6 +312,8 @@ class CatalogStore:
             low = max(low, skip)
         elif skip:
             high = min(high, skip)
+        if low > high:  # a cursor past the price range: nothing is left in this source
+            return [], None
         need, found = query.limit, []
         evaluate = need + 1 if not query.has_filter() else max(4 * need, 100)
         for _ in range(MAX_ROUNDS):

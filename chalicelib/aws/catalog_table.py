@@ -36,10 +36,15 @@ class TableStats:
 INDEX_SORT_KEYS = {"cards_name": "ln", "cards_price": "lp", "cards_updated": "lu"}
 
 
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it, rounded up: names and values in UTF-8 (a number or
+    a list counted by its text, which is never smaller)."""
+    return sum(len(k.encode()) + len(str(v).encode()) for k, v in item.items())
+
+
 def item_units(item: dict[str, Any]) -> int:
     """Write units of an item: one per started KB of names and values (DynamoDB's item size)."""
-    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in item.items())
-    return max(1, -(-size // 1024))
+    return max(1, -(-item_size(item) // 1024))
 
 
 def tally(keys: Counter, requests: list[dict[str, Any]]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
-from chalicelib.sync.cards import ALL, CardSummary, build_card, empty_facet, facets
+from chalicelib.sync.cards import ALL, CardSummary, bounded, build_card, empty_facet, facets
 from chalicelib.sync.diff import Change, Deactivate, Put
 from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
 
@@ -188,7 +188,7 @@ class BuildCards:
     def _recount(self, tenant: str, summaries: Iterable[CardSummary], scopes: set[str]) -> None:
         """Recount the facets of the scopes whose cards changed, from the summary as a stream, and
         write those that differ from what is stored (an emptied scope is zeroed)."""
-        counted = facets(summaries, scopes)
+        counted = {s: bounded(f) for s, f in facets(summaries, scopes).items()}
         stored = self.catalog.facets_of(tenant, scopes)
         changed = {
             s: counted.get(s, empty_facet()) for s in scopes if counted.get(s, empty_facet()) != stored.get(s)

@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.aws.catalog import CatalogStore
-from chalicelib.aws.catalog_table import IndexPage, TableStats
+from chalicelib.aws.catalog_table import IndexPage, TableStats, item_size
 from chalicelib.sync.cards import ListQuery
+
+DYNAMODB_MAX_ITEM = 400 * 1024
 
 
 def matches(item: dict[str, Any], query: ListQuery) -> bool:
@@ -39,6 +41,9 @@ class MemoryCatalogTable:
         self.stats = TableStats()
 
     def write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future]:
+        for item in puts:  # DynamoDB refuses the whole batch for one item over 400 KB
+            if item_size(item) > DYNAMODB_MAX_ITEM:
+                raise ValueError("Item size has exceeded the maximum allowed size")
         for item in puts:
             self.items[(item["pk"], item["sk"])] = _stored(item)
         for key in deletes:
