@@ -89,6 +89,11 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
             raise TenantError(f"no stalled import {args.job!r} for tenant {args.tenant!r}")
         print(f"{args.job} queued again; it goes on from its last checkpoint")
         return
+    if args.action == "skip":
+        if not wiring.import_worker().skip(args.tenant, args.job, "admin"):
+            raise TenantError(f"no stalled import {args.job!r} for tenant {args.tenant!r}")
+        print(f"{args.job} skipped: the tenant's next import runs; send a full export from 1C")
+        return
     if args.action == "stalled":
         _print(
             [
@@ -209,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     resume = esub.add_parser("resume", help="queue a stalled import again from its last checkpoint")
     resume.add_argument("tenant")
     resume.add_argument("job")
+    skip = esub.add_parser("skip", help="give up a stalled import that cannot be finished (journaled)")
+    skip.add_argument("tenant")
+    skip.add_argument("job")
     esub.add_parser("stalled", help="imports that ran out of retries").add_argument("tenant")
     exchanges.set_defaults(func=cmd_exchanges)
 

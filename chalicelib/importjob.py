@@ -3,10 +3,12 @@ the worker, shown by the journal. The one shape all three share (stored as a Dyn
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 FINAL_STATUSES = ("done", "failed")
+STALE_SECONDS = 300  # a running job with no heartbeat for this long: its worker died
 
 
 @dataclass
@@ -37,10 +39,21 @@ class ImportJob:
     error: str | None = None
     last_error: str | None = None
     note: str | None = None
+    notice: str | None = None  # told to 1C with this job's answer (a file a person skipped before it)
 
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    def silent_for(self, now: float) -> int:
+        """Seconds since a running job last showed it was alive (0 when it is not running)."""
+        beat = int(self.heartbeat_at or self.started_at or 0)
+        return int(now - beat) if self.status == "running" and beat else 0
+
+    @property
+    def dead(self) -> bool:
+        """Running, with no heartbeat for STALE_SECONDS: its worker died."""
+        return self.silent_for(time.time()) > STALE_SECONDS
 
     @property
     def seconds(self) -> int | None:

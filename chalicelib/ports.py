@@ -14,6 +14,14 @@ from typing import IO, Any, Protocol
 from chalicelib.importjob import ImportJob
 
 
+class ItemTooLarge(Exception):
+    """An item over DynamoDB's 400 KB, refused before the write (the store names it)."""
+
+    def __init__(self, pk: str, sk: str, size: int) -> None:
+        super().__init__(f"запись {sk} ({pk}) — {size} байт, больше предела DynamoDB 400 КБ")
+        self.pk, self.sk, self.size = pk, sk, size
+
+
 class HoldConflict(Exception):
     """The transaction was refused because a line's stock was taken meanwhile."""
 
@@ -67,7 +75,14 @@ class ExchangeStore(Protocol):
 
 
 class Blobs(Protocol):
-    def put(self, key: str, data: bytes, content_type: str = ..., create_only: bool = False) -> bool: ...
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = ...,
+        create_only: bool = False,
+        attachment: bool = False,
+    ) -> bool: ...
     def upload(self, key: str, fileobj: IO[bytes], content_type: str = ...) -> None: ...
     def get(self, key: str) -> bytes | None: ...
     def copy(self, source: str, target: str) -> None: ...
@@ -75,7 +90,7 @@ class Blobs(Protocol):
     def download(self, key: str, fileobj: IO[bytes]) -> None: ...
     def size(self, key: str) -> int | None: ...
     def keys(self, prefix: str) -> Iterator[str]: ...
-    def url(self, key: str, expires: int = 3600) -> str: ...
+    def url(self, key: str, expires: int = 3600, download_as: str | None = None) -> str: ...
     def head(self, key: str, length: int) -> bytes: ...
 
 

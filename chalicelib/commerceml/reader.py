@@ -100,6 +100,12 @@ class _Reader(CatalogElements, OrderDocuments):
             )
         if "entity" in lowered or "dtd" in lowered:
             return self.error(f"сущности и DTD в файлах обмена запрещены ({message})", line)
+        if "excessive depth" in lowered:  # libxml2's guard, kept on (huge_tree=False)
+            return self.error(
+                "элементы вложены глубже 256 уровней (группы — глубже ~120): так 1С не выгружает, "
+                "проверьте дерево групп в выгрузке",
+                line,
+            )
         return self.error(f"ошибка разметки XML: {message}", line)
 
     # -- driver -------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Blobs, ExchangeStore, Queue
 from chalicelib.settings import Settings
 
-STALE_SECONDS = 300  # no heartbeat for this long: the worker died; SQS hands the job over again
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 ECHOED_VERSION = "2.09"  # what Bitrix answers; 2.x files are what the reader reads
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
@@ -250,15 +249,17 @@ class Exchange(Sessions, SaleExchange):
                 extra.append(
                     f"предложений без товара на сайте: {counts['offers_without_product']} (сохранены)"
                 )
+            if job.notice:
+                extra.append(job.notice)
             return answers.success(f"{name}: " + ", ".join(parts), *extra)
         if status == "failed":
-            return answers.failure(job.error or f"{name}: загрузка не удалась")
+            notice = [job.notice] if job.notice else []
+            return answers.failure(job.error or f"{name}: загрузка не удалась", *notice)
         if status == "stalled":
             return answers.failure(job.error or f"{name}: загрузка прервана")
-        beat = int(job.heartbeat_at or job.started_at or 0)
-        if status == "running" and beat and time.time() - beat > STALE_SECONDS:
+        if job.dead:
             return answers.progress(
-                f"{name}: обработчик не отвечает {int(time.time() - beat) // 60} мин.; "
+                f"{name}: обработчик не отвечает {job.silent_for(time.time()) // 60} мин.; "
                 "загрузка будет продолжена автоматически с места остановки"
             )
         if job.note:

@@ -21,15 +21,18 @@ from collections.abc import Callable
 from typing import Protocol
 
 from chalicelib.commerceml import CommerceMLError
+from chalicelib.exchange import archive
 from chalicelib.exchange.apply import ApplyChanges
 from chalicelib.exchange.cards import PriceTypeOf, TouchedProducts
+from chalicelib.exchange.filenames import is_zip
 from chalicelib.exchange.parse import ParseFile
 from chalicelib.exchange.prepare import ImportRefused
+from chalicelib.exchange.skips import Skips
 from chalicelib.exchange.zipfiles import ZipRefused
 from chalicelib.importjob import FINAL_STATUSES, ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.ports import Blobs, Catalog, ExchangeStore, Outbox, Queue
+from chalicelib.ports import Blobs, Catalog, ExchangeStore, ItemTooLarge, Outbox, Queue
 from chalicelib.settings import Settings
 from chalicelib.sync import staged
 from chalicelib.sync.diff import Differ
@@ -89,6 +92,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         self.outbox = outbox
         self.holds = holds
         self.price_type_of = price_type_of
+        self.skips = Skips(store, blobs)
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tenant: str, job_id: str, remaining_ms: Callable[[], int]) -> str:
@@ -106,11 +110,12 @@ class ImportWorker(ParseFile, ApplyChanges):
         logger.append_keys(tenant=tenant, job=job_id)
         beat = functools.partial(self._beat, tenant, owner, job_id)
         try:
+            self.skips.tell(tenant, job)
             blocker = self._resume_stalled(tenant, job_id, remaining_ms, beat)
             if blocker:
-                self._fail(tenant, job, blocker)
+                self.fail(tenant, job, blocker)
                 return "failed"
-            return self._attempt(tenant, job, remaining_ms, beat)
+            return self.attempt(tenant, job, remaining_ms, beat)
         except LeaseLost:
             logger.warning("import lease lost; another invocation goes on")
             return "busy"
@@ -118,17 +123,19 @@ class ImportWorker(ParseFile, ApplyChanges):
             self.store.release_lease(tenant, owner)
             logger.remove_keys(["job"])
 
-    def _attempt(
+    def attempt(
         self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
     ) -> str:
         job_id = job.id
         try:
             return self._run(tenant, job, remaining_ms, beat)
         except (CommerceMLError, ZipRefused, ImportRefused) as exc:
-            self._fail(tenant, job, str(exc))
+            self.fail(tenant, job, str(exc))
             return "failed"
         except LeaseLost:
             raise
+        except ItemTooLarge as exc:  # the same item again on every retry: stall now, say which
+            return self.give_up(tenant, job, str(exc))
         except Exception as exc:
             attempts = job.attempts + 1
             job.attempts = attempts
@@ -171,7 +178,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         once writing began it stalls, to be finished, never left half applied."""
         current = self.store.get_job(tenant, job.id) or job
         if current.phase not in ("apply", "cards"):
-            self._fail(
+            self.fail(
                 tenant,
                 job,
                 f"{(job.filename or '')}: внутренняя ошибка сервера при загрузке — {reason}; повторите обмен",
@@ -181,13 +188,19 @@ class ImportWorker(ParseFile, ApplyChanges):
         return "stalled"
 
     def resume(self, tenant: str, job_id: str) -> bool:
-        """Queue a stalled (or dead) job again from where it stopped."""
+        """Queue a stalled job again from where it stopped — or a running one whose worker died
+        (no heartbeat for importjob.STALE_SECONDS). A queued or live job is left alone: resuming it would
+        reset its attempts and send a second message, so a crashing job could retry forever."""
         job = self.store.get_job(tenant, job_id)
-        if job is None or job.status not in ("stalled", "running", "queued"):
+        if job is None or not (job.status == "stalled" or job.dead):
             return False
         self.store.update_job(tenant, job_id, status="running", attempts=0, error="", note="возобновлена")
         self.queue.send({"tenant": tenant, "job": job_id})
         return True
+
+    def skip(self, tenant: str, job_id: str, who: str) -> bool:
+        """«Пропустить файл»: see `Skips.skip`."""
+        return self.skips.skip(tenant, job_id, who)
 
     def _resume_stalled(
         self, tenant: str, job_id: str, remaining_ms: Callable[[], int], beat: Callable[[], None]
@@ -205,7 +218,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         stalled.attempts = 0
         self.store.update_job(tenant, stalled_id, status="running", attempts=0)
         try:
-            outcome = self._attempt(tenant, stalled, remaining_ms, beat)
+            outcome = self.attempt(tenant, stalled, remaining_ms, beat)
         except LeaseLost:
             raise
         except Exception as exc:
@@ -229,6 +242,8 @@ class ImportWorker(ParseFile, ApplyChanges):
             return self._deactivate(tenant, job, remaining_ms, beat)
         if job.kind == "cards":
             return self._rebuild(tenant, job, remaining_ms, beat)
+        if is_zip(job.filename):
+            return archive.walk(self, tenant, job, remaining_ms, beat)
         phase = job.phase or "prepare"
         if phase == "prepare":
             self.prepare_area(tenant, job.area)
@@ -253,7 +268,7 @@ class ImportWorker(ParseFile, ApplyChanges):
         self.store.update_job(tenant, job.id, phase=phase)
         return phase
 
-    def _fail(self, tenant: str, job: ImportJob, reason: str) -> None:
+    def fail(self, tenant: str, job: ImportJob, reason: str) -> None:
         logger.warning("import failed", extra={"reason": reason, "file": job.filename})
         metrics.add_metric(name="ImportFailed", unit=MetricUnit.Count, value=1)
         self.store.update_job(tenant, job.id, status="failed", error=reason, finished_at=int(time.time()))

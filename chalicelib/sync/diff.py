@@ -53,6 +53,13 @@ class Index:
             if packed & _ACTIVE and entity.startswith(prefixes):
                 yield entity
 
+    def know_unwritten(self, other: Index) -> None:
+        """Entities another index knows and this one does not, with their active flag and no
+        fingerprint: a later import writes them again, a full one deactivates them by absence."""
+        for entity, packed in other.entries.items():
+            if entity not in self.entries:
+                self.entries[entity] = packed & _ACTIVE
+
     def dump(self, out: IO[bytes]) -> None:
         """One line per entity (JSON key, tab, hex), written as a stream."""
         for key, packed in self.entries.items():
