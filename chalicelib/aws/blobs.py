@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import IO, Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
@@ -16,10 +17,18 @@ class BlobStore:
         self.s3 = client("s3")
 
     def put(
-        self, key: str, data: bytes, content_type: str = "application/octet-stream", create_only: bool = False
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        create_only: bool = False,
+        attachment: bool = False,
     ) -> bool:
-        """Store bytes; with create_only an existing object is kept (returns False)."""
-        extra = {"IfNoneMatch": "*"} if create_only else {}
+        """Store bytes; with create_only an existing object is kept (returns False); an attachment
+        is served with `Content-Disposition: attachment` (a browser downloads it, never renders it)."""
+        extra: dict[str, str] = {"IfNoneMatch": "*"} if create_only else {}
+        if attachment:
+            extra["ContentDisposition"] = "attachment"
         try:
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
         except ClientError as exc:
@@ -65,12 +74,21 @@ class BlobStore:
             for item in page.get("Contents", []):
                 yield item["Key"]
 
-    def url(self, key: str, expires: int = 3600) -> str:
-        return self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
-        )
+    def url(self, key: str, expires: int = 3600, download_as: str | None = None) -> str:
+        """A presigned GET; `download_as` makes S3 answer it as an attachment of that name."""
+        params = {"Bucket": self.bucket, "Key": key}
+        if download_as is not None:
+            params["ResponseContentDisposition"] = content_disposition(download_as)
+            params["ResponseContentType"] = "application/octet-stream"
+        return self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     def head(self, key: str, length: int) -> bytes:
         """The first bytes of an object (to sniff XML vs zip)."""
         body: Any = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")["Body"]
         return body.read()
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with the name in ASCII and in UTF-8 (RFC 6266), quotes and controls dropped."""
+    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename) or "file"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -57,6 +57,11 @@ class SignedIn:
     def operator(self) -> bool:
         return self.role == "operator"
 
+    @property
+    def owns(self) -> bool:
+        """May change what the shop's owner owns: webhooks and their secret, settings, users."""
+        return self.role in ("owner", "operator")
+
 
 def _key(cookie_value: str) -> str:
     return hashlib.sha256(cookie_value.encode()).hexdigest()
@@ -82,8 +87,8 @@ class ConsoleAuth:
             raise ConsoleError("роль: owner или user — для магазина, operator — без магазина")
         if len(password) < MIN_PASSWORD:
             raise ConsoleError(f"пароль не короче {MIN_PASSWORD} символов")
-        if self.store.user(email):
-            raise ConsoleError(f"пользователь {email} уже есть")
+        if self.store.user(email):  # one answer wherever the address is used: no shop's users leak
+            raise ConsoleError(f"адрес {email} нельзя добавить: укажите другой e-mail")
         user = {"email": email, "tenant": tenant, "role": role, "password_hash": hash_password(password)}
         self.store.put_user({**user, "created_by": by, "created_at": int(time.time())})
         return {k: v for k, v in user.items() if k != "password_hash"}

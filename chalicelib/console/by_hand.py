@@ -4,22 +4,12 @@ it is imported exactly as if 1C had sent it; the journal shows who sent it."""
 
 from __future__ import annotations
 
-import posixpath
-import tempfile
-import zipfile
 from typing import Any
 
+from chalicelib.commerceml.files import import_order
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, ExchangeStore
 from chalicelib.tenants import Tenant
-
-IMPORT_ORDER = ("import", "offers", "prices", "rests")
-
-
-def import_order(name: str) -> tuple[int, str]:
-    base = posixpath.basename(name).lower()
-    rank = next((n for n, prefix in enumerate(IMPORT_ORDER) if base.startswith(prefix)), len(IMPORT_ORDER))
-    return rank, name
 
 
 class ByHand:
@@ -38,12 +28,9 @@ class ByHand:
     def chunk(self, cookie: str, filename: str, body: bytes) -> Any:
         return self.call(cookie, "file", filename, body)
 
-    def finish(self, tenant: Tenant, cookie: str, filename: str) -> list[Any]:
-        """`import` each file the upload holds (a zip: its XML files, catalog before offers)."""
-        names = [filename]
-        if filename.lower().endswith(".zip"):
-            names = sorted(self._zip_members(tenant, cookie, filename), key=import_order)
-        return [self.call(cookie, "import", name) for name in names]
+    def finish(self, cookie: str, filename: str) -> Any:
+        """`import` the uploaded file: one job, a zip's too (the worker walks its XML files)."""
+        return self.call(cookie, "import", filename)
 
     def _parts(self, tenant: str, area: str, filename: str) -> list[bytes]:
         upload = self.store.uploaded_file(tenant, area, filename) or {}
@@ -51,23 +38,6 @@ class ByHand:
         return [
             self.blobs.get(paths.part(area, filename, digest)) or b"" for digest in upload.get("parts", [])
         ]
-
-    def _zip_members(self, tenant: Tenant, cookie: str, filename: str) -> list[str]:
-        token = cookie.partition(".")[2]
-        area = f"{token}-1"
-        with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
-            for part in self._parts(tenant.id, area, filename):
-                spool.write(part)
-            spool.seek(0)
-            try:
-                with zipfile.ZipFile(spool) as archive:
-                    return [
-                        n
-                        for n in archive.namelist()
-                        if n.lower().endswith(".xml") and "/" not in n.strip("/")
-                    ]
-            except zipfile.BadZipFile:
-                return [filename]
 
     def replay(self, tenant: Tenant, who: str, session_id: str) -> str | None:
         """Send an earlier session's uploaded files again, chunk by chunk, and import them."""
@@ -82,5 +52,5 @@ class ByHand:
                 self.chunk(cookie, filename, part)
             names.append(filename)
         for filename in sorted(names, key=import_order):
-            self.finish(tenant, cookie, filename)
+            self.finish(cookie, filename)
         return cookie.partition(".")[2]

@@ -4,7 +4,8 @@ in `pages.py`. Everything is read from the same journal and stores as the CLI an
 
 from __future__ import annotations
 
-import json
+import posixpath
+import re
 import time
 from typing import Any
 
@@ -15,7 +16,6 @@ from chalicelib.console.auth import ConsoleError
 from chalicelib.console.web import (
     FORM,
     HERE,
-    SECURITY_HEADERS,
     Redirect,
     Refused,
     base,
@@ -24,21 +24,27 @@ from chalicelib.console.web import (
     console,
     context,
     form,
+    json_answer,
+    owner_only,
     page,
     record,
     render,
+    same_site,
+    script_call,
     signed_in,
     tenant_of,
 )
 from chalicelib.importjob import FINAL_STATUSES
 from chalicelib.layout import Paths
+from chalicelib.settings import settings
 
 STATIC = {
     "console.js": ("static/console.js", "text/javascript"),
     "console.css": ("static/console.css", "text/css"),
     "chart.umd.js": ("static/vendor/chart.umd.js", "text/javascript"),  # npm chart.js (make setup)
 }
-MAX_CHUNK = 4_000_000  # under API Gateway's and Lambda's request limits
+LINK_SECONDS = 300  # a raw file's download link
+ASCII_DIGITS = re.compile(r"[0-9]{1,6}")  # str.isdigit() takes "²", which int() refuses
 CHART_DAYS, MAX_CHART_ORDERS = 30, 5_000
 
 
@@ -58,6 +64,8 @@ def login_form() -> Response:
 @console.route("/login", methods=["POST"], content_types=FORM)
 @page
 def login() -> Response:
+    if not same_site():
+        raise Refused(403, "вход отклонён: форма отправлена с другого сайта — откройте страницу входа заново")
     data = form()
     source = ((console.current_request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
     auth = wiring.console_auth()
@@ -149,7 +157,8 @@ def exchange(session_id: str) -> Response:
 @console.route("/exchanges/{session_id}/file", methods=["GET"])
 @page
 def download(session_id: str) -> Response:
-    """A raw uploaded chunk, through a short-lived S3 link."""
+    """A raw uploaded chunk, through an S3 link that lives LINK_SECONDS and downloads (never
+    renders: a sale file holds customers, a catalog file may hold anything)."""
     signed = signed_in()
     tenant = tenant_of(signed)
     params = console.current_request.query_params or {}
@@ -158,10 +167,12 @@ def download(session_id: str) -> Response:
         raise Refused(404, "нет такого файла")
     upload = wiring.exchange_store().uploaded_file(tenant.id, area, name)
     parts = (upload or {}).get("parts", [])
-    if not number.isdigit() or not 1 <= int(number) <= len(parts):
+    if not ASCII_DIGITS.fullmatch(number) or not 1 <= int(number) <= len(parts):
         raise Refused(404, "нет такого файла")
     record(signed, "download", file=name, part=int(number))
-    raise Redirect(wiring.blobs().url(Paths(tenant.id).part(area, name, parts[int(number) - 1])))
+    key = Paths(tenant.id).part(area, name, parts[int(number) - 1])
+    suffix = f".part{number}" if len(parts) > 1 else ""
+    raise Redirect(wiring.blobs().url(key, LINK_SECONDS, download_as=f"{posixpath.basename(name)}{suffix}"))
 
 
 @console.route("/exchanges/{session_id}/replay", methods=["POST"], content_types=FORM)
@@ -184,20 +195,28 @@ def resume() -> Response:
     data = checked_form(signed)
     tenant = tenant_of(signed)
     if not wiring.import_worker().resume(tenant.id, data.get("job", "")):
-        raise Refused(404, "нет такой прерванной загрузки")
+        raise Refused(
+            404, "нет такой прерванной загрузки (идущую или ждущую в очереди возобновлять не нужно)"
+        )
     record(signed, "resume", job=data["job"])
     raise Redirect(f"/console/exchanges/{data['job'].split('-', 1)[0]}")
 
 
+@console.route("/jobs/skip", methods=["POST"], content_types=FORM)
+@page
+def skip() -> Response:
+    """«Пропустить файл»: a stalled file that cannot be finished stops holding the shop's imports."""
+    signed = signed_in()
+    data = checked_form(signed)
+    owner_only(signed, "пропустить файл")
+    tenant = tenant_of(signed)
+    if not wiring.import_worker().skip(tenant.id, data.get("job", ""), signed.email):
+        raise Refused(404, "нет такой прерванной загрузки")
+    record(signed, "skip", job=data["job"])
+    raise Redirect("/console/exchanges")
+
+
 # -- the exchange by hand: the page's script sends the file in chunks ---------------------------
-def _json(data: dict[str, Any], status: int = 200) -> Response:
-    return Response(
-        body=json.dumps(data, ensure_ascii=False),
-        status_code=status,
-        headers={"Content-Type": "application/json", **SECURITY_HEADERS},
-    )
-
-
 def _upload_request() -> tuple[Any, Any, str]:
     signed = signed_in()
     checked_header(signed)
@@ -208,12 +227,13 @@ def _upload_request() -> tuple[Any, Any, str]:
 
 
 @console.route("/upload/start", methods=["POST"], content_types=["application/octet-stream", *FORM])
-@page
+@script_call
 def upload_start() -> Response:
+    """A new exchange session; the script sends chunks of the size 1C would (`file_limit`)."""
     signed, tenant, name = _upload_request()
     cookie = wiring.by_hand().start(tenant, signed.email)
     record(signed, "upload", file=name, exchange=cookie.partition(".")[2])
-    return _json({"upload": cookie.partition(".")[2], "chunk": MAX_CHUNK})
+    return json_answer({"upload": cookie.partition(".")[2], "chunk": settings().file_limit})
 
 
 def _cookie_for(tenant_id: str, email: str) -> str:
@@ -226,23 +246,27 @@ def _cookie_for(tenant_id: str, email: str) -> str:
 
 
 @console.route("/upload/chunk", methods=["POST"], content_types=["application/octet-stream"])
-@page
+@script_call
 def upload_chunk() -> Response:
+    """One chunk through the protocol's `file`; its `failure` is the script's error (it stops)."""
     signed, tenant, name = _upload_request()
     body = console.current_request.raw_body or b""
-    if len(body) > MAX_CHUNK:
-        raise Refused(413, "часть файла больше 4 МБ")
     answer = wiring.by_hand().chunk(_cookie_for(tenant.id, signed.email), name, body)
-    return _json({"answer": answer.body})
+    if answer.keyword != "success":
+        raise Refused(422, " ".join(answer.body.splitlines()[1:]) or answer.body)
+    return json_answer({"answer": answer.body})
 
 
 @console.route("/upload/finish", methods=["POST"], content_types=["application/octet-stream", *FORM])
-@page
+@script_call
 def upload_finish() -> Response:
+    """One `import` of the uploaded file: a zip is one job, whose members the worker walks."""
     signed, tenant, name = _upload_request()
     cookie = _cookie_for(tenant.id, signed.email)
-    answers = wiring.by_hand().finish(tenant, cookie, name)
-    return _json({"answers": [a.body for a in answers], "exchange": cookie.partition(".")[2]})
+    answer = wiring.by_hand().finish(cookie, name)
+    if answer.keyword == "failure":
+        raise Refused(422, " ".join(answer.body.splitlines()[1:]) or answer.body)
+    return json_answer({"answers": [answer.body], "exchange": cookie.partition(".")[2]})
 
 
 @console.route("/static/{name}", methods=["GET"])

@@ -9,7 +9,7 @@ import time
 from functools import cache, wraps
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from chalice import Blueprint, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -100,6 +100,25 @@ def form() -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
 
 
+def same_site() -> bool:
+    """The request came from our own pages (or was typed): what a browser says in `Sec-Fetch-Site`
+    and `Origin`. A cross-site form is refused even where no session (and so no CSRF token) exists
+    yet — the login form, which would otherwise sign a victim into someone else's shop."""
+    site = header("Sec-Fetch-Site")
+    if site and site not in ("same-origin", "none"):
+        return False
+    origin = header("Origin")
+    if origin is None:
+        return True
+    return origin != "null" and urlsplit(origin).netloc.lower() == (header("Host") or "").lower()
+
+
+def owner_only(signed: SignedIn, what: str) -> None:
+    """Webhooks, the signing secret, settings and users belong to the shop's owner (and operators)."""
+    if not signed.owns:
+        raise Refused(403, f"{what} может только владелец магазина или оператор")
+
+
 def checked_form(signed: SignedIn) -> dict[str, str]:
     """The posted form, refused without this session's CSRF token."""
     data = form()
@@ -131,6 +150,29 @@ def page(handler):
             return render("error.html", status=exc.status, message=exc.message, signed=None)
 
     return wrapped
+
+
+def script_call(handler):
+    """Calls the page's script makes (the upload): answers and refusals as JSON it can show."""
+
+    @wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except Redirect:
+            return json_answer({"error": "вход в консоль истёк: откройте страницу заново"}, 401)
+        except Refused as exc:
+            return json_answer({"error": exc.message}, exc.status)
+
+    return wrapped
+
+
+def json_answer(data: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        body=json.dumps(data, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json", **SECURITY_HEADERS},
+    )
 
 
 def context(signed: SignedIn, **extra: Any) -> dict[str, Any]:

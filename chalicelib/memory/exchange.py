@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import IO, Any
+from urllib.parse import quote
 
 from chalicelib.aws.exchange_store import MAX_JOURNAL_CALLS
 from chalicelib.importjob import ImportJob
@@ -166,13 +167,21 @@ class InMemoryBlobStore:
     def __init__(self, bucket: str = "memory") -> None:
         self.bucket = bucket
         self.objects: dict[str, tuple[bytes, str]] = {}
+        self.attachments: set[str] = set()  # keys stored with Content-Disposition: attachment
 
     def put(
-        self, key: str, data: bytes, content_type: str = "application/octet-stream", create_only: bool = False
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        create_only: bool = False,
+        attachment: bool = False,
     ) -> bool:
         if create_only and key in self.objects:
             return False
         self.objects[key] = (bytes(data), content_type)
+        if attachment:
+            self.attachments.add(key)
         return True
 
     def upload(self, key: str, fileobj: IO[bytes], content_type: str = "application/octet-stream") -> None:
@@ -198,8 +207,9 @@ class InMemoryBlobStore:
     def keys(self, prefix: str) -> Iterator[str]:
         yield from sorted(k for k in self.objects if k.startswith(prefix))
 
-    def url(self, key: str, expires: int = 3600) -> str:
-        return f"memory://{self.bucket}/{key}?expires={expires}"
+    def url(self, key: str, expires: int = 3600, download_as: str | None = None) -> str:
+        download = f"&download={quote(download_as, safe='')}" if download_as is not None else ""
+        return f"memory://{self.bucket}/{key}?expires={expires}{download}"
 
     def head(self, key: str, length: int) -> bytes:
         return self.objects[key][0][:length]
