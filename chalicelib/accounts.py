@@ -10,8 +10,10 @@ from chalicelib.tenants import (
     Tenant,
     TenantError,
     hash_api_key,
+    image_base_problem,
     new_api_key,
     new_secret,
+    settings_text_problem,
     verify_password,
     webhook_url_problem,
 )
@@ -100,6 +102,15 @@ class Accounts:
                 problem = webhook_url_problem(url, self.https_webhooks_only)
                 if problem:
                     raise TenantError(problem)
+        base = changes.get("image_base_url")
+        if base is not None and (not isinstance(base, str) or image_base_problem(base)):
+            raise TenantError(image_base_problem(str(base)) or "image_base_url must be text")
+        for name, value in changes.items():
+            problem = (
+                None if name in ("webhook_urls", "webhook_secret") else settings_text_problem(value, name)
+            )
+            if problem:
+                raise TenantError(problem)
         secret = changes.get("webhook_secret")
         if secret is not None and (not isinstance(secret, str) or len(secret) < MIN_SECRET_CHARS):
             raise TenantError(f"a webhook secret needs at least {MIN_SECRET_CHARS} characters")

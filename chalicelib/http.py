@@ -61,13 +61,27 @@ def cors() -> CORSConfig | None:
     )
 
 
+MAX_BAD_KEYS = 30  # wrong or missing API keys a minute from one source before it waits
+
+
 def authenticated(request: Any) -> Tenant:
+    """The tenant of the request's API key. A source that sent MAX_BAD_KEYS wrong or missing keys
+    this minute waits for the next one (429), the right key included, as a login throttle does;
+    while it waits its requests cost no lookup."""
     key = (request.headers or {}).get("x-api-key", "")
+    source = ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+    limiter = wiring.rate_limiter()
+    wait = limiter.waiting(f"badkey|{source}")
+    if wait:
+        raise _too_many_bad_keys(wait)
     tenant = wiring.accounts().authenticate_api_key(key) if key else None
     if tenant is None:
+        wait = limiter.take(f"badkey|{source}", MAX_BAD_KEYS)
+        if wait:
+            raise _too_many_bad_keys(wait)
         raise ApiError(401, "unauthorized", "a valid X-Api-Key header is required")
     logger.append_keys(tenant=tenant.id)
-    wait = wiring.rate_limiter().take(tenant.id, tenant.settings.api_rate_per_minute)
+    wait = limiter.take(tenant.id, tenant.settings.api_rate_per_minute)
     if wait:
         raise ApiError(
             429,
@@ -77,6 +91,16 @@ def authenticated(request: Any) -> Tenant:
             headers={"Retry-After": str(wait)},
         )
     return tenant
+
+
+def _too_many_bad_keys(wait: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"more than {MAX_BAD_KEYS} requests a minute with a wrong or missing API key from this address; "
+        f"retry in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def json_api(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib.texts import text_problem
+
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -84,6 +86,50 @@ def webhook_url_problem(url: str, https_only: bool) -> str | None:
         return f"{url[:80]!r}: credentials in the URL are not allowed; the signature authenticates us"
     if port == 0:
         return f"{url[:80]!r}: the port is not a number from 1 to 65535"
+    return None
+
+
+def image_base_problem(url: str) -> str | None:
+    """Why an image CDN base cannot prefix the shop's picture URLs: only `https://host[/path]`
+    (a storefront links these: `javascript:`, credentials, queries or odd characters never)."""
+    if len(url) > 300 or any(c.isspace() or ord(c) < 32 or c in "\"'<>\\`{}|^" for c in url):
+        return f"{url[:80]!r}: адрес картинок — https://хост[/путь], без пробелов и спецсимволов"
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+        or url.endswith(("?", "#"))
+        or port == -1
+    ):
+        return f"{url[:80]!r}: адрес картинок — только https://хост[/путь]"
+    return None
+
+
+def settings_text_problem(value: Any, where: str = "") -> str | None:
+    """The first text in a setting (nested lists and maps too) that a 1C document or the console
+    could not carry: control characters, lone surrogates, or over 1,000 characters."""
+    if isinstance(value, str):
+        problem = "is over 1000 characters" if len(value) > 1000 else text_problem(value)
+        return f"{where or 'setting'}: {problem}" if problem else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list | tuple)
+        else ()
+    )
+    for key, item in items:
+        problem = settings_text_problem(key, where) or settings_text_problem(item, f"{where}.{key}")
+        if problem:
+            return problem
     return None
 
 

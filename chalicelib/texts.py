@@ -27,18 +27,27 @@ def digits(*lengths: int) -> Callable[[str | None], str | None]:
     return check
 
 
+def text_problem(value: str, multiline: bool = False) -> str | None:
+    """Why a text cannot go into a 1C document (XML 1.0 refuses control characters and lone
+    surrogates), or None."""
+    allowed = "\n\r\t" if multiline else ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in allowed for c in value):
+        return "contains control characters"
+    return None
+
+
 def _plain_text(multiline: bool) -> Callable[[str], str | None]:
     """Text a 1C document can carry: valid Unicode (no lone surrogates), no control characters
     (line breaks only where `multiline`), trimmed; blank is absent."""
-    allowed = "\n\r\t" if multiline else ""
 
     def check(value: str) -> str | None:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("is not valid Unicode text") from None
-        if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in allowed for c in value):
-            raise ValueError("contains control characters")
+        problem = text_problem(value, multiline)
+        if problem:
+            raise ValueError(problem)
         return value.strip() or None
 
     return check

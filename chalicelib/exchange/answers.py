@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -50,3 +51,17 @@ def document(data: bytes, encoding: str) -> Answer:
     if encoding.lower() == "utf-8":
         return Answer((data.decode("utf-8"),), content_type="application/xml; charset=utf-8", raw_text=True)
     return Answer(("",), content_type=f"text/xml; charset={encoding}", body_bytes=data)
+
+
+def as_utf8(answer: Answer) -> Answer:
+    """A windows-1251 document as the same document in UTF-8, declared so in its prolog (1C's XML
+    reader follows the declaration): for a client whose Accept header API Gateway would not
+    answer a binary body for."""
+    if answer.body_bytes is None:
+        return answer
+    encoding = answer.content_type.rpartition("charset=")[2] or "windows-1251"
+    text = answer.body_bytes.decode(encoding)
+    head, sep, rest = text.partition("?>")
+    if sep and head.startswith("<?xml"):
+        head = re.sub(r"""encoding=["'][^"']*["']""", 'encoding="UTF-8"', head)
+    return document((head + sep + rest).encode("utf-8"), "utf-8")

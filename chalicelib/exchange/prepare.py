@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 import tempfile
 from collections.abc import Callable
 from typing import IO, Any
@@ -15,16 +14,7 @@ from chalicelib.commerceml import ChainedStream
 from chalicelib.exchange.filenames import is_image, is_zip
 from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
 from chalicelib.layout import Paths
-
-_IMAGE_TYPES = {
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-}
+from chalicelib.sync.records import picture_type
 
 
 class ImportRefused(Exception):
@@ -65,8 +55,10 @@ class PrepareArea:
     def _store_image(self, paths: Paths, name: str, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         key = paths.image(digest, name)
-        content_type = _IMAGE_TYPES.get(posixpath.splitext(name)[1].lower(), "application/octet-stream")
-        self.blobs.put(key, data, content_type, create_only=True)
+        picture = picture_type(name)  # anything else is served only as a download, never shown
+        self.blobs.put(
+            key, data, picture or "application/octet-stream", create_only=True, attachment=picture is None
+        )
         return key
 
     def _expand_zip(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.exchange.answers import Answer, failure
+from chalicelib.exchange.answers import Answer, as_utf8, failure
 from chalicelib.exchange.sessions import COOKIE, ExchangeRequest
 from chalicelib.observability import logger
 
@@ -24,7 +24,16 @@ BINARY_TYPES = [
 ]
 
 
-def to_response(answer: Answer) -> Response:
+def accepts_binary(accept: str | None) -> bool:
+    """API Gateway decodes a binary body only for a client whose FIRST Accept media type matches
+    (PLATFORM.md §1.1); 1C sends `*/*`. Any other client gets windows-1251 documents in UTF-8."""
+    first = (accept or "").split(",")[0].split(";")[0].strip().lower()
+    return first in ("*/*", "text/*", "text/xml")
+
+
+def to_response(answer: Answer, accept: str | None = "*/*") -> Response:
+    if answer.body_bytes is not None and not accepts_binary(accept):
+        answer = as_utf8(answer)
     if answer.body_bytes is not None:
         return Response(
             body=answer.body_bytes, status_code=200, headers={"Content-Type": answer.content_type}
@@ -49,7 +58,7 @@ def _handle() -> Response:
     except Exception:  # even a broken deployment answers 1C in the protocol's words
         logger.exception("exchange could not start")
         return to_response(failure("сервер обмена не настроен или недоступен; сообщите в поддержку"))
-    return to_response(exchange.handle(exchange_request))
+    return to_response(exchange.handle(exchange_request), (request.headers or {}).get("accept"))
 
 
 @exchange_routes.route("/1c_exchange", methods=["GET", "POST"], content_types=["*/*"])

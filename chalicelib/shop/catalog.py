@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from typing import Any
 from chalicelib.http import BadRequest, parse_limit
 from chalicelib.ports import Catalog
 from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState, ProductState
+from chalicelib.sync.plan import MAX_ID_BYTES
 from chalicelib.tenants import Tenant
 
 MAX_CURSOR = 4096
@@ -69,6 +71,26 @@ def decode_cursor(cursor: str | None, fields: tuple[str, ...]) -> dict[str, str]
     return key
 
 
+# The sort value a cursor resumes after, per sort: `{value}\x01{product id}` (sync.cards.sort_values).
+AFTER_VALUES = {"name": re.compile(r"[^\x01]{0,200}"), "price": re.compile(r"[0-9]{20}")}
+AFTER_VALUES["updated"] = re.compile(r"[0-9]{13}")
+
+
+def _after_fits(sort: str, after: str) -> bool:
+    value, sep, product_id = after.partition("\x01")
+    shape = AFTER_VALUES[sort.lstrip("-")]
+    return (
+        bool(sep and product_id) and len(product_id.encode()) <= MAX_ID_BYTES and bool(shape.fullmatch(value))
+    )
+
+
+def group_param(raw: str | None) -> str | None:
+    """A group id as 1C makes them (at most MAX_ID_BYTES): a longer one is a 400, never a key."""
+    if raw and len(raw.encode()) > MAX_ID_BYTES:
+        raise BadRequest(f"group is not a group id (at most {MAX_ID_BYTES} bytes)")
+    return raw or None
+
+
 def _decimal_param(params: dict[str, Any], name: str) -> Decimal | None:
     raw = params.get(name)
     if raw in (None, ""):
@@ -109,11 +131,16 @@ def list_query(params: dict[str, Any]) -> ListQuery:
     cursor = decode_cursor(params.get("cursor"), ("sort", "after"))
     if cursor and cursor["sort"] != sort:
         raise BadRequest("cursor belongs to another sort: start again without it")
+    if cursor and not _after_fits(sort, cursor["after"]):
+        raise BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged")
+    price_min, price_max = _decimal_param(params, "price_min"), _decimal_param(params, "price_max")
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise BadRequest("price_min must not be greater than price_max")
     return ListQuery(
-        group=params.get("group") or None,
+        group=group_param(params.get("group")),
         in_stock=_bool_param(params, "in_stock"),
-        price_min=_decimal_param(params, "price_min"),
-        price_max=_decimal_param(params, "price_max"),
+        price_min=price_min,
+        price_max=price_max,
         properties=_properties(params.get("property") or []),
         q=" ".join(params["q"].lower().split()) or None if params.get("q") else None,
         sku=params.get("sku") or None,
@@ -290,6 +317,7 @@ class ShopCatalog:
         }
 
     def facets(self, tenant: Tenant, group: str | None) -> dict[str, Any]:
+        group = group_param(group)
         facet = self.store.facet(tenant.id, group or ALL) or {}
         names = self._names(tenant, "property")
         shop_type = tenant.settings.price_type_from(self.reference(tenant, "price_type"))
@@ -310,9 +338,11 @@ class ShopCatalog:
                     "id": pid,
                     "name": names.get(pid),
                     "values": [{"value": v, "count": n} for v, n in sorted(values.items())],
+                    "more_values": (facet.get("more") or {}).get(pid, 0),
                 }
                 for pid, values in sorted((facet.get("values") or {}).items())
             ],
+            "more_properties": facet.get("more_properties", 0),
         }
 
     # -- change feed ----------------------------------------------------------------------------

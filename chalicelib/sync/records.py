@@ -85,11 +85,28 @@ FileReader = Callable[[str], bytes | None]
 MAX_DESCRIPTION_BYTES = 100_000  # an HTML description file kept in the product (CLIENTS.md §12)
 
 
+PICTURE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+def picture_type(path: str) -> str | None:
+    """The content type of a picture a storefront may show, by its extension; None for anything
+    else (an `.html` or `.svg` named as a `Картинка` is never linked as the product's picture)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return PICTURE_TYPES.get(name[name.rfind(".") :]) if "." in name else None
+
+
 def _images(product: Product, resolve_image: ImageResolver) -> list[dict[str, Any]]:
-    """Each picture once (1C may list one twice), with its `ОписаниеФайла` caption."""
+    """Each picture once (1C may list one twice), with its `ОписаниеФайла` caption; a file that is
+    not a picture is listed with no key, so nothing links it."""
     images, seen = [], set()
     for path in product.images:
-        key = resolve_image(path)
+        key = resolve_image(path) if picture_type(path) else None
         if (key or path) in seen:
             continue
         seen.add(key or path)
