@@ -130,3 +130,33 @@ def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, live_stack, s
     driver.get(f"{stack.base}/console/exchanges")
     assert "webhook.redeliver" in driver.find_element(By.CSS_SELECTOR, "ul.actions").text
     shot(driver, "07-exchanges")
+
+
+@pytest.mark.xdist_group("live_stack")
+def test_a_twenty_megabyte_zip_uploads_by_hand_in_chunks_of_file_limit(browser, live_stack, tmp_path):
+    """Real exports are larger than one request: the page sends `file_limit`-sized chunks, each
+    through the protocol, and the worker walks the archive as one job."""
+    import random
+
+    from selenium.webdriver.common.by import By
+
+    from tests.reliability import cml
+
+    stack, driver = live_stack, browser
+    driver.get(f"{stack.base}/console/exchanges")
+    if driver.current_url.endswith("/console/login"):
+        driver.find_element(By.ID, "email").send_keys(EMAIL)
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        driver.find_element(By.ID, "login").click()
+        wait_for(driver, lambda d: d.current_url.endswith("/console/exchanges"))
+    photo = random.Random(20).randbytes(20_000_000)  # incompressible: the zip stays ~20 MB
+    product = cml.product("big-photo", "Товар с большим фото", "<Картинка>import_files/ph/big.jpg</Картинка>")
+    archive = tmp_path / "export20mb.zip"
+    archive.write_bytes(cml.zipped({"import.xml": cml.catalog(product), "import_files/ph/big.jpg": photo}))
+    assert archive.stat().st_size > 20_000_000
+    upload(driver, stack, archive)
+    jobs = driver.find_elements(By.CSS_SELECTOR, ".job")
+    assert jobs and all("done" in j.get_attribute("class") for j in jobs), [j.text for j in jobs]
+    files = driver.find_element(By.ID, "files").text
+    assert "export20mb.zip" in files and str(archive.stat().st_size) in files, files
+    shot(driver, "08-upload-20mb")

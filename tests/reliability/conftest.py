@@ -16,6 +16,8 @@ AREAS = {
     "test_hostile_api": "hostile input: shop API and webhooks",
     "test_hostile_login": "hostile input: logins and sessions",
     "test_api_fixes": "hostile input: shop API and webhooks",
+    "test_hostile_console": "hostile input: console",
+    "test_pathological_catalogs": "hostile input: pathological catalogs",
     "test_faults": "faults",
     "test_concurrency": "concurrency and load",
 }

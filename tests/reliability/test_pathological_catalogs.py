@@ -1,0 +1,203 @@
+"""Pathological catalogs through the exchange URL: shapes real 1C bases produce that grow one
+structure without bound — a property with tens of thousands of distinct values, a deep group tree,
+one product with thousands of variants, hundreds of price types, an offer too large for one
+DynamoDB item. Each must import (or fail with its own reason) and never wedge the tenant: the
+next exchange always runs, and a file that cannot be finished can be skipped by a person."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import wiring
+from chalicelib.sync.cards import MAX_FACET_VALUES
+from tests.reliability import cml
+
+KEY = {"X-Api-Key": "demo-key"}
+INTERNAL = "внутренняя ошибка"
+
+
+def api(stack, path: str) -> tuple[int, dict]:
+    response = stack.client.http.get(f"/api/v1{path}", headers=KEY)
+    return response.status_code, json.loads(response.body)
+
+
+def stalled_jobs(tenant: str = "demo") -> int:
+    return sum(1 for job in wiring.exchange_store().jobs(tenant, limit=500) if job.status == "stalled")
+
+
+def codes_catalog(products: int, values_each: int) -> bytes:
+    """Every product carries `values_each` codes of its own in one property («Код поставщика»):
+    products × values_each distinct values of one property, in one group and the whole catalog."""
+    rows = []
+    for i in range(products):
+        values = "".join(f"<Значение>c{i}-{v}</Значение>" for v in range(values_each))
+        rows.append(
+            cml.product(
+                f"p{i}",
+                f"Товар {i}",
+                "<Группы><Ид>g</Ид></Группы>"
+                f"<ЗначенияСвойств><ЗначенияСвойства><Ид>code</Ид>{values}</ЗначенияСвойства></ЗначенияСвойств>",
+            )
+        )
+    properties = (
+        "<Свойства><Свойство><Ид>code</Ид><Наименование>Код поставщика</Наименование></Свойство></Свойства>"
+    )
+    return cml.catalog(
+        "".join(rows), groups=f"<Группы>{cml.group('g')}</Группы>{properties}", only_changes=False
+    )
+
+
+def priced(products: int) -> bytes:
+    return cml.offers(
+        "".join(cml.offer(f"p{i}", "3", str(100 + i)) for i in range(products)), only_changes=False
+    )
+
+
+def test_fifty_thousand_distinct_values_of_one_property_import_and_the_next_exchange_runs(stack, losses):
+    onec = stack.onec()
+    first = onec.send_file("import.xml", codes_catalog(1000, 50))
+    assert first.keyword == "success" and "создано 1002" in first.text, (
+        first.text
+    )  # with the group and property
+    assert onec.send_file("offers.xml", priced(1000)).keyword == "success"
+    for path in ("/facets", "/facets?group=g"):
+        status, facet = api(stack, path)
+        assert status == 200 and facet["count"] == 1000, facet
+        (codes,) = facet["properties"]
+        assert len(codes["values"]) == MAX_FACET_VALUES and codes["more_values"] == 50_000 - MAX_FACET_VALUES
+    # the next exchange (one product renamed) runs: nothing stalled, nothing refused
+    again = onec.send_file(
+        "import.xml", codes_catalog(1000, 50).replace("Товар 7<".encode(), "Чайник 7<".encode())
+    )
+    assert again.keyword == "success" and "изменено 1" in again.text, again.text
+    losses["stalled_tenants"] = stalled_jobs()
+    assert losses["stalled_tenants"] == 0
+
+
+def tree(depth: int) -> bytes:
+    nested = cml.group(f"g{depth - 1}")
+    for level in range(depth - 2, -1, -1):
+        nested = cml.group(f"g{level}", f"Уровень {level}", nested)
+    deepest = f"<Группы><Ид>g{depth - 1}</Ид></Группы>"
+    return cml.catalog(cml.product("deep", "Глубокий", deepest), f"<Группы>{nested}</Группы>")
+
+
+def test_a_group_tree_a_hundred_deep_lists_its_product_from_the_root(stack, losses):
+    onec = stack.onec()
+    assert onec.send_file("import.xml", tree(100)).keyword == "success"
+    assert onec.send_file("offers.xml", cml.offers(cml.offer("deep"))).keyword == "success"
+    status, page = api(stack, "/products?group=g0")
+    assert status == 200 and [p["id"] for p in page["items"]] == ["deep"], page
+    assert api(stack, "/facets?group=g0")[1]["count"] == 1
+    losses["stalled_tenants"] = stalled_jobs()
+
+
+def test_a_group_tree_deeper_than_xml_allows_fails_in_words_and_the_next_exchange_runs(stack, losses):
+    onec = stack.onec()
+    refused = onec.send_file("import.xml", tree(300))
+    assert refused.keyword == "failure" and "глубже 256 уровней" in refused.text, refused.text
+    assert INTERNAL not in refused.text
+    assert onec.send_file("import.xml", tree(50)).keyword == "success"
+    losses["stalled_tenants"] = stalled_jobs()
+
+
+def test_one_product_with_three_thousand_variants_is_one_card_with_every_offer(stack, losses):
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("shirt", "Рубашка"))).keyword == "success"
+    variants = "".join(cml.offer(f"shirt#v{n}", "1", str(500 + n)) for n in range(3000))
+    answer = onec.send_file("offers.xml", cml.offers(variants))
+    assert answer.keyword == "success", answer.text
+    status, page = api(stack, "/products")
+    assert status == 200 and [(p["id"], p["price"], p["price_max"]) for p in page["items"]] == [
+        ("shirt", 500, 3499)
+    ]
+    status, product = api(stack, "/products/shirt")
+    assert status == 200 and len(product["offers"]) == 3000
+    losses["stalled_tenants"] = stalled_jobs()
+
+
+def test_three_hundred_price_types_on_every_offer_are_all_served(stack, losses):
+    types = "".join(
+        f"<ТипЦены><Ид>t{n}</Ид><Наименование>Цена {n}</Наименование><Валюта>RUB</Валюта></ТипЦены>"
+        for n in range(300)
+    )
+    prices = "".join(
+        f"<Цена><ИдТипаЦены>t{n}</ИдТипаЦены><ЦенаЗаЕдиницу>{1000 + n}</ЦенаЗаЕдиницу><Валюта>RUB</Валюта></Цена>"
+        for n in range(300)
+    )
+    offers = cml.offers(
+        f"<Предложение><Ид>p1</Ид><Наименование>Т</Наименование><Цены>{prices}</Цены><Количество>2</Количество></Предложение>"
+    ).replace(
+        "<ТипыЦен><ТипЦены><Ид>pt</Ид><Наименование>Розница</Наименование><Валюта>RUB</Валюта></ТипЦены></ТипыЦен>".encode(),
+        f"<ТипыЦен>{types}</ТипыЦен>".encode(),
+    )
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("p1"))).keyword == "success"
+    assert onec.send_file("offers.xml", offers).keyword == "success"
+    status, product = api(stack, "/products/p1")
+    served = {p["price_type_id"]: p["value"] for p in product["offers"][0]["prices"]}
+    assert status == 200 and served == {f"t{n}": 1000 + n for n in range(300)}
+    losses["stalled_tenants"] = stalled_jobs()
+
+
+def huge_offer() -> bytes:
+    """An offer whose parts pass one by one (a 300 KB name, 3,000 prices) but together
+    outgrow one DynamoDB item (400 KB)."""
+    types = "".join(f"<ТипЦены><Ид>t{n}</Ид><Наименование>Ц{n}</Наименование></ТипЦены>" for n in range(3000))
+    prices = "".join(
+        f"<Цена><ИдТипаЦены>t{n}</ИдТипаЦены><ЦенаЗаЕдиницу>{10_000 + n}.50</ЦенаЗаЕдиницу><Валюта>RUB</Валюта><Единица>шт</Единица></Цена>"
+        for n in range(3000)
+    )
+    return cml.offers(
+        f"<Предложение><Ид>big</Ид><Наименование>{'Ж' * 150_000}</Наименование><Цены>{prices}</Цены>"
+        "<Количество>1</Количество></Предложение>"
+    ).replace(
+        "<ТипыЦен><ТипЦены><Ид>pt</Ид><Наименование>Розница</Наименование><Валюта>RUB</Валюта></ТипЦены></ТипыЦен>".encode(),
+        f"<ТипыЦен>{types}</ТипыЦен>".encode(),
+    )
+
+
+def test_an_item_too_large_stalls_with_its_name_and_a_person_can_skip_the_file(stack, losses):
+    from tests.test_console import PASSWORD, Browser
+
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("big"))).keyword == "success"
+    stuck = onec.send_file("offers.xml", huge_offer())
+    assert stuck.keyword == "failure" and "offer#big" in stuck.text and "400 КБ" in stuck.text, stuck.text
+    assert INTERNAL not in stuck.text
+    blocked = onec.send_file("offers.xml", cml.offers(cml.offer("big")))
+    assert blocked.keyword == "failure" and "прервана и пока не дописана" in blocked.text, blocked.text
+
+    wiring.console_auth().add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    browser = Browser(stack)
+    browser.login("owner@demo.shop")
+    page = browser.get("/console/exchanges").body.decode()
+    assert "Пропустить файл" in page
+    (job,) = [j for j in wiring.exchange_store().jobs("demo", limit=50) if j.status == "stalled"]
+    assert browser.post("/console/jobs/skip", {"job": job.id}).status_code == 303
+
+    after = onec.send_file("offers.xml", cml.offers(cml.offer("big", "4", "99")))
+    assert after.keyword == "success", after.text
+    assert "пропущена вручную (owner@demo.shop)" in after.text, "1C is told on its next exchange"
+    status, product = api(stack, "/products/big")
+    assert status == 200 and product["offers"][0]["stock"]["total"] == 4
+    actions = [a["action"] for a in wiring.console_store().actions("demo")]
+    assert "skip" in actions
+    losses["stalled_tenants"] = stalled_jobs()
+    assert losses["stalled_tenants"] == 0
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_resume_refuses_a_job_that_is_queued_or_alive(stack, status):
+    from chalicelib.importjob import ImportJob
+
+    store = wiring.exchange_store()
+    job = ImportJob(
+        "s-1#import.xml", status=status, filename="import.xml", heartbeat_at=int(__import__("time").time())
+    )
+    store.create_job("demo", job)
+    store.update_job("demo", job.id, status=status)
+    assert wiring.import_worker().resume("demo", job.id) is False
+    assert store.get_job("demo", job.id).attempts == 0 and store.get_job("demo", job.id).status == status
