@@ -245,3 +245,13 @@ def _keys(store) -> list[tuple[str, str]]:
         if "LastEvaluatedKey" not in page:
             return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_a_cursor_past_the_price_range_is_an_empty_page_on_every_engine(store):
+    """DynamoDB refuses a key range whose low end passes its high end (moto does not): the store
+    answers an empty page instead of asking."""
+    from decimal import Decimal as D
+
+    store.write_cards("t", _cards(5), [])()
+    query = ListQuery(sort="price", price_max=D(10), after="99999999999999999999\x01zz")
+    assert store.cards("t", query, ["leaf-a", "leaf-b", "leaf-c"]) == ([], None)

@@ -7,6 +7,7 @@ import io
 import json
 from decimal import Decimal
 
+import pytest
 from lxml import etree
 from openapi_schema_validator import OAS30Validator
 
@@ -76,6 +77,21 @@ def test_mode_info_answers_the_reference_xml_the_add_on_reads(stack):
     utf8 = get_raw(sale(stack), "info")
     assert utf8.headers["Content-Type"].startswith("application/xml; charset=utf-8")
     assert declared_encoding(body_of(utf8)) == "utf-8"
+
+
+@pytest.mark.parametrize("accept", [None, "application/xml", "text/html, */*"])
+def test_a_windows_1251_document_reaches_a_client_api_gateway_would_not_send_binary_to(stack, accept):
+    """API Gateway decodes a binary body only for a matching FIRST Accept type: any other client
+    gets the same document in UTF-8, declared so, never HTTP 400."""
+    onec = sale(stack, version=None)
+    headers = {"Cookie": onec.cookie, **({"Accept": accept} if accept else {})}
+    response = onec.http.request("GET", f"/1c_exchange?type=sale&mode=info&{onec.sessid}", headers=headers)
+    assert (
+        response.status_code == 200 and response.headers["Content-Type"] == "application/xml; charset=utf-8"
+    )
+    body = body_of(response)
+    assert declared_encoding(body) == "utf-8" and etree.fromstring(body).tag == "Справочник"
+    assert "Оплачен" in body.decode("utf-8")
 
 
 def test_init_echoes_only_a_version_we_read_and_records_cml_version(stack):
