@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import json
+import random
 import time
 import zipfile
 from decimal import Decimal
@@ -99,6 +100,21 @@ def test_every_sample_catalog_imports_and_matches(stack, samples, small_chunks, 
         assert reply.keyword == "success", reply.text
         offers_paths.append(samples / offers_rel)
     assert_catalog_matches(stack.catalog_items(), samples / import_rel, offers_paths)
+
+
+def test_a_zip_sent_in_many_chunks_lands_whole(stack, samples, small_chunks):
+    """1C sends a zip larger than `file_limit` in chunks; the worker joins them in order (an S3
+    download that wrote each chunk at offset 0 once left only the last one)."""
+    import_rel = CATALOGS[sorted(CATALOGS)[0]][0]
+    members = {
+        "import.xml": (samples / import_rel).read_bytes(),
+        "import_files/ph/p.jpg": random.Random(1).randbytes(100_000),
+    }
+    onec = stack.onec()
+    replies = onec.send_zip(members, ["import.xml"])
+    assert len(onec.log) and sum("file" in line for line in onec.log) > 2, "sent in several chunks"
+    assert replies[-1].keyword == "success", replies[-1].text
+    assert_catalog_matches(stack.catalog_items(), samples / import_rel, [])
 
 
 def test_split_209_set_merges_into_offers(stack, samples):

@@ -149,7 +149,8 @@ def test_blobs(blobs):
     )
     sink = io.BytesIO()
     blobs.download("a/1", sink)
-    assert sink.getvalue() == b"one"
+    blobs.download("a/2", sink)  # a zip's chunks, one after another into one file
+    assert sink.getvalue() == b"onestreamed"
     assert list(blobs.keys("a/")) == ["a/1", "a/2"]
     assert "a/1" in blobs.url("a/1")
 

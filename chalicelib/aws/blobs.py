@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from typing import IO, Any
 from urllib.parse import quote
@@ -59,7 +60,10 @@ class BlobStore:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
 
     def download(self, key: str, fileobj: IO[bytes]) -> None:
-        self.s3.download_fileobj(self.bucket, key, fileobj)
+        """Append the object at the file's position. Not `download_fileobj`: it writes at offsets
+        from the object's start, so a zip's second chunk overwrote its first."""
+        body: Any = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+        shutil.copyfileobj(body, fileobj, 1 << 20)
 
     def size(self, key: str) -> int | None:
         try:

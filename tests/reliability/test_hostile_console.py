@@ -57,6 +57,7 @@ ROUTES = {
     ),
     "/console/users": ("owner", {"email": "friend@attacker.example", "password": "long enough pw"}),
     "/console/jobs/skip": ("owner", {"job": "no-such-job"}),
+    "/console/tenants": ("operator", {"tenant": "rival"}),
     "/console/jobs/resume": ("any", {"job": "no-such-job"}),
     "/console/orders/no-such-order/cancel": ("any", {}),
     "/console/webhooks/no-such-event/redeliver": ("any", {}),
@@ -82,6 +83,10 @@ def test_every_post_route_as_each_role(people, losses, route, email):
     if who == "owner" and email.startswith("user@"):
         assert response.status_code == 403 and "может только владелец магазина" in body, body
         assert owned_state() == before, "a user changed nothing the owner owns"
+    elif who == "operator":
+        operator = email.startswith("ops@")
+        assert response.status_code == (303 if operator else 403), body
+        assert operator or "магазин выбирает только оператор" in body
     elif route in ("/console/webhooks", "/console/settings", "/console/users"):
         assert response.status_code == 303, body
         assert owned_state() != before
