@@ -4,9 +4,11 @@ and the rate limit, error bodies, request limits, CORS from the stage's settings
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from chalice import CORSConfig, Response
 
@@ -120,3 +122,16 @@ def json_api(view: Callable[..., Any]) -> Callable[..., Any]:
             return error_response(500, "internal", f"internal error, incident {incident}")
 
     return wrapper
+
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def path_ids(raw: str) -> tuple[str, ...]:
+    """The ids a path parameter may stand for: percent-decoded first (chalice local and the test
+    client pass `%D1%8F%D1%8F8` for 1C's `яя8`), then as it came (a gateway that decoded it
+    already, and an id that holds a literal `%` followed by two hex digits)."""
+    if not _ESCAPE.search(raw):
+        return (raw,)
+    decoded = unquote(raw, errors="strict") if raw.isascii() else raw
+    return tuple(dict.fromkeys((decoded, raw)))

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import random
+import re
 import time
 import zipfile
 from decimal import Decimal
@@ -20,6 +21,7 @@ from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Offer, Product
 from chalicelib.importjob import ImportJob
 from tests.catalog_records import docs, record_set
+from tests.reliability import cml
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -417,7 +419,13 @@ def test_checkauth_answer_shape_and_session_by_cookie_sessid_or_basic(stack):
     reply = onec.call("catalog", "checkauth", auth=True)
     name, value, sessid, timestamp = reply.lines[1:5]
     assert reply.lines[0] == "success" and reply.text.endswith("\n")
-    assert name == "CMLBRIDGE" and sessid == f"sessid={value}" and timestamp.startswith("timestamp=")
+    assert (
+        name == "CMLBRIDGE"
+        and sessid == f"sessid={value.encode().hex()}"
+        and timestamp.startswith("timestamp=")
+    )
+    assert re.fullmatch(r"sessid=[a-z0-9]+", sessid), "plain lowercase hex, whole to any client's regex"
+    assert reply.headers["Set-Cookie"] == f"{name}={value}; Path=/; HttpOnly; SameSite=Lax"
     by_cookie = onec.http.request(
         "GET", "/1c_exchange?type=catalog&mode=init", headers={"Cookie": f"{name}={value}"}
     )
@@ -431,6 +439,53 @@ def test_checkauth_answer_shape_and_session_by_cookie_sessid_or_basic(stack):
     assert by_basic.body.decode().startswith("zip=yes")
     sale = onec.http.request("GET", f"/1c_exchange?type=sale&mode=init&{sessid}&version=2.08", headers={})
     assert sale.body.decode().split("\n")[2:4] == [sessid, "version=2.08"]
+
+
+def test_a_client_that_keeps_cookies_the_http_way_runs_a_whole_exchange(stack):
+    """A client written against 1C-Bitrix: the session from `Set-Cookie` (Secure behind HTTPS),
+    the sessid read with `[a-z0-9]+`, offers before import, the zip in one POST, and
+    `type=sale&mode=success` at the end of a catalog exchange answered `success`."""
+    http = stack.client.http
+    basic = {
+        "Authorization": "Basic " + base64.b64encode(b"demo:demo").decode(),
+        "X-Forwarded-Proto": "https",
+    }
+    first = http.request("GET", "/1c_exchange?type=catalog&mode=checkauth", headers=basic)
+    set_cookie = first.headers["Set-Cookie"]
+    assert set_cookie.endswith("; Secure") and "HttpOnly" in set_cookie
+    jar = {"Cookie": set_cookie.split(";", 1)[0]}
+    sessid = re.search(r"sessid=([a-z0-9]+)", first.body.decode()).group(1)
+    init = http.request("GET", f"/1c_exchange?type=catalog&mode=init&sessid={sessid}", headers=jar)
+    assert init.body.decode().startswith("zip=yes")
+    data = zip_of(
+        {"offers.xml": cml.offers(cml.offer("p-http")), "import.xml": cml.catalog(cml.product("p-http"))}
+    )
+    sent = http.request(
+        "POST", "/1c_exchange?type=catalog&mode=file&filename=pack.zip", headers=jar, body=data
+    )
+    assert sent.body.decode().startswith("success")
+    for name in ("import.xml", "offers.xml"):
+        answer = http.request("GET", f"/1c_exchange?type=catalog&mode=import&filename={name}", headers=jar)
+        for _ in range(20):
+            if not answer.body.decode().startswith("progress"):
+                break
+            stack.pump.drain()
+            answer = http.request(
+                "GET", f"/1c_exchange?type=catalog&mode=import&filename={name}", headers=jar
+            )
+        assert answer.body.decode().startswith("success"), answer.body
+    done = http.request("GET", f"/1c_exchange?type=sale&mode=success&sessid={sessid}", headers=jar)
+    assert done.body.decode().startswith("success\nподтверждать нечего")
+    product = json.loads(http.get("/api/v1/products/p-http", headers={"X-Api-Key": "demo-key"}).body)
+    assert product["offers"][0]["prices"][0]["value"] == 10
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def test_equal_consecutive_chunks_are_both_kept(stack, small_chunks):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from lxml import etree
@@ -17,6 +18,7 @@ from chalicelib.commerceml import read, write_orders
 from chalicelib.commerceml.model import Order
 from chalicelib.shop.openapi import spec
 from tests.conftest import SAMPLES
+from tests.reliability import cml
 
 KEY = {"X-Api-Key": "demo-key", "Content-Type": "application/json"}
 
@@ -460,3 +462,69 @@ def test_offer_extras_coefficient_zero_and_stock_per_warehouse_in_rests(stack):
     assert {w["id"]: w["quantity"] for w in detail["stock"]["warehouses"]} == {"w1": 3, "w2": 4}
     prices = unpack_prices(next(i for i in stack.catalog_items() if i["sk"] == "offer#p9")["prices"])
     assert str(prices[0]["coefficient"]) == "1", "a Коэффициент of 0 is taken as 1"
+
+
+def test_price_on_request_is_no_price_and_the_offer_with_its_stock_stays(stack):
+    """A real windows-1251 export, one line, where some offers have `<ЦенаЗаЕдиницу/>` with
+    «Уточните у менеджера»: the file lands, those offers keep their stock and other prices, no
+    price of that type is served (never 0), and the answer counts the absent prices."""
+    offers = []
+    for n in range(6):
+        retail = (
+            "<Цена><Представление>Уточните у менеджера</Представление><ИдТипаЦены>retail</ИдТипаЦены>"
+            "<ЦенаЗаЕдиницу/><Валюта>руб</Валюта><Единица>шт</Единица></Цена>"
+            if n % 2
+            else f"<Цена><ИдТипаЦены>retail</ИдТипаЦены><ЦенаЗаЕдиницу>{100 + n}</ЦенаЗаЕдиницу><Валюта>руб</Валюта></Цена>"
+        )
+        offers.append(
+            f"<Предложение><Ид>тов{n}</Ид><Наименование>Кабель {n}</Наименование><Цены>{retail}"
+            f"<Цена><ИдТипаЦены>opt</ИдТипаЦены><ЦенаЗаЕдиницу>{90 + n}</ЦенаЗаЕдиницу><Валюта>руб</Валюта></Цена>"
+            f"</Цены><Количество>{n + 1}</Количество></Предложение>"
+        )
+    document = (
+        '<?xml version="1.0" encoding="windows-1251"?><КоммерческаяИнформация ВерсияСхемы="2.03" '
+        'ДатаФормирования="2026-12-01T10:00:00"><ПакетПредложений СодержитТолькоИзменения="false">'
+        "<Ид>pk</Ид><Наименование>Пакет</Наименование><ИдКаталога>c</ИдКаталога><ТипыЦен>"
+        "<ТипЦены><Ид>retail</Ид><Наименование>Розничная</Наименование><Валюта>руб</Валюта></ТипЦены>"
+        "<ТипЦены><Ид>opt</Ид><Наименование>Оптовая</Наименование><Валюта>руб</Валюта></ТипЦены></ТипыЦен>"
+        f"<Предложения>{''.join(offers)}</Предложения></ПакетПредложений></КоммерческаяИнформация>"
+    ).encode("cp1251")
+    catalog = "".join(
+        f"<Товар><Ид>тов{n}</Ид><Наименование>Кабель {n}</Наименование></Товар>" for n in range(6)
+    )
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(catalog)).keyword == "success"
+    answer = onec.send_file("offers.xml", document)
+    assert answer.keyword == "success", answer.text
+    assert "цен без значения (цена по запросу): 3" in answer.text
+    for n in range(6):
+        status, product = get(stack, f"/products/{quote('тов' + str(n))}")
+        assert status == 200, product
+        (offer,) = product["offers"]
+        served = {p["price_type_id"]: p["value"] for p in offer["prices"]}
+        expected = {"opt": 90 + n} | ({} if n % 2 else {"retail": 100 + n})
+        assert served == expected and offer["stock"]["total"] == n + 1, (n, offer)
+
+
+@pytest.mark.parametrize(
+    "product_id", ["яя8", "смес 50%", "a b/c"], ids=["cyrillic", "space and percent", "slash"]
+)
+def test_variants_sent_with_their_own_characteristic_id_never_collapse(stack, product_id):
+    """`<ИдХарактеристики>` beside `<Ид>`: each variant is the offer `Ид#ИдХарактеристики`, and
+    the product page finds an id 1C made of Cyrillic, spaces, `%` or `/`."""
+    variants = "".join(
+        f"<Предложение><Ид>{product_id}</Ид><ИдХарактеристики>{size}</ИдХарактеристики>"
+        f"<Наименование>Футболка {size}</Наименование><ХарактеристикиТовара><ХарактеристикаТовара>"
+        f"<Наименование>Размер</Наименование><Значение>{size}</Значение></ХарактеристикаТовара></ХарактеристикиТовара>"
+        f"<Цены><Цена><ИдТипаЦены>pt</ИдТипаЦены><ЦенаЗаЕдиницу>{price}</ЦенаЗаЕдиницу></Цена></Цены>"
+        f"<Количество>{stock}</Количество></Предложение>"
+        for size, price, stock in (("S", 100, 1), ("M", 110, 2), ("L", 120, 3))
+    )
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product(product_id, "Футболка"))).keyword == "success"
+    answer = onec.send_file("offers.xml", cml.offers(variants))
+    assert answer.keyword == "success" and "повторённых" not in answer.text, answer.text
+    status, product = get(stack, f"/products/{quote(product_id, safe='')}")
+    assert status == 200, product
+    served = {o["id"]: (o["prices"][0]["value"], o["stock"]["total"]) for o in product["offers"]}
+    assert served == {f"{product_id}#S": (100, 1), f"{product_id}#M": (110, 2), f"{product_id}#L": (120, 3)}

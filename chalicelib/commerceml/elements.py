@@ -239,13 +239,16 @@ class CatalogElements:
     def offer(self, el: Any) -> Offer:
         o = Offer(id="", parts=_NO_PARTS)
         parts: set[str] = set()
+        variant = ""
         status = el.get("Статус")
         if status:
             o.status = status.strip()
         for c in el:  # the most frequent children first: this loop runs for every offer
             name = local(c.tag)
             if name == "Цены":
-                o.prices = [self.price(p) for p in c]
+                found = [self.price(p) for p in c]
+                o.prices = [p for p in found if p is not None]
+                o.absent_prices += len(found) - len(o.prices)
                 parts.add(PRICES)
             elif name == "Склад":
                 warehouse_id = (c.get("ИдСклада") or "").strip()
@@ -285,8 +288,12 @@ class CatalogElements:
                 o.version = text(c) or None
             elif name == "Статус":
                 o.status = text(c) or o.status
+            elif name == "ИдХарактеристики":
+                variant = text(c)
         if not o.id:
             raise self.error("у элемента Предложение нет Ид", el.sourceline)
+        if variant and "#" not in o.id:  # the characteristic sent apart: `Ид#ИдХарактеристики`
+            o.id = f"{o.id}#{variant}"
         o.parts = frozenset(parts)
         return o
 
@@ -300,8 +307,12 @@ class CatalogElements:
                 elif name == "Количество":
                     offer.quantity = as_decimal(text(c), "Количество")
 
-    def price(self, el: Any) -> Price:
+    def price(self, el: Any) -> Price | None:
+        """A `Цена`, or None when its `ЦенаЗаЕдиницу` is empty: "price on request" (Представление
+        «Уточните у менеджера») is no price of that type — never 0 — and the offer stays."""
         t = raw_texts(el)
+        if not (t.get("ЦенаЗаЕдиницу") or "").strip():
+            return None
         coefficient = optional(t.get("Коэффициент"))
         return Price(
             price_type_id=(t.get("ИдТипаЦены") or "").strip(),

@@ -177,6 +177,7 @@ class Offer:
     characteristics: list[Characteristic] = field(default_factory=list)
     properties: list[PropertyValue] = field(default_factory=list)
     prices: list[Price] = field(default_factory=list)
+    absent_prices: int = 0  # `Цена` elements with an empty `ЦенаЗаЕдиницу` (price on request)
     quantity: Decimal | None = None
     stock: list[StockEntry] = field(default_factory=list)
     status: str | None = None

@@ -14,6 +14,7 @@ class Answer:
     content_type: str = CONTENT_TYPE
     body_bytes: bytes | None = None  # a binary XML document (`mode=query` in windows-1251)
     raw_text: bool = False  # lines[0] is a whole document, sent as is
+    cookie: str | None = None  # `name=value` the HTTP adapter also sets as a cookie (checkauth)
 
     @property
     def body(self) -> str:
@@ -38,6 +39,16 @@ def progress(*details: str) -> Answer:
 
 def failure(*details: str) -> Answer:
     return Answer(("failure", *map(_clean, details)))
+
+
+def checkauth(name: str, value: str, timestamp: int) -> Answer:
+    """checkauth's four lines as 1C-Bitrix answers them, and the same cookie in `Set-Cookie` for
+    clients that keep cookies the HTTP way. The `sessid` is plain lowercase hex (the cookie value,
+    hex-encoded), which any client's `[a-z0-9]+` reads whole; both forms are accepted back."""
+    return Answer(
+        ("success", name, value, f"sessid={value.encode().hex()}", f"timestamp={timestamp}"),
+        cookie=f"{name}={value}",
+    )
 
 
 def lines(*values: str) -> Answer:

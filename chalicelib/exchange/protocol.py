@@ -157,7 +157,8 @@ class Exchange(Sessions, SaleExchange):
         if request.type == "sale" and version:
             # Only a version whose files we read: the add-on switches to CommerceML 3 on `3.x`.
             answer_version = version if version in SUPPORTED_VERSIONS else ECHOED_VERSION
-            reply += [f"sessid={session.tenant.id}.{session.token}", f"version={answer_version}"]
+            sessid = f"{session.tenant.id}.{session.token}".encode().hex()  # as checkauth gives it
+            reply += [f"sessid={sessid}", f"version={answer_version}"]
         return answers.lines(*reply)
 
     def _area(self, session: Session) -> str:
@@ -245,6 +246,11 @@ class Exchange(Sessions, SaleExchange):
             extra = []
             if counts.get("repeated"):
                 extra.append(f"записей, повторённых в файле: {counts['repeated']} (применены последние)")
+            if counts.get("prices_absent"):
+                extra.append(
+                    f"цен без значения (цена по запросу): {counts['prices_absent']} — на сайте этих цен нет, "
+                    "остатки и остальные цены загружены"
+                )
             if counts.get("offers_without_product"):
                 extra.append(
                     f"предложений без товара на сайте: {counts['offers_without_product']} (сохранены)"

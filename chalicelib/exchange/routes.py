@@ -31,9 +31,13 @@ def accepts_binary(accept: str | None) -> bool:
     return first in ("*/*", "text/*", "text/xml")
 
 
-def to_response(answer: Answer, accept: str | None = "*/*") -> Response:
+def to_response(answer: Answer, accept: str | None = "*/*", https: bool = False) -> Response:
     if answer.body_bytes is not None and not accepts_binary(accept):
         answer = as_utf8(answer)
+    if answer.cookie:  # checkauth: the session cookie for clients that keep cookies
+        cookie = f"{answer.cookie}; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if https else "")
+        headers = {"Content-Type": answer.content_type, "Set-Cookie": cookie}
+        return Response(body=answer.body, status_code=200, headers=headers)
     if answer.body_bytes is not None:
         return Response(
             body=answer.body_bytes, status_code=200, headers={"Content-Type": answer.content_type}
@@ -58,7 +62,9 @@ def _handle() -> Response:
     except Exception:  # even a broken deployment answers 1C in the protocol's words
         logger.exception("exchange could not start")
         return to_response(failure("сервер обмена не настроен или недоступен; сообщите в поддержку"))
-    return to_response(exchange.handle(exchange_request), (request.headers or {}).get("accept"))
+    headers = request.headers or {}
+    https = headers.get("x-forwarded-proto") == "https"  # API Gateway says so; make run is plain HTTP
+    return to_response(exchange.handle(exchange_request), headers.get("accept"), https)
 
 
 @exchange_routes.route("/1c_exchange", methods=["GET", "POST"], content_types=["*/*"])

@@ -71,8 +71,8 @@ class SaleExchange:
 
     def sale_success(self, session: Session, request: ExchangeRequest) -> Answer:
         confirmed = self.orders.confirm(session.tenant, session.token)
-        if confirmed is None:
-            return answers.failure("в этом сеансе не было запроса заказов (mode=query): подтверждать нечего")
+        if confirmed is None:  # as 1C-Bitrix answers (a client may confirm at the end of any exchange)
+            return answers.success("подтверждать нечего: в этом сеансе заказы не запрашивались (mode=query)")
         return answers.success(f"заказов принято 1С: {confirmed}")
 
     def sale_file(self, session: Session, request: ExchangeRequest) -> Answer:

@@ -127,7 +127,7 @@ class Sessions:
         token = self._open_session(tenant, request)
         value = f"{tenant.id}.{token}"
         logger.info("1C session opened", extra={"tenant": tenant.id, "exchange_session": token_ref(token)})
-        return answers.lines("success", COOKIE, value, f"sessid={value}", f"timestamp={now}")
+        return answers.checkauth(COOKIE, value, now)
 
     def session_for(self, tenant: Tenant, kind: str, source: str) -> str:
         """A session opened on behalf of a signed-in person (the console's "by hand" upload): the
@@ -152,7 +152,7 @@ class Sessions:
         return token
 
     def session(self, request: ExchangeRequest) -> Session:
-        value = _cookie(request.header("Cookie"), COOKIE) or request.params.get("sessid")
+        value = _cookie(request.header("Cookie"), COOKIE) or _from_sessid(request.params.get("sessid"))
         if value and "." in value:
             tenant_id, _, token = value.partition(".")
             item = self.store.get_session(tenant_id, token)
@@ -181,3 +181,13 @@ class Sessions:
             self.store.set_basic_session(tenant.id, caller, token, valid_until)
             item = self.store.get_session(tenant.id, token) or {}
         return Session(tenant, token, item)
+
+
+def _from_sessid(sessid: str | None) -> str | None:
+    """The session value a `sessid` carries: hex (what checkauth answers now) or as is."""
+    if sessid and len(sessid) <= 400 and "." not in sessid:
+        try:
+            return bytes.fromhex(sessid).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return sessid

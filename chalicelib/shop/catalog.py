@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.http import BadRequest, parse_limit
+from chalicelib.http import BadRequest, parse_limit, path_ids
 from chalicelib.ports import Catalog
-from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState, ProductState
+from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState
 from chalicelib.sync.plan import MAX_ID_BYTES
 from chalicelib.tenants import Tenant
 
@@ -236,8 +236,13 @@ class ShopCatalog:
             },
         }
 
-    def product(self, tenant: Tenant, product_id: str) -> dict[str, Any] | None:
-        state: ProductState | None = self.store.product(tenant.id, product_id)
+    def product(self, tenant: Tenant, raw_id: str) -> dict[str, Any] | None:
+        """A product by the id its path carries (percent-encoded or not: 1C's ids may be
+        Cyrillic, or hold `#`, `/`, spaces and `%`)."""
+        found = (
+            (i, self.store.product(tenant.id, i)) for i in path_ids(raw_id) if len(i.encode()) <= MAX_ID_BYTES
+        )
+        product_id, state = next(((i, s) for i, s in found if s is not None), (raw_id, None))
         if state is None:
             return None
         doc = state.doc

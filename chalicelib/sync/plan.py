@@ -102,6 +102,8 @@ def plan(
             product_key = f"{PRODUCT}:{entity.product_id}"
             if not known_products(product_key) and product_key not in differ.seen:
                 result.counts["offers_without_product"] += 1
+            if entity.absent_prices:
+                result.counts["prices_absent"] += entity.absent_prices
             for record in offer_records(entity):
                 visit(record)
         elif isinstance(entity, Group | Property | PriceType | Warehouse | Unit):
