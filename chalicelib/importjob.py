@@ -39,6 +39,7 @@ class ImportJob:
     error: str | None = None
     last_error: str | None = None
     note: str | None = None
+    skipped: list[str] = field(default_factory=list)  # records left out, and why (the first 20)
     notice: str | None = None  # told to 1C with this job's answer (a file a person skipped before it)
 
     @property

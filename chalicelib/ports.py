@@ -18,7 +18,10 @@ class ItemTooLarge(Exception):
     """An item over DynamoDB's 400 KB, refused before the write (the store names it)."""
 
     def __init__(self, pk: str, sk: str, size: int) -> None:
-        super().__init__(f"запись {sk} ({pk}) — {size} байт, больше предела DynamoDB 400 КБ")
+        kind, _, entity = sk.partition("#")
+        what = {"offer": "предложение", "variant": "вариант", "card": "карточка товара"}.get(kind, "товар")
+        entity = entity if kind in ("offer", "variant") else pk.rpartition("#p#")[2] or sk
+        super().__init__(f"{what} {entity}: {size // 1024} КБ — больше предела записи (400 КБ)")
         self.pk, self.sk, self.size = pk, sk, size
 
 
@@ -101,7 +104,13 @@ class Queue(Protocol):
 class Catalog(Protocol):
     """The catalog store (aws/catalog.py on DynamoDB or on its twin): it owns every key."""
 
-    def write_changes(self, tenant: str, changes: list[Any], stamp: str) -> Callable[[], None]: ...
+    def write_changes(
+        self,
+        tenant: str,
+        changes: list[Any],
+        stamp: str,
+        too_large: Callable[[ItemTooLarge], None] | None = None,
+    ) -> Callable[[], None]: ...
     def write_cards(
         self, tenant: str, cards: list[Any], removed: list[tuple[str, str]]
     ) -> Callable[[], None]: ...

@@ -53,6 +53,14 @@ MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered s
 READERS = 8
 
 
+def _fits(item: dict[str, Any], too_large: Callable[[ItemTooLarge], None]) -> bool:
+    size = item_size(item)
+    if size <= MAX_ITEM_BYTES:
+        return True
+    too_large(ItemTooLarge(item["pk"], item["sk"], size))
+    return False
+
+
 def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
     product = entity_id.partition("#")[0]
     if kind == PRODUCT:
@@ -93,10 +101,17 @@ class CatalogStore:
         return self.table.stats
 
     # -- the import's writes ---------------------------------------------------------------------
-    def write_changes(self, tenant: str, changes: list[Change], stamp: str) -> Callable[[], None]:
+    def write_changes(
+        self,
+        tenant: str,
+        changes: list[Change],
+        stamp: str,
+        too_large: Callable[[ItemTooLarge], None] | None = None,
+    ) -> Callable[[], None]:
         """Write one batch of staged changes and its feed entry, in the background; the returned
         waiter finishes them (raising the first error). An offer's parts share one item: parts a
-        batch lacks are read first (after this store's earlier writes landed), then kept."""
+        batch lacks are read first (after this store's earlier writes landed), then kept. An item
+        over DynamoDB's size is left out and handed to `too_large` (without it, refused whole)."""
         at = int(stamp[:13])
         items: dict[tuple[str, str], dict[str, Any]] = {}
         partial: set[tuple[str, str]] = set()
@@ -131,6 +146,8 @@ class CatalogStore:
             if key in items:
                 items[key].setdefault("active", True)
         puts = list(items.values()) + self._feed_items(tenant, stamp, feed_entries(changes))
+        if too_large is not None:
+            puts = [item for item in puts if _fits(item, too_large)]
         futures = self._write(puts, [])
         self._in_flight = futures
         return self._waiter(futures)

@@ -15,6 +15,7 @@ from chalicelib.sync import staged
 from chalicelib.sync.diff import Change
 
 CHECKPOINT_EVERY = 1000
+MAX_SKIPPED_SHOWN = 20  # records named in the answer; all are counted
 SAFETY_SECONDS = 30
 
 
@@ -36,10 +37,13 @@ class ApplyChanges:
         position = applied
         in_flight: tuple[Callable[[], None], int] | None = None
 
+        skipped: list[str] = []
+
         def write_pending() -> None:
             nonlocal pending, in_flight
             first = position - len(pending)
-            started = self.catalog.write_changes(tenant, pending, f"{stamp_base}{first:07d}")
+            stamp = f"{stamp_base}{first:07d}"
+            started = self.catalog.write_changes(tenant, pending, stamp, lambda e: skipped.append(str(e)))
             checkpoint()
             in_flight, pending = (started, position), []
 
@@ -48,6 +52,11 @@ class ApplyChanges:
             if in_flight is not None:
                 wait, done = in_flight
                 wait()
+                if skipped:  # one record too large for an item: left out, counted, told to 1C
+                    job.skipped = [*job.skipped, *skipped][:MAX_SKIPPED_SHOWN]
+                    job.counts = {**job.counts, "skipped": job.counts.get("skipped", 0) + len(skipped)}
+                    self.store.update_job(tenant, job_id, skipped=job.skipped, counts=job.counts)
+                    skipped.clear()
                 self.store.update_job(tenant, job_id, applied=done)
                 in_flight = None
                 beat()

@@ -255,6 +255,9 @@ class Exchange(Sessions, SaleExchange):
                 extra.append(
                     f"предложений без товара на сайте: {counts['offers_without_product']} (сохранены)"
                 )
+            if counts.get("skipped"):
+                extra.append(f"записей пропущено: {counts['skipped']} (остальное загружено)")
+                extra += [f"пропущена {problem}" for problem in job.skipped]
             if job.notice:
                 extra.append(job.notice)
             return answers.success(f"{name}: " + ", ".join(parts), *extra)

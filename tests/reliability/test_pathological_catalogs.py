@@ -159,32 +159,62 @@ def huge_offer() -> bytes:
     )
 
 
-def test_an_item_too_large_stalls_with_its_name_and_a_person_can_skip_the_file(stack, losses):
+def test_an_offer_too_large_for_one_item_is_skipped_by_name_and_the_rest_lands(stack, losses):
+    onec = stack.onec()
+    catalog = cml.catalog(cml.product("big") + cml.product("small"))
+    assert onec.send_file("import.xml", catalog).keyword == "success"
+    end = "</Предложения>".encode()
+    answer = onec.send_file("offers.xml", huge_offer().replace(end, cml.offer("small", "5").encode() + end))
+    assert answer.keyword == "success", answer.text
+    assert (
+        "записей пропущено: 1" in answer.text
+        and "предложение big:" in answer.text
+        and "400 КБ" in answer.text
+    )
+    assert api(stack, "/products/small")[1]["offers"][0]["stock"]["total"] == 5, "the rest of the file landed"
+    assert api(stack, "/products/big")[1]["offers"] == [], "the one item too large is left out, said so"
+    assert onec.send_file("offers.xml", cml.offers(cml.offer("big", "2", "99"))).keyword == "success"
+    assert api(stack, "/products/big")[1]["offers"][0]["stock"]["total"] == 2, "and lands once it fits"
+    losses["stalled_tenants"] = stalled_jobs()
+    assert losses["stalled_tenants"] == 0
+
+
+def test_a_file_that_stalls_every_time_can_be_skipped_and_the_next_exchange_runs(stack, losses, monkeypatch):
+    """A write that fails on every try (a fault that outlives retries): the file stalls, «Дописать»
+    stalls it again, and the owner's «Пропустить файл» frees the tenant; 1C is told."""
+    from chalicelib.aws.catalog import CatalogStore
     from tests.test_console import PASSWORD, Browser
 
     onec = stack.onec()
-    assert onec.send_file("import.xml", cml.catalog(cml.product("big"))).keyword == "success"
-    stuck = onec.send_file("offers.xml", huge_offer())
-    assert stuck.keyword == "failure" and "offer#big" in stuck.text and "400 КБ" in stuck.text, stuck.text
-    assert INTERNAL not in stuck.text
-    blocked = onec.send_file("offers.xml", cml.offers(cml.offer("big")))
+    assert onec.send_file("import.xml", cml.catalog(cml.product("p1"))).keyword == "success"
+    original = CatalogStore.write_changes
+
+    def broken(self, tenant, changes, *rest):
+        if any(getattr(getattr(c, "record", None), "id", "") == "p1" for c in changes):
+            raise OSError("запись не удалась")
+        return original(self, tenant, changes, *rest)
+
+    monkeypatch.setattr(CatalogStore, "write_changes", broken)
+    monkeypatch.setattr("chalicelib.exchange.worker.MAX_ATTEMPTS", 1)
+    stuck = onec.send_file("offers.xml", cml.offers(cml.offer("p1")))
+    assert stuck.keyword == "failure" and "прервана" in stuck.text and INTERNAL not in stuck.text, stuck.text
+    blocked = onec.send_file("offers.xml", cml.offers(cml.offer("p1", "3")))
     assert blocked.keyword == "failure" and "прервана и пока не дописана" in blocked.text, blocked.text
 
     wiring.console_auth().add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
     browser = Browser(stack)
     browser.login("owner@demo.shop")
     page = browser.get("/console/exchanges").body.decode()
-    assert "Пропустить файл" in page
+    assert "Дописать" in page and "Пропустить файл" in page
     (job,) = [j for j in wiring.exchange_store().jobs("demo", limit=50) if j.status == "stalled"]
     assert browser.post("/console/jobs/skip", {"job": job.id}).status_code == 303
+    monkeypatch.setattr(CatalogStore, "write_changes", original)
 
-    after = onec.send_file("offers.xml", cml.offers(cml.offer("big", "4", "99")))
+    after = onec.send_file("offers.xml", cml.offers(cml.offer("p1", "4", "99")))
     assert after.keyword == "success", after.text
     assert "пропущена вручную (owner@demo.shop)" in after.text, "1C is told on its next exchange"
-    status, product = api(stack, "/products/big")
-    assert status == 200 and product["offers"][0]["stock"]["total"] == 4
-    actions = [a["action"] for a in wiring.console_store().actions("demo")]
-    assert "skip" in actions
+    assert api(stack, "/products/p1")[1]["offers"][0]["stock"]["total"] == 4
+    assert "skip" in [a["action"] for a in wiring.console_store().actions("demo")]
     losses["stalled_tenants"] = stalled_jobs()
     assert losses["stalled_tenants"] == 0
 
