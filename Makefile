@@ -53,8 +53,10 @@ test-fast: setup
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 # The hostile-input, fault and concurrency suite as one table; non-zero on any failure or loss.
+# PLANTED=zip|filenames|xml plants a crash into that guard: the report must go red and say which
+# cases caught it (proof the suite can fail).
 reliability-report: setup
-	$(BIN)/python -m tests.reliability.report
+	PLANTED=$(PLANTED) $(BIN)/python -m tests.reliability.report
 
 # Longer variants of the reliability suite (more rounds, more tenants, more orders).
 soak: setup

@@ -62,6 +62,17 @@ _CONTAINERS = frozenset((ROOT, *SECTIONS, "Товары", "Предложени�
 _RECORDS = frozenset(("Товар", "Предложение", "Документ"))
 
 
+_LIBXML_WORDS = {
+    "text node too long": "текст одного элемента длиннее 10 МБ: так 1С не выгружает, проверьте выгрузку",
+    "invalid xmlchar value": "в тексте недопустимый управляющий символ (XML его не допускает): исправьте текст в 1С",
+    "invalid bytes in character encoding": (
+        "байты не в той кодировке, что объявлена в заголовке XML (encoding=…): файл повреждён "
+        "или перекодирован по пути, выгрузите его из 1С ещё раз"
+    ),
+    "unsupported encoding": "неизвестная кодировка в заголовке XML: 1С выгружает в UTF-8 или windows-1251",
+}
+
+
 class _Reader(CatalogElements, OrderDocuments):
     def __init__(self, stream: IO[bytes], filename: str, known_properties: Mapping[str, Property]) -> None:
         self.stream = TrackedStream(stream)
@@ -100,6 +111,9 @@ class _Reader(CatalogElements, OrderDocuments):
             )
         if "entity" in lowered or "dtd" in lowered:
             return self.error(f"сущности и DTD в файлах обмена запрещены ({message})", line)
+        for known, words in _LIBXML_WORDS.items():  # libxml2's English, in words a consultant reads
+            if known in lowered:
+                return self.error(words, line)
         if "excessive depth" in lowered:  # libxml2's guard, kept on (huge_tree=False)
             return self.error(
                 "элементы вложены глубже 256 уровней (группы — глубже ~120): так 1С не выгружает, "

@@ -62,7 +62,9 @@ def sanitize(raw: str | None) -> str:
     elif len(parts) > 1:
         parts = parts[-1:]
     for part in parts:
-        if len(part) > MAX_NAME or not _ALLOWED.fullmatch(part):
+        if len(part) > MAX_NAME:
+            raise UnsafeFilename(f"часть имени файла длиннее {MAX_NAME} символов: {raw[:80]!r}…")
+        if not _ALLOWED.fullmatch(part):
             raise UnsafeFilename(f"недопустимые символы в имени файла: {raw!r}")
     clean = posixpath.join(*parts)
     extension = posixpath.splitext(clean)[1].lower()

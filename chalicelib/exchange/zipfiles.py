@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
 from chalicelib.exchange.filenames import UnsafeFilename, sanitize
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class ZipRefused(ValueError):
@@ -57,6 +60,10 @@ def expand(
         names: list[str] = []
         first_of: dict[str, str] = {}
         for info in entries:
+            original = info.orig_filename
+            if "\x00" in original or original.startswith(("/", "\\")) or _DRIVE.match(original):
+                # zipfile cuts a name at NUL; an absolute path is never flattened into the area
+                raise ZipRefused(f"недопустимый путь в архиве: {original!r} (абсолютный или с символом NUL)")
             try:
                 name = sanitize(info.filename)
             except UnsafeFilename:

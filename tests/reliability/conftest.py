@@ -4,6 +4,7 @@ them up (tests/reliability/report.py)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -35,3 +36,24 @@ def losses(request) -> Iterator[dict[str, int]]:
 def pytest_runtest_setup(item) -> None:
     module = item.module.__name__.rsplit(".", 1)[-1]
     item.user_properties.append(("area", AREAS.get(module, module)))
+
+
+# `make reliability-report PLANTED=<guard>`: a crash planted into one guard, to show the suite
+# goes red when a guard breaks (and which cases catch it). Never set in a normal run.
+PLANTS = {
+    "zip": "chalicelib.exchange.prepare.expand",  # the zip limits of catalog uploads
+    "filenames": "chalicelib.exchange.protocol.sanitize",  # names 1C sends with mode=file
+    "xml": "chalicelib.exchange.parse.plan",  # the reader and the differ
+}
+
+
+@pytest.fixture(autouse=True)
+def planted_crash(monkeypatch):
+    which = os.environ.get("RELIABILITY_PLANTED")
+    if which:
+
+        def crash(*args, **kwargs):
+            raise RuntimeError(f"planted crash in the {which} guard")
+
+        monkeypatch.setattr(PLANTS[which], crash)
+    yield

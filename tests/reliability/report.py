@@ -4,6 +4,7 @@ loss, or fewer cases than the suite promises (120 hostile inputs, 12 faults, 4 c
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -19,6 +20,7 @@ class Collector:
     def __init__(self) -> None:
         self.outcomes: dict[str, Counter] = defaultdict(Counter)
         self.losses: Counter = Counter()
+        self.failed: set[str] = set()
 
     def pytest_runtest_logreport(self, report) -> None:
         props = dict(report.user_properties)
@@ -27,6 +29,9 @@ class Collector:
             return
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self.outcomes[area][report.outcome] += 1
+            if report.outcome == "failed":
+                case = report.nodeid.partition("[")[2].removesuffix("]") or report.nodeid
+                self.failed.add(case.encode().decode("unicode_escape"))  # pytest escapes non-ASCII ids
         if report.when == "teardown":
             for kind in LOSS_KINDS:
                 self.losses[kind] += int(props.get(kind, 0) or 0)
@@ -65,7 +70,32 @@ def table(collector: Collector) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def planted(which: str, argv: list[str]) -> int:
+    """Run the hostile-exchange cases with a crash planted into one guard: the report must go red,
+    and it says which cases caught the crash (green here means the suite could not fail)."""
+    from tests.reliability.conftest import PLANTS
+
+    if which not in PLANTS:
+        print(f"PLANTED must be one of {', '.join(PLANTS)}")
+        return 2
+    os.environ["RELIABILITY_PLANTED"] = which
+    collector = Collector()
+    folder = Path(__file__).parent
+    cases = str(folder / "test_hostile_exchange.py")
+    pytest.main([cases, "-q", "-n", "2", "-p", "no:logging", "--no-header", *argv], plugins=[collector])
+    caught = sorted(collector.failed)
+    print(f"\nplanted crash in the {which} guard ({PLANTS[which]})")
+    print(f"caught by {len(caught)} cases:" + "".join(f"\n  {name}" for name in caught))
+    print(
+        "\nRESULT: " + ("the suite went red, as it must" if caught else "NOT CAUGHT: the suite cannot fail")
+    )
+    return 0 if caught else 1
+
+
 def main(argv: list[str]) -> int:
+    which = os.environ.get("PLANTED")
+    if which:
+        return planted(which, argv)
     collector = Collector()
     folder = Path(__file__).parent
     code = pytest.main(
