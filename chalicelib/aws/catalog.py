@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.aws.catalog_facets import FacetItems
+from chalicelib.aws.catalog_feed import feed_entries, feed_items
 from chalicelib.aws.catalog_table import DynamoCatalogTable, IndexPage, item_size
 from chalicelib.aws.offer_items import pack, unpack_prices, unpack_stock
 from chalicelib.ports import ItemTooLarge
@@ -40,14 +41,11 @@ from chalicelib.sync.cards import (
     search_text,
     sort_values,
 )
-from chalicelib.sync.diff import Change, Deactivate, Put
+from chalicelib.sync.diff import Change, Deactivate
 from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
 
 INDEXES = {"name": ("cards_name", "ln"), "price": ("cards_price", "lp"), "updated": ("cards_updated", "lu")}
 OFFER_PARTS = {OFFER: "doc", OFFER_PRICES: "prices", OFFER_STOCK: "stock"}
-FEED_TYPES = {PRODUCT: "product", VARIANT: "product", OFFER: "offer", "group": "group"}
-FEED_TYPES |= {OFFER_PRICES: "offer", OFFER_STOCK: "offer"}
-MAX_FEED_BYTES = 300_000
 MAX_ITEM_BYTES = 390_000  # DynamoDB refuses items over 400 KB; our size counts conservatively
 MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered short, with a cursor
 READERS = 8
@@ -70,24 +68,6 @@ def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
     if kind == VARIANT:
         return f"{tenant}#p#{product}", f"variant#{entity_id}"
     return f"{tenant}#{kind}", entity_id
-
-
-def feed_entries(changes: Iterable[Change]) -> list[list[str]]:
-    """The API-level entities a batch changed, each once (its last op): [type, id, op]."""
-    latest: dict[tuple[str, str], str] = {}
-    for change in changes:
-        kind = change.record.kind if isinstance(change, Put) else change.kind
-        entity_id = change.record.id if isinstance(change, Put) else change.id
-        kind_name = FEED_TYPES.get(kind)
-        if kind_name is None:
-            continue
-        if kind_name == "product":
-            entity_id = entity_id.partition("#")[0]
-        active = change.record.active if isinstance(change, Put) else False
-        off = not active and kind not in (OFFER_PRICES, OFFER_STOCK) and kind != VARIANT
-        latest.pop((kind_name, entity_id), None)
-        latest[(kind_name, entity_id)] = "deactivate" if off else "upsert"
-    return [[kind, entity_id, op] for (kind, entity_id), op in latest.items()]
 
 
 class CatalogStore:
@@ -145,27 +125,12 @@ class CatalogStore:
         for key in partial:  # an offer whose other parts were never stored: listed, unless told
             if key in items:
                 items[key].setdefault("active", True)
-        puts = list(items.values()) + self._feed_items(tenant, stamp, feed_entries(changes))
+        puts = list(items.values()) + feed_items(tenant, stamp, feed_entries(changes))
         if too_large is not None:
             puts = [item for item in puts if _fits(item, too_large)]
         futures = self._write(puts, [])
         self._in_flight = futures
         return self._waiter(futures)
-
-    def _feed_items(self, tenant: str, stamp: str, entries: list[list[str]]) -> list[dict[str, Any]]:
-        items, chunk, size = [], [], 0
-        for entry in entries:
-            chunk.append(entry)
-            size += sum(len(p.encode()) for p in entry) + 8
-            if size > MAX_FEED_BYTES:
-                items.append(chunk)
-                chunk, size = [], 0
-        if chunk:
-            items.append(chunk)
-        return [
-            {"pk": f"{tenant}#feed", "sk": f"{stamp}{n:03d}", "changes": json.dumps(c, ensure_ascii=False)}
-            for n, c in enumerate(items)
-        ]
 
     def _waiter(self, futures: list[Future]) -> Any:
         def wait() -> None:

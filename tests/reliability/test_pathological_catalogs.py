@@ -92,6 +92,7 @@ def test_a_group_tree_a_hundred_deep_lists_its_product_from_the_root(stack, loss
     assert status == 200 and [p["id"] for p in page["items"]] == ["deep"], page
     assert api(stack, "/facets?group=g0")[1]["count"] == 1
     losses["stalled_tenants"] = stalled_jobs()
+    assert losses["stalled_tenants"] == 0
 
 
 def test_a_group_tree_deeper_than_xml_allows_fails_in_words_and_the_next_exchange_runs(stack, losses):
@@ -101,6 +102,7 @@ def test_a_group_tree_deeper_than_xml_allows_fails_in_words_and_the_next_exchang
     assert INTERNAL not in refused.text
     assert onec.send_file("import.xml", tree(50)).keyword == "success"
     losses["stalled_tenants"] = stalled_jobs()
+    assert losses["stalled_tenants"] == 0
 
 
 def test_one_product_with_two_thousand_variants_is_one_card_with_every_offer(stack, losses):
@@ -116,6 +118,7 @@ def test_one_product_with_two_thousand_variants_is_one_card_with_every_offer(sta
     status, product = api(stack, "/products/shirt")
     assert status == 200 and len(product["offers"]) == 2000
     losses["stalled_tenants"] = stalled_jobs()
+    assert losses["stalled_tenants"] == 0
 
 
 def test_three_hundred_price_types_on_every_offer_are_all_served(stack, losses):
@@ -140,6 +143,7 @@ def test_three_hundred_price_types_on_every_offer_are_all_served(stack, losses):
     served = {p["price_type_id"]: p["value"] for p in product["offers"][0]["prices"]}
     assert status == 200 and served == {f"t{n}": 1000 + n for n in range(300)}
     losses["stalled_tenants"] = stalled_jobs()
+    assert losses["stalled_tenants"] == 0
 
 
 def huge_offer() -> bytes:
