@@ -217,7 +217,7 @@ def test_an_item_over_dynamodbs_size_is_refused_by_name_before_anything_is_writt
 
     small = Put(Record(PRODUCT, "ok", json.dumps({"id": "ok", "name": "Чай"}), True), created=True)
     huge = Put(Record(PRODUCT, "big", json.dumps({"id": "big", "name": "Ж" * 200_001}), True), created=True)
-    with pytest.raises(ItemTooLarge, match="товар big: \\d+ КБ — больше предела записи") as refused:
+    with pytest.raises(ItemTooLarge, match=r"товар big: \d+ КБ — больше предела записи") as refused:
         store.write_changes("t", [small, huge], "1700000000000000")
     assert refused.value.pk == "t#p#big" and refused.value.size > 400_000
     assert not [k for k in _keys(store) if k[0].startswith("t#")], "nothing of the batch was sent"
