@@ -135,3 +135,28 @@ def test_a_bad_order_names_every_bad_field(shop):
     fields = {d["field"] for d in refused.value.details}
     assert {"customer.name", "customer.email", "customer.address.planet", "lines[0].quantity"} <= fields
     assert {"delivery.price", "comment"} <= fields and str(refused.value).startswith("customer.name")
+
+
+def test_a_slow_receiver_never_holds_up_another_tenants_deliveries(shop):
+    """Two tenants whose receivers each take 1.5 s and one whose receiver answers at once: one run
+    delivers all three in about the slowest one's time, whatever order the tenants come in."""
+    accounts: Accounts = shop.exchange.accounts
+    outbox = shop.orders.store.outbox
+    for tenant in ("slow-a", "slow-b", "quick"):
+        accounts.add(tenant)
+        accounts.set_webhook(tenant, [f"https://{tenant}.example/hooks"])
+        outbox.add(tenant, "order.created", {"order": {"id": tenant}})
+    started, arrived = time.monotonic(), {}
+
+    def post(url, payload, headers):
+        if "slow" in url:
+            time.sleep(1.5)
+        arrived[url.split("//")[1].split(".")[0]] = time.monotonic() - started
+        return 200, None
+
+    summary = Scheduler(accounts, shop.orders, InMemoryBlobStore(), WebhookSender(outbox, post=post)).run(
+        lambda: 60_000
+    )
+    assert {t: summary[t].get("delivered") for t in arrived} == {"slow-a": 1, "slow-b": 1, "quick": 1}
+    assert arrived["quick"] < 1.0, "the quick tenant never waits for a slow receiver"
+    assert max(arrived.values()) < 2.8, "the slow receivers were called side by side, not one after the other"
