@@ -169,4 +169,9 @@ def test_a_slow_receiver_never_holds_up_other_tenants(live, losses):
 
 
 def test_the_local_schedule_runs_without_errors(live):
-    assert not any("scheduled run error" in line for line in live.output), "".join(live.output[-20:])
+    """The schedule ran (its summary line is there) and neither the whole run nor any one tenant's
+    part of it failed (a tenant's failure is caught and logged, never raised)."""
+    ran = [line for line in live.output if "scheduled run" in line and "error" not in line.lower()]
+    failed = [line for line in live.output if "scheduled run error" in line or "scheduled run failed" in line]
+    assert ran, "the local stack fired the schedule"
+    assert not failed, "".join(failed[-20:])
