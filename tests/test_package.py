@@ -73,6 +73,16 @@ def test_worker_queue_dlq_and_partial_failures(packaged):
     assert f"arn:aws:sqs:*:*:cmlbridge-{stage}-import-dlq" in queues
 
 
+def test_every_function_points_at_the_bucket_the_template_creates(packaged):
+    """The stage config names `cmlbridge-<stage>-data`; the template creates the bucket with the
+    account in its name: every deployed function gets the template's bucket."""
+    _, _, template = packaged
+    functions = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    assert {"APIHandler", "ImportWorker", "Scheduler", "ImportDeadLetters"} <= set(functions)
+    for name, resource in functions.items():
+        assert resource["Properties"]["Environment"]["Variables"]["BUCKET"] == {"Ref": "DataBucket"}, name
+
+
 def test_table_names_match_the_stage_config_and_policy(packaged):
     stage, _, template = packaged
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
