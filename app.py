@@ -5,7 +5,7 @@ import os
 from chalice import Chalice, Rate
 
 from chalicelib import observability, wiring
-from chalicelib.console import console
+from chalicelib.console import console, front
 from chalicelib.exchange import jobs
 from chalicelib.exchange.routes import BINARY_TYPES, exchange_routes
 from chalicelib.orders.routes import order_routes
@@ -17,6 +17,7 @@ app.register_blueprint(exchange_routes)
 app.register_blueprint(shop_routes, url_prefix="/api/v1")
 app.register_blueprint(order_routes, url_prefix="/api/v1")
 app.register_blueprint(console, url_prefix="/console")
+app.register_blueprint(front)
 
 # The queue name is fixed per stage (`make package STAGE=...` sets it for packaging).
 IMPORT_QUEUE = os.environ.get("IMPORT_QUEUE_NAME", "cmlbridge-dev-import")

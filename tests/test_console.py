@@ -311,3 +311,9 @@ def test_the_daily_series_count_what_happened_each_day():
     assert series["seconds"][-1] == 5
     assert series["placed"][-1] == 2 and series["taken"][-1] == 1
     assert series["webhook_ok"][-1] == 50.0 and series["webhook_ok"][0] is None
+
+
+def test_the_front_door_leads_to_the_console_and_the_favicon_answers(stack):
+    root = stack.client.http.get("/")
+    assert root.status_code == 302 and root.headers["Location"] == "/console/"
+    assert stack.client.http.get("/favicon.ico").status_code == 204

@@ -2,6 +2,7 @@
 and the shop API (its own blueprint, mounted at /console)."""
 
 from chalicelib.console import pages, routes  # noqa: F401  (they register their routes)
+from chalicelib.console.front import front
 from chalicelib.console.web import console
 
-__all__ = ["console"]
+__all__ = ["console", "front"]
