@@ -51,9 +51,18 @@ class PriceType(Shape):
     shop: bool = Field(description="the price type the shop sells at")
 
 
+class Contact(Shape):
+    type: str = Field(description="1C's contact type: Телефон рабочий, Почта, …")
+    value: str
+
+
 class Warehouse(Shape):
+    """A warehouse; with an address it is a pickup point."""
+
     id: str
     name: str
+    address: Text = Field(None, description="as 1C presents it (`Адрес/Представление`)")
+    contacts: list[Contact] = Field(default_factory=list)
 
 
 class ProductSummary(Shape):

@@ -528,3 +528,39 @@ def test_variants_sent_with_their_own_characteristic_id_never_collapse(stack, pr
     assert status == 200, product
     served = {o["id"]: (o["prices"][0]["value"], o["stock"]["total"]) for o in product["offers"]}
     assert served == {f"{product_id}#S": (100, 1), f"{product_id}#M": (110, 2), f"{product_id}#L": (120, 3)}
+
+
+def test_warehouses_with_an_address_and_contacts_are_pickup_points(stack):
+    """`Склад` with `Адрес` and `Контакты` (УТ 11 sends them): `GET /warehouses` serves them; a
+    warehouse sent without an address keeps serving none."""
+    stores = (
+        "<Склады><Склад><Ид>w1</Ид><Наименование>Пункт выдачи на Ленина</Наименование>"
+        "<Адрес><Представление>г. Казань, ул. Ленина, 1</Представление>"
+        "<АдресноеПоле><Тип>Город</Тип><Значение>Казань</Значение></АдресноеПоле></Адрес>"
+        "<Контакты><Контакт><Тип>Телефон рабочий</Тип><Значение>+7 843 000-00-00</Значение></Контакт>"
+        "<Контакт><Тип>Почта</Тип><Значение>pvz@shop.example</Значение></Контакт></Контакты></Склад>"
+        "<Склад><Ид>w2</Ид><Наименование>Склад без адреса</Наименование>"
+        "<Адрес><АдресноеПоле><Тип>Город</Тип><Значение>Самара</Значение></АдресноеПоле>"
+        "<АдресноеПоле><Тип>Улица</Тип><Значение>Мира, 5</Значение></АдресноеПоле></Адрес></Склад>"
+        "<Склад><Ид>w3</Ид><Наименование>Основной</Наименование></Склад></Склады>"
+    )
+    offers = cml.offers(cml.offer("p1")).replace(
+        "<Предложения>".encode(), (stores + "<Предложения>").encode(), 1
+    )
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("p1"))).keyword == "success"
+    assert onec.send_file("offers.xml", offers).keyword == "success"
+    status, body = get(stack, "/warehouses")
+    assert status == 200
+    served = {w["id"]: (w["address"], w["contacts"]) for w in body["warehouses"]}
+    assert served == {
+        "w1": (
+            "г. Казань, ул. Ленина, 1",
+            [
+                {"type": "Телефон рабочий", "value": "+7 843 000-00-00"},
+                {"type": "Почта", "value": "pvz@shop.example"},
+            ],
+        ),
+        "w2": ("Самара, Мира, 5", []),
+        "w3": (None, []),
+    }

@@ -99,11 +99,21 @@ class CatalogElements:
         return [self.warehouse(w) for w in el if local(w.tag) == "Склад"]
 
     def warehouse(self, el: Any) -> Warehouse:
+        """A warehouse, with the address and contacts a pickup point needs when 1C sends them."""
+        address = child(el, "Адрес")
+        fields = [child_text(f, "Значение") for _, f in children(address)] if address is not None else []
+        shown = child_text(address, "Представление") if address is not None else ""
+        contacts = child(el, "Контакты")
         return Warehouse(
             id=self.require_id(el),
             name=child_text(el, "Наименование"),
             deleted=as_bool(child_text(el, "ПометкаУдаления")),
-        )
+            address=shown or ", ".join(f for f in fields if f) or None,
+            contacts=[
+                (child_text(c, "Тип"), child_text(c, "Значение"))
+                for _, c in children(contacts) if child_text(c, "Значение")
+            ] if contacts is not None else [],
+        )  # fmt: skip
 
     def unit(self, el: Any) -> Unit:
         code = child_text(el, "Код")

@@ -76,6 +76,8 @@ class Warehouse:
     id: str
     name: str
     deleted: bool = False
+    address: str | None = None  # `Адрес/Представление`, else its `АдресноеПоле` values joined
+    contacts: list[tuple[str, str]] = field(default_factory=list)  # `Контакты/Контакт` (Тип, Значение)
 
 
 @dataclass(slots=True)

@@ -193,7 +193,14 @@ class ShopCatalog:
 
     def warehouses(self, tenant: Tenant) -> list[dict[str, Any]]:
         return [
-            {"id": d["id"], "name": d["name"]} for d in self.reference(tenant, "warehouse") if d["active"]
+            {
+                "id": d["id"],
+                "name": d["name"],
+                "address": d.get("address"),
+                "contacts": d.get("contacts") or [],
+            }
+            for d in self.reference(tenant, "warehouse")
+            if d["active"]
         ]
 
     # -- a product ------------------------------------------------------------------------------

@@ -231,6 +231,10 @@ def classifier_record(entity: Group | Property | PriceType | Warehouse | Unit) -
         return Record(PRICE_TYPE, entity.id, canonical(data))
     if isinstance(entity, Warehouse):
         data = {"id": entity.id, "name": entity.name}
+        if entity.address:  # only when sent: warehouses without one keep their fingerprints
+            data["address"] = entity.address
+        if entity.contacts:
+            data["contacts"] = [{"type": kind, "value": value} for kind, value in entity.contacts]
         return Record(WAREHOUSE, entity.id, canonical(data), not entity.deleted)
     data = {
         "id": entity.id,
