@@ -161,6 +161,12 @@ class Dimensions(Shape):
     height: float | None = None
 
 
+class Nomenclature(Shape):
+    type: Text = Field(None, description="`ТипНоменклатуры` as 1C sent it (Товар, Услуга, Набор, …)")
+    kind: Text = Field(None, description="`ВидНоменклатуры` as 1C sent it")
+    class_: Literal["goods", "service", "bundle"] = Field("goods", alias="class")
+
+
 class Product(Shape):
     id: str
     sku: Text
@@ -169,7 +175,9 @@ class Product(Shape):
     description: Text
     description_html: Text = Field(None, description="HTML from ОписаниеВФорматеHTML or the description file")
     dimensions: Dimensions = Dimensions()
-    weight: Number = None
+    weight: Number = Field(None, description="the element or the requisite `Вес`")
+    full_name: Text = Field(None, description="`ПолноеНаименование`, or the requisite «Полное наименование»")
+    nomenclature: Nomenclature = Field(default_factory=lambda: Nomenclature())
     unit: Text
     group_ids: list[str]
     manufacturer: Text = None

@@ -564,3 +564,37 @@ def test_warehouses_with_an_address_and_contacts_are_pickup_points(stack):
         "w2": ("Самара, Мира, 5", []),
         "w3": (None, []),
     }
+
+
+def test_full_name_nomenclature_and_weight_from_what_1c_sends(stack):
+    """`ПолноеНаименование`, or the requisite «Полное наименование» in any localisation; the
+    nomenclature type and kind with what they make the product; the requisite `Вес`."""
+
+    def requisites(pairs: list[tuple[str, str]]) -> str:
+        rows = "".join(
+            f"<ЗначениеРеквизита><Наименование>{n}</Наименование><Значение>{v}</Значение></ЗначениеРеквизита>"
+            for n, v in pairs
+        )
+        return f"<ЗначенияРеквизитов>{rows}</ЗначенияРеквизитов>"
+
+    products = (
+        cml.product("kettle", "Чайник", "<ПолноеНаименование>Чайник электрический 1,7 л</ПолноеНаименование>"
+                    + requisites([("ТипНоменклатуры", "Товар"), ("Вес", "1,5")]))
+        + cml.product("fit", "Монтаж", requisites([("Повне найменування", "Монтаж кондиціонера"),
+                                                    ("ВидНоменклатуры", "Послуга")]))
+        + cml.product("set", "Набор", requisites([("ТипНоменклатуры", "Набор")]))
+    )  # fmt: skip
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(products)).keyword == "success"
+    expected = {
+        "kettle": ("Чайник электрический 1,7 л", "goods", "Товар", 1.5),
+        "fit": ("Монтаж кондиціонера", "service", None, None),
+        "set": (None, "bundle", "Набор", None),
+    }
+    for product_id, (full, sort, kind_type, weight) in expected.items():
+        status, product = get(stack, f"/products/{product_id}")
+        assert status == 200, product
+        nomenclature = product["nomenclature"]
+        assert (product["full_name"], nomenclature["class"], nomenclature["type"], product["weight"]) == (
+            full, sort, kind_type, weight
+        ), product_id  # fmt: skip

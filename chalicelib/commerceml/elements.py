@@ -232,6 +232,8 @@ class CatalogElements:
                     p.dimensions[_DIMENSIONS[name]] = as_decimal(text(c), name)
             elif name == "Вес":
                 p.weight = as_decimal(text(c), "Вес") if text(c) else None
+            elif name == "ПолноеНаименование":
+                p.full_name = text(c) or None
             elif name == "СтавкиНалогов":
                 p.taxes = [
                     TaxRate(child_text(t, "Наименование"), child_text(t, "Ставка")) for _, t in children(c)

@@ -118,6 +118,7 @@ class TaxRate:
 class Product:
     id: str
     name: str
+    full_name: str | None = None  # the element `ПолноеНаименование`
     sku: str | None = None
     barcodes: list[str] = field(default_factory=list)
     description: str | None = None

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.commerceml.requisites import full_name, nomenclature, weight
 from chalicelib.http import BadRequest, parse_limit, path_ids
 from chalicelib.ports import Catalog
 from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState
@@ -253,6 +254,7 @@ class ShopCatalog:
         if state is None:
             return None
         doc = state.doc
+        requisites = doc.get("requisites") or {}
         price_names, stores = self._names(tenant, "price_type"), self._names(tenant, "warehouse")
         return {
             "id": product_id,
@@ -262,14 +264,16 @@ class ShopCatalog:
             "description": doc.get("description"),
             "description_html": doc.get("description_html"),
             "dimensions": {k: _number(v) for k, v in (doc.get("dimensions") or {}).items()},
-            "weight": _number(doc.get("weight")),
+            "weight": _number(doc.get("weight") if doc.get("weight") is not None else weight(requisites)),
+            "full_name": doc.get("full_name") or full_name(requisites),
+            "nomenclature": nomenclature(requisites),
             "unit": (doc.get("unit") or {}).get("name") or (doc.get("unit") or {}).get("code"),
             "group_ids": doc.get("group_ids") or [],
             "manufacturer": doc.get("manufacturer"),
             "properties": [
                 {"id": p["id"], "name": p.get("name"), "value": p["value"]} for p in doc.get("properties", [])
             ],
-            "requisites": doc.get("requisites") or {},
+            "requisites": requisites,
             "images": [
                 {"url": self.image_url(tenant, i["key"]), **_caption(i)}
                 for i in doc.get("images", [])

@@ -157,6 +157,8 @@ def product_records(
         data["dimensions"] = dict(product.dimensions)
     if product.weight is not None:
         data["weight"] = product.weight
+    if product.full_name:  # only when sent: products without one keep their fingerprints
+        data["full_name"] = product.full_name
     active = not product.deleted
     if "#" not in product.id:
         yield Record(PRODUCT, product.id, canonical(data), active)
