@@ -1,7 +1,8 @@
 """The catalog's facet items (`{t}#facets`): one item per scope (a group with its subgroups, or
-`*` for the whole catalog), bounded by `sync.cards.bounded`, and the whole catalog's listing
-buckets (group → cards) in pages of their own, `{scope}\x01buckets\x01{n}` — thousands of groups
-never make one item too large. The catalog store writes what this builds and reads through it."""
+`*` for the whole catalog), bounded by `sync.cards.bounded`; the whole catalog's listing buckets
+(group → cards) inline while they take under 200 KB, else in pages of their own,
+`{scope}\x01buckets\x01{n}` — thousands of groups never make one item too large. The catalog
+store writes what this builds and reads through it."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def pages(buckets: dict[str, int]) -> list[dict[str, int]]:
     return found if found[0] else []
 
 
+def _size(buckets: dict[str, int]) -> int:
+    return len(json.dumps(buckets, ensure_ascii=False).encode())
+
+
 class FacetItems:
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -48,9 +53,12 @@ class FacetItems:
         deletes: list[tuple[str, str]] = []
         for scope, facet in facets.items():
             doc = bounded({k: v for k, v in facet.items() if k not in ("buckets", "bucket_pages")})
-            paged = pages(facet.get("buckets") or {})
+            buckets = facet.get("buckets")
+            paged = pages(buckets) if buckets and _size(buckets) > BUCKET_PAGE_BYTES else []
             if paged:
                 doc["bucket_pages"] = len(paged)
+            elif buckets is not None:  # a few hundred groups stay inline: one item, one read
+                doc["buckets"] = buckets
             puts.append({"pk": pk, "sk": scope, "doc": json.dumps(doc, ensure_ascii=False)})
             puts += [
                 {"pk": pk, "sk": page_key(scope, n), "doc": json.dumps(page, ensure_ascii=False)}
