@@ -113,12 +113,22 @@ def image_base_problem(url: str) -> str | None:
     return None
 
 
+_IN_RUSSIAN = {
+    "contains control characters": "есть управляющие символы",
+    "is not valid Unicode text": "есть недопустимые символы (не Юникод)",
+}
+
+
 def settings_text_problem(value: Any, where: str = "") -> str | None:
     """The first text in a setting (nested lists and maps too) that a 1C document or the console
     could not carry: control characters, lone surrogates, or over 1,000 characters."""
     if isinstance(value, str):
-        problem = "is over 1000 characters" if len(value) > 1000 else text_problem(value)
-        return f"{where or 'setting'}: {problem}" if problem else None
+        problem = "длиннее 1000 символов" if len(value) > 1000 else _IN_RUSSIAN.get(text_problem(value) or "")
+        return (
+            f"настройка {where or ''}: {problem} — такой текст не пройдёт в документы для 1С"
+            if problem
+            else None
+        )
     items = (
         value.items()
         if isinstance(value, dict)
