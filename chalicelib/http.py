@@ -131,7 +131,10 @@ def path_ids(raw: str) -> tuple[str, ...]:
     """The ids a path parameter may stand for: percent-decoded first (chalice local and the test
     client pass `%D1%8F%D1%8F8` for 1C's `яя8`), then as it came (a gateway that decoded it
     already, and an id that holds a literal `%` followed by two hex digits)."""
-    if not _ESCAPE.search(raw):
+    if not _ESCAPE.search(raw) or not raw.isascii():
         return (raw,)
-    decoded = unquote(raw, errors="strict") if raw.isascii() else raw
+    try:
+        decoded = unquote(raw, errors="strict")
+    except UnicodeDecodeError:  # `%FF`: no id 1C makes; looked up as it came (a 404)
+        return (raw,)
     return tuple(dict.fromkeys((decoded, raw)))

@@ -79,6 +79,7 @@ READS = {
     "orders: since bogus": ("/orders?since=yesterday", 400),
     "product: 10k-character id": ("/products/" + "x" * 10_000, 404),
     "product: key-looking id": ("/products/other%23p%23x", 404),
+    "product: percent bytes that are not UTF-8": ("/products/%FF%FE", 404),
     "order: another tenant's order id": ("/orders/OTHER_ORDER", 404),
 }
 
