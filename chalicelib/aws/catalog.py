@@ -51,14 +51,6 @@ MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered s
 READERS = 8
 
 
-def _fits(item: dict[str, Any], too_large: Callable[[ItemTooLarge], None]) -> bool:
-    size = item_size(item)
-    if size <= MAX_ITEM_BYTES:
-        return True
-    too_large(ItemTooLarge(item["pk"], item["sk"], size))
-    return False
-
-
 def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
     product = entity_id.partition("#")[0]
     if kind == PRODUCT:
@@ -126,9 +118,7 @@ class CatalogStore:
             if key in items:
                 items[key].setdefault("active", True)
         puts = list(items.values()) + feed_items(tenant, stamp, feed_entries(changes))
-        if too_large is not None:
-            puts = [item for item in puts if _fits(item, too_large)]
-        futures = self._write(puts, [])
+        futures = self._write(puts, [], too_large)
         self._in_flight = futures
         return self._waiter(futures)
 
@@ -180,14 +170,26 @@ class CatalogStore:
             item["props"] = list(card.props)
         return item
 
-    def _write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future]:
-        """Every write of the catalog passes here: an item DynamoDB would refuse is refused first,
-        naming it, before anything of the batch is sent."""
+    def _write(
+        self,
+        puts: list[dict[str, Any]],
+        deletes: list[tuple[str, str]],
+        too_large: Callable[[ItemTooLarge], None] | None = None,
+    ) -> list[Future]:
+        """Every write of the catalog passes here, each item's size checked once: one DynamoDB
+        would refuse is handed to `too_large` and left out, or (without it) refused with its name
+        before anything of the batch is sent."""
+        kept = []
         for item in puts:
             size = item_size(item)
-            if size > MAX_ITEM_BYTES:
-                raise ItemTooLarge(item["pk"], item["sk"], size)
-        return self.table.write(puts, deletes)
+            if size <= MAX_ITEM_BYTES:
+                kept.append(item)
+                continue
+            refused = ItemTooLarge(item["pk"], item["sk"], size)
+            if too_large is None:
+                raise refused
+            too_large(refused)
+        return self.table.write(kept, deletes)
 
     def write_facets(self, tenant: str, facets: dict[str, dict[str, Any]]) -> Any:
         """Each scope's facet, bounded, its listing buckets paged (`catalog_facets`)."""

@@ -236,6 +236,13 @@ def upload_start() -> Response:
     return json_answer({"upload": cookie.partition(".")[2], "chunk": settings().file_limit})
 
 
+def _accepted(answer: Any) -> Any:
+    """The protocol's answer, or its `failure` reason as the script's error (the upload stops)."""
+    if answer.keyword == "failure":
+        raise Refused(422, " ".join(answer.body.splitlines()[1:]) or answer.body)
+    return answer
+
+
 def _cookie_for(tenant_id: str, email: str) -> str:
     """The exchange session this person's upload opened (never 1C's or another person's)."""
     token = (console.current_request.query_params or {}).get("upload", "")
@@ -251,9 +258,7 @@ def upload_chunk() -> Response:
     """One chunk through the protocol's `file`; its `failure` is the script's error (it stops)."""
     signed, tenant, name = _upload_request()
     body = console.current_request.raw_body or b""
-    answer = wiring.by_hand().chunk(_cookie_for(tenant.id, signed.email), name, body)
-    if answer.keyword != "success":
-        raise Refused(422, " ".join(answer.body.splitlines()[1:]) or answer.body)
+    answer = _accepted(wiring.by_hand().chunk(_cookie_for(tenant.id, signed.email), name, body))
     return json_answer({"answer": answer.body})
 
 
@@ -263,9 +268,7 @@ def upload_finish() -> Response:
     """One `import` of the uploaded file: a zip is one job, whose members the worker walks."""
     signed, tenant, name = _upload_request()
     cookie = _cookie_for(tenant.id, signed.email)
-    answer = wiring.by_hand().finish(cookie, name)
-    if answer.keyword == "failure":
-        raise Refused(422, " ".join(answer.body.splitlines()[1:]) or answer.body)
+    answer = _accepted(wiring.by_hand().finish(cookie, name))
     return json_answer({"answers": [answer.body], "exchange": cookie.partition(".")[2]})
 
 
