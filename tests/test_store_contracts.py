@@ -94,7 +94,10 @@ def test_jobs_are_created_once_and_read_back_typed(exchange_store):
         created_at=7,
     )
     assert store.create_job("t", job) and not store.create_job("t", job)
-    store.update_job("t", job.id, status="running", counts={"created": 3}, applied=2)
+    job.start()
+    job.parsed({"created": 3}, 5)
+    job.checkpoint(2)
+    store.save_job("t", job)
     read = store.get_job("t", job.id)
     assert (read.status, read.counts, read.applied, read.filename) == (
         "running",
@@ -107,6 +110,29 @@ def test_jobs_are_created_once_and_read_back_typed(exchange_store):
     assert [j.id for j in store.jobs("t", prefix="0001")] == [job.id]
     assert [j.id for j in store.jobs_since("t", 0x0002AAAAAAAA)] == ["0002bbbbbbbb-1#offers.xml"]
     assert store.get_job("other", job.id) is None
+
+
+def test_a_job_saved_by_someone_else_since_it_was_read_is_not_overwritten(exchange_store):
+    from chalicelib.importjob import JobChanged
+
+    store = exchange_store
+    store.create_job("t", ImportJob("0001aaaaaaaa-1#import.xml", status="stalled", filename="import.xml"))
+    worker_copy, person_copy = (
+        store.get_job("t", "0001aaaaaaaa-1#import.xml"),
+        store.get_job("t", "0001aaaaaaaa-1#import.xml"),
+    )
+    person_copy.fail("пропущена вручную")
+    store.save_job("t", person_copy)
+    worker_copy.resume(note="возобновлена")
+    with pytest.raises(JobChanged):
+        store.save_job("t", worker_copy)
+    read = store.get_job("t", worker_copy.id)
+    assert (read.status, read.error, read.version) == ("failed", "пропущена вручную", 1)
+    read.beat()
+    store.save_job("t", read)  # the copy read after the change saves
+    assert store.get_job("t", read.id).version == 2
+    with pytest.raises(JobChanged):
+        store.save_job("t", ImportJob("never-created", filename="x.xml"))
 
 
 def test_the_lease_belongs_to_one_owner_until_it_runs_out(exchange_store):

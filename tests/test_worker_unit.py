@@ -122,7 +122,7 @@ def test_a_new_shop_price_type_rebuilds_every_card(room):
     from chalicelib.sync.cards import ListQuery
 
     shop_type = {"id": "retail"}
-    room.worker.price_type_of = lambda tenant, types: shop_type["id"]
+    room.worker.cards.price_type_of = lambda tenant, types: shop_type["id"]
     room.send("import.xml", cml.catalog(cml.product("p1", "Чай") + cml.product("p2", "Кофе")))
     prices = "".join(
         f"<Предложение><Ид>{pid}</Ид><Наименование>{pid}</Наименование><Цены>"
@@ -174,5 +174,5 @@ def test_cards_interrupted_by_time_go_on_from_their_checkpoint(room, monkeypatch
     listed, _ = room.catalog.cards("shop", ListQuery(limit=50), ["-"])
     assert sorted(c["id"] for c in listed) == ids
     assert room.catalog.facet("shop", "*")["count"] == 7 and room.catalog.facet("shop", "*")["in_stock"] == 7
-    summary = [s.id for s in room.worker.summaries("shop")]
+    summary = [s.id for s in room.worker.cards.summaries("shop")]
     assert summary == sorted(ids), "the summary stays sorted and whole across the interruption"

@@ -12,7 +12,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import query_all, resource
-from chalicelib.importjob import ImportJob
+from chalicelib.importjob import ImportJob, JobChanged
 
 JOURNAL_DAYS = 30
 MAX_JOURNAL_CALLS = 300
@@ -176,8 +176,27 @@ class ExchangeStore:
         item = self.table.get_item(Key={"pk": f"{tenant}#job", "sk": job_id}, ConsistentRead=True).get("Item")
         return ImportJob.from_item(plain(item)) if item else None
 
-    def update_job(self, tenant: str, job_id: str, **values: Any) -> None:
-        self._set(f"{tenant}#job", job_id, values)
+    def save_job(self, tenant: str, job: ImportJob) -> None:
+        """Save what the job's transitions changed, if nobody saved it since it was read."""
+        values = {**job.changes(), "version": job.version + 1}
+        try:
+            self.table.update_item(
+                Key={"pk": f"{tenant}#job", "sk": job.id},
+                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+                ConditionExpression="attribute_exists(pk) AND "
+                + (
+                    "#version = :seen"
+                    if job.version
+                    else "(attribute_not_exists(#version) OR #version = :seen)"
+                ),
+                ExpressionAttributeNames={f"#{k}": k for k in values},
+                ExpressionAttributeValues={**{f":{k}": v for k, v in values.items()}, ":seen": job.version},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise JobChanged(job.id) from None
+            raise
+        job.saved()
 
     def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[ImportJob]:
         condition = Key("pk").eq(f"{tenant}#job")

@@ -5,11 +5,12 @@ own job — never a request or a queue message per member."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from chalicelib.commerceml.files import import_order
-from chalicelib.importjob import ImportJob
+from chalicelib.exchange.jobrun import JobRun
+from chalicelib.exchange.prepare import Prepare, area_of
+from chalicelib.importjob import ImportJob, Phase
 from chalicelib.ports import ExchangeStore, Queue
 
 
@@ -18,38 +19,31 @@ class ArchiveWorker(Protocol):
 
     store: ExchangeStore
     queue: Queue
+    prepare: Prepare
 
-    def prepare_area(self, tenant: str, area: str) -> dict[str, Any]: ...
-    def attempt(
-        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
-    ) -> str: ...
-    def fail(self, tenant: str, job: ImportJob, reason: str) -> None: ...
+    def attempt(self, run: JobRun, job: ImportJob) -> str: ...
+    def fail(self, run: JobRun, job: ImportJob, reason: str) -> None: ...
 
 
-def walk(
-    worker: ArchiveWorker,
-    tenant: str,
-    job: ImportJob,
-    remaining_ms: Callable[[], int],
-    beat: Callable[[], None],
-) -> str:
+def walk(worker: ArchiveWorker, run: JobRun, job: ImportJob) -> str:
     """Import the archive's XML files in order. A member that stalls stops the walk (imports
     never mix); one that fails does not stop the others."""
-    manifest = worker.prepare_area(tenant, job.area)
+    tenant = run.tenant
+    manifest = worker.prepare.prepare_area(tenant, area_of(job))
     members = sorted(manifest["xml"], key=import_order)
     if not members:
-        worker.fail(tenant, job, f"{job.filename}: в архиве нет XML-файлов выгрузки")
+        worker.fail(run, job, f"{job.filename}: в архиве нет XML-файлов выгрузки")
         return "failed"
     results: list[ImportJob] = []
     for member in members:
         part = _member_job(worker, tenant, job, member)
         if not part.final:
-            outcome = worker.attempt(tenant, part, remaining_ms, beat)
+            outcome = worker.attempt(run, part)
             part = worker.store.get_job(tenant, part.id) or part
             if outcome == "stalled":
                 rest = ", ".join(members[len(results) + 1 :][:10])
                 worker.fail(
-                    tenant,
+                    run,
                     job,
                     f"{job.filename}: {part.error}" + (f"; не загружены: {rest}" if rest else ""),
                 )
@@ -58,17 +52,19 @@ def walk(
                 worker.queue.send({"tenant": tenant, "job": job.id}, delay_seconds=10)
                 return "deferred"
         results.append(part)
-        beat()
+        run.beat(job)
     counts: dict[str, int] = {}
     for part in results:
         for name, value in (part.counts or {}).items():
             counts[name] = counts.get(name, 0) + int(value)
     failed = [f"{p.filename}: {p.error}" for p in results if p.status == "failed"]
-    worker.store.update_job(tenant, job.id, counts=counts, phase="done")
     if failed:
-        worker.fail(tenant, job, f"{job.filename}: не загружены файлы архива — " + "; ".join(failed)[:1500])
+        job.count(counts)
+        job.advance(Phase.DONE)
+        worker.fail(run, job, f"{job.filename}: не загружены файлы архива — " + "; ".join(failed)[:1500])
         return "failed"
-    worker.store.update_job(tenant, job.id, status="done", finished_at=int(time.time()))
+    job.finish(counts=counts)
+    run.save(job)
     return "done"
 
 

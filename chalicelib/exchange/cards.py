@@ -2,7 +2,7 @@
 they touched from its stored state, write only the cards whose content changed, and recount the
 facets of the groups those cards are in. The tenant's cards are summarised in S3 (like the index):
 what a card held last time, so nothing is read back to compare and facets are counted without a
-scan. A mixin of the worker."""
+scan."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from chalicelib.exchange.jobrun import JobRun, Step
+from chalicelib.exchange.staging import Staging
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
+from chalicelib.ports import Blobs, Catalog
 from chalicelib.sync.cards import ALL, CardSummary, bounded, build_card, empty_facet, facets
 from chalicelib.sync.diff import Change, Deactivate, Put
 from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
@@ -55,25 +58,23 @@ class TouchedProducts:
         return b"".join(json.dumps(i, ensure_ascii=False).encode() + b"\n" for i in ids)
 
 
-class BuildCards:
-    price_type_of: PriceTypeOf | None = None
+class Cards:
+    def __init__(
+        self, blobs: Blobs, catalog: Catalog, staging: Staging, price_type_of: PriceTypeOf | None = None
+    ) -> None:
+        self.blobs, self.catalog, self.staging = blobs, catalog, staging
+        self.price_type_of = price_type_of
 
-    def _stage_touched(self, tenant: str, job_id: str, touched: TouchedProducts) -> None:
+    def stage_touched(self, tenant: str, job_id: str, touched: TouchedProducts) -> None:
         self.blobs.put(Paths(tenant).staging(job_id, "touched.jsonl.gz"), gzip.compress(touched.lines()))
 
     def summaries(self, tenant: str) -> Iterator[CardSummary]:
         """The tenant's card summary, streamed in product-id order (it is always written so)."""
-        key = Paths(tenant).cards
-        if self.blobs.size(key) is None:
-            return
-        for line in self._read_lines(key):
-            yield CardSummary.from_list(json.loads(line))
+        for row in self.staging.values(Paths(tenant).cards):
+            yield CardSummary.from_list(row)
 
     def _touched(self, tenant: str, job_id: str) -> list[str]:
-        key = Paths(tenant).staging(job_id, "touched.jsonl.gz")
-        if self.blobs.size(key) is None:
-            return []
-        ids = [json.loads(line) for line in self._read_lines(key)]
+        ids = list(self.staging.values(Paths(tenant).staging(job_id, "touched.jsonl.gz")))
         if ids == [EVERY_PRODUCT]:  # the job's new index: products it added count too
             return sorted(
                 e.partition(":")[2]
@@ -86,10 +87,10 @@ class BuildCards:
         """The entity keys of the index the job made (an import's, staged), else of the tenant's
         (a rebuild) — streamed, never the whole index in memory."""
         staged = Paths(tenant).staging(job_id, "index.tsv.gz")
-        key = staged if self.blobs.size(staged) is not None else Paths(tenant).index
-        if self.blobs.size(key) is None:
+        key = staged if self.staging.exists(staged) else Paths(tenant).index
+        if not self.staging.exists(key):
             return
-        for line in self._read_lines(key):
+        for line in self.staging.lines(key):
             entity = line.rpartition(b"\t")[0]
             if entity:
                 yield json.loads(entity)
@@ -110,17 +111,14 @@ class BuildCards:
                 members.setdefault(product, []).append(entity)
         return {product: members.get(product, []) for product in known}
 
-    def _cards(
-        self, tenant: str, job: ImportJob, remaining_ms: Callable[[], int], beat: Callable[[], None]
-    ) -> bool:
+    def run(self, job: ImportJob, run: JobRun) -> Step:
         """Rebuild the touched products' cards from the checkpoint on, merging the new summaries
         into the sorted tenant summary as a stream (memory holds a chunk, never the catalog).
-        False when time ran out: what is done is saved, the rest goes on from `cards_done`."""
-        from chalicelib.exchange.apply import SAFETY_SECONDS
-
+        AGAIN when time ran out: what is done is saved, the rest goes on from `cards_done`."""
+        tenant = run.tenant
         touched = self._touched(tenant, job.id)
         if not touched:
-            return True
+            return Step.NEXT
         pending = touched[job.cards_done :]
         members = self._members(tenant, job.id, set(pending))
         parents = {g["id"]: g.get("parent_id") for g in self.catalog.docs(tenant, GROUP) if g["active"]}
@@ -159,9 +157,9 @@ class BuildCards:
                         puts.append(card)
                 self.catalog.write_cards(tenant, puts, removed)()
                 done += len(chunk)
-                if done < len(touched) and remaining_ms() < SAFETY_SECONDS * 1000:
+                if done < len(touched) and run.short_of_time():
                     break
-                beat()
+                run.beat(job)
             merged.rest(out)
             out.close()
             spool.seek(0)  # facets first, from the new summary: a retry after a crash recounts them
@@ -171,19 +169,17 @@ class BuildCards:
             self.blobs.upload(Paths(tenant).cards, spool)
         self._save_diff(tenant, job.id, changes)
         if done < len(touched):
-            self.store.update_job(tenant, job.id, cards_done=done)
-            job.cards_done = done
-            return False
-        return True
+            job.cards_checkpoint(done)
+            run.save(job)
+            return Step.AGAIN
+        return Step.NEXT
 
     def _diff(self, tenant: str, job_id: str) -> list[dict[str, Any]]:
-        data = self.blobs.get(Paths(tenant).staging(job_id, "diff.jsonl.gz"))
-        return [json.loads(line) for line in gzip.decompress(data).splitlines()] if data else []
+        return self.staging.small_values(tenant, job_id, "diff.jsonl.gz")
 
     def _save_diff(self, tenant: str, job_id: str, changes: list[dict[str, Any]]) -> None:
         """What the import changed, old → new, for the console (the first MAX_DIFF products)."""
-        lines = b"".join(json.dumps(c, ensure_ascii=False).encode() + b"\n" for c in changes)
-        self.blobs.put(Paths(tenant).staging(job_id, "diff.jsonl.gz"), gzip.compress(lines))
+        self.staging.put_small_values(tenant, job_id, "diff.jsonl.gz", changes)
 
     def _recount(self, tenant: str, summaries: Iterable[CardSummary], scopes: set[str]) -> None:
         """Recount the facets of the scopes whose cards changed, from the summary as a stream, and

@@ -1,22 +1,24 @@
 """The parse phase of an import: stream the file through the reader and the differ against the
 tenant's index, staging the changes, the new index and what the file listed in S3 as gzip lines
-(never whole in memory). Nothing is written to the catalog here. A mixin of the worker."""
+(never whole in memory). Nothing is written to the catalog here."""
 
 from __future__ import annotations
 
 import gzip
-import json
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import IO, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from chalicelib.commerceml.model import Property
-from chalicelib.exchange.cards import BuildCards, TouchedProducts
-from chalicelib.exchange.prepare import PrepareArea
+from chalicelib.exchange.cards import Cards, TouchedProducts
+from chalicelib.exchange.jobrun import JobRun, Step
+from chalicelib.exchange.prepare import Prepare, area_of
+from chalicelib.exchange.staging import Staging
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
+from chalicelib.ports import Blobs, Catalog
 from chalicelib.sync import staged
-from chalicelib.sync.diff import Deactivate, Index, Put
+from chalicelib.sync.diff import Deactivate, Put
 from chalicelib.sync.plan import plan
 from chalicelib.sync.records import OFFER_STOCK, SLOTS
 
@@ -46,43 +48,21 @@ class _LazyProperties(Mapping[str, Property]):
         return len(self.items_)
 
 
-class ParseFile(PrepareArea, BuildCards):
-    def load_index(self, tenant: str) -> Index:
-        key = Paths(tenant).index
-        if self.blobs.size(key) is None:
-            return Index()
-        with gzip.GzipFile(fileobj=self.blobs.open(key)) as lines:
-            return Index.load(lines)
-
-    def _save_lines(self, key: str, write: Callable[[IO[bytes]], None]) -> None:
-        """Stream gzip lines through a temporary file into S3 (no whole copy in memory)."""
-        with tempfile.TemporaryFile() as tmp:
-            with gzip.GzipFile(fileobj=tmp, mode="wb", compresslevel=3) as out:
-                write(out)
-            tmp.seek(0)
-            self.blobs.upload(key, tmp)
-
-    def _save_index(self, key: str, index: Index) -> None:
-        self._save_lines(key, index.dump)
-
-    def _save_seen(self, key: str, seen: Iterable[str]) -> None:
-        def write(out: IO[bytes]) -> None:
-            for entity in seen:
-                out.write(json.dumps(entity, ensure_ascii=False).encode() + b"\n")
-
-        self._save_lines(key, write)
-
-    def _read_lines(self, key: str) -> Iterator[bytes]:
-        with gzip.GzipFile(fileobj=self.blobs.open(key)) as lines:
-            yield from lines
+class Parse:
+    def __init__(
+        self, blobs: Blobs, catalog: Catalog, staging: Staging, prepare: Prepare, cards: Cards
+    ) -> None:
+        self.blobs, self.catalog, self.staging = blobs, catalog, staging
+        self.prepare, self.cards = prepare, cards
 
     def _properties(self, tenant: str) -> Mapping[str, Property]:
         return _LazyProperties(lambda: self.catalog.docs(tenant, "property"))
 
-    def _parse(self, tenant: str, job: ImportJob, beat: Callable[[], None]) -> None:
+    def run(self, job: ImportJob, run: JobRun) -> Step:
+        tenant, area = run.tenant, area_of(job)
         paths, job_id = Paths(tenant), job.id
-        stream, size = self.open_file(tenant, job.area, job.filename)
-        index = self.load_index(tenant)
+        stream, size = self.prepare.open_file(tenant, area, job.filename)
+        index = self.staging.tenant_index(tenant)
         with tempfile.TemporaryFile() as spool:
             writer = gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=3)
             total = 0
@@ -95,28 +75,28 @@ class ParseFile(PrepareArea, BuildCards):
                 writer.write(staged.encode(change))
 
             def progress(records: int) -> None:
-                beat()
-                self.store.update_job(tenant, job_id, records_read=records)
+                job.read(records)
+                run.beat(job)
 
             result = plan(
                 stream,
                 job.filename,
                 index,
                 self._properties(tenant),
-                self._image_resolver(tenant, job.area),
+                self.prepare.image_resolver(tenant),
                 emit,
                 progress,
-                self._file_reader(tenant, job.area),
+                self.prepare.file_reader(tenant),
             )
             writer.close()
             spool.seek(0)
             self.blobs.upload(paths.staging(job_id, "changes.jsonl.gz"), spool)
-        self._save_index(paths.staging(job_id, "index.tsv.gz"), index)
-        self._stage_touched(tenant, job_id, touched)
-        self._save_seen(paths.staging(job_id, "seen.jsonl.gz"), result.seen)
-        self.blobs.put(paths.staging(job_id, "repeats.json"), json.dumps(result.repeated_puts).encode())
+        self.staging.save_index(paths.staging(job_id, "index.tsv.gz"), index)
+        self.cards.stage_touched(tenant, job_id, touched)
+        self.staging.save_values(paths.staging(job_id, "seen.jsonl.gz"), result.seen)
+        self.staging.put_json(tenant, job_id, "repeats.json", result.repeated_puts)
         stock_bit = 1 << SLOTS[OFFER_STOCK]
-        self._save_seen(
+        self.staging.save_values(
             paths.staging(job_id, "stocked.jsonl.gz"),
             (
                 e.partition(":")[2]
@@ -124,16 +104,12 @@ class ParseFile(PrepareArea, BuildCards):
                 if e.startswith("offer:") and bits & stock_bit
             ),
         )
-        counts = dict(result.counts)
-        self.store.update_job(
-            tenant,
-            job_id,
-            counts=counts,
-            total_changes=total,
-            applied=0,
-            records_read=counts.get("records", 0),
+        job.parsed(
+            dict(result.counts),
+            total,
             bytes_total=size,
             schema_version=result.schema_version,
             only_changes={k: v for k, v in result.only_changes.items() if v is not None},
         )
-        job.counts, job.total_changes, job.applied = counts, total, 0
+        run.save(job)
+        return Step.NEXT

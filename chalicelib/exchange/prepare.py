@@ -1,6 +1,5 @@
 """The prepare phase of an import: expand the upload area's zips once (XML to files/, pictures
-and description files by content hash), and open the file a job imports. A mixin of the worker
-(needs `store`, `blobs`, `settings`)."""
+and description files by content hash), and open the file a job imports."""
 
 from __future__ import annotations
 
@@ -12,8 +11,12 @@ from typing import IO, Any
 
 from chalicelib.commerceml import ChainedStream
 from chalicelib.exchange.filenames import is_image, is_zip
+from chalicelib.exchange.jobrun import JobRun, Step
 from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
+from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
+from chalicelib.ports import Blobs, ExchangeStore
+from chalicelib.settings import Settings
 from chalicelib.sync.records import picture_type
 
 
@@ -21,7 +24,14 @@ class ImportRefused(Exception):
     """A job that cannot succeed as sent: the reason goes to 1C and the journal."""
 
 
-class PrepareArea:
+class Prepare:
+    def __init__(self, store: ExchangeStore, blobs: Blobs, settings: Settings) -> None:
+        self.store, self.blobs, self.settings = store, blobs, settings
+
+    def run(self, job: ImportJob, run: JobRun) -> Step:
+        self.prepare_area(run.tenant, area_of(job))
+        return Step.NEXT
+
     def manifest(self, tenant: str, area: str) -> dict[str, Any] | None:
         data = self.blobs.get(Paths(tenant).manifest(area))
         return json.loads(data) if data else None
@@ -102,17 +112,23 @@ class PrepareArea:
                 return self.blobs.open(entry["key"]), int(entry["size"])
         raise ImportRefused(f"файл {filename} не найден среди загруженных: выгрузите его из 1С ещё раз")
 
-    def _image_resolver(self, tenant: str, area: str) -> Callable[[str], str | None]:
+    def image_resolver(self, tenant: str) -> Callable[[str], str | None]:
         paths = Paths(tenant)
         images = json.loads(self.blobs.get(paths.image_index) or b"{}")
         return lambda path: images.get(path.replace("\\", "/").lstrip("/"))
 
-    def _file_reader(self, tenant: str, area: str) -> Callable[[str], bytes | None]:
+    def file_reader(self, tenant: str) -> Callable[[str], bytes | None]:
         """Files 1C sent under import_files/ (HTML descriptions), by the path the XML names."""
-        resolve = self._image_resolver(tenant, area)
+        resolve = self.image_resolver(tenant)
 
         def read(path: str) -> bytes | None:
             key = resolve(path)
             return self.blobs.get(key) if key else None
 
         return read
+
+
+def area_of(job: ImportJob) -> str:
+    if not job.area:
+        raise ImportRefused(f"{job.filename}: у загрузки нет области обмена")
+    return job.area

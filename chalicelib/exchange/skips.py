@@ -4,65 +4,51 @@ answer to its next import."""
 
 from __future__ import annotations
 
-import gzip
-import tempfile
-import time
-from collections.abc import Iterator
-
-from chalicelib.importjob import ImportJob
+from chalicelib.exchange.jobrun import JobRun
+from chalicelib.exchange.staging import Staging
+from chalicelib.importjob import ImportJob, JobChanged, JobKind, JobStatus
 from chalicelib.layout import Paths
 from chalicelib.observability import logger
-from chalicelib.ports import Blobs, ExchangeStore
-from chalicelib.sync.diff import Index
+from chalicelib.ports import ExchangeStore
 
 
 class Skips:
-    def __init__(self, store: ExchangeStore, blobs: Blobs) -> None:
-        self.store, self.blobs = store, blobs
+    def __init__(self, store: ExchangeStore, staging: Staging) -> None:
+        self.store, self.staging = store, staging
 
     def skip(self, tenant: str, job_id: str, who: str) -> bool:
         """End a stalled job as failed and free the tenant. What it wrote before it stopped stays;
         its new entities stay known to the index with no fingerprint, so the next full export
         rewrites them or deactivates them by absence."""
         job = self.store.get_job(tenant, job_id)
-        if job is None or job.status != "stalled":
+        if job is None or job.status != JobStatus.STALLED:
             return False
         staged = Paths(tenant).staging(job_id, "index.tsv.gz")
-        if job.phase in ("apply", "cards") and self.blobs.size(staged) is not None:
-            index = self._index(Paths(tenant).index)
-            index.know_unwritten(self._index(staged))
-            self._save(Paths(tenant).index, index)
+        if job.writing and self.staging.exists(staged):
+            index = self.staging.tenant_index(tenant)
+            index.know_unwritten(self.staging.index(staged))
+            self.staging.save_index(Paths(tenant).index, index)
         text = (
             f"{job.filename}: загрузка пропущена вручную ({who}); записанное до остановки сохранено — "
             "выгрузите каталог из 1С полностью, чтобы данные совпали"
         )
-        self.store.update_job(tenant, job_id, status="failed", error=text, finished_at=int(time.time()))
+        job.fail(text)
+        try:
+            self.store.save_job(tenant, job)
+        except JobChanged:  # resumed meanwhile: it is no longer stalled
+            return False
         if self.store.pointer(tenant, "stalled") == job_id:
             self.store.set_pointer(tenant, "stalled", "")
         self.store.set_pointer(tenant, "skipped", job_id)
         logger.warning("stalled import skipped by a person", extra={"file": job.filename, "who": who})
         return True
 
-    def tell(self, tenant: str, job: ImportJob) -> None:
+    def tell(self, run: JobRun, job: ImportJob) -> None:
         """The first import after a skip carries the news to 1C (`notice`, after its answer)."""
-        skipped_id = self.store.pointer(tenant, "skipped")
-        if not skipped_id or job.kind != "import" or job.notice:
+        skipped_id = self.store.pointer(run.tenant, "skipped")
+        if not skipped_id or job.kind != JobKind.IMPORT or job.notice:
             return
-        skipped = self.store.get_job(tenant, skipped_id)
-        job.notice = (skipped.error if skipped else None) or f"загрузка {skipped_id} пропущена вручную"
-        self.store.update_job(tenant, job.id, notice=job.notice)
-        self.store.set_pointer(tenant, "skipped", "")
-
-    def _index(self, key: str) -> Index:
-        return Index.load(self._lines(key)) if self.blobs.size(key) is not None else Index()
-
-    def _lines(self, key: str) -> Iterator[bytes]:
-        with gzip.GzipFile(fileobj=self.blobs.open(key)) as lines:
-            yield from lines
-
-    def _save(self, key: str, index: Index) -> None:
-        with tempfile.TemporaryFile() as tmp:
-            with gzip.GzipFile(fileobj=tmp, mode="wb", compresslevel=3) as out:
-                index.dump(out)
-            tmp.seek(0)
-            self.blobs.upload(key, tmp)
+        skipped = self.store.get_job(run.tenant, skipped_id)
+        job.tell((skipped.error if skipped else None) or f"загрузка {skipped_id} пропущена вручную")
+        run.save(job)
+        self.store.set_pointer(run.tenant, "skipped", "")

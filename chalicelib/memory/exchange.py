@@ -11,7 +11,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from chalicelib.aws.exchange_store import MAX_JOURNAL_CALLS
-from chalicelib.importjob import ImportJob
+from chalicelib.importjob import ImportJob, JobChanged
 
 
 class InMemoryExchangeStore:
@@ -105,8 +105,13 @@ class InMemoryExchangeStore:
         item = self._get(f"{tenant}#job", job_id)
         return ImportJob.from_item(item) if item else None
 
-    def update_job(self, tenant: str, job_id: str, **values: Any) -> None:
-        self._update(f"{tenant}#job", job_id, values)
+    def save_job(self, tenant: str, job: ImportJob) -> None:
+        with self.lock:
+            item = self.items.get((f"{tenant}#job", job.id))
+            if item is None or int(item.get("version", 0)) != job.version:
+                raise JobChanged(job.id)
+            self._update(f"{tenant}#job", job.id, {**job.changes(), "version": job.version + 1})
+        job.saved()
 
     def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[ImportJob]:
         return [

@@ -208,15 +208,15 @@ def test_dead_letters_end_as_failures_with_a_reason(stack, losses):
 def test_a_repeated_finish_announces_the_import_once(stack, monkeypatch):
     from chalicelib.aws.exchange_store import ExchangeStore
 
-    original, crashed = ExchangeStore.update_job, {"n": 0}
+    original, crashed = ExchangeStore.save_job, {"n": 0}
 
-    def crash_when_marking_done(self, tenant, job_id, **values):
-        if values.get("status") == "done" and not crashed["n"]:
+    def crash_when_marking_done(self, tenant, job):
+        if job.changes().get("status") == "done" and not crashed["n"]:
             crashed["n"] += 1
             raise TimeoutError("stopped between the event and done")
-        return original(self, tenant, job_id, **values)
+        return original(self, tenant, job)
 
-    monkeypatch.setattr(ExchangeStore, "update_job", crash_when_marking_done)
+    monkeypatch.setattr(ExchangeStore, "save_job", crash_when_marking_done)
     assert stack.onec().send_file("import.xml", cml.catalog(cml.product())).keyword == "success"
     events = [i for i in wiring.outbox().recent("demo") if i["event"] == "catalog.imported"]
     assert crashed["n"] == 1 and len(events) == 1

@@ -421,8 +421,8 @@ def _(stack):
     from chalicelib import wiring
 
     worker = wiring.import_worker()
-    saved = worker.settings
-    worker.settings = replace(saved, zip_max_entries=10)
+    saved = worker.prepare.settings
+    worker.prepare.settings = replace(saved, zip_max_entries=10)
     try:
         return _send_zip(stack, cml.zipped({"import.xml": CATALOG} | _many_entries()))
     finally:

@@ -232,6 +232,5 @@ def test_resume_refuses_a_job_that_is_queued_or_alive(stack, status):
         "s-1#import.xml", status=status, filename="import.xml", heartbeat_at=int(__import__("time").time())
     )
     store.create_job("demo", job)
-    store.update_job("demo", job.id, status=status)
     assert wiring.import_worker().resume("demo", job.id) is False
     assert store.get_job("demo", job.id).attempts == 0 and store.get_job("demo", job.id).status == status

@@ -1,0 +1,64 @@
+"""`mode=deactivate`'s first step: once every file of the exchange is imported, stage the
+deactivation of what no import since the exchange's checkauth listed (PROTOCOL §4.4, see
+docs/protocol.md). Its changes then go through the same apply and cards phases as an import's."""
+
+from __future__ import annotations
+
+import gzip
+import os
+
+from chalicelib.exchange.cards import Cards, TouchedProducts
+from chalicelib.exchange.jobrun import JobRun, Step
+from chalicelib.exchange.staging import Staging
+from chalicelib.importjob import FINAL_STATUSES, ImportJob, JobKind, JobStatus
+from chalicelib.layout import Paths
+from chalicelib.ports import Blobs, ExchangeStore
+from chalicelib.sync import staged
+from chalicelib.sync.diff import Differ
+from chalicelib.sync.records import DEACTIVATABLE
+
+
+class PlanDeactivation:
+    def __init__(self, store: ExchangeStore, blobs: Blobs, staging: Staging, cards: Cards) -> None:
+        self.store, self.blobs, self.staging, self.cards = store, blobs, staging, cards
+
+    def run(self, job: ImportJob, run: JobRun) -> Step:
+        tenant, since = run.tenant, int(job.since or 0)
+        imports = [j for j in self.store.jobs_since(tenant, since * 1000) if j.kind == JobKind.IMPORT]
+        if any(j.status not in (*FINAL_STATUSES, JobStatus.STALLED) for j in imports):
+            job.wait("ждёт окончания загрузки файлов обмена")
+            run.save(job)
+            return Step.LATER
+        broken = [j.filename for j in imports if j.status != JobStatus.DONE]
+        if broken:  # deactivating by absence after a failed file would switch off what it held
+            job.finish(
+                counts={"deactivated": 0}, note=f"деактивация пропущена: не загружены {', '.join(broken[:5])}"
+            )
+            run.save(job)
+            return Step.END
+        keep = self._listed_since(tenant, since)
+        # Only kinds this run actually sent: offers-only runs never switch off products.
+        kinds = [k for k in DEACTIVATABLE if any(e.startswith(f"{k}:") for e in keep)]
+        index = self.staging.tenant_index(tenant)
+        changes = list(Differ(index).deactivate_all_but(keep, kinds))
+        paths = Paths(tenant)
+        lines = b"".join(staged.encode(c) for c in changes)
+        self.blobs.put(paths.staging(job.id, "changes.jsonl.gz"), gzip.compress(lines))
+        self.staging.save_index(paths.staging(job.id, "index.tsv.gz"), index)
+        touched = TouchedProducts()
+        for change in changes:
+            touched.add(change)
+        self.cards.stage_touched(tenant, job.id, touched)
+        job.parsed({"deactivated": len(changes)}, len(changes))
+        run.save(job)
+        return Step.NEXT
+
+    def _listed_since(self, tenant: str, since: int) -> set[str]:
+        """Every entity the imports of this exchange listed."""
+        keep: set[str] = set()
+        paths = Paths(tenant)
+        for key in self.blobs.keys(paths.seen_prefix):
+            started = int(os.path.basename(key).split("-", 1)[0])
+            if started >= since:
+                keep.update(self.staging.values(key))
+        return keep
