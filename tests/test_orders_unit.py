@@ -160,3 +160,32 @@ def test_a_slow_receiver_never_holds_up_another_tenants_deliveries(shop):
     assert {t: summary[t].get("delivered") for t in arrived} == {"slow-a": 1, "slow-b": 1, "quick": 1}
     assert arrived["quick"] < 1.0, "the quick tenant never waits for a slow receiver"
     assert max(arrived.values()) < 2.8, "the slow receivers were called side by side, not one after the other"
+
+
+@pytest.mark.parametrize(
+    ("before", "confirmed", "cancelled", "after", "give_back"),
+    [
+        ("held", False, False, "held", "nothing"),
+        ("held", True, False, "taken", "nothing"),
+        ("held", False, True, "released", "held units"),
+        ("held", True, True, "released", "held units"),
+        ("taken", False, False, "taken", "nothing"),
+        ("taken", False, True, "released", "taken lines"),
+        ("released", False, False, "released", "nothing"),
+        ("released", True, True, "released", "nothing"),
+    ],
+)
+def test_every_hold_move_is_in_one_table(before, confirmed, cancelled, after, give_back):
+    from chalicelib.orders.holds import Hold, move
+
+    step = move(Hold(before), confirmed=confirmed, cancelled=cancelled)
+    assert (step.after, step.give_back.value) == (after, give_back)
+
+
+def test_orders_stored_before_holds_were_get_theirs_from_what_happened():
+    from chalicelib.orders.holds import hold_of
+
+    assert hold_of({"status": "new"}) == "held"
+    assert hold_of({"status": "new", "exported_at": "2026-01-01T00:00:00Z"}) == "released"
+    assert hold_of({"status": "cancelled"}) == "released"
+    assert hold_of({"status": "new", "hold": "taken"}) == "taken"

@@ -1,11 +1,10 @@
 """The orders side of the exchange (`type=sale`): the query document in the session's encoding,
 1C's confirmation, its order documents (also zipped, under the same limits as catalog zips),
-and the `mode=info` reference. A mixin of the exchange."""
+and the `mode=info` reference."""
 
 from __future__ import annotations
 
 import posixpath
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,13 +15,13 @@ from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import is_zip, sanitize
 from chalicelib.exchange.sessions import ExchangeRequest, Session
+from chalicelib.exchange.uploads import UNUSED_FILES, Uploads
 from chalicelib.exchange.zipfiles import ZipLimits, ZipRefused, expand
 from chalicelib.layout import Paths
 from chalicelib.observability import logger
+from chalicelib.ports import Blobs, ExchangeStore
+from chalicelib.settings import Settings
 from chalicelib.tenants import Tenant
-
-# Files the add-on sends that the site does not import (CLIENTS.md §15).
-UNUSED_FILES = re.compile(r"(contragents|storages|units|pricelists)_", re.IGNORECASE)
 
 
 class OrdersPort(Protocol):
@@ -46,9 +45,24 @@ def with_comment(document: bytes, encoding: str, text: str) -> bytes:
 
 
 class SaleExchange:
-    """Needs `orders`, `store`, `blobs`, `settings`, `file` and `_area` from the exchange."""
+    def __init__(
+        self,
+        orders: OrdersPort | None,
+        store: ExchangeStore,
+        blobs: Blobs,
+        settings: Settings,
+        uploads: Uploads,
+    ) -> None:
+        self._orders, self.store, self.blobs = orders, store, blobs
+        self.settings, self.uploads = settings, uploads
 
-    def sale_query(self, session: Session, request: ExchangeRequest) -> Answer:
+    @property
+    def orders(self) -> OrdersPort:
+        if self._orders is None:
+            raise RuntimeError("this exchange was built without orders")
+        return self._orders
+
+    def query(self, session: Session, request: ExchangeRequest) -> Answer:
         encoding = self.order_encoding(session)
         data, count, skipped = self.orders.query_document(session.tenant, session.token, encoding)
         logger.info("orders offered to 1C", extra={"orders": count, "skipped": len(skipped)})
@@ -63,31 +77,29 @@ class SaleExchange:
         """The tenant's pinned encoding, else the flow's: UTF-8 when init carried `version`."""
         return session.tenant.settings.encoding_for(flow_has_version=bool(session.item.get("version")))
 
-    def sale_info(self, session: Session, request: ExchangeRequest) -> Answer:
+    def info(self, session: Session, request: ExchangeRequest) -> Answer:
         """The statuses, payment systems and delivery services 1C maps its own to (the 1C-Bitrix
         add-on's «Загрузить с сайта»): an XML `Справочник`, never a text answer."""
         encoding = self.order_encoding(session)
         return answers.document(self.orders.reference_document(session.tenant, encoding), encoding)
 
-    def sale_success(self, session: Session, request: ExchangeRequest) -> Answer:
+    def success(self, session: Session, request: ExchangeRequest) -> Answer:
         confirmed = self.orders.confirm(session.tenant, session.token)
         if confirmed is None:  # as 1C-Bitrix answers (a client may confirm at the end of any exchange)
             return answers.success("подтверждать нечего: в этом сеансе заказы не запрашивались (mode=query)")
         return answers.success(f"заказов принято 1С: {confirmed}")
 
-    def sale_file(self, session: Session, request: ExchangeRequest) -> Answer:
-        answer = self.file(session, request)
+    def file(self, session: Session, request: ExchangeRequest) -> Answer:
+        answer = self.uploads.file(session, request)
         if answer.keyword != "success" or session.item.get("version"):
             return answer
-        return self.sale_import(
-            session, request
-        )  # the old flow: no `version` at init, `file` imports at once
+        return self.import_(session, request)  # the old flow: no `version` at init, `file` imports
 
-    def sale_import(self, session: Session, request: ExchangeRequest) -> Answer:
+    def import_(self, session: Session, request: ExchangeRequest) -> Answer:
         filename = sanitize(request.params.get("filename"))
-        tenant, area = session.tenant.id, self._area(session)
+        tenant, area = session.tenant.id, self.uploads.area(session)
         if UNUSED_FILES.match(posixpath.basename(filename)):
-            return self._accept_unused(session, filename)
+            return self.uploads.accept_unused(session, filename)
         upload = self.store.uploaded_file(tenant, area, filename)
         if upload is None:
             return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")

@@ -1,5 +1,5 @@
 """Who is calling: 1C's login (every password check counted and throttled), sessions by cookie,
-`sessid` or Basic auth, and the request shape the protocol works on. A mixin of the exchange."""
+`sessid` or Basic auth, and the request shape the protocol works on."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.accounts import Accounts
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
 from chalicelib.observability import logger
+from chalicelib.ports import ExchangeStore
+from chalicelib.settings import Settings
 from chalicelib.tenants import Tenant
 
 COOKIE = "CMLBRIDGE"
@@ -54,7 +57,7 @@ class Session:
 
 
 class SessionError(Exception):
-    pass
+    """No session for this call: the reason goes to 1C as `failure`."""
 
 
 def token_ref(token: str) -> str:
@@ -92,23 +95,24 @@ def _cookie(header: str, name: str) -> str | None:
 
 
 class Sessions:
-    """Needs `accounts`, `store`, `settings` from the exchange."""
+    def __init__(self, accounts: Accounts, store: ExchangeStore, settings: Settings) -> None:
+        self.accounts, self.store, self.settings = accounts, store, settings
 
-    def login(self, source: str, login: str, password: str) -> Tenant | Answer:
+    def login(self, source: str, login: str, password: str) -> Tenant:
         """Every password check goes through here: counted per (source, login) and per login
-        before it runs; a success clears only that login's counters."""
+        before it runs; a success clears only that login's counters. Raises SessionError."""
         key = _login_key(login)
         for counter, limit in ((f"{source}|{key}", MAX_CHECKS_PER_SOURCE), (key, MAX_CHECKS_PER_LOGIN)):
             wait = self.store.take_attempt(counter, limit, THROTTLE_SECONDS)
             if wait:
                 logger.warning("1C login throttled", extra={"login": login[:64], "source": source})
-                return answers.failure(
+                raise SessionError(
                     f"слишком много неудачных попыток входа; повторите через {max(1, wait // 60)} мин."
                 )
         tenant = self.accounts.authenticate_1c(login, password)
         if tenant is None:
             logger.warning("1C login refused", extra={"login": login[:64], "source": source})
-            return answers.failure("неверный логин или пароль для обмена с сайтом")
+            raise SessionError("неверный логин или пароль для обмена с сайтом")
         self.store.clear_attempts(f"{source}|{key}")
         self.store.clear_attempts(key)
         return tenant
@@ -121,8 +125,6 @@ class Sessions:
                 "если они указаны, прокси-сервер не передаёт заголовок Authorization"
             )
         tenant = self.login(request.source, *credentials)
-        if isinstance(tenant, Answer):
-            return tenant
         now = int(time.time())
         token = self._open_session(tenant, request)
         value = f"{tenant.id}.{token}"
@@ -151,7 +153,8 @@ class Sessions:
         )
         return token
 
-    def session(self, request: ExchangeRequest) -> Session:
+    def resolve(self, request: ExchangeRequest) -> Session:
+        """The session of a call (cookie, `sessid` or Basic auth). Raises SessionError."""
         value = _cookie(request.header("Cookie"), COOKIE) or _from_sessid(request.params.get("sessid"))
         if value and "." in value:
             tenant_id, _, token = value.partition(".")
@@ -170,8 +173,6 @@ class Sessions:
         """A client that sends Basic auth instead of the cookie gets a session of its own (one per
         source address and login), never one that another client opened."""
         tenant = self.login(request.source, login, password)
-        if isinstance(tenant, Answer):
-            raise SessionError(" ".join(tenant.lines[1:]))
         caller = hashlib.sha256(f"{request.source}|{login}".encode()).hexdigest()[:32]
         token = self.store.basic_session(tenant.id, caller)
         item = self.store.get_session(tenant.id, token) if token else None

@@ -1,6 +1,6 @@
 """The orders 1C deals with: the waiting orders rendered for `mode=query` (one at a time, so one
 bad order never blocks the rest), 1C's confirmation, its order documents, the `mode=info`
-reference, and the orders a person has to look at. A mixin of Orders (needs `store`, `_save`)."""
+reference, and the orders a person has to look at."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ import time
 from typing import IO, Any
 
 from chalicelib.commerceml import read, to_update, write_orders, write_reference
-from chalicelib.commerceml.model import DocumentProblem, Order
+from chalicelib.commerceml.model import DocumentProblem, Order, OrderUpdate
 from chalicelib.commerceml.site_orders import order_document
 from chalicelib.observability import logger
 from chalicelib.orders import rules
+from chalicelib.orders.changes import Change, OrderChanges
 from chalicelib.orders.views import options_for, view
+from chalicelib.ports import OrdersStore
 from chalicelib.tenants import Tenant
 
 
-class OneCFlow:
+class OneC:
+    def __init__(self, store: OrdersStore, changes: OrderChanges) -> None:
+        self.store, self.changes = store, changes
+
     def render_waiting(
         self, tenant: Tenant, encoding: str | None = None
     ) -> tuple[bytes, str, list[str], list[tuple[str, str]]]:
@@ -68,14 +73,14 @@ class OneCFlow:
 
     # -- orders a person has to look at ------------------------------------------------------------
     def flag(self, tenant: Tenant, order_id: str, reason: str) -> bool:
-        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+        def change(order: dict[str, Any]) -> Change | None:
             if (order.get("problem") or {}).get("reason") == reason:
                 return None
             order["problem"] = {"reason": reason, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-            return []
+            return Change()
 
         logger.error("order cannot be sent to 1C", extra={"order": order_id, "reason": reason})
-        return self._save(tenant, order_id, change)
+        return self.changes.apply(tenant.id, order_id, change)
 
     def flagged(self, tenant: Tenant) -> list[dict[str, Any]]:
         return [view(o) for o in self.store.waiting_for_1c(tenant.id) if o.get("problem")]
@@ -83,22 +88,22 @@ class OneCFlow:
     def cancel(self, tenant: Tenant, order_id: str, note: str, by: str) -> bool:
         """Cancel an order (a person's decision): its holds are given back, the shop is told."""
 
-        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+        def change(order: dict[str, Any]) -> Change | None:
             if order["status"] == "cancelled":
                 return None
             previous, order["status"] = order["status"], "cancelled"
             order.pop("problem", None)
             order["history"].append(rules.history_entry("cancelled", by, note))
             payload = {"order": view(order), "previous_status": previous}
-            return [{"event": "order.status_changed", "payload": payload}]
+            return Change([{"event": "order.status_changed", "payload": payload}])
 
-        return self._save(tenant, order_id, change)
+        return self.changes.apply(tenant.id, order_id, change)
 
     def fix(self, tenant: Tenant, order_id: str, fields: dict[str, str], by: str) -> bool:
         """Correct an order's text fields (checked as POST /orders checks them) and clear its flag."""
         cleaned = rules.fixable_fields(fields)
 
-        def change(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+        def change(order: dict[str, Any]) -> Change | None:
             for path, value in cleaned.items():
                 section, _, key = path.rpartition(".")
                 target = order.setdefault(section, {}) if section else order
@@ -107,9 +112,9 @@ class OneCFlow:
             order["history"].append(
                 rules.history_entry(order["status"], by, "исправлен: " + ", ".join(cleaned))
             )
-            return []
+            return Change()
 
-        return self._save(tenant, order_id, change)
+        return self.changes.apply(tenant.id, order_id, change)
 
     def confirm(self, tenant: Tenant, session: str) -> int | None:
         """1C stored what the session's query offered: those orders leave the queue. None when
@@ -119,15 +124,15 @@ class OneCFlow:
             return None
         confirmed = 0
         for order_id in order_ids:
-            if self._save(tenant, order_id, self._mark_exported, confirm=True):
+            if self.changes.apply(tenant.id, order_id, self._mark_exported, confirm=True):
                 confirmed += 1
         return confirmed
 
     @staticmethod
-    def _mark_exported(order: dict[str, Any]) -> list[dict[str, Any]]:
+    def _mark_exported(order: dict[str, Any]) -> Change:
         order["exported_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         order["history"].append(rules.history_entry(order["status"], "1c", "принят 1С"))
-        return []
+        return Change()
 
     # -- 1C reports statuses (type=sale&mode=file [+import]) ---------------------------------------
     def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]:
@@ -147,7 +152,7 @@ class OneCFlow:
                 report["unknown"].append(update.number or update.id)
                 continue
 
-            def change(current: dict[str, Any], update=update) -> list[dict[str, Any]] | None:
+            def change(current: dict[str, Any], update: OrderUpdate = update) -> Change | None:
                 facts = {k: v for k, v in rules.one_c_facts(update).items() if v is not None}
                 status = rules.status_from_1c(update, current["status"], tenant.settings)
                 if current["status"] == "cancelled":
@@ -155,7 +160,7 @@ class OneCFlow:
                 merged = {**current.get("one_c", {}), **facts}
                 if merged == current.get("one_c") and status == current["status"]:
                     return None
-                events = []
+                events: list[dict[str, Any]] = []
                 previous = current["status"]
                 newly_returned = bool(merged.get("returned")) and not current.get("one_c", {}).get("returned")
                 current["one_c"] = merged
@@ -176,9 +181,9 @@ class OneCFlow:
                 if newly_returned:
                     current["history"].append(rules.history_entry(current["status"], "1c", "возврат"))
                     events.append({"event": "order.returned", "payload": {"order": view(current)}})
-                return events
+                return Change(events)
 
-            if self._save(tenant, order["id"], change):
+            if self.changes.apply(tenant.id, order["id"], change):
                 report["updated"] += 1
             else:
                 report["unchanged"] += 1

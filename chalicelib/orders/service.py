@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,20 +11,27 @@ from typing import Any
 from chalicelib.commerceml.site_orders import presentation
 from chalicelib.observability import logger
 from chalicelib.orders import rules
-from chalicelib.orders.one_c import OneCFlow
+from chalicelib.orders.changes import Change, OrderChanges
+from chalicelib.orders.one_c import OneC
 from chalicelib.orders.rules import OfferFacts, OrderRejected
-from chalicelib.orders.views import hold_state, view
-from chalicelib.ports import AlreadyPlaced, Catalog, HoldConflict, OrdersStore, StaleOrder, new_id
+from chalicelib.orders.views import view
+from chalicelib.ports import AlreadyPlaced, Catalog, HoldConflict, OrdersStore, new_id
 from chalicelib.tenants import Tenant
 
-MAX_STALE_RETRIES = 3
 MAX_LIST_QUERIES = 5
 _ORDER_ID = re.compile(r"[0-9a-f]{12,40}")
 
 
-class Orders(OneCFlow):
+class Orders:
     def __init__(self, store: OrdersStore, catalog: Catalog) -> None:
         self.store, self.catalog = store, catalog
+        self.changes = OrderChanges(store)
+        self.one_c = OneC(store, self.changes)
+        # what the exchange's sale side calls (exchange.sale.OrdersPort)
+        self.query_document = self.one_c.query_document
+        self.confirm = self.one_c.confirm
+        self.apply_documents = self.one_c.apply_documents
+        self.reference_document = self.one_c.reference_document
 
     # -- the shop places an order ----------------------------------------------------------------
     def facts(self, tenant: Tenant, offer_ids: Iterable[str]) -> dict[str, OfferFacts]:
@@ -187,52 +193,16 @@ class Orders(OneCFlow):
             if order.get("manager"):
                 continue
 
-            def change(current: dict[str, Any]) -> list[dict[str, Any]] | None:
+            def change(current: dict[str, Any]) -> Change | None:
                 if current.get("manager"):
                     return None
                 current["manager"] = self.choose_manager(tenant, current)
-                return [
-                    {
-                        "event": "order.assigned",
-                        "payload": {"order": view(current), "manager": current["manager"]},
-                    }
-                ]
+                payload = {"order": view(current), "manager": current["manager"]}
+                return Change([{"event": "order.assigned", "payload": payload}])
 
-            if self._save(tenant, order["id"], change):
+            if self.changes.apply(tenant.id, order["id"], change):
                 assigned += 1
         return assigned
-
-    def _save(self, tenant: Tenant, order_id: str, change, confirm: bool = False) -> bool:
-        """Read, change, write with a version check; retried when another writer got there first.
-        Holds follow the order: 1C's confirmation turns them `taken`, a cancellation gives back
-        whatever the order still holds."""
-        for _ in range(MAX_STALE_RETRIES):
-            version = self.store.version(tenant.id, order_id)
-            order = self.store.get(tenant.id, order_id)
-            if order is None or (confirm and not self.store.is_waiting(tenant.id, order_id)):
-                return False
-            hold = hold_state(order)
-            events = change(order)
-            if events is None:
-                return False
-            order["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            release = None
-            if confirm and hold == "held":
-                order["hold"] = "taken"
-            cancelled = order["status"] == "cancelled" and hold != "released"
-            if cancelled:
-                order["hold"] = "released"
-                if hold == "held":
-                    release = [(line["offer_id"], Decimal(str(line["quantity"]))) for line in order["lines"]]
-            try:
-                self.store.update(tenant.id, order, version, events, confirm=confirm, release=release)
-            except StaleOrder:
-                continue
-            if cancelled and hold == "taken":
-                for item in self.store.taken(tenant.id, order_id):
-                    self.store.release_taken(tenant.id, item)
-            return True
-        raise StaleOrder(order_id)
 
     # -- holds of orders 1C took, released by its next stock report (the worker's port) -----------
     def taken_offers(self, tenant_id: str, before_ms: int) -> set[str]:

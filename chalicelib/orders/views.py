@@ -14,13 +14,6 @@ def options_for(settings: TenantSettings) -> OrderOptions:
     return OrderOptions(settings.order_currency, settings.organization, settings.warehouse)
 
 
-def hold_state(order: dict[str, Any]) -> str:
-    """held (waiting for 1C), taken (1C took it; its stock not reported since) or released."""
-    if order.get("hold"):
-        return order["hold"]
-    return "released" if order.get("exported_at") or order["status"] == "cancelled" else "held"
-
-
 def view(order: dict[str, Any]) -> dict[str, Any]:
     """Numbers as JSON numbers for the shop."""
 

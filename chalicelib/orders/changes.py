@@ -1,0 +1,60 @@
+"""Every change of a stored order goes through `OrderChanges.apply`: read, edit, write with a
+version check (retried when another writer got there first), the hold moved by the one table in
+orders/holds.py, and the order's events written in the same transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.orders.holds import GiveBack, hold_of, move
+from chalicelib.ports import OrdersStore, StaleOrder
+
+MAX_STALE_RETRIES = 3
+
+
+@dataclass
+class Change:
+    """What an edit did: the events it raises (none is still a change worth saving)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+# An edit changes the order in place and says what it did; None: nothing to change.
+Edit = Callable[[dict[str, Any]], Change | None]
+
+
+class OrderChanges:
+    def __init__(self, store: OrdersStore) -> None:
+        self.store = store
+
+    def apply(self, tenant_id: str, order_id: str, edit: Edit, confirm: bool = False) -> bool:
+        """Apply an edit; `confirm`: 1C took the order (only while it waits for 1C). False when
+        there is no such order or nothing changed."""
+        for _ in range(MAX_STALE_RETRIES):
+            version = self.store.version(tenant_id, order_id)
+            order = self.store.get(tenant_id, order_id)
+            if order is None or (confirm and not self.store.is_waiting(tenant_id, order_id)):
+                return False
+            before = hold_of(order)
+            change = edit(order)
+            if change is None:
+                return False
+            order["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            step = move(before, confirmed=confirm, cancelled=order["status"] == "cancelled")
+            order["hold"] = str(step.after)
+            release = None
+            if step.give_back is GiveBack.HELD_UNITS:
+                release = [(line["offer_id"], Decimal(str(line["quantity"]))) for line in order["lines"]]
+            try:
+                self.store.update(tenant_id, order, version, change.events, confirm=confirm, release=release)
+            except StaleOrder:
+                continue
+            if step.give_back is GiveBack.TAKEN_LINES:
+                for item in self.store.taken(tenant_id, order_id):
+                    self.store.release_taken(tenant_id, item)
+            return True
+        raise StaleOrder(order_id)
