@@ -28,7 +28,7 @@ def shop():
         room.send("offers.xml", cml.offers(cml.offer("p1", quantity="3", price="500"))).keyword == "success"
     )
     room.orders = Orders(InMemoryOrdersStore(), room.catalog)
-    room.tenant = room.exchange.accounts.require("shop")
+    room.tenant = room.accounts.require("shop")
     return room
 
 
@@ -81,7 +81,7 @@ def test_1c_takes_the_order_and_its_statuses_come_back(shop):
 
 
 def test_webhooks_retry_then_die_with_every_attempt_counted(shop):
-    shop.exchange.accounts.set_webhook("shop", ["https://shop.example/hooks"])
+    shop.accounts.set_webhook("shop", ["https://shop.example/hooks"])
     answers = iter([(500, "HTTP 500"), (None, "timed out"), (200, None)])
     sent = []
 
@@ -93,7 +93,7 @@ def test_webhooks_retry_then_die_with_every_attempt_counted(shop):
     outbox = shop.orders.store.outbox
     sender = WebhookSender(outbox, post=post, clock=lambda: clock["now"], max_attempts=3)
     event_id = outbox.add("shop", "order.created", {"order": {"id": "x"}})
-    tenant = shop.exchange.accounts.require("shop")
+    tenant = shop.accounts.require("shop")
     for _ in range(3):
         sender.deliver_due(tenant, "runner", deadline=time.monotonic() + 10)
         clock["now"] += 3600
@@ -111,7 +111,7 @@ def test_webhooks_retry_then_die_with_every_attempt_counted(shop):
 
 def test_the_schedule_exports_waiting_orders_for_every_tenant(shop):
     blobs = InMemoryBlobStore()
-    accounts: Accounts = shop.exchange.accounts
+    accounts: Accounts = shop.accounts
     sender = WebhookSender(shop.orders.store.outbox, post=lambda *a: (200, None))
     shop.orders.place(shop.tenant, body(1), "k")
     summary = Scheduler(accounts, shop.orders, blobs, sender).run(lambda: 60_000)
@@ -140,7 +140,7 @@ def test_a_bad_order_names_every_bad_field(shop):
 def test_a_slow_receiver_never_holds_up_another_tenants_deliveries(shop):
     """Two tenants whose receivers each take 1.5 s and one whose receiver answers at once: one run
     delivers all three in about the slowest one's time, whatever order the tenants come in."""
-    accounts: Accounts = shop.exchange.accounts
+    accounts: Accounts = shop.accounts
     outbox = shop.orders.store.outbox
     for tenant in ("slow-a", "slow-b", "quick"):
         accounts.add(tenant)

@@ -25,7 +25,7 @@ from tests.reliability import cml
 
 class Room:
     def __init__(self) -> None:
-        accounts = Accounts(InMemoryTenantStore())
+        self.accounts = accounts = Accounts(InMemoryTenantStore())
         accounts.add("shop")
         accounts.set_1c_credentials("shop", "shop", "pw")
         self.store, self.blobs, self.queue = InMemoryExchangeStore(), InMemoryBlobStore(), InMemoryJobQueue()

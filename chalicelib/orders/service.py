@@ -27,11 +27,13 @@ class Orders:
         self.store, self.catalog = store, catalog
         self.changes = OrderChanges(store)
         self.one_c = OneC(store, self.changes)
-        # what the exchange's sale side calls (exchange.sale.OrdersPort)
-        self.query_document = self.one_c.query_document
-        self.confirm = self.one_c.confirm
-        self.apply_documents = self.one_c.apply_documents
-        self.reference_document = self.one_c.reference_document
+        # what the exchange's sale side calls (exchange.sale.OrdersPort), the scheduler's export
+        # and a person's decisions (console, admin CLI) are the 1C flow's
+        one_c = self.one_c
+        self.query_document, self.confirm = one_c.query_document, one_c.confirm
+        self.apply_documents, self.reference_document = one_c.apply_documents, one_c.reference_document
+        self.render_waiting, self.flag, self.flagged = one_c.render_waiting, one_c.flag, one_c.flagged
+        self.cancel, self.fix = one_c.cancel, one_c.fix
 
     # -- the shop places an order ----------------------------------------------------------------
     def facts(self, tenant: Tenant, offer_ids: Iterable[str]) -> dict[str, OfferFacts]:
