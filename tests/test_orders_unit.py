@@ -21,7 +21,7 @@ from tests.test_worker_unit import Room
 
 
 @pytest.fixture
-def shop():
+def room():
     room = Room()
     assert room.send("import.xml", cml.catalog(cml.product("p1", "Чайник"))).keyword == "success"
     assert (
@@ -39,26 +39,26 @@ def body(quantity: int = 1) -> dict:
     }
 
 
-def test_an_order_is_priced_held_and_found_again_by_its_key(shop):
-    placed = shop.orders.place(shop.tenant, body(2), "key-1")
+def test_an_order_is_priced_held_and_found_again_by_its_key(room):
+    placed = room.orders.place(room.tenant, body(2), "key-1")
     assert placed["totals"]["total"] == 1000 and placed["status"] == "new" and placed["number"] == "1"
-    assert shop.orders.place(shop.tenant, body(2), "key-1")["id"] == placed["id"], (
+    assert room.orders.place(room.tenant, body(2), "key-1")["id"] == placed["id"], (
         "the same key: the same order"
     )
     with pytest.raises(OrderRejected) as rejected:
-        shop.orders.place(shop.tenant, body(2), "key-2")
+        room.orders.place(room.tenant, body(2), "key-2")
     assert "only 1 available" in rejected.value.problems[0]["reason"]
 
 
-def test_1c_takes_the_order_and_its_statuses_come_back(shop):
-    placed = shop.orders.place(shop.tenant, body(1), "k")
-    data, count, skipped = shop.orders.query_document(shop.tenant, "session-1", "utf-8")
+def test_1c_takes_the_order_and_its_statuses_come_back(room):
+    placed = room.orders.place(room.tenant, body(1), "k")
+    data, count, skipped = room.orders.query_document(room.tenant, "session-1", "utf-8")
     assert count == 1 and skipped == [] and placed["id"].encode() in data
     assert (
-        shop.orders.confirm(shop.tenant, "session-1") == 1
-        and shop.orders.confirm(shop.tenant, "other") is None
+        room.orders.confirm(room.tenant, "session-1") == 1
+        and room.orders.confirm(room.tenant, "other") is None
     )
-    assert shop.orders.query_document(shop.tenant, "session-2", "utf-8")[1] == 0
+    assert room.orders.query_document(room.tenant, "session-2", "utf-8")[1] == 0
     document = write_orders(
         [
             Order(
@@ -70,18 +70,18 @@ def test_1c_takes_the_order_and_its_statuses_come_back(shop):
             )
         ]
     )
-    report = shop.orders.apply_documents(shop.tenant, io.BytesIO(document), "documents.xml")
+    report = room.orders.apply_documents(room.tenant, io.BytesIO(document), "documents.xml")
     assert report["updated"] == 1
-    order = shop.orders.get(shop.tenant, placed["id"])
+    order = room.orders.get(room.tenant, placed["id"])
     assert order["status"] == "shipped" and order["tracking_number"] == "RA1"
-    held = shop.orders.store.holds("shop", ["p1"])["p1"]
+    held = room.orders.store.holds("shop", ["p1"])["p1"]
     assert held == 1, "taken by 1C, held until 1C reports the stock again"
-    assert shop.orders.cancel(shop.tenant, placed["id"], "передумал", by="admin")
-    assert shop.orders.store.holds("shop", ["p1"])["p1"] == 0
+    assert room.orders.cancel(room.tenant, placed["id"], "передумал", by="admin")
+    assert room.orders.store.holds("shop", ["p1"])["p1"] == 0
 
 
-def test_webhooks_retry_then_die_with_every_attempt_counted(shop):
-    shop.accounts.set_webhook("shop", ["https://shop.example/hooks"])
+def test_webhooks_retry_then_die_with_every_attempt_counted(room):
+    room.accounts.set_webhook("shop", ["https://room.example/hooks"])
     answers = iter([(500, "HTTP 500"), (None, "timed out"), (200, None)])
     sent = []
 
@@ -90,10 +90,10 @@ def test_webhooks_retry_then_die_with_every_attempt_counted(shop):
         return next(answers)
 
     clock = {"now": time.time()}
-    outbox = shop.orders.store.outbox
+    outbox = room.orders.store.outbox
     sender = WebhookSender(outbox, post=post, clock=lambda: clock["now"], max_attempts=3)
     event_id = outbox.add("shop", "order.created", {"order": {"id": "x"}})
-    tenant = shop.accounts.require("shop")
+    tenant = room.accounts.require("shop")
     for _ in range(3):
         sender.deliver_due(tenant, "runner", deadline=time.monotonic() + 10)
         clock["now"] += 3600
@@ -109,19 +109,19 @@ def test_webhooks_retry_then_die_with_every_attempt_counted(shop):
     assert outbox.get("shop", dead_id)["status"] == "dead"
 
 
-def test_the_schedule_exports_waiting_orders_for_every_tenant(shop):
+def test_the_schedule_exports_waiting_orders_for_every_tenant(room):
     blobs = InMemoryBlobStore()
-    accounts: Accounts = shop.accounts
-    sender = WebhookSender(shop.orders.store.outbox, post=lambda *a: (200, None))
-    shop.orders.place(shop.tenant, body(1), "k")
-    summary = Scheduler(accounts, shop.orders, blobs, sender).run(lambda: 60_000)
+    accounts: Accounts = room.accounts
+    sender = WebhookSender(room.orders.store.outbox, post=lambda *a: (200, None))
+    room.orders.place(room.tenant, body(1), "k")
+    summary = Scheduler(accounts, room.orders, blobs, sender).run(lambda: 60_000)
     assert summary["shop"]["exported"] == 1
     assert "<Документ>".encode() in blobs.get("exports/shop/orders/latest.xml")
-    again = Scheduler(accounts, shop.orders, blobs, sender).run(lambda: 60_000)
+    again = Scheduler(accounts, room.orders, blobs, sender).run(lambda: 60_000)
     assert again["shop"]["exported"] is None, "unchanged orders are not written again"
 
 
-def test_a_bad_order_names_every_bad_field(shop):
+def test_a_bad_order_names_every_bad_field(room):
     from chalicelib.orders.rules import InvalidOrder
 
     bad = {
@@ -131,17 +131,17 @@ def test_a_bad_order_names_every_bad_field(shop):
         "comment": "позвонить\x07",
     }
     with pytest.raises(InvalidOrder) as refused:
-        shop.orders.place(shop.tenant, bad, "k")
+        room.orders.place(room.tenant, bad, "k")
     fields = {d["field"] for d in refused.value.details}
     assert {"customer.name", "customer.email", "customer.address.planet", "lines[0].quantity"} <= fields
     assert {"delivery.price", "comment"} <= fields and str(refused.value).startswith("customer.name")
 
 
-def test_a_slow_receiver_never_holds_up_another_tenants_deliveries(shop):
+def test_a_slow_receiver_never_holds_up_another_tenants_deliveries(room):
     """Two tenants whose receivers each take 1.5 s and one whose receiver answers at once: one run
     delivers all three in about the slowest one's time, whatever order the tenants come in."""
-    accounts: Accounts = shop.accounts
-    outbox = shop.orders.store.outbox
+    accounts: Accounts = room.accounts
+    outbox = room.orders.store.outbox
     for tenant in ("slow-a", "slow-b", "quick"):
         accounts.add(tenant)
         accounts.set_webhook(tenant, [f"https://{tenant}.example/hooks"])
@@ -154,7 +154,7 @@ def test_a_slow_receiver_never_holds_up_another_tenants_deliveries(shop):
         arrived[url.split("//")[1].split(".")[0]] = time.monotonic() - started
         return 200, None
 
-    summary = Scheduler(accounts, shop.orders, InMemoryBlobStore(), WebhookSender(outbox, post=post)).run(
+    summary = Scheduler(accounts, room.orders, InMemoryBlobStore(), WebhookSender(outbox, post=post)).run(
         lambda: 60_000
     )
     assert {t: summary[t].get("delivered") for t in arrived} == {"slow-a": 1, "slow-b": 1, "quick": 1}
