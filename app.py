@@ -46,4 +46,4 @@ def import_dead_letters(event):
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")
 def scheduler(event):
-    return wiring.scheduler().run(event.context.get_remaining_time_in_millis)
+    return wiring.container().scheduler.run(event.context.get_remaining_time_in_millis)

@@ -107,7 +107,7 @@ def local_stack():
 
         wiring.reset()
         resources.create_all()
-        accounts = wiring.accounts()
+        accounts = wiring.container().accounts
         accounts.add("bench")
         accounts.set_1c_credentials("bench", "bench", "bench")
         accounts.issue_api_key("bench", "bench-key")
@@ -263,7 +263,7 @@ def _changed_total() -> int:
 
     return sum(
         sum((j.counts or {}).get(k, 0) for k in ("created", "updated", "deactivated"))
-        for j in wiring.exchange_store().jobs("bench")
+        for j in wiring.container().exchange_store.jobs("bench")
     )
 
 
@@ -291,9 +291,9 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
     group = catalog.groups[0]
     common = f"/api/v1/products?group={group}&in_stock=true&sort=price&limit=50"
     timed(common)  # warms the per-container reference cache, as a running Lambda has it
-    before = wiring.catalog_store().stats.queries
+    before = wiring.container().catalog_store.stats.queries
     timed(common)
-    queries = wiring.catalog_store().stats.queries - before
+    queries = wiring.container().catalog_store.stats.queries - before
     detail = [timed(f"/api/v1/products/{catalog.product_id(i)}")[0] for i in range(0, n, max(1, n // 60))]
     common_pages = pages(common, 4) * 5
     whole = pages("/api/v1/products?sort=name&limit=50", 10)

@@ -19,7 +19,7 @@ from chalicelib.settings import settings
 def main() -> None:
     pump = QueuePump(app_module.import_worker, settings().import_queue_name)
     handled = pump.drain(max_messages=100_000, settle_seconds=1.0)
-    stats = wiring.catalog_store().stats
+    stats = wiring.container().catalog_store.stats
     keys = stats.keys or {}
     print(
         json.dumps(

@@ -35,7 +35,7 @@ def _tenant_view(t) -> dict[str, Any]:
 
 
 def cmd_tenants(args: argparse.Namespace) -> None:
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     if args.action == "list":
         _print([_tenant_view(t) for t in accounts.store.list()])
     elif args.action == "add":
@@ -75,7 +75,7 @@ def cmd_tenants(args: argparse.Namespace) -> None:
         before = accounts.require(args.tenant).settings.shop_price_type
         _print(_tenant_view(accounts.update_settings(args.tenant, **changes)))
         if "shop_price_type" in changes and changes["shop_price_type"] != before:
-            job = wiring.import_worker().queue_rebuild(args.tenant, "тип цен сайта изменён")
+            job = wiring.container().import_worker.queue_rebuild(args.tenant, "тип цен сайта изменён")
             print(f"cards are rebuilt for the new price type (job {job})")
     elif args.action in ("disable", "enable"):
         accounts.set_active(args.tenant, args.action == "enable")
@@ -83,14 +83,14 @@ def cmd_tenants(args: argparse.Namespace) -> None:
 
 
 def cmd_exchanges(args: argparse.Namespace) -> None:
-    store = wiring.exchange_store()
+    store = wiring.container().exchange_store
     if args.action == "resume":
-        if not wiring.import_worker().resume(args.tenant, args.job):
+        if not wiring.container().import_worker.resume(args.tenant, args.job):
             raise TenantError(f"no stalled import {args.job!r} for tenant {args.tenant!r}")
         print(f"{args.job} queued again; it goes on from its last checkpoint")
         return
     if args.action == "skip":
-        if not wiring.import_worker().skip(args.tenant, args.job, "admin"):
+        if not wiring.container().import_worker.skip(args.tenant, args.job, "admin"):
             raise TenantError(f"no stalled import {args.job!r} for tenant {args.tenant!r}")
         print(f"{args.job} skipped: the tenant's next import runs; send a full export from 1C")
         return
@@ -118,7 +118,7 @@ def cmd_exchanges(args: argparse.Namespace) -> None:
 
 
 def cmd_orders(args: argparse.Namespace) -> None:
-    orders, tenant = wiring.orders(), wiring.accounts().require(args.tenant)
+    orders, tenant = wiring.container().orders, wiring.container().accounts.require(args.tenant)
     if args.action == "flagged":
         _print(
             [
@@ -142,7 +142,7 @@ def cmd_orders(args: argparse.Namespace) -> None:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> None:
-    outbox = wiring.outbox()
+    outbox = wiring.container().outbox
     if args.action == "list":
         items = outbox.recent(args.tenant, limit=args.limit)
         _print(
@@ -269,8 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_catalog(args: argparse.Namespace) -> None:
-    wiring.accounts().require(args.tenant)
-    job = wiring.import_worker().queue_rebuild(args.tenant, "по команде catalog rebuild")
+    wiring.container().accounts.require(args.tenant)
+    job = wiring.container().import_worker.queue_rebuild(args.tenant, "по команде catalog rebuild")
     print(f"{job} queued: every card and facet of {args.tenant} is rebuilt by the import worker")
 
 
@@ -281,15 +281,17 @@ def cmd_console(args: argparse.Namespace) -> None:
         _print(
             [
                 {k: v for k, v in u.items() if k in ("email", "role", "tenant")}
-                for u in wiring.console_store().users(args.tenant)
+                for u in wiring.container().console_store.users(args.tenant)
             ]
         )
         return
     if args.tenant:
-        wiring.accounts().require(args.tenant)
+        wiring.container().accounts.require(args.tenant)
     password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     try:
-        user = wiring.console_auth().add_user(args.email, password, args.tenant, args.role, "admin CLI")
+        user = wiring.container().console_auth.add_user(
+            args.email, password, args.tenant, args.role, "admin CLI"
+        )
     except ConsoleError as exc:
         raise TenantError(str(exc)) from None
     _print(user)

@@ -1,7 +1,7 @@
 """The interfaces the use cases depend on (the stores). `aws/` implements them on DynamoDB, S3 and
 SQS, `memory/` as in-memory twins; one contract test per store holds both to the same answers
 (tests/test_store_contracts.py, tests/test_orders_contracts.py). Use cases import these, never
-`aws/` classes; `wiring.py` picks the implementation."""
+`aws/` classes; `container.py` picks the implementation."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -18,7 +17,18 @@ from pydantic import (
 )
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.texts import digits, email_address, required_text, text
+from chalicelib.texts import (
+    Email,
+    Lines500,
+    Lines2000,
+    Required200,
+    Text9,
+    Text12,
+    Text50,
+    Text100,
+    Text200,
+    Text300,
+)
 
 Text = str | None
 Number = float | None
@@ -195,37 +205,37 @@ class Request(BaseModel):
 
 class AddressParts(Request):
     model_config = ConfigDict(extra="forbid")
-    postcode: text(200) = None
-    country: text(200) = None
-    region: text(200) = None
-    city: text(200) = None
-    street: text(200) = None
-    house: text(200) = None
-    flat: text(200) = None
+    postcode: Text200 = None
+    country: Text200 = None
+    region: Text200 = None
+    city: Text200 = None
+    street: Text200 = None
+    house: Text200 = None
+    flat: Text200 = None
 
 
 class Customer(Request):
-    id: text(100) = Field(
+    id: Text100 = Field(
         None, description="the shop's own customer id: GET /orders?customer= lists their orders"
     )
-    name: required_text(200)
-    email: Annotated[text(254), AfterValidator(email_address)] = None
-    phone: text(50) = Field(None, description="sent to 1C as ТелефонРабочий, digits only")
-    address: AddressParts | text(500, multiline=True) | None = None
-    company: text(300) = Field(None, description="a legal entity: 1C files it as one")
-    inn: Annotated[text(12), AfterValidator(digits(10, 12))] = None
-    kpp: Annotated[text(9), AfterValidator(digits(9))] = None
+    name: Required200
+    email: Email = None
+    phone: Text50 = Field(None, description="sent to 1C as ТелефонРабочий, digits only")
+    address: AddressParts | Lines500 | None = None
+    company: Text300 = Field(None, description="a legal entity: 1C files it as one")
+    inn: Text12 = None
+    kpp: Text9 = None
 
 
 class RequestLine(Request):
-    offer_id: required_text(200)
+    offer_id: Required200
     quantity: Annotated[
         Decimal, Field(allow_inf_nan=False, le=100_000), WithJsonSchema({"type": "integer", "minimum": 1})
     ]
 
 
 class Delivery(Request):
-    method: text(200) = None
+    method: Text200 = None
     price: (
         Annotated[
             Decimal,
@@ -234,15 +244,15 @@ class Delivery(Request):
         ]
         | None
     ) = None
-    address: AddressParts | text(500, multiline=True) | None = None
+    address: AddressParts | Lines500 | None = None
 
 
 class OrderRequest(Request):
     customer: Customer
     lines: list[RequestLine] = Field(min_length=1, max_length=90)  # orders.rules.MAX_LINES
     delivery: Delivery | None = None
-    payment_method: text(200) = None
-    comment: text(2000, multiline=True) = None
+    payment_method: Text200 = None
+    comment: Lines2000 = None
 
 
 class OrderLine(Shape):
@@ -310,22 +320,19 @@ MODELS: list[type[BaseModel]] = [
 
 
 # What a person may correct on an order (`orders fix`), each checked as POST /orders checks it.
-FIXABLE = {
-    path: TypeAdapter(kind)
-    for path, kind in {
-        "customer.name": required_text(200),
-        "customer.company": text(300),
-        "customer.email": Annotated[text(254), AfterValidator(email_address)],
-        "customer.phone": text(50),
-        "customer.address": text(500, multiline=True),
-        "customer.inn": Annotated[text(12), AfterValidator(digits(10, 12))],
-        "customer.kpp": Annotated[text(9), AfterValidator(digits(9))],
-        "customer.id": text(100),
-        "delivery.method": text(200),
-        "delivery.address": text(500, multiline=True),
-        "payment_method": text(200),
-        "comment": text(2000, multiline=True),
-    }.items()
+FIXABLE: dict[str, TypeAdapter[str | None]] = {
+    "customer.name": TypeAdapter(Required200),
+    "customer.company": TypeAdapter(Text300),
+    "customer.email": TypeAdapter(Email),
+    "customer.phone": TypeAdapter(Text50),
+    "customer.address": TypeAdapter(Lines500),
+    "customer.inn": TypeAdapter(Text12),
+    "customer.kpp": TypeAdapter(Text9),
+    "customer.id": TypeAdapter(Text100),
+    "delivery.method": TypeAdapter(Text200),
+    "delivery.address": TypeAdapter(Lines500),
+    "payment_method": TypeAdapter(Text200),
+    "comment": TypeAdapter(Lines2000),
 }
 
 

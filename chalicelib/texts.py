@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, StrictStr, StringConstraints
 
@@ -53,23 +53,25 @@ def _plain_text(multiline: bool) -> Callable[[str], str | None]:
     return check
 
 
-def text(limit: int, multiline: bool = False) -> Any:
-    """Optional text (absent or null is none)."""
-    return (
-        Annotated[StrictStr, StringConstraints(max_length=limit), AfterValidator(_plain_text(multiline))]
-        | None
-    )
+def _present(value: str | None) -> str:
+    if not value:
+        raise ValueError("is required")
+    return value
 
 
-def required_text(limit: int) -> Any:
-    def present(value: str | None) -> str:
-        if not value:
-            raise ValueError("is required")
-        return value
+_Line = AfterValidator(_plain_text(False))
+_Lines = AfterValidator(_plain_text(True))
+_Email = AfterValidator(email_address)
 
-    return Annotated[
-        StrictStr,
-        StringConstraints(max_length=limit),
-        AfterValidator(_plain_text(False)),
-        AfterValidator(present),
-    ]
+# Optional texts (absent or null is none), by length; `Lines` may hold line breaks.
+Text9 = Annotated[StrictStr, StringConstraints(max_length=9), _Line, AfterValidator(digits(9))] | None
+Text12 = Annotated[StrictStr, StringConstraints(max_length=12), _Line, AfterValidator(digits(10, 12))] | None
+Text50 = Annotated[StrictStr, StringConstraints(max_length=50), _Line] | None
+Text100 = Annotated[StrictStr, StringConstraints(max_length=100), _Line] | None
+Text200 = Annotated[StrictStr, StringConstraints(max_length=200), _Line] | None
+Text300 = Annotated[StrictStr, StringConstraints(max_length=300), _Line] | None
+Email = Annotated[StrictStr, StringConstraints(max_length=254), _Line, _Email] | None
+Lines500 = Annotated[StrictStr, StringConstraints(max_length=500), _Lines] | None
+Lines2000 = Annotated[StrictStr, StringConstraints(max_length=2000), _Lines] | None
+# A text that must be there.
+Required200 = Annotated[StrictStr, StringConstraints(max_length=200), _Line, AfterValidator(_present)]

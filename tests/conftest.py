@@ -78,7 +78,7 @@ class Stack:
         """Every catalog item of a tenant, read straight from the table (tests only)."""
         from chalicelib import wiring
 
-        table = wiring.catalog_store().table.table
+        table = wiring.container().catalog_store.table.table
         items, kwargs = [], {}
         while True:
             page = table.scan(**kwargs)
@@ -98,7 +98,7 @@ def stack(aws):
     from chalicelib.local.pump import QueuePump
     from chalicelib.settings import settings
 
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     accounts.add("demo", "Demo shop")
     accounts.set_1c_credentials("demo", "demo", "demo")
     accounts.issue_api_key("demo", "demo-key")
@@ -186,7 +186,7 @@ class ModuleStack:
         feed are left out: a new product changes them without touching what was there."""
         from chalicelib import wiring
 
-        table = wiring.catalog_store().table.table
+        table = wiring.container().catalog_store.table.table
         items, kwargs = {}, {}
         while True:
             page = table.scan(**kwargs)
@@ -226,7 +226,7 @@ def module_stack(samples_module) -> Iterator[ModuleStack]:
         from chalicelib.local.pump import QueuePump
         from chalicelib.settings import settings
 
-        accounts = wiring.accounts()
+        accounts = wiring.container().accounts
         for tenant in ("demo", "other"):
             accounts.add(tenant, tenant)
             accounts.set_1c_credentials(tenant, tenant, tenant)

@@ -27,7 +27,7 @@ def store(request, monkeypatch) -> CatalogStore:
         request.getfixturevalue("aws")
         from chalicelib import wiring
 
-        return wiring.catalog_store()
+        return wiring.container().catalog_store
     engine = request.getfixturevalue("engine")
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", engine.endpoint)
     from chalicelib.aws import clients

@@ -73,9 +73,9 @@ class Browser:
 
 @pytest.fixture
 def console(stack):
-    auth = wiring.console_auth()
+    auth = wiring.container().console_auth
     auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     accounts.add("rival", "Rival shop")
     auth.add_user("owner@rival.shop", PASSWORD, "rival", "owner", "test")
     browser = Browser(stack)
@@ -84,7 +84,7 @@ def console(stack):
 
 
 def test_signed_out_goes_to_login_and_a_wrong_password_is_refused(stack):
-    wiring.console_auth().add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    wiring.container().console_auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
     browser = Browser(stack)
     for path in ("/console/", "/console/exchanges", "/console/catalog", "/console/orders"):
         response = browser.get(path)
@@ -101,7 +101,7 @@ def test_signed_out_goes_to_login_and_a_wrong_password_is_refused(stack):
 
 
 def test_logins_are_throttled_like_checkauth(stack):
-    wiring.console_auth().add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    wiring.container().console_auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
     browser = Browser(stack)
     for _ in range(5):
         assert browser.login("owner@demo.shop", "wrong password!").status_code == 401
@@ -115,18 +115,18 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(console):
         assert response.status_code == 403 and "CSRF" in response.body.decode()
     headers = {"X-CSRF-Token": "forged", "Content-Type": "application/octet-stream"}
     assert console.request("POST", "/console/upload/start?filename=a.xml", b"", headers).status_code == 403
-    assert wiring.accounts().require("demo").settings.order_encoding is None, "nothing was changed"
+    assert wiring.container().accounts.require("demo").settings.order_encoding is None, "nothing was changed"
     saved = console.post(
         "/console/settings",
         {"order_encoding": "utf-8", "managers": "Анна, Борис", "status_map": "Отгружен = shipped"},
     )
     assert saved.status_code == 303
-    settings = wiring.accounts().require("demo").settings
+    settings = wiring.container().accounts.require("demo").settings
     assert settings.order_encoding == "utf-8" and settings.managers == ("Анна", "Борис")
     assert settings.status_map == {"Отгружен": "shipped"}
     assert console.post("/console/settings", {"status_map": "no equals sign"}).status_code == 400
     assert console.post("/console/settings", {"shop_price_type": "Опт"}).status_code == 303
-    rebuild = [j for j in wiring.exchange_store().jobs("demo") if j.kind == "cards"]
+    rebuild = [j for j in wiring.container().exchange_store.jobs("demo") if j.kind == "cards"]
     assert rebuild and rebuild[0].status == "done", "a new price type rebuilt the cards"
 
 
@@ -135,7 +135,7 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     first = console.upload("import0_1.xml", data)
     page = console.get(f"/console/exchanges/{first}").body.decode()
     assert "import0_1.xml" in page and str(len(data)) in page and "done" in page
-    (job,) = wiring.exchange_store().jobs("demo", prefix=first)
+    (job,) = wiring.container().exchange_store.jobs("demo", prefix=first)
     created = job.counts["created"]
     assert created >= 36 and f"создано {created}, изменено 0" in page, "the journal's counts, shown"
     calls = re.findall(r"<li>([^<]+)</li>", page.split('id="calls"')[1])
@@ -155,7 +155,7 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     assert replayed.status_code == 303
     again = console.get(replayed.headers["Location"]).body.decode()
     assert f"создано 0, изменено 0, без изменений {created}" in again, "the same file again: nothing changed"
-    actions = wiring.console_store().actions("demo")
+    actions = wiring.container().console_store.actions("demo")
     assert {a["action"] for a in actions} >= {"login", "upload", "replay", "download"}
     assert all(a["who"] == "owner@demo.shop" for a in actions)
 
@@ -195,17 +195,17 @@ def test_a_tenant_never_sees_another_tenants_data(console, samples, stack):
 
 
 def test_a_webhook_is_redelivered_from_its_page(console):
-    outbox = wiring.outbox()
+    outbox = wiring.container().outbox
     event = outbox.add("demo", "order.created", {"order": {"id": "o1"}})
     page = console.get("/console/webhooks").body.decode()
     assert "order.created" in page
     assert console.post(f"/console/webhooks/{event}/redeliver", {}).status_code == 303
-    assert any(a["action"] == "webhook.redeliver" for a in wiring.console_store().actions("demo"))
+    assert any(a["action"] == "webhook.redeliver" for a in wiring.container().console_store.actions("demo"))
     assert console.post("/console/webhooks/not-an-event/redeliver", {}).status_code == 404
 
 
 def test_an_operator_sees_every_tenant_and_picks_one(stack):
-    wiring.console_auth().add_user("ops@cmlbridge.dev", PASSWORD, None, "operator", "test")
+    wiring.container().console_auth.add_user("ops@cmlbridge.dev", PASSWORD, None, "operator", "test")
     browser = Browser(stack)
     assert browser.login("ops@cmlbridge.dev").status_code == 303
     assert browser.get("/console/exchanges").headers.get("Location") == "/console/tenants"
@@ -224,7 +224,7 @@ def test_the_admin_cli_adds_console_users(stack, monkeypatch, capsys):
 
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert admin.main(["console", "add-user", "Manager@Demo.shop", "--tenant", "demo", "--role", "user"]) == 0
-    assert wiring.console_store().user("manager@demo.shop")["role"] == "user"
+    assert wiring.container().console_store.user("manager@demo.shop")["role"] == "user"
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert admin.main(["console", "add-user", "x@demo.shop", "--tenant", "demo"]) == 2
     assert "не короче" in capsys.readouterr().err
@@ -235,18 +235,20 @@ def test_the_journal_never_holds_a_session_token(stack):
     onec = stack.onec()
     assert onec.checkauth().keyword == "success"
     onec.call("sale", "init", version="2.10")
-    (session,) = wiring.exchange_store().latest_sessions("demo", limit=1)
+    (session,) = wiring.container().exchange_store.latest_sessions("demo", limit=1)
     assert session["sk"] not in " ".join(session["calls"]) and "sessid=…" in " ".join(session["calls"])
 
 
 def test_webhook_urls_and_secret_rotation_and_who_may_add_users(console, stack):
     assert console.post("/console/webhooks", {"urls": "http://127.0.0.1:9/hooks"}).status_code == 303
-    first = wiring.accounts().require("demo").settings.webhook_secret
+    first = wiring.container().accounts.require("demo").settings.webhook_secret
     assert first and first in console.get("/console/webhooks").body.decode()
     assert console.post("/console/webhooks", {"urls": "http://127.0.0.1:9/hooks"}).status_code == 303
-    assert wiring.accounts().require("demo").settings.webhook_secret == first, "saving URLs keeps the secret"
+    assert wiring.container().accounts.require("demo").settings.webhook_secret == first, (
+        "saving URLs keeps the secret"
+    )
     console.post("/console/webhooks", {"urls": "http://127.0.0.1:9/hooks", "rotate": "1"})
-    assert wiring.accounts().require("demo").settings.webhook_secret != first
+    assert wiring.container().accounts.require("demo").settings.webhook_secret != first
     assert (
         console.post("/console/users", {"email": "clerk@demo.shop", "password": PASSWORD}).status_code == 303
     )
@@ -254,7 +256,7 @@ def test_webhook_urls_and_secret_rotation_and_who_may_add_users(console, stack):
     assert clerk.login("clerk@demo.shop").status_code == 303
     assert "Секрет подписи" not in clerk.get("/console/webhooks").body.decode(), "a user does not see it"
     refused = clerk.post("/console/users", {"email": "more@demo.shop", "password": PASSWORD})
-    assert refused.status_code == 403 and wiring.console_store().user("more@demo.shop") is None
+    assert refused.status_code == 403 and wiring.container().console_store.user("more@demo.shop") is None
 
 
 def test_links_redirects_and_the_cookie_carry_api_gateways_stage_prefix(monkeypatch):

@@ -85,8 +85,15 @@ def assert_catalog_matches(items: list[dict], import_path: Path | None, offers_p
 
 
 @pytest.fixture
-def small_chunks(monkeypatch):
-    monkeypatch.setenv("FILE_LIMIT", "20000")
+def small_chunks(stack):
+    """The stack's container built again with 20 KB chunks (never a setting changed after)."""
+    from dataclasses import replace
+
+    from chalicelib import wiring
+    from chalicelib.container import Container
+
+    settings = replace(wiring.container().settings, file_limit=20000)
+    wiring.use(Container(settings))
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGS))
@@ -130,7 +137,7 @@ def test_split_209_set_merges_into_offers(stack, samples):
     assert len(docs(items, "offer")) == len(docs(items, "prices")) == len(docs(items, "stock")) == 978
     assert_catalog_matches(items, None, [samples / rel for rel in SPLIT_209[1:]])
     # The products were not in this set: the offers are kept and reported, not dropped.
-    jobs = wiring.exchange_store().jobs("demo")
+    jobs = wiring.container().exchange_store.jobs("demo")
     offers_job = next(j for j in jobs if j.filename.startswith("offers___"))
     assert offers_job.counts["offers_without_product"] == 978
     assert "предложений без товара на сайте: 978" in replies[1].text
@@ -157,7 +164,7 @@ def test_reimport_writes_nothing(stack, samples):
     onec = stack.onec()
     rel = "dobromyslov__commerceml-parser/data/offers0_1.xml"
     assert onec.send_file("offers0_1.xml", (samples / rel).read_bytes()).keyword == "success"
-    stats = wiring.catalog_store().stats
+    stats = wiring.container().catalog_store.stats
     first = stats.items
     assert first > 0
     reply = onec.send_file("offers0_1.xml", (samples / rel).read_bytes())
@@ -250,8 +257,8 @@ def test_zip_upload_with_images_stored_once_by_hash(stack, samples, small_chunks
     stored = docs(stack.catalog_items(), "product")[product.id]
     key = stored["images"][0]["key"]
     assert key.endswith(hashlib.sha256(picture).hexdigest() + ".jpg")
-    assert wiring.blobs().get(key) == picture
-    images = list(wiring.blobs().keys("images/demo/"))
+    assert wiring.container().blobs.get(key) == picture
+    images = list(wiring.container().blobs.keys("images/demo/"))
     assert len(images) == 1, "identical images are stored once"
     assert len(docs(stack.catalog_items(), "prices")) == 44
 
@@ -265,7 +272,7 @@ def test_worker_stopped_halfway_resumes_to_the_same_table(stack, samples, monkey
     data = (samples / rel).read_bytes()
 
     # Uninterrupted run, in a clean table of its own tenant.
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     accounts.add("other")
     accounts.set_1c_credentials("other", "other", "pw")
     assert stack.onec("other", "pw").send_file("import0_1.xml", data).keyword == "success"
@@ -292,7 +299,7 @@ def test_worker_stopped_halfway_resumes_to_the_same_table(stack, samples, monkey
     reply = onec.send_file("import0_1.xml", data)
     assert reply.keyword == "success", reply.text
     assert calls["n"] > 3, "the job was interrupted and resumed"
-    job = next(j for j in wiring.exchange_store().jobs("demo") if j.filename == "import0_1.xml")
+    job = next(j for j in wiring.container().exchange_store.jobs("demo") if j.filename == "import0_1.xml")
     assert job.attempts == 1
     assert record_set(stack.catalog_items()) == reference
 
@@ -301,19 +308,19 @@ def test_redelivered_message_after_success_changes_nothing(stack, samples):
     onec = stack.onec()
     rel = "carono__yii2-1c-exchange/files/xml/import.xml"
     assert onec.send_file("import.xml", (samples / rel).read_bytes()).keyword == "success"
-    job = next(j for j in wiring.exchange_store().jobs("demo"))
-    before = wiring.catalog_store().stats.items
-    assert wiring.import_worker().run("demo", job.id, lambda: 900_000) == "skipped"
-    assert wiring.catalog_store().stats.items == before
+    job = next(j for j in wiring.container().exchange_store.jobs("demo"))
+    before = wiring.container().catalog_store.stats.items
+    assert wiring.container().import_worker.run("demo", job.id, lambda: 900_000) == "skipped"
+    assert wiring.container().catalog_store.stats.items == before
 
 
 def test_one_import_at_a_time_per_tenant(stack):
-    store = wiring.exchange_store()
+    store = wiring.container().exchange_store
     assert store.acquire_lease("demo", "job-1", 60)
     assert not store.acquire_lease("demo", "job-2", 60)
     assert store.acquire_lease("other", "job-3", 60), "tenants do not wait for each other"
     store.create_job("demo", ImportJob("x#import.xml", area="x", filename="import.xml"))
-    assert wiring.import_worker().run("demo", "x#import.xml", lambda: 900_000) == "busy"
+    assert wiring.container().import_worker.run("demo", "x#import.xml", lambda: 900_000) == "busy"
     assert store.get_job("demo", "x#import.xml").status == "queued"
     store.release_lease("demo", "job-1")
     assert store.acquire_lease("demo", "job-2", 60)
@@ -386,7 +393,7 @@ def test_zip_slip_is_refused(stack, baseline):
     reply = onec.import_file("import0_1.xml")
     assert reply.keyword == "failure" and "недопустимый путь" in reply.text
     assert _unchanged(stack, baseline)
-    assert not [k for k in wiring.blobs().keys("") if "evil" in k]
+    assert not [k for k in wiring.container().blobs.keys("") if "evil" in k]
 
 
 def test_wrong_password_and_throttling(stack):
@@ -516,9 +523,9 @@ def stack_upload(filename: str, tenant: str = "demo") -> dict:
 
     from chalicelib import wiring
 
-    items = wiring.exchange_store().table.query(KeyConditionExpression=Key("pk").eq(f"{tenant}#upload"))[
-        "Items"
-    ]
+    items = wiring.container().exchange_store.table.query(
+        KeyConditionExpression=Key("pk").eq(f"{tenant}#upload")
+    )["Items"]
     return [i for i in items if i["sk"].endswith(f"#{filename}")][-1]
 
 
@@ -568,8 +575,8 @@ def test_binary_chunk_through_an_api_gateway_event(stack):
     }
     response = stack.app(event, None)
     assert response["statusCode"] == 200 and response["body"].startswith("success")
-    keys = [k for k in wiring.blobs().keys("uploads/demo/") if "v8_1065_3a.zip" in k]
-    assert [wiring.blobs().get(k) for k in keys] == [payload]
+    keys = [k for k in wiring.container().blobs.keys("uploads/demo/") if "v8_1065_3a.zip" in k]
+    assert [wiring.container().blobs.get(k) for k in keys] == [payload]
     assert (
         "application/octet-stream" in stack.app.api.binary_types and "*/*" not in stack.app.api.binary_types
     )
@@ -601,7 +608,7 @@ def test_journal_through_the_admin_cli(stack, samples, capsys, small_chunks):
 def test_tenants_never_see_each_others_uploads_or_journal(stack, samples, capsys):
     from chalicelib import admin
 
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     accounts.add("shop-b")
     accounts.set_1c_credentials("shop-b", "b-login", "b-pass")
     rel = "dobromyslov__commerceml-parser/data/offers0_1.xml"
@@ -620,4 +627,6 @@ def test_tenants_never_see_each_others_uploads_or_journal(stack, samples, capsys
     capsys.readouterr()
     assert admin.main(["exchanges", "list", "shop-b"]) == 0
     assert all(s["outcome"] != "done" for s in json.loads(capsys.readouterr().out))
-    assert not [k for k in wiring.blobs().keys("") if k.split("/")[1] == "shop-b" and "offers0_1" in k]
+    assert not [
+        k for k in wiring.container().blobs.keys("") if k.split("/")[1] == "shop-b" and "offers0_1" in k
+    ]

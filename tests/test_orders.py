@@ -200,11 +200,11 @@ def test_stock_held_by_orders_1c_has_not_taken(shop):
 
 def test_concurrent_orders_for_the_last_units(shop, atomic_dynamodb):
     offer = shop.offers[0]
-    tenant = wiring.accounts().require("demo")
-    orders = wiring.orders()
+    tenant = wiring.container().accounts.require("demo")
+    orders = wiring.container().orders
     # Make exactly 5 units available: hold the rest with one order.
     stock = int(offer.total_stock)
-    holds = wiring.orders().store
+    holds = wiring.container().orders.store
     holds.table.put_item(
         Item={"pk": "demo#holds", "sk": offer.id, "held": Decimal(stock - 5) if stock > 5 else Decimal(0)}
     )
@@ -224,7 +224,7 @@ def test_concurrent_orders_for_the_last_units(shop, atomic_dynamodb):
 
 
 def test_sample_1c_documents_apply_to_matching_orders(shop, samples):
-    counters = wiring.orders().store
+    counters = wiring.container().orders.store
     created = {}
     for n, number in enumerate(("142", "235", "20")):
         counters.table.put_item(
@@ -253,7 +253,7 @@ def test_sample_1c_documents_apply_to_matching_orders(shop, samples):
 
 
 def test_windows_1251_orders_for_tenants_that_want_it(shop):
-    wiring.accounts().update_settings("demo", order_encoding="windows-1251")
+    wiring.container().accounts.update_settings("demo", order_encoding="windows-1251")
     assert post(shop, body(shop.offers[0].id), "cp")[0] == 201
     onec = sale_session(shop)
     response = onec.http.request(

@@ -58,7 +58,7 @@ def declared_encoding(body: bytes) -> str:
 
 # -- protocol --------------------------------------------------------------------------------------
 def test_mode_info_answers_the_reference_xml_the_add_on_reads(stack):
-    wiring.accounts().update_settings(
+    wiring.container().accounts.update_settings(
         "demo",
         payment_systems=({"id": "card", "name": "Картой на сайте", "type": "Безналичная"},),
     )
@@ -102,7 +102,7 @@ def test_init_echoes_only_a_version_we_read_and_records_cml_version(stack):
     assert onec.init("sale", version="3.1", cmlVersion="2.10").lines[3] == "version=2.09"
     assert onec.init("sale", version="2.10").lines[3] == "version=2.10"
     token = onec.cookie.split(".", 1)[1]
-    assert wiring.exchange_store().get_session("demo", token)["cml_version"] == "2.10"
+    assert wiring.container().exchange_store.get_session("demo", token)["cml_version"] == "2.10"
 
 
 def test_order_encoding_follows_the_flow_unless_pinned(shop):
@@ -118,7 +118,7 @@ def test_order_encoding_follows_the_flow_unless_pinned(shop):
     assert declared_encoding(old_flow.body) == "windows-1251" and "Ёжиков".encode("cp1251") in old_flow.body
     new_flow = get_raw(sale(shop), "query")
     assert new_flow.headers["Content-Type"].startswith("application/xml; charset=utf-8")
-    wiring.accounts().update_settings("demo", order_encoding="windows-1251")
+    wiring.container().accounts.update_settings("demo", order_encoding="windows-1251")
     pinned = get_raw(sale(shop), "query")
     assert pinned.headers["Content-Type"] == "text/xml; charset=windows-1251"
 
@@ -177,7 +177,7 @@ def test_extra_add_on_files_are_accepted_and_journaled(stack):
         reply = onec.call("catalog", "import", filename=name)
         assert reply.keyword == "success" and "не использует" in reply.text
     token = onec.cookie.split(".", 1)[1]
-    calls = wiring.exchange_store().get_session("demo", token)["calls"]
+    calls = wiring.container().exchange_store.get_session("demo", token)["calls"]
     assert any("contragents_1.xml: принят" in c for c in calls)
 
 
@@ -208,7 +208,9 @@ def _children(el) -> list[str]:
 
 
 def test_orders_reach_1c_with_every_field_it_reads(shop):
-    wiring.accounts().update_settings("demo", organization="ООО «Ромашка»", warehouse="Основной склад")
+    wiring.container().accounts.update_settings(
+        "demo", organization="ООО «Ромашка»", warehouse="Основной склад"
+    )
     body = {
         "customer": {
             "id": "shop-user-7",
@@ -337,11 +339,11 @@ def test_statuses_match_by_id_then_bracket_then_name_and_tracking_reaches_the_sh
         order["one_c"]["delivery_method_id"] == "cdek"
         and order["one_c"]["shipment_date"] == "2026-11-29T10:00:00"
     )
-    events = [i for i in wiring.outbox().recent("demo", limit=100) if i["event"] == "order.shipped"]
+    events = [i for i in wiring.container().outbox.recent("demo", limit=100) if i["event"] == "order.shipped"]
     assert json.loads(events[0]["payload"])["tracking_number"] == "RA123456789RU"
     _apply(shop, _status_document(orders[0], **{**shipped, "ПризнакВозврата": "true"}))
     assert get(shop, f"/orders/{orders[0]['id']}")[1]["one_c"]["returned"] is True
-    assert any(i["event"] == "order.returned" for i in wiring.outbox().recent("demo", limit=100))
+    assert any(i["event"] == "order.returned" for i in wiring.container().outbox.recent("demo", limit=100))
 
 
 # -- the customer's personal account ---------------------------------------------------------------
@@ -353,7 +355,7 @@ def test_a_customers_orders_newest_first_in_one_query(shop):
     post(shop, {"customer": {"name": "Другой", "id": "cust-43"}, "lines": lines}, "other")
     _apply(shop, _status_document(mine[0], **{"Статуса заказа ИД": "P", "Номер оплаты по 1С": "ПКО-1"}))
     calls = []
-    client = wiring.orders().store.table.meta.client
+    client = wiring.container().orders.store.table.meta.client
 
     def record(model, params, **_):
         calls.append((model.name, params.get("TableName"), params.get("IndexName")))
@@ -362,8 +364,8 @@ def test_a_customers_orders_newest_first_in_one_query(shop):
     status, body = get(shop, "/orders?customer=cust-42&limit=2")
     client.meta.events.unregister("before-parameter-build.dynamodb.*", record)
     assert status == 200 and [o["id"] for o in body["orders"]] == [mine[2]["id"], mine[1]["id"]]
-    orders_calls = [c for c in calls if c[1] == wiring.orders().store.table_name]
-    assert orders_calls == [("Query", wiring.orders().store.table_name, "customer")], calls
+    orders_calls = [c for c in calls if c[1] == wiring.container().orders.store.table_name]
+    assert orders_calls == [("Query", wiring.container().orders.store.table_name, "customer")], calls
     assert not any(c[0] == "Scan" for c in calls)
     rest = get(shop, f"/orders?customer=cust-42&limit=2&cursor={body['next_cursor']}")[1]
     assert [o["id"] for o in rest["orders"]] == [mine[0]["id"]]
@@ -443,7 +445,7 @@ def test_catalog_extras_real_clients_emit(stack):
         next(i for i in stack.catalog_items() if i["pk"] == "demo#p#p4" and i["sk"] == "product")["doc"]
     )
     assert first["images"][0]["key"] != second["images"][0]["key"]
-    assert wiring.blobs().get(first["images"][0]["key"]) == PIXEL_A
+    assert wiring.container().blobs.get(first["images"][0]["key"]) == PIXEL_A
 
 
 def test_offer_extras_coefficient_zero_and_stock_per_warehouse_in_rests(stack):

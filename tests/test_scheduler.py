@@ -64,7 +64,7 @@ class Clock:
 @pytest.fixture
 def clock(stack, monkeypatch):
     fake = Clock()
-    wiring.scheduler().sender.clock = fake
+    wiring.container().scheduler.sender.clock = fake
     return fake
 
 
@@ -86,7 +86,7 @@ def run_schedule(stack):
 
 
 def hook(receiver: Receiver) -> None:
-    wiring.accounts().set_webhook("demo", [receiver.url], SECRET)
+    wiring.container().accounts.set_webhook("demo", [receiver.url], SECRET)
 
 
 def readme_verify(secret: str, headers: dict, body: bytes) -> bool:
@@ -101,7 +101,7 @@ def readme_verify(secret: str, headers: dict, body: bytes) -> bool:
 def test_signed_delivery_verifies_with_the_readme_recipe(stack, clock):
     receiver = Receiver()
     hook(receiver)
-    event_id = wiring.outbox().add(
+    event_id = wiring.container().outbox.add(
         "demo", "catalog.imported", {"file": "import.xml", "counts": {"created": 3}}
     )
     run_schedule(stack)
@@ -123,13 +123,13 @@ def test_signed_delivery_verifies_with_the_readme_recipe(stack, clock):
 def test_failing_twice_then_succeeding_gives_one_delivery(stack, clock):
     receiver = Receiver(statuses=[500, 503])
     hook(receiver)
-    event_id = wiring.outbox().add("demo", "order.status_changed", {"order": {"id": "x"}})
+    event_id = wiring.container().outbox.add("demo", "order.status_changed", {"order": {"id": "x"}})
     for _ in range(5):
         run_schedule(stack)
         clock.offset += 13 * 3600  # past any backoff
     assert [r["status"] for r in receiver.requests] == [500, 503, 200]
     assert len(receiver.delivered()) == 1
-    item = wiring.outbox().get("demo", event_id)
+    item = wiring.container().outbox.get("demo", event_id)
     assert item["status"] == "delivered" and int(item["attempts"]) == 3
     assert [d["status_code"] for d in item["deliveries"]] == [500, 503, 200]
 
@@ -137,7 +137,7 @@ def test_failing_twice_then_succeeding_gives_one_delivery(stack, clock):
 def test_backoff_waits_between_attempts(stack, clock):
     receiver = Receiver(always=500)
     hook(receiver)
-    wiring.outbox().add("demo", "order.created", {"order": {"id": "x"}})
+    wiring.container().outbox.add("demo", "order.created", {"order": {"id": "x"}})
     run_schedule(stack)
     run_schedule(stack)  # too early for the retry
     assert len(receiver.requests) == 1
@@ -149,24 +149,26 @@ def test_backoff_waits_between_attempts(stack, clock):
 def test_always_failing_ends_dead(stack, clock):
     receiver = Receiver(always=500)
     hook(receiver)
-    wiring.scheduler().sender.max_attempts = 4
-    event_id = wiring.outbox().add("demo", "order.created", {"order": {"id": "x"}})
+    wiring.container().scheduler.sender.max_attempts = 4
+    event_id = wiring.container().outbox.add("demo", "order.created", {"order": {"id": "x"}})
     for _ in range(8):
         run_schedule(stack)
         clock.offset += 13 * 3600
     assert len(receiver.requests) == 4
-    item = wiring.outbox().get("demo", event_id)
+    item = wiring.container().outbox.get("demo", event_id)
     assert item["status"] == "dead" and item["targets"][receiver.url]["last_error"] == "HTTP 500"
     assert admin.main(["deliveries", "redeliver", "demo", event_id]) == 0
     receiver.always = None
     run_schedule(stack)
-    assert wiring.outbox().get("demo", event_id)["status"] == "delivered"
+    assert wiring.container().outbox.get("demo", event_id)["status"] == "delivered"
 
 
 def test_two_runs_at_once_deliver_each_event_once(stack, clock, atomic_dynamodb):
     receiver = Receiver()
     hook(receiver)
-    ids = {wiring.outbox().add("demo", "order.created", {"order": {"id": str(n)}}) for n in range(12)}
+    ids = {
+        wiring.container().outbox.add("demo", "order.created", {"order": {"id": str(n)}}) for n in range(12)
+    }
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda _: run_schedule(stack), range(2)))
     delivered = [r["headers"]["X-Cmlbridge-Delivery"] for r in receiver.requests]
@@ -176,11 +178,11 @@ def test_two_runs_at_once_deliver_each_event_once(stack, clock, atomic_dynamodb)
 def test_prod_refuses_plain_http_webhooks(stack, clock):
     receiver = Receiver()
     hook(receiver)
-    wiring.scheduler().sender.require_https = True
-    event_id = wiring.outbox().add("demo", "order.created", {"order": {"id": "x"}})
+    wiring.container().scheduler.sender.require_https = True
+    event_id = wiring.container().outbox.add("demo", "order.created", {"order": {"id": "x"}})
     run_schedule(stack)
     assert receiver.requests == []
-    item = wiring.outbox().get("demo", event_id)
+    item = wiring.container().outbox.get("demo", event_id)
     assert item["status"] == "dead" and "https" in item["targets"][receiver.url]["last_error"]
 
 
@@ -202,7 +204,7 @@ def place(stack, n: int) -> dict:
 def test_export_file_lists_exactly_the_waiting_orders(shop, clock):
     orders = [place(shop, n) for n in range(3)]
     run_schedule(shop)
-    blobs = wiring.blobs()
+    blobs = wiring.container().blobs
     latest = blobs.get("exports/demo/orders/latest.xml")
     docs = [e for e in read(io.BytesIO(latest), "latest.xml") if isinstance(e, Order)]
     assert sorted(d.id for d in docs) == sorted(o["id"] for o in orders)
@@ -227,7 +229,7 @@ def test_export_file_lists_exactly_the_waiting_orders(shop, clock):
 def test_managers_alternate_and_reach_1c(shop, clock):
     receiver = Receiver()
     hook(receiver)
-    wiring.accounts().update_settings("demo", managers=("Иванов", "Петров"))
+    wiring.container().accounts.update_settings("demo", managers=("Иванов", "Петров"))
     orders = [place(shop, n) for n in range(3)]
     assert [o["manager"] for o in orders] == ["Иванов", "Петров", "Иванов"]
     onec = shop.onec()
@@ -252,7 +254,7 @@ def test_managers_alternate_and_reach_1c(shop, clock):
 def test_manager_rules_by_region_and_amount(shop, clock):
     """The first matching rule wins: a region rule, then a minimum-amount rule, else round-robin."""
     price = next(p.value for p in shop.offer.prices)
-    wiring.accounts().update_settings(
+    wiring.container().accounts.update_settings(
         "demo",
         managers=("Иванов", "Петров"),
         manager_rules=(
@@ -282,7 +284,7 @@ def test_manager_rules_by_region_and_amount(shop, clock):
 def test_managers_configured_later_are_assigned_by_the_schedule(shop, clock):
     order = place(shop, 1)
     assert order["manager"] is None
-    wiring.accounts().update_settings("demo", managers=("Петров",))
+    wiring.container().accounts.update_settings("demo", managers=("Петров",))
     run_schedule(shop)
     stored = json.loads(
         shop.client.http.request(

@@ -145,7 +145,7 @@ def test_keys_and_tenant_isolation(catalog, samples):
     assert get(catalog, "/groups", headers={})[0] == 401
     status, body = get(catalog, "/groups", headers={"X-Api-Key": "wrong"})
     assert status == 401 and body["error"]["code"] == "unauthorized"
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     accounts.add("shop-b")
     accounts.issue_api_key("shop-b", "key-b")
     other = {"X-Api-Key": "key-b"}

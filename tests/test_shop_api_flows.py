@@ -43,7 +43,7 @@ class CallCounter:
 
 def count_calls(stack, path: str) -> int:
     counter = CallCounter()
-    client = wiring.catalog_store().table.table.meta.client
+    client = wiring.container().catalog_store.table.table.meta.client
     client.meta.events.register("before-call.dynamodb", counter)
     try:
         assert get(stack, path)[0] == 200
@@ -142,9 +142,9 @@ def test_a_prices_only_and_a_rests_only_file_update_the_cards(stack, samples):
     assert cheapest["id"] == offer.product_id and cheapest["price"] == 0.5 and cheapest["in_stock"]
     assert checked(stack, "/facets", "/facets")["price"]["min"] == 0.5
 
-    written = wiring.catalog_store().stats.items
+    written = wiring.container().catalog_store.stats.items
     assert onec.send_file("prices___1.xml", _part("p", prices, price_type)).keyword == "success"
-    assert wiring.catalog_store().stats.items == written, "the same file again writes nothing"
+    assert wiring.container().catalog_store.stats.items == written, "the same file again writes nothing"
 
     rests = f"<Предложение><Ид>{offer.id}</Ид><Остатки><Остаток><Количество>0</Количество></Остаток></Остатки></Предложение>"
     assert onec.send_file("rests___1.xml", _part("r", rests, price_type)).keyword == "success"

@@ -23,7 +23,7 @@ def exchange_store(request, monkeypatch):
         request.getfixturevalue("aws")
         from chalicelib import wiring
 
-        yield wiring.exchange_store()
+        yield wiring.container().exchange_store
         return
     engine = request.getfixturevalue("engine")
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", engine.endpoint)
@@ -46,7 +46,7 @@ def blobs(request):
     request.getfixturevalue("aws")
     from chalicelib import wiring
 
-    return wiring.blobs()
+    return wiring.container().blobs
 
 
 def test_sessions_areas_and_the_journal(exchange_store):
@@ -196,7 +196,7 @@ def console_store(request):
     request.getfixturevalue("aws")
     from chalicelib import wiring
 
-    return wiring.console_store()
+    return wiring.container().console_store
 
 
 def test_console_users_sessions_and_the_action_journal(console_store):

@@ -32,7 +32,7 @@ def accounts(request):
         yield Accounts(InMemoryTenantStore())
     else:
         request.getfixturevalue("aws")
-        yield wiring.accounts()
+        yield wiring.container().accounts
 
 
 def test_credentials_and_api_keys(accounts):
@@ -82,7 +82,7 @@ def test_admin_cli_adds_a_tenant_that_can_authenticate(aws, capsys):
     listing = capsys.readouterr().out
     assert '"acme1c"' in listing and "pw" not in listing and key not in listing
 
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     tenant = accounts.authenticate_1c("acme1c", "pw")
     assert tenant.id == "acme" and tenant.name == "ACME"
     assert accounts.authenticate_1c("acme1c", "nope") is None

@@ -31,7 +31,7 @@ SETTINGS = ("shop_price_type", "order_encoding", "image_base_url")
 def catalog() -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
-    shop = wiring.shop_catalog()
+    shop = wiring.container().shop_catalog
     params = console.current_request.query_params or {}
     query = (params.get("q") or "").strip()
     found = None
@@ -53,13 +53,13 @@ def catalog() -> Response:
 def product(product_id: str) -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
-    found = wiring.shop_catalog().product(tenant, product_id)
+    found = wiring.container().shop_catalog.product(tenant, product_id)
     if found is None:
         raise Refused(404, f"товара {product_id} нет в этом магазине")
-    store = wiring.exchange_store()
+    store = wiring.container().exchange_store
     history = []
     for job in store.jobs(tenant.id, limit=30):
-        for change in journal.diff(wiring.blobs(), tenant.id, job.id):
+        for change in journal.diff(wiring.container().blobs, tenant.id, job.id):
             if change["id"] == product_id:
                 history.append({"job": job, "change": change})
     return render("product.html", **context(signed, p=found, history=history))
@@ -70,7 +70,7 @@ def product(product_id: str) -> Response:
 def orders() -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
-    use_case = wiring.orders()
+    use_case = wiring.container().orders
     recent = use_case.list(tenant, None, None, None, 100)["orders"]
     waiting = [o for o in recent if not o.get("exported_at") and o["status"] != "cancelled"]
     return render(
@@ -84,7 +84,7 @@ def order_action(order_id: str, action: str) -> Response:
     signed = signed_in()
     data = checked_form(signed)
     tenant = tenant_of(signed)
-    use_case = wiring.orders()
+    use_case = wiring.container().orders
     by = f"console:{signed.email}"
     if action == "cancel":
         done = use_case.cancel(tenant, order_id, data.get("note") or "отменён в консоли", by)
@@ -107,7 +107,7 @@ def order_action(order_id: str, action: str) -> Response:
 def webhooks() -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
-    events = wiring.outbox().recent(tenant.id, limit=50)
+    events = wiring.container().outbox.recent(tenant.id, limit=50)
     return render("webhooks.html", **context(signed, tenant=tenant, events=events))
 
 
@@ -117,7 +117,7 @@ def redeliver(event_id: str) -> Response:
     signed = signed_in()
     checked_form(signed)
     tenant = tenant_of(signed)
-    if not wiring.outbox().redeliver(tenant.id, event_id):
+    if not wiring.container().outbox.redeliver(tenant.id, event_id):
         raise Refused(404, "нет такой доставки")
     record(signed, "webhook.redeliver", event=event_id)
     raise Redirect("/console/webhooks")
@@ -131,7 +131,7 @@ def webhook_settings() -> Response:
     owner_only(signed, "менять адреса вебхуков и секрет подписи")
     tenant = tenant_of(signed)
     urls = [u.strip() for u in (data.get("urls") or "").splitlines() if u.strip()]
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     try:
         if data.get("rotate"):
             from chalicelib.tenants import new_secret
@@ -150,7 +150,7 @@ def webhook_settings() -> Response:
 def settings_page() -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
-    price_types = wiring.shop_catalog().price_types(tenant)
+    price_types = wiring.container().shop_catalog.price_types(tenant)
     return render("settings.html", **context(signed, tenant=tenant, fields=SETTINGS, price_types=price_types))
 
 
@@ -174,18 +174,19 @@ def save_settings() -> Response:
             )
     changes["status_map"] = status_map
     try:
-        wiring.accounts().update_settings(tenant.id, **changes)
+        wiring.container().accounts.update_settings(tenant.id, **changes)
     except TenantError as exc:
         raise Refused(400, str(exc)) from None
     if changes["shop_price_type"] != tenant.settings.shop_price_type:  # cards show that type's prices
-        wiring.import_worker().queue_rebuild(tenant.id, "тип цен сайта изменён в консоли")
+        wiring.container().import_worker.queue_rebuild(tenant.id, "тип цен сайта изменён в консоли")
     record(signed, "settings", **{k: v or "" for k, v in changes.items() if k in SETTINGS})
     raise Redirect("/console/settings")
 
 
 def _users_page(signed, tenant, error: str | None = None, status: int = 200) -> Response:
     listed = [
-        {k: v for k, v in u.items() if k != "password_hash"} for u in wiring.console_store().users(tenant.id)
+        {k: v for k, v in u.items() if k != "password_hash"}
+        for u in wiring.container().console_store.users(tenant.id)
     ]
     return render("users.html", status=status, **context(signed, users=listed, error=error))
 
@@ -205,7 +206,7 @@ def add_user() -> Response:
     data = checked_form(signed)
     owner_only(signed, "добавлять пользователей")
     try:
-        wiring.console_auth().add_user(
+        wiring.container().console_auth.add_user(
             data.get("email", ""), data.get("password", ""), tenant.id, "user", signed.email
         )
     except ConsoleError as exc:

@@ -68,7 +68,7 @@ def login() -> Response:
         raise Refused(403, "вход отклонён: форма отправлена с другого сайта — откройте страницу входа заново")
     data = form()
     source = ((console.current_request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
-    auth = wiring.console_auth()
+    auth = wiring.container().console_auth
     try:
         value, signed = auth.login(data.get("email", ""), data.get("password", ""), source)
     except ConsoleError as exc:
@@ -82,7 +82,7 @@ def login() -> Response:
 def logout() -> Response:
     signed = signed_in()
     checked_form(signed)
-    auth = wiring.console_auth()
+    auth = wiring.container().console_auth
     auth.logout(signed)
     raise Redirect("/console/login", auth.cookie(clear=True, base=base()))
 
@@ -103,9 +103,9 @@ def pick_tenant() -> Response:
     if not signed.operator:
         raise Refused(403, "магазин выбирает только оператор")
     data = checked_form(signed)
-    if wiring.accounts().store.get(data.get("tenant", "")) is None:
+    if wiring.container().accounts.store.get(data.get("tenant", "")) is None:
         raise Refused(404, "нет такого магазина")
-    wiring.console_auth().switch_tenant(signed, data["tenant"])
+    wiring.container().console_auth.switch_tenant(signed, data["tenant"])
     raise Redirect("/console/exchanges")
 
 
@@ -115,12 +115,12 @@ def pick_tenant() -> Response:
 def exchanges() -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
-    store = wiring.exchange_store()
+    store = wiring.container().exchange_store
     rows = journal.exchanges(store, tenant.id, limit=30)
     jobs = store.jobs(tenant.id, limit=500)
-    events = wiring.outbox().recent(tenant.id, limit=500)
+    events = wiring.container().outbox.recent(tenant.id, limit=500)
     charts = journal.daily(jobs, _orders_since(tenant, CHART_DAYS), events, CHART_DAYS)
-    actions = wiring.console_store().actions(tenant.id, limit=15)
+    actions = wiring.container().console_store.actions(tenant.id, limit=15)
     stalled = [j for j in jobs if j.status == "stalled"]
     return render(
         "exchanges.html", **context(signed, rows=rows, charts=charts, actions=actions, stalled=stalled)
@@ -133,7 +133,7 @@ def _orders_since(tenant: Any, days: int) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     cursor = None
     while len(found) < MAX_CHART_ORDERS:
-        page = wiring.orders().list(tenant, None, since, cursor, 100)
+        page = wiring.container().orders.list(tenant, None, since, cursor, 100)
         found += page["orders"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -146,10 +146,12 @@ def _orders_since(tenant: Any, days: int) -> list[dict[str, Any]]:
 def exchange(session_id: str) -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
-    detail = journal.exchange(wiring.exchange_store(), tenant.id, session_id)
+    detail = journal.exchange(wiring.container().exchange_store, tenant.id, session_id)
     if detail is None:
         raise Refused(404, f"обмена {session_id} нет в этом магазине")
-    diffs = {job["id"]: journal.diff(wiring.blobs(), tenant.id, job["id"]) for job in detail["jobs"]}
+    diffs = {
+        job["id"]: journal.diff(wiring.container().blobs, tenant.id, job["id"]) for job in detail["jobs"]
+    }
     running = any(job["status"] not in FINAL_STATUSES for job in detail["jobs"])
     return render("exchange.html", **context(signed, x=detail, diffs=diffs, running=running))
 
@@ -165,14 +167,16 @@ def download(session_id: str) -> Response:
     area, name, number = params.get("area", ""), params.get("name", ""), params.get("part", "1")
     if not area.startswith(f"{session_id}-"):
         raise Refused(404, "нет такого файла")
-    upload = wiring.exchange_store().uploaded_file(tenant.id, area, name)
+    upload = wiring.container().exchange_store.uploaded_file(tenant.id, area, name)
     parts = (upload or {}).get("parts", [])
     if not ASCII_DIGITS.fullmatch(number) or not 1 <= int(number) <= len(parts):
         raise Refused(404, "нет такого файла")
     record(signed, "download", file=name, part=int(number))
     key = Paths(tenant.id).part(area, name, parts[int(number) - 1])
     suffix = f".part{number}" if len(parts) > 1 else ""
-    raise Redirect(wiring.blobs().url(key, LINK_SECONDS, download_as=f"{posixpath.basename(name)}{suffix}"))
+    raise Redirect(
+        wiring.container().blobs.url(key, LINK_SECONDS, download_as=f"{posixpath.basename(name)}{suffix}")
+    )
 
 
 @console.route("/exchanges/{session_id}/replay", methods=["POST"], content_types=FORM)
@@ -181,7 +185,7 @@ def replay(session_id: str) -> Response:
     signed = signed_in()
     checked_form(signed)
     tenant = tenant_of(signed)
-    token = wiring.by_hand().replay(tenant, signed.email, session_id)
+    token = wiring.container().by_hand.replay(tenant, signed.email, session_id)
     if token is None:
         raise Refused(404, f"у обмена {session_id} нет сохранённых файлов")
     record(signed, "replay", exchange=session_id, new_exchange=token)
@@ -194,7 +198,7 @@ def resume() -> Response:
     signed = signed_in()
     data = checked_form(signed)
     tenant = tenant_of(signed)
-    if not wiring.import_worker().resume(tenant.id, data.get("job", "")):
+    if not wiring.container().import_worker.resume(tenant.id, data.get("job", "")):
         raise Refused(
             404, "нет такой прерванной загрузки (идущую или ждущую в очереди возобновлять не нужно)"
         )
@@ -210,7 +214,7 @@ def skip() -> Response:
     data = checked_form(signed)
     owner_only(signed, "пропустить файл")
     tenant = tenant_of(signed)
-    if not wiring.import_worker().skip(tenant.id, data.get("job", ""), signed.email):
+    if not wiring.container().import_worker.skip(tenant.id, data.get("job", ""), signed.email):
         raise Refused(404, "нет такой прерванной загрузки")
     record(signed, "skip", job=data["job"])
     raise Redirect("/console/exchanges")
@@ -231,7 +235,7 @@ def _upload_request() -> tuple[Any, Any, str]:
 def upload_start() -> Response:
     """A new exchange session; the script sends chunks of the size 1C would (`file_limit`)."""
     signed, tenant, name = _upload_request()
-    cookie = wiring.by_hand().start(tenant, signed.email)
+    cookie = wiring.container().by_hand.start(tenant, signed.email)
     record(signed, "upload", file=name, exchange=cookie.partition(".")[2])
     return json_answer({"upload": cookie.partition(".")[2], "chunk": settings().file_limit})
 
@@ -246,7 +250,7 @@ def _accepted(answer: Any) -> Any:
 def _cookie_for(tenant_id: str, email: str) -> str:
     """The exchange session this person's upload opened (never 1C's or another person's)."""
     token = (console.current_request.query_params or {}).get("upload", "")
-    session = wiring.exchange_store().get_session(tenant_id, token) if token else None
+    session = wiring.container().exchange_store.get_session(tenant_id, token) if token else None
     if session is None or session.get("source") != f"console:{email}":
         raise Refused(404, "нет такой загрузки")
     return f"{tenant_id}.{token}"
@@ -258,7 +262,7 @@ def upload_chunk() -> Response:
     """One chunk through the protocol's `file`; its `failure` is the script's error (it stops)."""
     signed, tenant, name = _upload_request()
     body = console.current_request.raw_body or b""
-    answer = _accepted(wiring.by_hand().chunk(_cookie_for(tenant.id, signed.email), name, body))
+    answer = _accepted(wiring.container().by_hand.chunk(_cookie_for(tenant.id, signed.email), name, body))
     return json_answer({"answer": answer.body})
 
 
@@ -268,7 +272,7 @@ def upload_finish() -> Response:
     """One `import` of the uploaded file: a zip is one job, whose members the worker walks."""
     signed, tenant, name = _upload_request()
     cookie = _cookie_for(tenant.id, signed.email)
-    answer = _accepted(wiring.by_hand().finish(cookie, name))
+    answer = _accepted(wiring.container().by_hand.finish(cookie, name))
     return json_answer({"answers": [answer.body], "exchange": cookie.partition(".")[2]})
 
 

@@ -87,7 +87,7 @@ def header(name: str) -> str | None:
 
 def signed_in() -> SignedIn:
     """The signed-in person, or a redirect to the login page."""
-    signed = wiring.console_auth().signed_in(header("cookie"))
+    signed = wiring.container().console_auth.signed_in(header("cookie"))
     if signed is None:
         raise Redirect("/console/login")
     if signed.tenant is None and not signed.operator:
@@ -122,19 +122,21 @@ def owner_only(signed: SignedIn, what: str) -> None:
 def checked_form(signed: SignedIn) -> dict[str, str]:
     """The posted form, refused without this session's CSRF token."""
     data = form()
-    if not wiring.console_auth().csrf_ok(signed, data.get("csrf")):
+    if not wiring.container().console_auth.csrf_ok(signed, data.get("csrf")):
         raise Refused(403, "форма устарела или подделана (нет CSRF-токена): откройте страницу заново")
     return data
 
 
 def checked_header(signed: SignedIn) -> None:
-    if not wiring.console_auth().csrf_ok(signed, header("X-CSRF-Token")):
+    if not wiring.container().console_auth.csrf_ok(signed, header("X-CSRF-Token")):
         raise Refused(403, "запрос без CSRF-токена: откройте страницу заново")
 
 
 def record(signed: SignedIn, action: str, **detail: Any) -> None:
     """Every action a person takes is journaled with who took it."""
-    wiring.console_store().record(signed.tenant or "-", {"who": signed.email, "action": action, **detail})
+    wiring.container().console_store.record(
+        signed.tenant or "-", {"who": signed.email, "action": action, **detail}
+    )
 
 
 def page(handler):
@@ -176,11 +178,11 @@ def json_answer(data: dict[str, Any], status: int = 200) -> Response:
 
 
 def context(signed: SignedIn, **extra: Any) -> dict[str, Any]:
-    tenants = [t.id for t in wiring.accounts().store.list()] if signed.operator else []
+    tenants = [t.id for t in wiring.container().accounts.store.list()] if signed.operator else []
     return {"signed": signed, "tenants": tenants, **extra}
 
 
 def tenant_of(signed: SignedIn):
     if signed.tenant is None:
         raise Redirect("/console/tenants")
-    return wiring.accounts().require(signed.tenant)
+    return wiring.container().accounts.require(signed.tenant)

@@ -17,7 +17,7 @@ def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> str:
         message = json.loads(record.body)
         remaining = getattr(context, "get_remaining_time_in_millis", None) or (lambda: 900_000)
-        return wiring.import_worker().run(message["tenant"], message["job"], remaining)
+        return wiring.container().import_worker.run(message["tenant"], message["job"], remaining)
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=_processor, context=context
@@ -30,7 +30,7 @@ def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     def record_handler(record: SQSRecord) -> str:
         message = json.loads(record.body)
-        return wiring.import_worker().dead_letter(message["tenant"], message["job"])
+        return wiring.container().import_worker.dead_letter(message["tenant"], message["job"])
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=_processor, context=context

@@ -58,7 +58,7 @@ def _handle() -> Response:
         source=(context.get("identity") or {}).get("sourceIp") or "unknown",
     )
     try:
-        exchange = wiring.exchange()
+        exchange = wiring.container().exchange
     except Exception:  # even a broken deployment answers 1C in the protocol's words
         logger.exception("exchange could not start")
         return to_response(failure("сервер обмена не настроен или недоступен; сообщите в поддержку"))

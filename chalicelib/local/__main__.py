@@ -36,13 +36,13 @@ def _stage_environment(stage: str) -> None:
 def _seed(tenant: str, login: str, password: str, api_key: str, console: tuple[str, str]) -> None:
     from chalicelib import wiring
 
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     if accounts.store.get(tenant) is None:
         accounts.add(tenant, "Demo shop")
     accounts.set_1c_credentials(tenant, login, password)
     accounts.issue_api_key(tenant, api_key)
-    if wiring.console_store().user(console[0]) is None:
-        wiring.console_auth().add_user(console[0], console[1], tenant, "owner", "make run")
+    if wiring.container().console_store.user(console[0]) is None:
+        wiring.container().console_auth.add_user(console[0], console[1], tenant, "owner", "make run")
 
 
 def _start_dynamodb():

@@ -27,7 +27,7 @@ SAFETY_SECONDS = 20
 
 
 class OrdersWork(Protocol):
-    """What the schedule does with orders (orders.service.Orders, wired in wiring.py)."""
+    """What the schedule does with orders (orders.service.Orders, wired in container.py)."""
 
     def assign_managers(self, tenant: Tenant) -> int: ...
     def render_waiting(

@@ -9,8 +9,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.http import ApiError, authenticated, cors, json_api, parse_limit
+from chalicelib.http import ApiError, cors, json_api
 from chalicelib.orders.rules import InvalidOrder, OrderRejected
+from chalicelib.params import parse_limit
 
 order_routes = Blueprint(__name__)
 MAX_ORDER_BODY = 64 * 1024
@@ -21,7 +22,7 @@ CORS = cors()
 @json_api
 def place_order():
     request = order_routes.current_request
-    tenant = authenticated(request)
+    tenant = wiring.container().api_keys.tenant_of(request)
     key = (request.headers or {}).get("idempotency-key", "").strip()
     if not key:
         raise ApiError(
@@ -33,11 +34,8 @@ def place_order():
         body = request.json_body
     except Exception:
         raise ApiError(400, "bad_request", "the body must be JSON") from None
-    place = wiring.place_order()
-    if order_routes.lambda_context is not None:
-        place.config.register_lambda_context(order_routes.lambda_context)
     try:
-        order = place(request={"tenant": tenant.id, "key": key, "body": body})
+        order = wiring.container().place_order(tenant.id, key, body, order_routes.lambda_context)
     except InvalidOrder as exc:
         raise ApiError(400, "bad_request", str(exc), exc.details) from None
     except OrderRejected as exc:
@@ -56,7 +54,9 @@ def place_order():
 @order_routes.route("/orders/{order_id}", methods=["GET"], cors=CORS)
 @json_api
 def get_order(order_id):
-    order = wiring.orders().get(authenticated(order_routes.current_request), order_id)
+    order = wiring.container().orders.get(
+        wiring.container().api_keys.tenant_of(order_routes.current_request), order_id
+    )
     if order is None:
         raise ApiError(404, "not_found", f"no order {order_id!r}")
     return order
@@ -66,7 +66,7 @@ def get_order(order_id):
 @json_api
 def list_orders():
     request = order_routes.current_request
-    tenant = authenticated(request)
+    tenant = wiring.container().api_keys.tenant_of(request)
     query = request.query_params or {}
     status = query.get("status")
     if status and status not in ("new", "accepted", "paid", "shipped", "delivered", "cancelled"):
@@ -74,7 +74,7 @@ def list_orders():
             400, "bad_request", "status must be one of new, accepted, paid, shipped, delivered, cancelled"
         )
     try:
-        return wiring.orders().list(
+        return wiring.container().orders.list(
             tenant,
             status,
             query.get("since"),

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.commerceml.requisites import full_name, nomenclature, weight
-from chalicelib.http import BadRequest, parse_limit, path_ids
+from chalicelib.params import BadRequest, parse_limit, path_ids
 from chalicelib.ports import Catalog
 from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState
 from chalicelib.sync.plan import MAX_ID_BYTES

@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import wiring
-from chalicelib.http import ApiError, authenticated, cors, json_api
+from chalicelib.http import ApiError, cors, json_api
 from chalicelib.shop.openapi import spec
 
 shop_routes = Blueprint(__name__)
@@ -26,31 +26,47 @@ def _params() -> dict[str, Any]:
 @shop_routes.route("/groups", methods=["GET"], cors=CORS)
 @json_api
 def groups():
-    return {"groups": wiring.shop_catalog().groups(authenticated(shop_routes.current_request))}
+    return {
+        "groups": wiring.container().shop_catalog.groups(
+            wiring.container().api_keys.tenant_of(shop_routes.current_request)
+        )
+    }
 
 
 @shop_routes.route("/price-types", methods=["GET"], cors=CORS)
 @json_api
 def price_types():
-    return {"price_types": wiring.shop_catalog().price_types(authenticated(shop_routes.current_request))}
+    return {
+        "price_types": wiring.container().shop_catalog.price_types(
+            wiring.container().api_keys.tenant_of(shop_routes.current_request)
+        )
+    }
 
 
 @shop_routes.route("/warehouses", methods=["GET"], cors=CORS)
 @json_api
 def warehouses():
-    return {"warehouses": wiring.shop_catalog().warehouses(authenticated(shop_routes.current_request))}
+    return {
+        "warehouses": wiring.container().shop_catalog.warehouses(
+            wiring.container().api_keys.tenant_of(shop_routes.current_request)
+        )
+    }
 
 
 @shop_routes.route("/products", methods=["GET"], cors=CORS)
 @json_api
 def products():
-    return wiring.shop_catalog().products(authenticated(shop_routes.current_request), _params())
+    return wiring.container().shop_catalog.products(
+        wiring.container().api_keys.tenant_of(shop_routes.current_request), _params()
+    )
 
 
 @shop_routes.route("/products/{product_id}", methods=["GET"], cors=CORS)
 @json_api
 def product(product_id):
-    found = wiring.shop_catalog().product(authenticated(shop_routes.current_request), product_id)
+    found = wiring.container().shop_catalog.product(
+        wiring.container().api_keys.tenant_of(shop_routes.current_request), product_id
+    )
     if found is None:
         raise ApiError(404, "not_found", f"no product {product_id!r}")
     return found
@@ -59,14 +75,16 @@ def product(product_id):
 @shop_routes.route("/facets", methods=["GET"], cors=CORS)
 @json_api
 def facets():
-    tenant = authenticated(shop_routes.current_request)
-    return wiring.shop_catalog().facets(tenant, _params().get("group") or None)
+    tenant = wiring.container().api_keys.tenant_of(shop_routes.current_request)
+    return wiring.container().shop_catalog.facets(tenant, _params().get("group") or None)
 
 
 @shop_routes.route("/changes", methods=["GET"], cors=CORS)
 @json_api
 def changes():
-    return wiring.shop_catalog().changes(authenticated(shop_routes.current_request), _params())
+    return wiring.container().shop_catalog.changes(
+        wiring.container().api_keys.tenant_of(shop_routes.current_request), _params()
+    )
 
 
 @shop_routes.route("/openapi.json", methods=["GET"], cors=CORS)

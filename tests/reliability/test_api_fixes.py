@@ -10,7 +10,7 @@ from tests.reliability.test_hostile_api import KEY, request
 
 
 def test_rate_limit_per_api_key_answers_429_with_retry_after(stack):
-    wiring.accounts().update_settings("demo", api_rate_per_minute=3)
+    wiring.container().accounts.update_settings("demo", api_rate_per_minute=3)
     statuses = []
     for _ in range(5):
         response = stack.client.http.request("GET", "/api/v1/groups", headers=KEY)
@@ -18,7 +18,7 @@ def test_rate_limit_per_api_key_answers_429_with_retry_after(stack):
     assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert json.loads(response.body)["error"]["code"] == "rate_limited"
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     accounts.add("calm")
     accounts.issue_api_key("calm", "calm-key")
     other = stack.client.http.request("GET", "/api/v1/groups", headers={"X-Api-Key": "calm-key"})
@@ -28,7 +28,7 @@ def test_rate_limit_per_api_key_answers_429_with_retry_after(stack):
 def test_status_filter_reaches_a_match_behind_many_other_orders(stack, losses):
     from chalicelib.ports import new_id
 
-    store = wiring.orders().store
+    store = wiring.container().orders.store
     ids = []
     for n in range(13):
         order_id = new_id()
@@ -72,7 +72,7 @@ def test_webhook_secrets_always_exist_and_are_long(stack):
     from chalicelib import admin
 
     assert admin.main(["tenants", "set", "demo", "webhook_urls=https://shop.example/hooks"]) == 0
-    secret = wiring.accounts().require("demo").settings.webhook_secret
+    secret = wiring.container().accounts.require("demo").settings.webhook_secret
     assert secret and len(bytes.fromhex(secret)) == 32
     assert admin.main(["tenants", "set", "demo", "webhook_urls=gopher://x"]) == 2
     assert admin.main(["tenants", "set", "demo", "webhook_secret=short"]) == 2

@@ -27,7 +27,7 @@ def live(live_stack):
         raise AssertionError(f"CI runs the race cases on DynamoDB Local: {why}")
     assert os.environ.get("CI") is None or live_stack.dynamodb_endpoint, "".join(live_stack.output[-20:])
     with live_stack.admin() as wiring:
-        accounts = wiring.accounts()
+        accounts = wiring.container().accounts
         for tenant in TENANTS:
             accounts.add(tenant, tenant)
             accounts.set_1c_credentials(tenant, tenant, f"{tenant}-pw")
@@ -152,8 +152,8 @@ def test_a_slow_receiver_never_holds_up_other_tenants(live, losses):
     """The stack's own timer (every second here, every minute by default) delivers the events."""
     slow, fast = Receiver(drip=True), Receiver()
     with live.admin() as wiring:
-        wiring.accounts().set_webhook("t03", [slow.url])
-        wiring.accounts().set_webhook("t04", [fast.url])
+        wiring.container().accounts.set_webhook("t03", [slow.url])
+        wiring.container().accounts.set_webhook("t04", [fast.url])
     for tenant in ("t03", "t04"):
         catalog = cml.catalog(cml.product(f"{tenant}-x", "Товар"))
         assert live.exchange(tenant, f"{tenant}-pw", "import.xml", catalog).startswith("success")

@@ -34,7 +34,7 @@ def table_of(stack, tenant: str = "demo") -> set:
 @pytest.fixture
 def reference(stack, samples):
     """The catalog a clean import of the sample gives, in tenant `clean`."""
-    accounts = wiring.accounts()
+    accounts = wiring.container().accounts
     accounts.add("clean")
     accounts.set_1c_credentials("clean", "clean", "pw")
     data = (samples / DOBRO / "import0_1.xml").read_bytes()
@@ -64,8 +64,8 @@ def failing(client, operation: str, times: int, code: str = "ProvisionedThroughp
 def stalled_tenants() -> int:
     return sum(
         1
-        for t in wiring.accounts().store.list()
-        for j in wiring.exchange_store().jobs(t.id, limit=500)
+        for t in wiring.container().accounts.store.list()
+        for j in wiring.container().exchange_store.jobs(t.id, limit=500)
         if j.status == "stalled"
     )
 
@@ -103,7 +103,7 @@ def test_worker_stopped_at_a_random_point_resumes_to_the_clean_result(
 
 def test_dynamodb_throttling_then_a_clean_outcome(stack, reference, losses, monkeypatch):
     monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
-    with failing(wiring.catalog_store().table.client, "BatchWriteItem", 2) as left:
+    with failing(wiring.container().catalog_store.table.client, "BatchWriteItem", 2) as left:
         reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "success" and left["n"] == 0
     losses["items_lost"] = len(reference ^ table_of(stack))
@@ -111,7 +111,7 @@ def test_dynamodb_throttling_then_a_clean_outcome(stack, reference, losses, monk
 
 
 def test_s3_errors_then_a_clean_outcome(stack, reference, losses):
-    with failing(wiring.blobs().s3, "GetObject", 2, "InternalError") as left:
+    with failing(wiring.container().blobs.s3, "GetObject", 2, "InternalError") as left:
         reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "success" and left["n"] == 0
     losses["items_lost"] = len(reference ^ table_of(stack))
@@ -145,15 +145,15 @@ def test_three_failures_mid_write_stall_then_the_next_import_finishes_it_first(
 
 def test_a_stalled_import_resumes_with_the_admin_command(stack, reference, losses, monkeypatch, capsys):
     monkeypatch.setattr("chalicelib.exchange.apply.CHECKPOINT_EVERY", 20)
-    with failing(wiring.catalog_store().table.client, "BatchWriteItem", 100, "InternalServerError"):
+    with failing(wiring.container().catalog_store.table.client, "BatchWriteItem", 100, "InternalServerError"):
         monkeypatch.setattr("chalicelib.exchange.worker.MAX_ATTEMPTS", 1)
         reply = stack.onec().send_file("import0_1.xml", stack.sample)
     assert reply.keyword == "failure"
-    job = next(j for j in wiring.exchange_store().jobs("demo") if j.status == "stalled")
+    job = next(j for j in wiring.container().exchange_store.jobs("demo") if j.status == "stalled")
     assert admin.main(["exchanges", "stalled", "demo"]) == 0 and job.id in capsys.readouterr().out
     assert admin.main(["exchanges", "resume", "demo", job.id]) == 0
     stack.pump.drain()
-    assert wiring.exchange_store().get_job("demo", job.id).status == "done"
+    assert wiring.container().exchange_store.get_job("demo", job.id).status == "done"
     losses["items_lost"] = len(reference ^ table_of(stack))
     losses["stalled_tenants"] = stalled_tenants()
     assert losses["items_lost"] == 0 and losses["stalled_tenants"] == 0
@@ -165,21 +165,21 @@ def test_duplicate_delivery_of_a_running_job_waits_for_the_lease(stack, referenc
     onec.init()
     onec.upload("catalog", "import0_1.xml", stack.sample)
     assert onec.call("catalog", "import", filename="import0_1.xml").keyword == "progress"
-    job = wiring.exchange_store().jobs("demo")[0]
-    store = wiring.exchange_store()
+    job = wiring.container().exchange_store.jobs("demo")[0]
+    store = wiring.container().exchange_store
     assert store.acquire_lease("demo", f"{job.id}@first-invocation", 120)
-    assert wiring.import_worker().run("demo", job.id, lambda: 900_000) == "busy"
+    assert wiring.container().import_worker.run("demo", job.id, lambda: 900_000) == "busy"
     assert store.get_job("demo", job.id).status == "queued"
     store.release_lease("demo", f"{job.id}@first-invocation")
-    assert wiring.import_worker().run("demo", job.id, lambda: 900_000) == "done"
+    assert wiring.container().import_worker.run("demo", job.id, lambda: 900_000) == "done"
     assert onec.call("catalog", "import", filename="import0_1.xml").keyword == "success"
-    assert wiring.import_worker().run("demo", job.id, lambda: 900_000) == "skipped", "a later copy"
+    assert wiring.container().import_worker.run("demo", job.id, lambda: 900_000) == "skipped", "a later copy"
     losses["items_lost"] = len(reference ^ table_of(stack))
     assert losses["items_lost"] == 0
 
 
 def test_a_killed_worker_frees_the_tenant_when_its_lease_runs_out(stack, reference, losses):
-    store = wiring.exchange_store()
+    store = wiring.container().exchange_store
     store.table.put_item(Item={"pk": "demo#lock", "sk": "import", "owner": "dead@x", "lease_until": 1})
     assert stack.onec().send_file("import0_1.xml", stack.sample).keyword == "success"
     losses["items_lost"] = len(reference ^ table_of(stack))
@@ -194,7 +194,7 @@ def test_dead_letters_end_as_failures_with_a_reason(stack, losses):
     onec.init()
     onec.upload("catalog", "import.xml", cml.catalog(cml.product()))
     assert onec.call("catalog", "import", filename="import.xml").keyword == "progress"
-    job = wiring.exchange_store().jobs("demo")[0]
+    job = wiring.container().exchange_store.jobs("demo")[0]
     event = {"Records": [{"messageId": "m", "body": json.dumps({"tenant": "demo", "job": job.id})}]}
     from chalicelib.exchange import jobs
 
@@ -218,7 +218,7 @@ def test_a_repeated_finish_announces_the_import_once(stack, monkeypatch):
 
     monkeypatch.setattr(ExchangeStore, "save_job", crash_when_marking_done)
     assert stack.onec().send_file("import.xml", cml.catalog(cml.product())).keyword == "success"
-    events = [i for i in wiring.outbox().recent("demo") if i["event"] == "catalog.imported"]
+    events = [i for i in wiring.container().outbox.recent("demo") if i["event"] == "catalog.imported"]
     assert crashed["n"] == 1 and len(events) == 1
 
 
@@ -227,10 +227,10 @@ def test_a_scheduler_stopped_mid_delivery_counts_the_attempt(stack, monkeypatch)
     from chalicelib.notify.signing import MAX_ATTEMPTS
 
     posted = []
-    sender = wiring.scheduler().sender
+    sender = wiring.container().scheduler.sender
     monkeypatch.setattr(sender, "post", lambda url, body, headers: posted.append(headers) or (200, None))
-    wiring.accounts().set_webhook("demo", ["https://shop.example/hooks"])
-    event_id = wiring.outbox().add("demo", "order.created", {"order": {"id": "x"}})
+    wiring.container().accounts.set_webhook("demo", ["https://shop.example/hooks"])
+    event_id = wiring.container().outbox.add("demo", "order.created", {"order": {"id": "x"}})
     original = Outbox.settle
 
     def die(self, *args, **kwargs):
@@ -238,16 +238,16 @@ def test_a_scheduler_stopped_mid_delivery_counts_the_attempt(stack, monkeypatch)
 
     monkeypatch.setattr(Outbox, "settle", die)
     with pytest.raises(TimeoutError):
-        sender.deliver_due(wiring.accounts().require("demo"), "runner-1", deadline=float("inf"))
-    assert int(wiring.outbox().get("demo", event_id)["attempts"]) == 1, "counted when claimed"
+        sender.deliver_due(wiring.container().accounts.require("demo"), "runner-1", deadline=float("inf"))
+    assert int(wiring.container().outbox.get("demo", event_id)["attempts"]) == 1, "counted when claimed"
     monkeypatch.setattr(Outbox, "settle", original)
-    wiring.outbox().table.update_item(
+    wiring.container().outbox.table.update_item(
         Key={"pk": "demo#outbox", "sk": event_id},
         UpdateExpression="SET lease_until = :z",
         ExpressionAttributeValues={":z": 0},
     )
-    sender.deliver_due(wiring.accounts().require("demo"), "runner-2", deadline=float("inf"))
-    item = wiring.outbox().get("demo", event_id)
+    sender.deliver_due(wiring.container().accounts.require("demo"), "runner-2", deadline=float("inf"))
+    item = wiring.container().outbox.get("demo", event_id)
     assert item["status"] == "delivered" and int(item["attempts"]) == 2 <= MAX_ATTEMPTS
     assert {h["X-Cmlbridge-Delivery"] for h in posted} == {event_id}, "receivers can drop the repeat"
 
@@ -276,7 +276,7 @@ def query(onec) -> list[Order]:
 
 
 def held(offer_id: str) -> int:
-    return int(wiring.orders().store.holds("demo", [offer_id]).get(offer_id, 0))
+    return int(wiring.container().orders.store.holds("demo", [offer_id]).get(offer_id, 0))
 
 
 def test_1c_dropping_the_line_after_query_loses_no_order(shop, losses):
@@ -308,7 +308,7 @@ def test_a_lambda_dying_between_order_and_idempotency_record(shop, losses, monke
     status, first = place(shop, offer.id, 1, "crash-key")
     assert status == 201
     # the idempotency record never got written: wipe powertools' record to replay the crash
-    table = wiring.orders().store.table.meta.client
+    table = wiring.container().orders.store.table.meta.client
     table.delete_item(TableName="cmlbridge-dev-idempotency", Key={"id": next(_idempotency_ids())})
     status, again = place(shop, offer.id, 1, "crash-key")
     losses["units_oversold"] = held(offer.id) - 1
@@ -317,7 +317,7 @@ def test_a_lambda_dying_between_order_and_idempotency_record(shop, losses, monke
 
 
 def _idempotency_ids():
-    client = wiring.orders().store.table.meta.client
+    client = wiring.container().orders.store.table.meta.client
     for item in client.scan(TableName="cmlbridge-dev-idempotency")["Items"]:
         yield item["id"]
 
@@ -326,7 +326,7 @@ def test_an_unrenderable_order_is_flagged_and_the_others_flow(shop, capsys):
     offer = shop.offer
     good = place(shop, offer.id, 1, "good")[1]
     bad = place(shop, offer.id, 1, "bad")[1]
-    store = wiring.orders().store
+    store = wiring.container().orders.store
     doc = store.get("demo", bad["id"])
     doc["comment"] = "сломано \x01"  # as if stored before the field checks existed
     store.table.update_item(
@@ -360,4 +360,7 @@ def test_holds_end_on_cancellation_and_on_1c_stock_after_success(shop):
     rests = cml.offers(cml.offer(oid=offer.id, quantity=str(int(offer.total_stock) - 1)))
     assert shop.onec().send_file("rests___1.xml", rests).keyword == "success"
     assert held(offer.id) == 0, "1C's stock upload after success covers the order"
-    assert wiring.orders().get(wiring.accounts().require("demo"), first["id"])["status"] == "new"
+    assert (
+        wiring.container().orders.get(wiring.container().accounts.require("demo"), first["id"])["status"]
+        == "new"
+    )

@@ -99,7 +99,7 @@ def _other_tenants_order(stack) -> str:
     from chalicelib.ports import new_id
 
     order_id = new_id()
-    wiring.orders().store.table.put_item(
+    wiring.container().orders.store.table.put_item(
         Item={"pk": "other#orders", "sk": order_id, "doc": json.dumps({"id": order_id, "tenant": "other"})}
     )
     return order_id
@@ -160,7 +160,7 @@ def test_hostile_orders(module_stack, name):
 def _order_count() -> int:
     from boto3.dynamodb.conditions import Key
 
-    table = wiring.orders().store.table
+    table = wiring.container().orders.store.table
     return len(table.query(KeyConditionExpression=Key("pk").eq("demo#orders"))["Items"])
 
 
@@ -199,8 +199,8 @@ WEBHOOK_URLS = [
 @pytest.mark.parametrize("url", WEBHOOK_URLS, ids=[u[:30] or "empty" for u in WEBHOOK_URLS])
 def test_bad_webhook_urls_are_refused_when_set(module_stack, url):
     with pytest.raises(TenantError):
-        wiring.accounts().update_settings("demo", webhook_urls=(url,))
-    assert url not in wiring.accounts().require("demo").settings.webhook_urls
+        wiring.container().accounts.update_settings("demo", webhook_urls=(url,))
+    assert url not in wiring.container().accounts.require("demo").settings.webhook_urls
 
 
 def test_prod_refuses_plain_http_when_set():

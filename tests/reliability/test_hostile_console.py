@@ -25,13 +25,13 @@ INTERNAL = "внутренняя ошибка"
 @pytest.fixture
 def people(stack):
     """Tenant demo with an owner and a user, an operator, and a rival shop with its owner."""
-    auth = wiring.console_auth()
+    auth = wiring.container().console_auth
     auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
     auth.add_user("user@demo.shop", PASSWORD, "demo", "user", "test")
     auth.add_user("ops@provider.net", PASSWORD, None, "operator", "test")
-    wiring.accounts().add("rival", "Rival shop")
+    wiring.container().accounts.add("rival", "Rival shop")
     auth.add_user("owner@rival.shop", PASSWORD, "rival", "owner", "test")
-    wiring.accounts().set_webhook("demo", ["https://hooks.demo.shop/orders"])
+    wiring.container().accounts.set_webhook("demo", ["https://hooks.demo.shop/orders"])
     return stack
 
 
@@ -66,8 +66,8 @@ ROUTES = {
 
 
 def owned_state() -> tuple:
-    tenant = wiring.accounts().require("demo")
-    users = sorted(u["email"] for u in wiring.console_store().users("demo"))
+    tenant = wiring.container().accounts.require("demo")
+    users = sorted(u["email"] for u in wiring.container().console_store.users("demo"))
     return tenant.settings.webhook_urls, tenant.settings.webhook_secret, tenant.settings.image_base_url, users
 
 
@@ -168,16 +168,16 @@ BAD_BASES = [
 @pytest.mark.parametrize("url", BAD_BASES)
 def test_image_base_url_is_https_host_and_path_only(people, url):
     with pytest.raises(TenantError, match="адрес картинок"):
-        wiring.accounts().update_settings("demo", image_base_url=url)
+        wiring.container().accounts.update_settings("demo", image_base_url=url)
     owner = signed(people, "owner@demo.shop")
     response = owner.post("/console/settings", {"image_base_url": url})
     assert response.status_code == 400 and "адрес картинок" in response.body.decode()
-    assert wiring.accounts().require("demo").settings.image_base_url is None
+    assert wiring.container().accounts.require("demo").settings.image_base_url is None
 
 
 def test_a_good_image_base_url_prefixes_served_pictures(people):
-    wiring.accounts().update_settings("demo", image_base_url="https://cdn.demo.shop/img")
-    assert wiring.accounts().require("demo").settings.image_base_url == "https://cdn.demo.shop/img"
+    wiring.container().accounts.update_settings("demo", image_base_url="https://cdn.demo.shop/img")
+    assert wiring.container().accounts.require("demo").settings.image_base_url == "https://cdn.demo.shop/img"
 
 
 @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ def test_setting_texts_that_xml_cannot_carry_are_refused_and_mode_info_stays_goo
     with pytest.raises(
         TenantError, match=r"настройка .*(управляющие символы|не Юникод|длиннее 1000 символов)"
     ):
-        wiring.accounts().update_settings("demo", **changes)
+        wiring.container().accounts.update_settings("demo", **changes)
     onec = people.onec()
     assert onec.checkauth("sale").keyword == "success"
     info = onec.call("sale", "info")
@@ -277,13 +277,13 @@ def test_a_console_zip_of_a_thousand_files_is_one_job_and_one_message(people):
         "POST", f"/console/upload/chunk?{query}", headers={**headers, "Cookie": owner.cookie}, body=data
     )
     assert chunk.status_code == 200, chunk.body
-    queue = wiring.job_queue()
+    queue = wiring.container().job_queue
     began = time.monotonic()
     finished = owner.http.request(
         "POST", f"/console/upload/finish?{query}", headers={**headers, "Cookie": owner.cookie}, body=b""
     )
     assert finished.status_code == 200 and time.monotonic() - began < 5, finished.body
-    jobs = wiring.exchange_store().jobs("demo", limit=50)
+    jobs = wiring.container().exchange_store.jobs("demo", limit=50)
     assert [j.filename for j in jobs] == ["all.zip"], "one job; its members are the worker's to walk"
     messages = queue.sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 1
@@ -300,7 +300,7 @@ def test_a_console_zip_imports_its_files_catalog_first(people):
             }
         ),
     )
-    jobs = {j.filename: j for j in wiring.exchange_store().jobs("demo", limit=50)}
+    jobs = {j.filename: j for j in wiring.container().exchange_store.jobs("demo", limit=50)}
     assert {name: j.status for name, j in jobs.items()} == {
         "pack.zip": "done",
         "import.xml": "done",
@@ -363,7 +363,7 @@ def test_shop_api_inputs_that_were_500s(module_stack, name):
 
 
 def test_wrong_api_keys_from_one_address_are_counted_and_throttled(module_stack):
-    from chalicelib.http import MAX_BAD_KEYS
+    from chalicelib.apikeys import MAX_BAD_KEYS
 
     headers = {"X-Api-Key": "guess"}
     statuses = [

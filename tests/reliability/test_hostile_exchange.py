@@ -132,7 +132,7 @@ def _(stack):
     reply = raw(stack, "type=catalog&mode=init", {"Authorization": basic("demo", "demo")})
     from chalicelib import wiring
 
-    recent = wiring.exchange_store().latest_sessions("demo", limit=5)
+    recent = wiring.container().exchange_store.latest_sessions("demo", limit=5)
     opened = onec.cookie.split(".", 1)[1]
     assert all(s["sk"] != opened or int(s.get("init_count", 0)) == 1 for s in recent)
     return Reply(reply.status, "success\n" if reply.text.startswith("zip=") else reply.text, reply.headers)
@@ -211,7 +211,7 @@ def _(stack):
     reply = session(stack).call("catalog", "file", b"<?xml version='1.0'?>", filename="C:\\temp\\v8_1.xml")
     from chalicelib import wiring
 
-    names = [k for k in wiring.blobs().keys("uploads/demo/") if k.split("/")[3] == "v8_1.xml"]
+    names = [k for k in wiring.container().blobs.keys("uploads/demo/") if k.split("/")[3] == "v8_1.xml"]
     assert names, "stored under the tenant's area by its last path component"
     return reply
 
@@ -415,18 +415,18 @@ def _send_zip(stack, data: bytes, kind: str = "catalog") -> Reply:
 
 @case("zip: too many entries for the limit", "failure:в архиве 31 файлов, допускается не больше 10")
 def _(stack):
-    """The limit is the worker's setting: the worker is built with it lowered, then restored."""
+    """The limit is the worker's setting: a container is built with it lowered, then restored."""
     from dataclasses import replace
 
     from chalicelib import wiring
+    from chalicelib.container import Container
 
-    worker = wiring.import_worker()
-    saved = worker.prepare.settings
-    worker.prepare.settings = replace(saved, zip_max_entries=10)
+    saved = wiring.container()
+    wiring.use(Container(replace(saved.settings, zip_max_entries=10)))
     try:
         return _send_zip(stack, cml.zipped({"import.xml": CATALOG} | _many_entries()))
     finally:
-        worker.settings = saved
+        wiring.use(saved)
 
 
 @case("sale zip: bomb by ratio", "failure:похоже на zip-бомбу")

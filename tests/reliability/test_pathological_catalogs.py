@@ -24,7 +24,9 @@ def api(stack, path: str) -> tuple[int, dict]:
 
 
 def stalled_jobs(tenant: str = "demo") -> int:
-    return sum(1 for job in wiring.exchange_store().jobs(tenant, limit=500) if job.status == "stalled")
+    return sum(
+        1 for job in wiring.container().exchange_store.jobs(tenant, limit=500) if job.status == "stalled"
+    )
 
 
 def codes_catalog(products: int, values_each: int) -> bytes:
@@ -205,12 +207,12 @@ def test_a_file_that_stalls_every_time_can_be_skipped_and_the_next_exchange_runs
     blocked = onec.send_file("offers.xml", cml.offers(cml.offer("p1", "3")))
     assert blocked.keyword == "failure" and "прервана и пока не дописана" in blocked.text, blocked.text
 
-    wiring.console_auth().add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    wiring.container().console_auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
     browser = Browser(stack)
     browser.login("owner@demo.shop")
     page = browser.get("/console/exchanges").body.decode()
     assert "Дописать" in page and "Пропустить файл" in page
-    (job,) = [j for j in wiring.exchange_store().jobs("demo", limit=50) if j.status == "stalled"]
+    (job,) = [j for j in wiring.container().exchange_store.jobs("demo", limit=50) if j.status == "stalled"]
     assert browser.post("/console/jobs/skip", {"job": job.id}).status_code == 303
     monkeypatch.setattr(CatalogStore, "write_changes", original)
 
@@ -218,7 +220,7 @@ def test_a_file_that_stalls_every_time_can_be_skipped_and_the_next_exchange_runs
     assert after.keyword == "success", after.text
     assert "пропущена вручную (owner@demo.shop)" in after.text, "1C is told on its next exchange"
     assert api(stack, "/products/p1")[1]["offers"][0]["stock"]["total"] == 4
-    assert "skip" in [a["action"] for a in wiring.console_store().actions("demo")]
+    assert "skip" in [a["action"] for a in wiring.container().console_store.actions("demo")]
     losses["stalled_tenants"] = stalled_jobs()
     assert losses["stalled_tenants"] == 0
 
@@ -227,10 +229,10 @@ def test_a_file_that_stalls_every_time_can_be_skipped_and_the_next_exchange_runs
 def test_resume_refuses_a_job_that_is_queued_or_alive(stack, status):
     from chalicelib.importjob import ImportJob
 
-    store = wiring.exchange_store()
+    store = wiring.container().exchange_store
     job = ImportJob(
         "s-1#import.xml", status=status, filename="import.xml", heartbeat_at=int(__import__("time").time())
     )
     store.create_job("demo", job)
-    assert wiring.import_worker().resume("demo", job.id) is False
+    assert wiring.container().import_worker.resume("demo", job.id) is False
     assert store.get_job("demo", job.id).attempts == 0 and store.get_job("demo", job.id).status == status
