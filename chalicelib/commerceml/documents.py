@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.commerceml.elements import CatalogElements, ReadContext
 from chalicelib.commerceml.model import (
     Address,
     Contractor,
@@ -23,7 +24,10 @@ from chalicelib.commerceml.xml import (
 
 
 class OrderDocuments:
-    """Needs `error` from the reader."""
+    """Order documents: 1C's orders with their parties, lines and requisites."""
+
+    def __init__(self, read: ReadContext, elements: CatalogElements) -> None:
+        self.read, self.elements = read, elements
 
     def order(self, el: Any) -> Order:
         amount = child_text(el, "Сумма")
@@ -35,7 +39,7 @@ class OrderDocuments:
             amount=as_decimal(amount, "Сумма") if amount else Decimal(0),
         )
         if not order.id and not order.number:
-            raise self.error("у документа нет ни Ид, ни Номер", el.sourceline)
+            raise self.read.error("у документа нет ни Ид, ни Номер", el.sourceline)
         order.rate = as_decimal(rate, "Курс") if rate else Decimal(1)
         for name, c in children(el):
             value = text(c)
@@ -62,9 +66,9 @@ class OrderDocuments:
             elif name == "Товары":
                 order.lines = [self.order_line(t) for _, t in children(c)]
             elif name == "ЗначенияРеквизитов":
-                order.requisites = self.requisites(c)
+                order.requisites = self.elements.requisites(c)
             elif name == "Склады":
-                order.warehouses = [self.warehouse(w) for _, w in children(c)]
+                order.warehouses = [self.elements.warehouse(w) for _, w in children(c)]
         return order
 
     def contractor(self, el: Any) -> Contractor:
@@ -105,7 +109,7 @@ class OrderDocuments:
 
     def order_line(self, el: Any) -> OrderLine:
         requisites = (
-            self.requisites(child(el, "ЗначенияРеквизитов"))
+            self.elements.requisites(child(el, "ЗначенияРеквизитов"))
             if child(el, "ЗначенияРеквизитов") is not None
             else {}
         )

@@ -4,9 +4,11 @@ products and offers, each read from its finished subtree. Pure; a mixin of the r
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
+from chalicelib.commerceml.errors import CommerceMLError
 from chalicelib.commerceml.model import (
     INFO,
     PRICES,
@@ -42,13 +44,25 @@ _EMPTY_REF = "00000000-0000-0000-0000-000000000000"  # an unset reference value
 _DIMENSIONS = {"Длина": "length", "Ширина": "width", "Высота": "height"}
 
 
+class ReadContext(Protocol):
+    """What reading a record needs of the document being read."""
+
+    properties: dict[str, Property]  # the document's own classifier, as read so far
+    known_properties: Mapping[str, Property]  # earlier files' (a classifier sent separately)
+
+    def error(self, reason: str, line: int | None = None, record: Any = None) -> CommerceMLError: ...
+
+
 class CatalogElements:
-    """Needs `error`, `properties`, `known_properties` from the reader."""
+    """Catalog records: groups, properties, price types, warehouses, units, products, offers."""
+
+    def __init__(self, read: ReadContext) -> None:
+        self.read = read
 
     def require_id(self, el: Any) -> str:
         record_id = child_text(el, "Ид")
         if not record_id:
-            raise self.error(f"у элемента {local(el.tag)} нет Ид", el.sourceline)
+            raise self.read.error(f"у элемента {local(el.tag)} нет Ид", el.sourceline)
         return record_id
 
     def group(self, el: Any) -> Group:
@@ -81,7 +95,7 @@ class CatalogElements:
                 prop.multiple = as_bool(text(c))
             elif name == "ПометкаУдаления":
                 prop.deleted = as_bool(text(c))
-        self.properties[prop.id] = prop
+        self.read.properties[prop.id] = prop
         return prop
 
     def price_type(self, el: Any) -> PriceType:
@@ -156,7 +170,7 @@ class CatalogElements:
         values = []
         for _, pv in children(el):
             prop_id = child_text(pv, "Ид")
-            prop = self.properties.get(prop_id) or self.known_properties.get(prop_id)
+            prop = self.read.properties.get(prop_id) or self.read.known_properties.get(prop_id)
             for name, v in children(pv):
                 raw = text(v)
                 if name != "Значение" or not raw or raw == _EMPTY_REF:
@@ -303,7 +317,7 @@ class CatalogElements:
             elif name == "ИдХарактеристики":
                 variant = text(c)
         if not o.id:
-            raise self.error("у элемента Предложение нет Ид", el.sourceline)
+            raise self.read.error("у элемента Предложение нет Ид", el.sourceline)
         if variant and "#" not in o.id:  # the characteristic sent apart: `Ид#ИдХарактеристики`
             o.id = f"{o.id}#{variant}"
         o.parts = frozenset(parts)

@@ -8,7 +8,7 @@ so memory does not grow with the number of products.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from lxml import etree
@@ -73,7 +73,7 @@ _LIBXML_WORDS = {
 }
 
 
-class _Reader(CatalogElements, OrderDocuments):
+class _Reader:
     def __init__(self, stream: IO[bytes], filename: str, known_properties: Mapping[str, Property]) -> None:
         self.stream = TrackedStream(stream)
         self.filename = filename
@@ -85,6 +85,8 @@ class _Reader(CatalogElements, OrderDocuments):
         self.has_offers = False
         self.counts: dict[str, int] = {}
         self.saw_root = False
+        self.elements = CatalogElements(self)
+        self.documents = OrderDocuments(self, self.elements)
 
     # -- errors -------------------------------------------------------------------------------
     def error(self, reason: str, line: int | None = None, record: Any = None) -> CommerceMLError:
@@ -138,6 +140,7 @@ class _Reader(CatalogElements, OrderDocuments):
         try:
             for event, el in context:
                 name = local(el.tag)
+                entity: Entity | list[Warehouse] | None
                 if event == "start":
                     entity = self.start(name, el)
                     self.path.append(name)
@@ -209,34 +212,35 @@ class _Reader(CatalogElements, OrderDocuments):
         parent = local(parent_el.tag)
         grand_el = parent_el.getparent()
         grand = local(grand_el.tag) if grand_el is not None else ""
-        build = None
+        build: Callable[[Any], Entity | list[Warehouse]] | None = None
         if name == "Товар" and parent == "Товары" and grand == "Каталог":
-            build = self.product
+            build = self.elements.product
         elif name == "Предложение" and parent == "Предложения":
-            build = self.offer
+            build = self.elements.offer
         elif name == "Группа" and parent == "Группы" and grand in ("Классификатор", "Группа"):
-            build = self.group
+            build = self.elements.group
         elif name in ("Свойство", "СвойствоНоменклатуры") and parent.startswith("Свойства"):
             if grand in ("Классификатор", "ПакетПредложений", "ИзмененияПакетаПредложений"):
-                build = self.property
+                build = self.elements.property
         elif name == "ТипЦены" and parent == "ТипыЦен":
-            build = self.price_type
+            build = self.elements.price_type
         elif name == "Склады" and parent in SECTIONS:
-            build = self.warehouses
+            build = self.elements.warehouses
         elif name == "ЕдиницаИзмерения" and parent == "ЕдиницыИзмерения":
-            build = self.unit
+            build = self.elements.unit
         elif name == "Документ" and parent in (ROOT, "Контейнер"):
-            build = self.order
+            build = self.documents.order
         elif name == "СодержитТолькоИзменения" and parent in SECTIONS:
             self.only_changes[SECTIONS[parent]] = as_bool(text(el))
             return None
         if build is None:
             return None
+        entity: Entity | list[Warehouse]
         try:
             entity = build(el)
         except (CommerceMLError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
             error = exc if isinstance(exc, CommerceMLError) else self.error(str(exc), el.sourceline, el)
-            if build != self.order:
+            if name != "Документ":
                 raise error from None
             # One bad order document is reported; the others in the file still apply.
             entity = DocumentProblem(str(error), child_text(el, "Ид"), child_text(el, "Номер"))

@@ -8,7 +8,9 @@ from chalice import Blueprint
 
 from chalicelib import wiring
 from chalicelib.http import ApiError, cors, json_api
+from chalicelib.shop.catalog import ShopCatalog
 from chalicelib.shop.openapi import spec
+from chalicelib.tenants import Tenant
 
 shop_routes = Blueprint(__name__)
 CORS = cors()
@@ -16,57 +18,54 @@ CORS = cors()
 
 def _params() -> dict[str, Any]:
     """The query string; `property` keeps every value (it repeats)."""
-    query = shop_routes.current_request.query_params or {}
+    query = shop_routes.current_request.query_params
+    if not query:
+        return {}
     params: dict[str, Any] = {k: query.get(k) for k in query}
     if "property" in params:
         params["property"] = query.getlist("property")
     return params
 
 
+def _shop() -> tuple[ShopCatalog, Tenant]:
+    """The catalog use case and the tenant of the request's API key."""
+    services = wiring.container()
+    return services.shop_catalog, services.api_keys.tenant_of(shop_routes.current_request)
+
+
 @shop_routes.route("/groups", methods=["GET"], cors=CORS)
 @json_api
-def groups():
-    return {
-        "groups": wiring.container().shop_catalog.groups(
-            wiring.container().api_keys.tenant_of(shop_routes.current_request)
-        )
-    }
+def groups() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return {"groups": catalog.groups(tenant)}
 
 
 @shop_routes.route("/price-types", methods=["GET"], cors=CORS)
 @json_api
-def price_types():
-    return {
-        "price_types": wiring.container().shop_catalog.price_types(
-            wiring.container().api_keys.tenant_of(shop_routes.current_request)
-        )
-    }
+def price_types() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return {"price_types": catalog.price_types(tenant)}
 
 
 @shop_routes.route("/warehouses", methods=["GET"], cors=CORS)
 @json_api
-def warehouses():
-    return {
-        "warehouses": wiring.container().shop_catalog.warehouses(
-            wiring.container().api_keys.tenant_of(shop_routes.current_request)
-        )
-    }
+def warehouses() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return {"warehouses": catalog.warehouses(tenant)}
 
 
 @shop_routes.route("/products", methods=["GET"], cors=CORS)
 @json_api
-def products():
-    return wiring.container().shop_catalog.products(
-        wiring.container().api_keys.tenant_of(shop_routes.current_request), _params()
-    )
+def products() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return catalog.products(tenant, _params())
 
 
 @shop_routes.route("/products/{product_id}", methods=["GET"], cors=CORS)
 @json_api
-def product(product_id):
-    found = wiring.container().shop_catalog.product(
-        wiring.container().api_keys.tenant_of(shop_routes.current_request), product_id
-    )
+def product(product_id: str) -> dict[str, Any]:
+    catalog, tenant = _shop()
+    found = catalog.product(tenant, product_id)
     if found is None:
         raise ApiError(404, "not_found", f"no product {product_id!r}")
     return found
@@ -74,19 +73,18 @@ def product(product_id):
 
 @shop_routes.route("/facets", methods=["GET"], cors=CORS)
 @json_api
-def facets():
-    tenant = wiring.container().api_keys.tenant_of(shop_routes.current_request)
-    return wiring.container().shop_catalog.facets(tenant, _params().get("group") or None)
+def facets() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return catalog.facets(tenant, _params().get("group") or None)
 
 
 @shop_routes.route("/changes", methods=["GET"], cors=CORS)
 @json_api
-def changes():
-    return wiring.container().shop_catalog.changes(
-        wiring.container().api_keys.tenant_of(shop_routes.current_request), _params()
-    )
+def changes() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return catalog.changes(tenant, _params())
 
 
 @shop_routes.route("/openapi.json", methods=["GET"], cors=CORS)
-def openapi():
+def openapi() -> dict[str, Any]:
     return spec()
