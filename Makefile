@@ -44,6 +44,7 @@ run: setup
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: setup lint
 	$(BIN)/python -m pytest -n 2 -q

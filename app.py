@@ -1,8 +1,12 @@
 """Wiring only: the Chalice app, its blueprints, event sources and middleware."""
 
 import os
+from collections.abc import Callable
+from typing import Any
 
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import observability, wiring
 from chalicelib.console import console, front
@@ -25,25 +29,26 @@ IMPORT_DEAD_LETTERS = f"{IMPORT_QUEUE}-dlq"  # infra/resources.json: after 3 rec
 
 
 @app.middleware("all")
-def observe(event, get_response):
+def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
     return observability.around(event, get_response)
 
 
 @app.route("/health", methods=["GET"])
-def health():
+def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @app.on_sqs_message(queue=IMPORT_QUEUE, batch_size=1, name="import_worker")
-def import_worker(event):
+def import_worker(event: SQSEvent) -> PartialItemFailureResponse:
     return jobs.handle_batch(event.to_dict(), event.context)
 
 
 @app.on_sqs_message(queue=IMPORT_DEAD_LETTERS, batch_size=1, name="import_dead_letters")
-def import_dead_letters(event):
+def import_dead_letters(event: SQSEvent) -> PartialItemFailureResponse:
     return jobs.handle_dead_letters(event.to_dict(), event.context)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")
-def scheduler(event):
-    return wiring.container().scheduler.run(event.context.get_remaining_time_in_millis)
+def scheduler(event: CloudWatchEvent) -> dict[str, Any]:
+    remaining = getattr(event.context, "get_remaining_time_in_millis", None) or (lambda: 60_000)
+    return wiring.container().scheduler.run(remaining)

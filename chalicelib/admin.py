@@ -14,14 +14,14 @@ from typing import Any
 
 from chalicelib import journal, wiring
 from chalicelib.orders.rules import InvalidOrder
-from chalicelib.tenants import TenantError
+from chalicelib.tenants import Tenant, TenantError
 
 
 def _print(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def _tenant_view(t) -> dict[str, Any]:
+def _tenant_view(t: Tenant) -> dict[str, Any]:
     s = t.settings.to_dict()
     s["webhook_secret"] = "set" if s["webhook_secret"] else None
     return {
@@ -148,7 +148,7 @@ def cmd_deliveries(args: argparse.Namespace) -> None:
         _print(
             [
                 {
-                    "id": i["sk"],
+                    "id": i["id"],
                     "event": i["event"],
                     "status": i["status"],
                     "attempts": int(i.get("attempts", 0)),
@@ -165,7 +165,7 @@ def cmd_deliveries(args: argparse.Namespace) -> None:
         item = outbox.get(args.tenant, args.id)
         if item is None:
             raise TenantError(f"no delivery {args.id!r}")
-        _print({k: v for k, v in item.items() if k not in ("pk", "qpk", "qsk")})
+        _print(item)
     elif args.action == "redeliver":
         if not outbox.redeliver(args.tenant, args.id):
             raise TenantError(f"no delivery {args.id!r}")

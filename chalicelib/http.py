@@ -62,3 +62,21 @@ def json_api(view: Callable[..., Any]) -> Callable[..., Any]:
             return error_response(500, "internal", f"internal error, incident {incident}")
 
     return wrapper
+
+
+def body_bytes(request: Any) -> bytes:
+    """A Chalice request's body as bytes (its type says text or bytes; it carries bytes)."""
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def query_params(request: Any) -> dict[str, str]:
+    """The query string, each parameter's last value (none: an empty mapping)."""
+    params = request.query_params or {}
+    return {key: str(params.get(key)) for key in params}
+
+
+def header(request: Any, name: str) -> str:
+    """A request header by name, any case ('' when absent)."""
+    headers = request.headers or {}
+    return str(headers.get(name.lower()) or headers.get(name) or "")

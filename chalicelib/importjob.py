@@ -201,9 +201,9 @@ class ImportJob:
 
     # -- storage --------------------------------------------------------------------------------
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> ImportJob:
+    def from_item(cls, job_id: str, item: dict[str, Any]) -> ImportJob:
         known = {f.name for f in fields(cls)} - {"id", "changed"}
-        return cls(id=item["sk"], **{k: v for k, v in item.items() if k in known and v is not None})
+        return cls(id=job_id, **{k: v for k, v in item.items() if k in known and v is not None})
 
     def to_item(self) -> dict[str, Any]:
         """What the store keeps (the key is the store's)."""

@@ -24,18 +24,15 @@ def when(stamp: Any) -> str | None:
 def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
     rows = []
     for session in store.latest_sessions(tenant, limit=limit):
-        jobs = store.jobs(tenant, prefix=session["sk"])
-        sizes = {
-            u["sk"].split("#", 1)[1]: u.get("size_bytes")
-            for u in store.uploaded_files(tenant, session["sk"], True)
-        }
+        jobs = store.jobs(tenant, prefix=session["token"])
+        sizes = {u.filename: u.size_bytes for u in store.uploaded_files(tenant, session["token"], True)}
         counts: dict[str, int] = defaultdict(int)
         for job in jobs:
             for key, value in (job.counts or {}).items():
                 counts[key] += int(value)
         rows.append(
             {
-                "id": session["sk"],
+                "id": session["token"],
                 "type": session.get("type"),
                 "source": session.get("source"),
                 "started": when(session.get("created_at")),
@@ -58,7 +55,7 @@ def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, An
     uploads = store.uploaded_files(tenant, session_id, whole_session=True)
     jobs = store.jobs(tenant, prefix=session_id)
     return {
-        "id": session["sk"],
+        "id": session["token"],
         "type": session.get("type"),
         "source": session.get("source"),
         "started": when(session.get("created_at")),
@@ -66,11 +63,11 @@ def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, An
         "calls": session.get("calls", []),
         "files": [
             {
-                "area": u["sk"].split("#", 1)[0],
-                "name": u["sk"].split("#", 1)[1],
-                "bytes": u.get("size_bytes"),
-                "chunks": len(u.get("parts", [])),
-                "restarts": u.get("restarts", 0),
+                "area": u.area,
+                "name": u.filename,
+                "bytes": u.size_bytes,
+                "chunks": len(u.parts),
+                "restarts": u.restarts,
             }
             for u in uploads
         ],
@@ -105,7 +102,7 @@ def daily(
     orders: Iterable[dict[str, Any]],
     events: Iterable[dict[str, Any]],
     days: int = 30,
-) -> dict:
+) -> dict[str, Any]:
     """Per day over the last `days`: records changed, import seconds, orders placed and taken by
     1C, webhook deliveries that succeeded (a share) — from what the caller read once."""
     today = int(time.time()) // 86_400

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, Protocol
 
@@ -49,6 +50,26 @@ def new_id() -> str:
     return f"{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file 1C sent into an upload area: its chunks' digests in order, as they came."""
+
+    area: str
+    filename: str
+    parts: tuple[str, ...] = ()
+    size_bytes: int = 0
+    restarts: int = 0
+
+    @classmethod
+    def from_key(cls, key: str, item: dict[str, Any]) -> Upload:
+        """From the store's `{area}#{filename}` key and the item's fields."""
+        area, _, filename = key.partition("#")
+        return cls(
+            area, filename, tuple(item.get("parts") or ()), int(item.get("size_bytes") or 0),
+            int(item.get("restarts") or 0),
+        )  # fmt: skip
+
+
 class ExchangeStore(Protocol):
     def create_session(self, tenant: str, token: str, item: dict[str, Any]) -> None: ...
     def get_session(self, tenant: str, token: str) -> dict[str, Any] | None: ...
@@ -59,8 +80,8 @@ class ExchangeStore(Protocol):
     def add_chunk(
         self, tenant: str, area: str, filename: str, digest: str, size: int, restart: bool
     ) -> int: ...
-    def uploaded_file(self, tenant: str, area: str, filename: str) -> dict[str, Any] | None: ...
-    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[dict[str, Any]]: ...
+    def uploaded_file(self, tenant: str, area: str, filename: str) -> Upload | None: ...
+    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[Upload]: ...
     def set_pointer(self, tenant: str, name: str, value: str) -> None: ...
     def pointer(self, tenant: str, name: str) -> str | None: ...
     def create_job(self, tenant: str, job: ImportJob) -> bool: ...

@@ -227,8 +227,8 @@ class TenantSettings:
         wanted = self.shop_price_type
         for d in price_types:
             if wanted and wanted in (d["id"], d.get("name", "").strip()):
-                return d["id"]
-        return None if wanted else (price_types[0]["id"] if price_types else None)
+                return str(d["id"])
+        return None if wanted or not price_types else str(price_types[0]["id"])
 
     def encoding_for(self, flow_has_version: bool) -> str:
         if self.order_encoding:

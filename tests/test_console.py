@@ -236,7 +236,7 @@ def test_the_journal_never_holds_a_session_token(stack):
     assert onec.checkauth().keyword == "success"
     onec.call("sale", "init", version="2.10")
     (session,) = wiring.container().exchange_store.latest_sessions("demo", limit=1)
-    assert session["sk"] not in " ".join(session["calls"]) and "sessid=…" in " ".join(session["calls"])
+    assert session["token"] not in " ".join(session["calls"]) and "sessid=…" in " ".join(session["calls"])
 
 
 def test_webhook_urls_and_secret_rotation_and_who_may_add_users(console, stack):

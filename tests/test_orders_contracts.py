@@ -111,16 +111,16 @@ def test_the_outbox_claims_each_event_for_one_runner(stores):
     assert outbox.add("t", "catalog.imported", {"file": "x"}, event_id="fixed-1") == "fixed-1"
     assert outbox.add("t", "catalog.imported", {"file": "y"}, event_id="fixed-1") == "fixed-1"
     assert '"x"' in outbox.get("t", "fixed-1")["payload"], "an event with an id is added once"
-    assert {e["sk"] for e in outbox.due("t", now + 1, 10)} == {event_id, "fixed-1"}
+    assert {e["id"] for e in outbox.due("t", now + 1, 10)} == {event_id, "fixed-1"}
     claimed = outbox.claim("t", event_id, "runner-a", now, 60)
     assert int(claimed["attempts"]) == 1 and outbox.claim("t", event_id, "runner-b", now, 60) is None
     outbox.settle("t", event_id, "runner-a", "pending", 1, now + 120, {}, [])
-    assert event_id not in {e["sk"] for e in outbox.due("t", now + 1, 10)}
-    assert event_id in {e["sk"] for e in outbox.due("t", now + 121, 10)}
+    assert event_id not in {e["id"] for e in outbox.due("t", now + 1, 10)}
+    assert event_id in {e["id"] for e in outbox.due("t", now + 121, 10)}
     assert outbox.claim("t", event_id, "runner-b", now + 121, 60) is not None
     outbox.settle("t", event_id, "runner-b", "delivered", 2, None, {"u": {"status": "delivered"}}, [])
     assert outbox.get("t", event_id)["status"] == "delivered" and event_id not in {
-        e["sk"] for e in outbox.due("t", now + 1000, 10)
+        e["id"] for e in outbox.due("t", now + 1000, 10)
     }
     assert outbox.redeliver("t", event_id) and outbox.get("t", event_id)["status"] == "pending"
     assert not outbox.redeliver("t", "no-such-event")

@@ -61,7 +61,7 @@ def test_a_whole_upload_queues_one_job_and_answers_progress(room):
         b"<?xml version='1.0'?><a></a>",
         b"</a><?xml version='1.0'?><a>",
     )
-    assert upload["size_bytes"] == 28 and len(upload["parts"]) == 2
+    assert upload is not None and upload.size_bytes == 28 and len(upload.parts) == 2
 
 
 def test_job_states_become_protocol_answers(room):
@@ -114,4 +114,6 @@ def test_a_client_that_skips_init_still_gets_an_area(room):
         call(exchange, "file", cookie, b"<?xml version='1.0'?><a/>", filename="import.xml").keyword
         == "success"
     )
-    assert len(store.uploaded_files("shop", store.latest_sessions("shop")[0]["sk"], whole_session=True)) == 1
+    assert (
+        len(store.uploaded_files("shop", store.latest_sessions("shop")[0]["token"], whole_session=True)) == 1
+    )

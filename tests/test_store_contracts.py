@@ -54,7 +54,7 @@ def test_sessions_areas_and_the_journal(exchange_store):
     store.create_session("t", "01", {"type": "catalog", "valid_until": 10})
     store.create_session("t", "02", {"type": "sale", "valid_until": 20})
     assert store.get_session("t", "01")["type"] == "catalog" and store.get_session("u", "01") is None
-    assert [s["sk"] for s in store.latest_sessions("t", limit=5)] == ["02", "01"]
+    assert [s["token"] for s in store.latest_sessions("t", limit=5)] == ["02", "01"]
     assert store.start_area("t", "01", version="2.08") == 1 and store.start_area("t", "01") == 2
     assert store.get_session("t", "01")["version"] == "2.08"
     store.update_session("t", "01", completed_at=5)
@@ -70,15 +70,15 @@ def test_chunks_append_in_order_and_a_restart_replaces_them(exchange_store):
     assert store.add_chunk("t", "a-1", "import.xml", "h1", 10, restart=False) == 1
     assert store.add_chunk("t", "a-1", "import.xml", "h1", 10, restart=False) == 2, "equal chunks: two chunks"
     upload = store.uploaded_file("t", "a-1", "import.xml")
-    assert upload["parts"] == ["h1", "h1"] and upload["size_bytes"] == 20
+    assert upload.parts == ("h1", "h1") and upload.size_bytes == 20
     assert store.add_chunk("t", "a-1", "import.xml", "h2", 7, restart=True) == 1
     upload = store.uploaded_file("t", "a-1", "import.xml")
-    assert upload["parts"] == ["h2"] and upload["size_bytes"] == 7 and upload["restarts"] == 1
+    assert upload.parts == ("h2",) and upload.size_bytes == 7 and upload.restarts == 1
     store.add_chunk("t", "a-2", "x.zip", "h3", 1, restart=False)
-    assert [u["sk"] for u in store.uploaded_files("t", "a-1")] == ["a-1#import.xml"]
-    assert {u["sk"] for u in store.uploaded_files("t", "a", whole_session=True)} == {
-        "a-1#import.xml",
-        "a-2#x.zip",
+    assert [(u.area, u.filename) for u in store.uploaded_files("t", "a-1")] == [("a-1", "import.xml")]
+    assert {(u.area, u.filename) for u in store.uploaded_files("t", "a", whole_session=True)} == {
+        ("a-1", "import.xml"),
+        ("a-2", "x.zip"),
     }
     store.set_pointer("t", "prepared", "a-2")
     assert store.pointer("t", "prepared") == "a-2" and store.pointer("t", "other") is None

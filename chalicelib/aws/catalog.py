@@ -66,7 +66,7 @@ class CatalogStore:
     def __init__(self, table: Any) -> None:
         self.table = table if not isinstance(table, str) else DynamoCatalogTable(table)
         self.facet_items = FacetItems(self.table)
-        self._in_flight: list[Future] = []
+        self._in_flight: list[Future[None]] = []
 
     @property
     def stats(self) -> Any:
@@ -122,7 +122,7 @@ class CatalogStore:
         self._in_flight = futures
         return self._waiter(futures)
 
-    def _waiter(self, futures: list[Future]) -> Any:
+    def _waiter(self, futures: list[Future[None]]) -> Any:
         def wait() -> None:
             for future in futures:
                 future.result()
@@ -175,7 +175,7 @@ class CatalogStore:
         puts: list[dict[str, Any]],
         deletes: list[tuple[str, str]],
         too_large: Callable[[ItemTooLarge], None] | None = None,
-    ) -> list[Future]:
+    ) -> list[Future[None]]:
         """Every write of the catalog passes here, each item's size checked once: one DynamoDB
         would refuse is handed to `too_large` and left out, or (without it) refused with its name
         before anything of the batch is sent."""
@@ -309,7 +309,7 @@ class CatalogStore:
                 return found[:need], None
             low, high = (page.last, high) if not query.descending else (low, page.last)
             skip = page.last
-        return found, skip[2:]
+        return found, (skip or "")[2:]
 
 
 def _merge(

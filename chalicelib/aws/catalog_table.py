@@ -29,8 +29,10 @@ class TableStats:
     calls: int = 0  # BatchWriteItem calls
     items: int = 0  # items put or deleted
     queries: int = 0  # Query calls (reads)
-    units: Counter = field(default_factory=Counter)  # write units DynamoDB reports: table, each index
-    keys: Counter | None = None  # estimated write units per (table or index, partition key): bench only
+    units: Counter[str] = field(default_factory=Counter)  # write units DynamoDB reports: table, each index
+    keys: Counter[tuple[str, str]] | None = (
+        None  # estimated write units per (table or index, partition key): bench only
+    )
 
 
 INDEX_SORT_KEYS = {"cards_name": "ln", "cards_price": "lp", "cards_updated": "lu"}
@@ -47,7 +49,7 @@ def item_units(item: dict[str, Any]) -> int:
     return max(1, -(-item_size(item) // 1024))
 
 
-def tally(keys: Counter, requests: list[dict[str, Any]]) -> None:
+def tally(keys: Counter[tuple[str, str]], requests: list[dict[str, Any]]) -> None:
     """Where a batch's writes land: the table's partition keys and, for card items, each index's."""
     for request in requests:
         item = (request.get("PutRequest") or {}).get("Item") or request["DeleteRequest"]["Key"]
@@ -103,7 +105,7 @@ class DynamoCatalogTable:
     def _pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="catalog-writer")
 
-    def write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future]:
+    def write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future[None]]:
         """BatchWriteItem in 25s, a few in flight, in the background (each key appears once)."""
         requests = [{"PutRequest": {"Item": item}} for item in puts]
         requests += [{"DeleteRequest": {"Key": {"pk": pk, "sk": sk}}} for pk, sk in deletes]
@@ -113,7 +115,8 @@ class DynamoCatalogTable:
         ]
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending, delay, calls, units = {self.table_name: requests}, 0.05, 0, Counter()
+        pending, delay, calls = {self.table_name: requests}, 0.05, 0
+        units: Counter[str] = Counter()
         while pending:
             calls += 1
             result = self.client.batch_write_item(RequestItems=pending, ReturnConsumedCapacity="INDEXES")

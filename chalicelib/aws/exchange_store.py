@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import query_all, resource
 from chalicelib.importjob import ImportJob, JobChanged
+from chalicelib.ports import Upload
 
 JOURNAL_DAYS = 30
 MAX_JOURNAL_CALLS = 300
@@ -20,6 +21,19 @@ MAX_JOURNAL_CALLS = 300
 
 def _conditional_failed(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def session_of(item: dict[str, Any]) -> dict[str, Any]:
+    """A session item as use cases see it: its token by name, no keys."""
+    return {**{k: plain(v) for k, v in item.items() if k not in ("pk", "sk")}, "token": item["sk"]}
+
+
+def upload_of(item: dict[str, Any]) -> Upload:
+    return Upload.from_key(item["sk"], plain(item))
+
+
+def job_of(item: dict[str, Any]) -> ImportJob:
+    return ImportJob.from_item(item["sk"], plain(item))
 
 
 def plain(value: Any) -> Any:
@@ -57,13 +71,13 @@ class ExchangeStore:
         item = self.table.get_item(Key={"pk": f"{tenant}#session", "sk": token}, ConsistentRead=True).get(
             "Item"
         )
-        return plain(item) if item else None
+        return session_of(item) if item else None
 
     def latest_sessions(self, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
         items = self.table.query(
             KeyConditionExpression=Key("pk").eq(f"{tenant}#session"), ScanIndexForward=False, Limit=limit
         )["Items"]
-        return [plain(i) for i in items]
+        return [session_of(i) for i in items]
 
     def _set(self, pk: str, sk: str, values: dict[str, Any]) -> None:
         self.table.update_item(
@@ -138,18 +152,18 @@ class ExchangeStore:
         )
         return len(result["Attributes"]["parts"])
 
-    def uploaded_file(self, tenant: str, area: str, filename: str) -> dict[str, Any] | None:
+    def uploaded_file(self, tenant: str, area: str, filename: str) -> Upload | None:
         item = self.table.get_item(
             Key={"pk": f"{tenant}#upload", "sk": f"{area}#{filename}"}, ConsistentRead=True
         ).get("Item")
-        return plain(item) if item else None
+        return upload_of(item) if item else None
 
-    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[dict[str, Any]]:
+    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[Upload]:
         """The files of an upload area (or, for the journal, of every area of a session)."""
         prefix = f"{area}-" if whole_session else f"{area}#"
         condition = Key("pk").eq(f"{tenant}#upload") & Key("sk").begins_with(prefix)
         items = query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
-        return [plain(i) for i in items]
+        return [upload_of(i) for i in items]
 
     def set_pointer(self, tenant: str, name: str, value: str) -> None:
         self.table.put_item(Item={"pk": f"{tenant}#upload", "sk": f"~{name}", "value": value})
@@ -174,7 +188,7 @@ class ExchangeStore:
 
     def get_job(self, tenant: str, job_id: str) -> ImportJob | None:
         item = self.table.get_item(Key={"pk": f"{tenant}#job", "sk": job_id}, ConsistentRead=True).get("Item")
-        return ImportJob.from_item(plain(item)) if item else None
+        return job_of(item) if item else None
 
     def save_job(self, tenant: str, job: ImportJob) -> None:
         """Save what the job's transitions changed, if nobody saved it since it was read."""
@@ -205,14 +219,14 @@ class ExchangeStore:
         items = self.table.query(KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit)[
             "Items"
         ]
-        return [ImportJob.from_item(plain(i)) for i in items]
+        return [job_of(i) for i in items]
 
     def jobs_since(self, tenant: str, since_ms: int) -> list[ImportJob]:
         """Jobs of sessions opened at or after `since_ms` (job ids start with the session token,
         whose first 12 hex digits are its checkauth time in milliseconds)."""
         condition = Key("pk").eq(f"{tenant}#job") & Key("sk").gte(f"{since_ms:012x}")
         items = query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
-        return [ImportJob.from_item(plain(i)) for i in items]
+        return [job_of(i) for i in items]
 
     # -- the per-tenant import lease ------------------------------------------------------------
     def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:

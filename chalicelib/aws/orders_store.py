@@ -24,6 +24,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import query_all, resource
+from chalicelib.aws.outbox import outbox_item
 from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
 
 
@@ -32,7 +33,7 @@ def _key_digest(key: str) -> str:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, default=lambda v: str(v) if isinstance(v, Decimal) else v)
+    return json.dumps(data, ensure_ascii=False, default=str)  # Decimals as their exact text
 
 
 class OrdersStore:
@@ -56,7 +57,7 @@ class OrdersStore:
 
     def page(
         self, tenant: str, after: str | None, limit: int, since_id: str | None
-    ) -> tuple[list[dict], str | None]:
+    ) -> tuple[list[dict[str, Any]], str | None]:
         condition = Key("pk").eq(f"{tenant}#orders")
         lower = max(filter(None, [after, since_id]), default=None)
         if lower:
@@ -122,24 +123,8 @@ class OrdersStore:
 
     # -- writes ---------------------------------------------------------------------------------
     def _outbox_put(self, tenant: str, event: dict[str, Any]) -> dict[str, Any]:
-        event_id = new_id()
-        now = int(time.time())
-        return {
-            "Put": {
-                "TableName": self.table_name,
-                "Item": {
-                    "pk": f"{tenant}#outbox",
-                    "sk": event_id,
-                    "event": event["event"],
-                    "payload": _dumps(event["payload"]),
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                    "qpk": f"{tenant}#outbox",
-                    "qsk": f"{now:011d}#{event_id}",
-                },
-            }
-        }
+        item = outbox_item(tenant, new_id(), event["event"], event["payload"], int(time.time()))
+        return {"Put": {"TableName": self.table_name, "Item": item}}
 
     def create(
         self,
@@ -219,7 +204,9 @@ class OrdersStore:
                 and len(reasons) == len(actions)
                 and reasons[-1].get("Code") == "ConditionalCheckFailed"
             )
-            existing = self.by_idempotency_key(tenant, idempotency_key) if marker_taken else None
+            existing = (
+                self.by_idempotency_key(tenant, idempotency_key) if marker_taken and idempotency_key else None
+            )
             if existing:
                 raise AlreadyPlaced(existing["id"]) from None
             failed = [

@@ -13,6 +13,27 @@ from chalicelib.aws.clients import resource
 from chalicelib.ports import new_id
 
 KEEP_DAYS = 30
+_KEYS = ("pk", "sk", "qpk", "qsk")
+
+
+def outbox_item(tenant: str, event_id: str, event: str, payload: dict[str, Any], now: int) -> dict[str, Any]:
+    """The one shape of a pending event (Outbox.add, the orders store's transactions, the twin)."""
+    return {
+        "pk": f"{tenant}#outbox",
+        "sk": event_id,
+        "event": event,
+        "payload": json.dumps(payload, ensure_ascii=False, default=str),
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "qpk": f"{tenant}#outbox",
+        "qsk": f"{now:011d}#{event_id}",
+    }
+
+
+def event_of(item: dict[str, Any]) -> dict[str, Any]:
+    """An event as use cases see it: its id by name, no keys."""
+    return {**{k: v for k, v in item.items() if k not in _KEYS}, "id": item["sk"]}
 
 
 class Outbox:
@@ -23,17 +44,7 @@ class Outbox:
         """Queue an event. With an `event_id` the event is added once: a repeat is a no-op."""
         now, once = int(time.time()), event_id is not None
         event_id = event_id or new_id()
-        item = {
-            "pk": f"{tenant}#outbox",
-            "sk": event_id,
-            "event": event,
-            "payload": json.dumps(payload, ensure_ascii=False, default=str),
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-            "qpk": f"{tenant}#outbox",
-            "qsk": f"{now:011d}#{event_id}",
-        }
+        item = outbox_item(tenant, event_id, event, payload, now)
         try:
             self.table.put_item(
                 Item=item, **({"ConditionExpression": "attribute_not_exists(pk)"} if once else {})
@@ -49,7 +60,7 @@ class Outbox:
             KeyConditionExpression=Key("qpk").eq(f"{tenant}#outbox") & Key("qsk").lte(f"{now:011d}~"),
             Limit=limit,
         )["Items"]
-        return items
+        return [event_of(i) for i in items]
 
     def claim(self, tenant: str, event_id: str, runner: str, now: int, seconds: int) -> dict[str, Any] | None:
         """Take an event for delivery; None when another runner holds it or it is no longer due."""
@@ -72,7 +83,7 @@ class Outbox:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        return result["Attributes"]
+        return event_of(result["Attributes"])
 
     def settle(
         self,
@@ -113,14 +124,15 @@ class Outbox:
         )
 
     def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
-        return self.table.query(
+        items = self.table.query(
             KeyConditionExpression=Key("pk").eq(f"{tenant}#outbox"), ScanIndexForward=False, Limit=limit
         )["Items"]
+        return [event_of(i) for i in items]
 
     def get(self, tenant: str, event_id: str) -> dict[str, Any] | None:
-        return self.table.get_item(Key={"pk": f"{tenant}#outbox", "sk": event_id}, ConsistentRead=True).get(
-            "Item"
-        )
+        key = {"pk": f"{tenant}#outbox", "sk": event_id}
+        item = self.table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return event_of(item) if item else None
 
     def redeliver(self, tenant: str, event_id: str) -> bool:
         now = int(time.time())

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from chalicelib.commerceml.model import Contractor, Order, OrderLine
+from chalicelib.commerceml.model import Address, Contractor, Order, OrderLine
 
 ENCODINGS = {"utf-8": "UTF-8", "windows-1251": "windows-1251"}
 _FORMAT_ATTRS = {
@@ -26,7 +26,7 @@ def _number(value: Decimal) -> str:
     return text if "." not in text else text.rstrip("0").rstrip(".") or "0"
 
 
-def _add(parent: etree._Element, name: str, value: object = None, **attrs: str) -> etree._Element:
+def _add(parent: etree._Element, name: str, value: object = None, **attrs: str | None) -> etree._Element:
     el = etree.SubElement(parent, name, {k: v for k, v in attrs.items() if v is not None})
     if value is not None:
         el.text = _number(value) if isinstance(value, Decimal) else str(value)
@@ -43,7 +43,7 @@ def _requisites(parent: etree._Element, values: dict[str, str]) -> None:
         _add(item, "Значение", value)
 
 
-def _address(parent: etree._Element, name: str, address) -> None:
+def _address(parent: etree._Element, name: str, address: Address) -> None:
     el = _add(parent, name)
     _add(el, "Представление", address.presentation)
     for kind, value in address.fields.items():
@@ -142,7 +142,7 @@ def write_orders(
     )
     for order in orders:
         _document(root, order)
-    return etree.tostring(root, encoding=ENCODINGS[encoding.lower()], xml_declaration=True, pretty_print=True)
+    return _serialised(root, encoding)
 
 
 def write_reference(
@@ -175,4 +175,10 @@ def write_reference(
         item = _add(deliveries, "Элемент")
         _add(item, "Ид", service_id)
         _add(item, "Название", name)
-    return etree.tostring(root, encoding=ENCODINGS[encoding.lower()], xml_declaration=True, pretty_print=True)
+    return _serialised(root, encoding)
+
+
+def _serialised(root: etree._Element, encoding: str) -> bytes:
+    data = etree.tostring(root, encoding=ENCODINGS[encoding.lower()], xml_declaration=True, pretty_print=True)
+    assert isinstance(data, bytes)  # an encoding given: bytes, never str
+    return data

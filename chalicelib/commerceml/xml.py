@@ -45,7 +45,7 @@ MIN_MAGNITUDE = Decimal("1e-9")
 
 def as_decimal(value: str | None, what: str) -> Decimal:
     try:
-        number = Decimal(value)  # the usual case: "231.7400"
+        number = Decimal(value or "")  # the usual case: "231.7400"
     except (InvalidOperation, TypeError):
         cleaned = (value or "").replace("\xa0", "").replace(" ", "").replace(",", ".")
         try:

@@ -4,7 +4,7 @@ it is imported exactly as if 1C had sent it; the journal shows who sent it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.commerceml.files import import_order
 from chalicelib.layout import Paths
@@ -12,8 +12,17 @@ from chalicelib.ports import Blobs, ExchangeStore
 from chalicelib.tenants import Tenant
 
 
+class ExchangeCalls(Protocol):
+    """What a by-hand upload needs of the exchange: a session, and 1C's calls in it."""
+
+    def session_for(self, tenant: Tenant, kind: str, source: str) -> str: ...
+    def call(
+        self, session: str, kind: str, mode: str, filename: str | None = None, body: bytes = b""
+    ) -> Any: ...
+
+
 class ByHand:
-    def __init__(self, exchange: Any, store: ExchangeStore, blobs: Blobs) -> None:
+    def __init__(self, exchange: ExchangeCalls, store: ExchangeStore, blobs: Blobs) -> None:
         self.exchange, self.store, self.blobs = exchange, store, blobs
 
     def call(self, cookie: str, mode: str, filename: str | None = None, body: bytes = b"") -> Any:
@@ -33,11 +42,13 @@ class ByHand:
         return self.call(cookie, "import", filename)
 
     def _parts(self, tenant: str, area: str, filename: str) -> list[bytes]:
-        upload = self.store.uploaded_file(tenant, area, filename) or {}
+        upload = self.store.uploaded_file(tenant, area, filename)
         paths = Paths(tenant)
-        return [
-            self.blobs.get(paths.part(area, filename, digest)) or b"" for digest in upload.get("parts", [])
-        ]
+        return (
+            [self.blobs.get(paths.part(area, filename, digest)) or b"" for digest in upload.parts]
+            if upload
+            else []
+        )
 
     def replay(self, tenant: Tenant, who: str, session_id: str) -> str | None:
         """Send an earlier session's uploaded files again, chunk by chunk, and import them."""
@@ -47,7 +58,7 @@ class ByHand:
         cookie = self.start(tenant, who)
         names = []
         for upload in uploads:
-            area, _, filename = upload["sk"].partition("#")
+            area, filename = upload.area, upload.filename
             for part in self._parts(tenant.id, area, filename):
                 self.chunk(cookie, filename, part)
             names.append(filename)

@@ -3,10 +3,12 @@ shop API and the admin CLI call, for the signed-in person's tenant only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Response
 
 from chalicelib import journal, wiring
-from chalicelib.console.auth import ConsoleError
+from chalicelib.console.auth import ConsoleError, SignedIn
 from chalicelib.console.web import (
     FORM,
     Redirect,
@@ -21,7 +23,8 @@ from chalicelib.console.web import (
     signed_in,
     tenant_of,
 )
-from chalicelib.tenants import TenantError
+from chalicelib.http import query_params
+from chalicelib.tenants import Tenant, TenantError
 
 SETTINGS = ("shop_price_type", "order_encoding", "image_base_url")
 
@@ -32,7 +35,7 @@ def catalog() -> Response:
     signed = signed_in()
     tenant = tenant_of(signed)
     shop = wiring.container().shop_catalog
-    params = console.current_request.query_params or {}
+    params = query_params(console.current_request)
     query = (params.get("q") or "").strip()
     found = None
     if query:
@@ -42,7 +45,7 @@ def catalog() -> Response:
             if found:
                 break
     groups = shop.groups(tenant)
-    children: dict = {}
+    children: dict[str | None, list[dict[str, Any]]] = {}
     for group in groups:
         children.setdefault(group["parent_id"], []).append(group)
     return render("catalog.html", **context(signed, q=query, found=found, children=children))
@@ -161,7 +164,7 @@ def save_settings() -> Response:
     tenant = tenant_of(signed)
     data = checked_form(signed)
     owner_only(signed, "менять настройки магазина")
-    changes: dict = {k: (data.get(k) or "").strip() or None for k in SETTINGS}
+    changes: dict[str, Any] = {k: (data.get(k) or "").strip() or None for k in SETTINGS}
     changes["managers"] = tuple(m.strip() for m in (data.get("managers") or "").split(",") if m.strip())
     status_map = {}
     for line in (data.get("status_map") or "").splitlines():
@@ -183,7 +186,7 @@ def save_settings() -> Response:
     raise Redirect("/console/settings")
 
 
-def _users_page(signed, tenant, error: str | None = None, status: int = 200) -> Response:
+def _users_page(signed: SignedIn, tenant: Tenant, error: str | None = None, status: int = 200) -> Response:
     listed = [
         {k: v for k, v in u.items() if k != "password_hash"}
         for u in wiring.container().console_store.users(tenant.id)

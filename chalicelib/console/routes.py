@@ -34,6 +34,7 @@ from chalicelib.console.web import (
     signed_in,
     tenant_of,
 )
+from chalicelib.http import body_bytes, query_params
 from chalicelib.importjob import FINAL_STATUSES
 from chalicelib.layout import Paths
 from chalicelib.settings import settings
@@ -163,12 +164,12 @@ def download(session_id: str) -> Response:
     renders: a sale file holds customers, a catalog file may hold anything)."""
     signed = signed_in()
     tenant = tenant_of(signed)
-    params = console.current_request.query_params or {}
+    params = query_params(console.current_request)
     area, name, number = params.get("area", ""), params.get("name", ""), params.get("part", "1")
     if not area.startswith(f"{session_id}-"):
         raise Refused(404, "нет такого файла")
     upload = wiring.container().exchange_store.uploaded_file(tenant.id, area, name)
-    parts = (upload or {}).get("parts", [])
+    parts = upload.parts if upload else ()
     if not ASCII_DIGITS.fullmatch(number) or not 1 <= int(number) <= len(parts):
         raise Refused(404, "нет такого файла")
     record(signed, "download", file=name, part=int(number))
@@ -224,7 +225,7 @@ def skip() -> Response:
 def _upload_request() -> tuple[Any, Any, str]:
     signed = signed_in()
     checked_header(signed)
-    name = ((console.current_request.query_params or {}).get("filename") or "").strip()
+    name = query_params(console.current_request).get("filename", "").strip()
     if not name:
         raise Refused(400, "нет имени файла")
     return signed, tenant_of(signed), name
@@ -249,7 +250,7 @@ def _accepted(answer: Any) -> Any:
 
 def _cookie_for(tenant_id: str, email: str) -> str:
     """The exchange session this person's upload opened (never 1C's or another person's)."""
-    token = (console.current_request.query_params or {}).get("upload", "")
+    token = query_params(console.current_request).get("upload", "")
     session = wiring.container().exchange_store.get_session(tenant_id, token) if token else None
     if session is None or session.get("source") != f"console:{email}":
         raise Refused(404, "нет такой загрузки")
@@ -261,7 +262,7 @@ def _cookie_for(tenant_id: str, email: str) -> str:
 def upload_chunk() -> Response:
     """One chunk through the protocol's `file`; its `failure` is the script's error (it stops)."""
     signed, tenant, name = _upload_request()
-    body = console.current_request.raw_body or b""
+    body = body_bytes(console.current_request)
     answer = _accepted(wiring.container().by_hand.chunk(_cookie_for(tenant.id, signed.email), name, body))
     return json_answer({"answer": answer.body})
 
@@ -284,7 +285,7 @@ def static(name: str) -> Response:
     file = HERE / path
     if not file.exists():
         return Response(body="/* run make setup: the chart library comes from npm */", status_code=404)
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": content_type,
         "Cache-Control": "max-age=3600",
         "X-Content-Type-Options": "nosniff",

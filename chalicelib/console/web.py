@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from functools import cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 from urllib.parse import parse_qs, quote, urlsplit
 
 from chalice import Blueprint, Response
@@ -16,6 +17,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib import wiring
 from chalicelib.console.auth import SignedIn
+from chalicelib.http import body_bytes
+from chalicelib.http import header as request_header
+from chalicelib.tenants import Tenant
+
+P = ParamSpec("P")
 
 console = Blueprint(__name__)
 HERE = Path(__file__).parent
@@ -74,15 +80,14 @@ def render(name: str, status: int = 200, **context: Any) -> Response:
 def redirect(location: str, cookie: str | None = None) -> Response:
     if location.startswith("/console"):
         location = base() + location
-    headers = {"Location": location, **SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {"Location": location, **SECURITY_HEADERS}
     if cookie:
         headers["Set-Cookie"] = cookie
     return Response(body="", status_code=303, headers=headers)
 
 
 def header(name: str) -> str | None:
-    headers = console.current_request.headers or {}
-    return headers.get(name) or headers.get(name.lower())
+    return request_header(console.current_request, name) or None
 
 
 def signed_in() -> SignedIn:
@@ -96,7 +101,7 @@ def signed_in() -> SignedIn:
 
 
 def form() -> dict[str, str]:
-    body = console.current_request.raw_body or b""
+    body = body_bytes(console.current_request)
     return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
 
 
@@ -139,11 +144,11 @@ def record(signed: SignedIn, action: str, **detail: Any) -> None:
     )
 
 
-def page(handler):
+def page(handler: Callable[P, Response]) -> Callable[P, Response]:
     """Turn Redirect and Refused into responses; pages get the signed-in person."""
 
     @wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
         try:
             return handler(*args, **kwargs)
         except Redirect as exc:
@@ -154,11 +159,11 @@ def page(handler):
     return wrapped
 
 
-def script_call(handler):
+def script_call(handler: Callable[P, Response]) -> Callable[P, Response]:
     """Calls the page's script makes (the upload): answers and refusals as JSON it can show."""
 
     @wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
         try:
             return handler(*args, **kwargs)
         except Redirect:
@@ -182,7 +187,7 @@ def context(signed: SignedIn, **extra: Any) -> dict[str, Any]:
     return {"signed": signed, "tenants": tenants, **extra}
 
 
-def tenant_of(signed: SignedIn):
+def tenant_of(signed: SignedIn) -> Tenant:
     if signed.tenant is None:
         raise Redirect("/console/tenants")
     return wiring.container().accounts.require(signed.tenant)

@@ -8,7 +8,7 @@ import time
 from typing import Protocol
 
 from chalicelib.commerceml.files import import_order
-from chalicelib.exchange.jobrun import JobRun
+from chalicelib.exchange.jobrun import JobRun, Outcome
 from chalicelib.exchange.prepare import Prepare, area_of
 from chalicelib.importjob import ImportJob, Phase
 from chalicelib.ports import ExchangeStore, Queue
@@ -21,11 +21,11 @@ class ArchiveWorker(Protocol):
     queue: Queue
     prepare: Prepare
 
-    def attempt(self, run: JobRun, job: ImportJob) -> str: ...
+    def attempt(self, run: JobRun, job: ImportJob) -> Outcome: ...
     def fail(self, run: JobRun, job: ImportJob, reason: str) -> None: ...
 
 
-def walk(worker: ArchiveWorker, run: JobRun, job: ImportJob) -> str:
+def walk(worker: ArchiveWorker, run: JobRun, job: ImportJob) -> Outcome:
     """Import the archive's XML files in order. A member that stalls stops the walk (imports
     never mix); one that fails does not stop the others."""
     tenant = run.tenant
@@ -33,24 +33,24 @@ def walk(worker: ArchiveWorker, run: JobRun, job: ImportJob) -> str:
     members = sorted(manifest["xml"], key=import_order)
     if not members:
         worker.fail(run, job, f"{job.filename}: в архиве нет XML-файлов выгрузки")
-        return "failed"
+        return Outcome.FAILED
     results: list[ImportJob] = []
     for member in members:
         part = _member_job(worker, tenant, job, member)
         if not part.final:
             outcome = worker.attempt(run, part)
             part = worker.store.get_job(tenant, part.id) or part
-            if outcome == "stalled":
+            if outcome == Outcome.STALLED:
                 rest = ", ".join(members[len(results) + 1 :][:10])
                 worker.fail(
                     run,
                     job,
                     f"{job.filename}: {part.error}" + (f"; не загружены: {rest}" if rest else ""),
                 )
-                return "failed"
+                return Outcome.FAILED
             if not part.final:  # deferred: the member's own message goes on; look again later
                 worker.queue.send({"tenant": tenant, "job": job.id}, delay_seconds=10)
-                return "deferred"
+                return Outcome.DEFERRED
         results.append(part)
         run.beat(job)
     counts: dict[str, int] = {}
@@ -62,10 +62,10 @@ def walk(worker: ArchiveWorker, run: JobRun, job: ImportJob) -> str:
         job.count(counts)
         job.advance(Phase.DONE)
         worker.fail(run, job, f"{job.filename}: не загружены файлы архива — " + "; ".join(failed)[:1500])
-        return "failed"
+        return Outcome.FAILED
     job.finish(counts=counts)
     run.save(job)
-    return "done"
+    return Outcome.DONE
 
 
 def _member_job(worker: ArchiveWorker, tenant: str, archive: ImportJob, member: str) -> ImportJob:

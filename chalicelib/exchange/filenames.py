@@ -41,11 +41,12 @@ def sanitize(raw: str | None) -> str:
     A Windows path (`C:\\v8_8789_c.xml`) keeps its last component; `/tmp/` and
     `upload/1c/webdata` prefixes are dropped; `..`, empty or odd components are refused.
     """
-    if raw and len(raw) > MAX_RAW:
+    raw = raw or ""
+    if len(raw) > MAX_RAW:
         raise UnsafeFilename(f"имя файла длиннее {MAX_RAW} символов")
-    if raw and any(unicodedata.category(c)[0] == "C" for c in raw):
+    if any(unicodedata.category(c)[0] == "C" for c in raw):
         raise UnsafeFilename(f"управляющие символы в имени файла: {raw[:80]!r}")
-    name = (raw or "").strip().replace("\\", "/")
+    name = raw.strip().replace("\\", "/")
     if not name:
         raise UnsafeFilename("не указано имя файла (параметр filename)")
     if _DRIVE.match(name):

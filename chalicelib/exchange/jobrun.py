@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Protocol
 
 from chalicelib.importjob import ImportJob
@@ -18,6 +18,15 @@ SAFETY_SECONDS = 30  # stop writing this long before the invocation's time runs 
 
 class LeaseLost(Exception):
     """Another invocation took the tenant's lease (ours expired): stop without writing more."""
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    STALLED = "stalled"
+    DEFERRED = "deferred"  # goes on in a new message
+    BUSY = "busy"  # the tenant's lease is another invocation's: the message comes back later
+    SKIPPED = "skipped"  # nothing to do (a finished job, a repeated message)
 
 
 class Step(Enum):

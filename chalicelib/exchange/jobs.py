@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib import wiring
@@ -13,7 +14,7 @@ from chalicelib import wiring
 _processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     def record_handler(record: SQSRecord) -> str:
         message = json.loads(record.body)
         remaining = getattr(context, "get_remaining_time_in_millis", None) or (lambda: 900_000)
@@ -24,7 +25,7 @@ def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
 
-def handle_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle_dead_letters(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """A job whose message SQS gave up on (its worker died every time: out of memory or time):
     shown as stalled, with the reason, to 1C and in the journal."""
 

@@ -27,7 +27,8 @@ class _LazyProperties(Mapping[str, Property]):
     """The tenant's properties, read only if a file refers to one its own classifier lacks."""
 
     def __init__(self, load: Callable[[], list[dict[str, Any]]]) -> None:
-        self._load, self._items = load, None
+        self._load = load
+        self._items: dict[str, Property] | None = None
 
     @property
     def items_(self) -> dict[str, Property]:

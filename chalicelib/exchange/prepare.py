@@ -4,6 +4,7 @@ and description files by content hash), and open the file a job imports."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tempfile
 from collections.abc import Callable
@@ -47,12 +48,12 @@ class Prepare:
             self.settings.zip_max_total_bytes, self.settings.zip_max_entries, self.settings.zip_max_ratio
         )
         for upload in self.store.uploaded_files(tenant, area):
-            name = upload["sk"].split("#", 1)[1]
+            name = upload.filename
             if is_image(name):
-                data = b"".join(self.blobs.get(paths.part(area, name, d)) or b"" for d in upload["parts"])
+                data = b"".join(self.blobs.get(paths.part(area, name, d)) or b"" for d in upload.parts)
                 manifest["images"][name] = self._store_image(paths, name, data)
-            elif is_zip(name, self.blobs.head(paths.part(area, name, upload["parts"][0]), 4)):
-                self._expand_zip(paths, area, name, upload["parts"], limits, manifest)
+            elif is_zip(name, self.blobs.head(paths.part(area, name, upload.parts[0]), 4)):
+                self._expand_zip(paths, area, name, upload.parts, limits, manifest)
         if manifest["images"]:
             index = json.loads(self.blobs.get(paths.image_index) or b"{}")
             index.update(manifest["images"])
@@ -76,7 +77,7 @@ class Prepare:
         paths: Paths,
         area: str,
         name: str,
-        parts: list[str],
+        parts: tuple[str, ...],
         limits: ZipLimits,
         manifest: dict[str, Any],
     ) -> None:
@@ -103,8 +104,8 @@ class Prepare:
         paths = Paths(tenant)
         upload = self.store.uploaded_file(tenant, area, filename)
         if upload and not is_zip(filename):
-            streams = (self.blobs.open(paths.part(area, filename, d)) for d in upload["parts"])
-            return ChainedStream(streams), int(upload.get("size_bytes", 0))
+            streams = (self.blobs.open(paths.part(area, filename, d)) for d in upload.parts)
+            return io.BufferedReader(ChainedStream(streams)), upload.size_bytes
         for candidate in (area, self.store.pointer(tenant, "prepared")):
             manifest = self.manifest(tenant, candidate) if candidate else None
             entry = (manifest or {}).get("xml", {}).get(filename)

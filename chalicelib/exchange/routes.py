@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 from chalicelib import wiring
 from chalicelib.exchange.answers import Answer, as_utf8, failure
 from chalicelib.exchange.sessions import COOKIE, ExchangeRequest
+from chalicelib.http import body_bytes, header, query_params
 from chalicelib.observability import logger
 
 exchange_routes = Blueprint(__name__)
@@ -36,7 +37,7 @@ def to_response(answer: Answer, accept: str | None = "*/*", https: bool = False)
         answer = as_utf8(answer)
     if answer.cookie:  # checkauth: the session cookie for clients that keep cookies
         cookie = f"{answer.cookie}; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if https else "")
-        headers = {"Content-Type": answer.content_type, "Set-Cookie": cookie}
+        headers: dict[str, str | list[str]] = {"Content-Type": answer.content_type, "Set-Cookie": cookie}
         return Response(body=answer.body, status_code=200, headers=headers)
     if answer.body_bytes is not None:
         return Response(
@@ -47,14 +48,14 @@ def to_response(answer: Answer, accept: str | None = "*/*", https: bool = False)
 
 def _handle() -> Response:
     request = exchange_routes.current_request
-    params = request.query_params or {}
+    params = query_params(request)
     context = request.context or {}
     exchange_request = ExchangeRequest(
-        type=(params.get("type") or "").strip().lower(),
-        mode=(params.get("mode") or "").strip().lower(),
-        params={k: params.get(k) for k in params},
+        type=params.get("type", "").strip().lower(),
+        mode=params.get("mode", "").strip().lower(),
+        params=params,
         headers=dict(request.headers),
-        body=request.raw_body or b"",
+        body=body_bytes(request),
         source=(context.get("identity") or {}).get("sourceIp") or "unknown",
     )
     try:
@@ -62,9 +63,8 @@ def _handle() -> Response:
     except Exception:  # even a broken deployment answers 1C in the protocol's words
         logger.exception("exchange could not start")
         return to_response(failure("сервер обмена не настроен или недоступен; сообщите в поддержку"))
-    headers = request.headers or {}
-    https = headers.get("x-forwarded-proto") == "https"  # API Gateway says so; make run is plain HTTP
-    return to_response(exchange.handle(exchange_request), headers.get("accept"), https)
+    https = header(request, "x-forwarded-proto") == "https"  # API Gateway says so; make run: HTTP
+    return to_response(exchange.handle(exchange_request), header(request, "accept"), https)
 
 
 @exchange_routes.route("/1c_exchange", methods=["GET", "POST"], content_types=["*/*"])

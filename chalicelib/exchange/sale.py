@@ -106,7 +106,7 @@ class SaleExchange:
         paths = Paths(tenant)
         report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
         with tempfile.TemporaryFile() as raw:
-            for digest in upload["parts"]:
+            for digest in upload.parts:
                 self.blobs.download(paths.part(area, filename, digest), raw)
             raw.seek(0)
             try:

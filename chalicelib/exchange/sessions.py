@@ -176,8 +176,8 @@ class Sessions:
         caller = hashlib.sha256(f"{request.source}|{login}".encode()).hexdigest()[:32]
         token = self.store.basic_session(tenant.id, caller)
         item = self.store.get_session(tenant.id, token) if token else None
-        if item is None or item.get("completed_at"):
-            token = self._open_session(tenant, request)
+        if token is None or item is None or item.get("completed_at"):
+            token = self._open_session(tenant, request)  # a new one (none, or it completed)
             valid_until = int(time.time()) + self.settings.session_ttl_seconds
             self.store.set_basic_session(tenant.id, caller, token, valid_until)
             item = self.store.get_session(tenant.id, token) or {}

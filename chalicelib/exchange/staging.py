@@ -8,7 +8,7 @@ import gzip
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs
@@ -36,7 +36,7 @@ class Staging:
     def save_lines(self, key: str, write: Callable[[IO[bytes]], None]) -> None:
         with tempfile.TemporaryFile() as tmp:
             with gzip.GzipFile(fileobj=tmp, mode="wb", compresslevel=3) as out:
-                write(out)
+                write(cast(IO[bytes], out))  # GzipFile is a binary stream (typeshed: BufferedIOBase)
             tmp.seek(0)
             self.blobs.upload(key, tmp)
 

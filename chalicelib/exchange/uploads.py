@@ -61,9 +61,9 @@ class Uploads:
     def has_source(self, tenant: str, area: str, filename: str) -> bool:
         """The file was uploaded in this area, a zip of this area may hold it, or the zip of an
         earlier session of this exchange holds it (1C sends one zip, then imports each XML)."""
-        names = [f["sk"].split("#", 1)[1] for f in self.store.uploaded_files(tenant, area)]
+        names = [upload.filename for upload in self.store.uploaded_files(tenant, area)]
         if filename in names or any(is_zip(n) for n in names):
             return True
         prepared = self.store.pointer(tenant, "prepared")
         manifest = self.blobs.get(Paths(tenant).manifest(prepared)) if prepared else None
-        return bool(manifest) and filename in json.loads(manifest).get("xml", {})
+        return manifest is not None and filename in json.loads(manifest).get("xml", {})

@@ -16,7 +16,6 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
-from enum import StrEnum
 
 from chalicelib.commerceml import CommerceMLError
 from chalicelib.exchange import archive
@@ -25,7 +24,7 @@ from chalicelib.exchange.cards import Cards, PriceTypeOf
 from chalicelib.exchange.deactivation import PlanDeactivation
 from chalicelib.exchange.filenames import is_zip
 from chalicelib.exchange.finish import Done, HoldPort, Publish, PublishIndex, StageEvery
-from chalicelib.exchange.jobrun import LEASE_SECONDS, JobRun, LeaseLost, PhaseStep, Step
+from chalicelib.exchange.jobrun import LEASE_SECONDS, JobRun, LeaseLost, Outcome, PhaseStep, Step
 from chalicelib.exchange.parse import Parse
 from chalicelib.exchange.prepare import ImportRefused, Prepare
 from chalicelib.exchange.skips import Skips
@@ -39,15 +38,6 @@ from chalicelib.settings import Settings
 MAX_ATTEMPTS = 3
 WAIT_SECONDS = 10
 WAITING = "ждёт окончания предыдущей загрузки"
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    STALLED = "stalled"
-    DEFERRED = "deferred"  # goes on in a new message
-    BUSY = "busy"  # the tenant's lease is another invocation's: the message comes back later
-    SKIPPED = "skipped"  # nothing to do (a finished job, a repeated message)
 
 
 def _describe(exc: Exception) -> str:

@@ -6,7 +6,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 
 from chalicelib.exchange.filenames import UnsafeFilename, sanitize
 
@@ -84,7 +84,8 @@ def expand(
         for info, name in zip(entries, names, strict=True):
             try:
                 with archive.open(info) as member:
-                    store(name, _Capped(member, name, info.file_size), info.file_size)
+                    capped = _Capped(member, name, info.file_size)  # only read() is called on it
+                    store(name, cast(IO[bytes], capped), info.file_size)
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise ZipRefused(f"{info.filename}: архив повреждён ({exc})") from None
         return names

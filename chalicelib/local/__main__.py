@@ -14,6 +14,10 @@ import signal
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.local.dynamodb_local import DynamoDBLocal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,7 +49,7 @@ def _seed(tenant: str, login: str, password: str, api_key: str, console: tuple[s
         wiring.container().console_auth.add_user(console[0], console[1], tenant, "owner", "make run")
 
 
-def _start_dynamodb():
+def _start_dynamodb() -> tuple[DynamoDBLocal | None, str]:
     """DynamoDB Local when it can run here (DYNAMODB=moto forces moto); one line says which."""
     from chalicelib.local import dynamodb_local
 

@@ -44,7 +44,7 @@ def free_port() -> int:
 
 @dataclass
 class DynamoDBLocal:
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     port: int
 
     @property

@@ -88,7 +88,7 @@ def _create_bucket(props: dict[str, Any]) -> None:
 
 def _create_queue(props: dict[str, Any]) -> str:
     sqs = client("sqs")
-    attributes = {}
+    attributes: dict[str, str] = {}
     for key in ("VisibilityTimeout", "MessageRetentionPeriod"):
         if key in props:
             attributes[key] = str(props[key])

@@ -40,7 +40,7 @@ class MemoryCatalogTable:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.stats = TableStats()
 
-    def write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future]:
+    def write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> list[Future[None]]:
         for item in puts:  # DynamoDB refuses the whole batch for one item over 400 KB
             if item_size(item) > DYNAMODB_MAX_ITEM:
                 raise ValueError("Item size has exceeded the maximum allowed size")
@@ -50,7 +50,7 @@ class MemoryCatalogTable:
             self.items.pop(key, None)
         self.stats.calls += (len(puts) + len(deletes) + 24) // 25
         self.stats.items += len(puts) + len(deletes)
-        done: Future = Future()
+        done: Future[None] = Future()
         done.set_result(None)
         return [done]
 
@@ -105,8 +105,9 @@ class InMemoryCatalogStore(CatalogStore):
     """The catalog store on the twin table."""
 
     def __init__(self) -> None:
-        super().__init__(MemoryCatalogTable())
+        self.memory = MemoryCatalogTable()
+        super().__init__(self.memory)
 
     @property
     def items(self) -> dict[tuple[str, str], dict[str, Any]]:
-        return self.table.items
+        return self.memory.items

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from typing import IO, Any
 from urllib.parse import quote
 
-from chalicelib.aws.exchange_store import MAX_JOURNAL_CALLS
+from chalicelib.aws.exchange_store import MAX_JOURNAL_CALLS, job_of, session_of, upload_of
 from chalicelib.importjob import ImportJob, JobChanged
+from chalicelib.ports import Upload
 
 
 class InMemoryExchangeStore:
@@ -42,10 +43,11 @@ class InMemoryExchangeStore:
         }
 
     def get_session(self, tenant: str, token: str) -> dict[str, Any] | None:
-        return self._get(f"{tenant}#session", token)
+        item = self._get(f"{tenant}#session", token)
+        return session_of(item) if item else None
 
     def latest_sessions(self, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
-        return self._query(f"{tenant}#session", newest_first=True)[:limit]
+        return [session_of(i) for i in self._query(f"{tenant}#session", newest_first=True)[:limit]]
 
     def update_session(self, tenant: str, token: str, **values: Any) -> None:
         self._update(f"{tenant}#session", token, values)
@@ -54,7 +56,7 @@ class InMemoryExchangeStore:
         with self.lock:
             item = self._update(f"{tenant}#session", token, values)
             item["init_count"] = int(item.get("init_count", 0)) + 1
-            return item["init_count"]
+            return int(item["init_count"])
 
     def log_call(self, tenant: str, token: str, line: str) -> None:
         with self.lock:
@@ -76,11 +78,14 @@ class InMemoryExchangeStore:
                 item["size_bytes"] = int(item.get("size_bytes", 0)) + size
             return len(item["parts"])
 
-    def uploaded_file(self, tenant: str, area: str, filename: str) -> dict[str, Any] | None:
-        return self._get(f"{tenant}#upload", f"{area}#{filename}")
+    def uploaded_file(self, tenant: str, area: str, filename: str) -> Upload | None:
+        item = self._get(f"{tenant}#upload", f"{area}#{filename}")
+        return upload_of(item) if item else None
 
-    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[dict[str, Any]]:
-        return self._query(f"{tenant}#upload", f"{area}-" if whole_session else f"{area}#")
+    def uploaded_files(self, tenant: str, area: str, whole_session: bool = False) -> list[Upload]:
+        return [
+            upload_of(i) for i in self._query(f"{tenant}#upload", f"{area}-" if whole_session else f"{area}#")
+        ]
 
     def set_pointer(self, tenant: str, name: str, value: str) -> None:
         self.items[(f"{tenant}#upload", f"~{name}")] = {
@@ -103,7 +108,7 @@ class InMemoryExchangeStore:
 
     def get_job(self, tenant: str, job_id: str) -> ImportJob | None:
         item = self._get(f"{tenant}#job", job_id)
-        return ImportJob.from_item(item) if item else None
+        return job_of(item) if item else None
 
     def save_job(self, tenant: str, job: ImportJob) -> None:
         with self.lock:
@@ -114,12 +119,10 @@ class InMemoryExchangeStore:
         job.saved()
 
     def jobs(self, tenant: str, prefix: str = "", limit: int = 100) -> list[ImportJob]:
-        return [
-            ImportJob.from_item(i) for i in self._query(f"{tenant}#job", prefix, newest_first=True)[:limit]
-        ]
+        return [job_of(i) for i in self._query(f"{tenant}#job", prefix, newest_first=True)[:limit]]
 
     def jobs_since(self, tenant: str, since_ms: int) -> list[ImportJob]:
-        return [ImportJob.from_item(i) for i in self._query(f"{tenant}#job") if i["sk"] >= f"{since_ms:012x}"]
+        return [job_of(i) for i in self._query(f"{tenant}#job") if i["sk"] >= f"{since_ms:012x}"]
 
     # -- the per-tenant import lease ------------------------------------------------------------
     def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:
@@ -152,7 +155,7 @@ class InMemoryExchangeStore:
                 self.items[(f"throttle#{key}", "login")] = {"attempts": 1, "expires_at": now + window_seconds}
                 return 0
             if item["attempts"] >= limit:
-                return item["expires_at"] - now
+                return int(item["expires_at"] - now)
             item["attempts"] += 1
             return 0
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from decimal import Decimal
 from typing import Any
+
+from chalicelib.aws.outbox import event_of, outbox_item
 
 
 class InMemoryOutbox:
@@ -20,16 +23,16 @@ class InMemoryOutbox:
 
         now = int(time.time())
         event_id = event_id or new_id()
-        self.events.setdefault((tenant, event_id), _event(event_id, event, payload, now))
+        self.events.setdefault((tenant, event_id), outbox_item(tenant, event_id, event, payload, now))
         return event_id
 
     def due(self, tenant: str, now: int, limit: int) -> list[dict[str, Any]]:
         pending = [
-            copy.deepcopy(v)
+            v
             for (t, _), v in self.events.items()
             if t == tenant and v.get("qsk") and v["qsk"] <= f"{now:011d}~"
         ]
-        return sorted(pending, key=lambda e: e["qsk"])[:limit]
+        return [event_of(copy.deepcopy(v)) for v in sorted(pending, key=lambda e: e["qsk"])[:limit]]
 
     def claim(self, tenant: str, event_id: str, runner: str, now: int, seconds: int) -> dict[str, Any] | None:
         with self.lock:
@@ -37,7 +40,7 @@ class InMemoryOutbox:
             if not item or item["status"] != "pending" or item.get("lease_until", -1) >= now:
                 return None
             item.update(lease_until=now + seconds, runner=runner, attempts=item["attempts"] + 1)
-            return copy.deepcopy(item)
+            return event_of(copy.deepcopy(item))
 
     def settle(
         self,
@@ -61,12 +64,12 @@ class InMemoryOutbox:
             item.pop("qsk", None)
 
     def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
-        mine = [copy.deepcopy(v) for (t, _), v in self.events.items() if t == tenant]
-        return sorted(mine, key=lambda e: e["sk"], reverse=True)[:limit]
+        mine = [event_of(copy.deepcopy(v)) for (t, _), v in self.events.items() if t == tenant]
+        return sorted(mine, key=lambda e: e["id"], reverse=True)[:limit]
 
     def get(self, tenant: str, event_id: str) -> dict[str, Any] | None:
         found = self.events.get((tenant, event_id))
-        return copy.deepcopy(found) if found else None
+        return event_of(copy.deepcopy(found)) if found else None
 
     def redeliver(self, tenant: str, event_id: str) -> bool:
         item = self.events.get((tenant, event_id))
@@ -75,23 +78,6 @@ class InMemoryOutbox:
         item.update(status="pending", attempts=0, targets={}, qsk=f"{int(time.time()):011d}#{event_id}")
         item.pop("lease_until", None)
         return True
-
-
-def _event(event_id: str, event: str, payload: dict[str, Any], now: int) -> dict[str, Any]:
-    import json
-    from decimal import Decimal
-
-    return {
-        "sk": event_id,
-        "event": event,
-        "payload": json.dumps(
-            payload, ensure_ascii=False, default=lambda v: str(v) if isinstance(v, Decimal) else v
-        ),
-        "status": "pending",
-        "attempts": 0,
-        "created_at": now,
-        "qsk": f"{now:011d}#{event_id}",
-    }
 
 
 class InMemoryOrdersStore:
@@ -121,17 +107,20 @@ class InMemoryOrdersStore:
         order_id = self.numbers.get((tenant, number))
         return self.get(tenant, order_id) if order_id else None
 
+    def _orders(self, tenant: str, ids: list[str]) -> list[dict[str, Any]]:
+        return [order for i in ids if (order := self.get(tenant, i)) is not None]
+
     def page(
         self, tenant: str, after: str | None, limit: int, since_id: str | None
-    ) -> tuple[list[dict], str | None]:
+    ) -> tuple[list[dict[str, Any]], str | None]:
         lower = max(filter(None, [after, since_id]), default="")
         ids = sorted(i for (t, i) in self.orders if t == tenant and i > lower)
         chosen = ids[:limit]
-        return [self.get(tenant, i) for i in chosen], chosen[-1] if len(ids) > limit else None
+        return self._orders(tenant, chosen), chosen[-1] if len(ids) > limit else None
 
     def customer_page(
         self, tenant: str, customer_id: str, before: str | None, limit: int
-    ) -> tuple[list, str | None]:
+    ) -> tuple[list[dict[str, Any]], str | None]:
         ids = sorted(
             (
                 i
@@ -143,11 +132,11 @@ class InMemoryOrdersStore:
             reverse=True,
         )
         chosen = ids[:limit]
-        return [self.get(tenant, i) for i in chosen], chosen[-1] if len(ids) > limit else None
+        return self._orders(tenant, chosen), chosen[-1] if len(ids) > limit else None
 
     def waiting_for_1c(self, tenant: str, limit: int = 500) -> list[dict[str, Any]]:
         ids = sorted(i for (t, i), item in self.orders.items() if t == tenant and item["waiting"])
-        return [self.get(tenant, i) for i in ids[:limit]]
+        return self._orders(tenant, ids[:limit])
 
     def by_idempotency_key(self, tenant: str, key: str) -> dict[str, Any] | None:
         order_id = self.markers.get((tenant, key))
@@ -177,8 +166,8 @@ class InMemoryOrdersStore:
         self,
         tenant: str,
         order: dict[str, Any],
-        holds: list,
-        events: list,
+        holds: list[tuple[str, Decimal, Decimal]],
+        events: list[dict[str, Any]],
         idempotency_key: str | None = None,
     ) -> None:
         from chalicelib.ports import AlreadyPlaced, HoldConflict
@@ -207,9 +196,9 @@ class InMemoryOrdersStore:
         tenant: str,
         order: dict[str, Any],
         version: int,
-        events: list,
+        events: list[dict[str, Any]],
         confirm: bool = False,
-        release: list | None = None,
+        release: list[tuple[str, Decimal]] | None = None,
     ) -> None:
         from decimal import Decimal
 

@@ -28,7 +28,7 @@ def public_address(host: str, port: int, allow_private: bool) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise Refused(f"host {host!r} does not resolve ({exc})") from None
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not allow_private and not _is_public(ip):
@@ -50,12 +50,13 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to a fixed address, with SNI and certificate checks for the URL's host name."""
 
     def __init__(self, address: str, host: str, port: int, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
         self.address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 class _PinnedHTTP(http.client.HTTPConnection):

@@ -62,7 +62,9 @@ class Scheduler:
         return summary
 
     @staticmethod
-    def _guarded(summary: dict[str, Any], tenant: Tenant, step: Callable[..., dict[str, Any]], *args) -> None:
+    def _guarded(
+        summary: dict[str, Any], tenant: Tenant, step: Callable[..., dict[str, Any]], *args: Any
+    ) -> None:
         try:
             summary[tenant.id].update(step(*args))
         except Exception:  # one tenant's trouble never stops the others

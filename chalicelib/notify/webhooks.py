@@ -44,7 +44,7 @@ class WebhookSender:
         for item in self.outbox.due(tenant.id, now, limit):
             if time.monotonic() > deadline:
                 break
-            claimed = self.outbox.claim(tenant.id, item["sk"], runner, now, CLAIM_SECONDS)
+            claimed = self.outbox.claim(tenant.id, item["id"], runner, now, CLAIM_SECONDS)
             if claimed is not None:
                 counts[self._deliver(tenant, claimed, runner)] += 1
         return counts
@@ -52,7 +52,7 @@ class WebhookSender:
     def _body(self, tenant: Tenant, item: dict[str, Any]) -> bytes:
         created = datetime.fromtimestamp(int(item.get("created_at", 0)), tz=UTC).isoformat()
         envelope = {
-            "id": item["sk"],
+            "id": item["id"],
             "event": item["event"],
             "tenant": tenant.id,
             "created_at": created,
@@ -61,17 +61,19 @@ class WebhookSender:
         return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _deliver(self, tenant: Tenant, item: dict[str, Any], runner: str) -> str:
-        event_id, attempts = item["sk"], int(item.get("attempts", 0))  # counted by the claim
+        event_id, attempts = item["id"], int(item.get("attempts", 0))  # counted by the claim
         targets = {url: dict(state) for url, state in (item.get("targets") or {}).items()}
         log = list(item.get("deliveries") or [])
         body = self._body(tenant, item)
-        secret = tenant.settings.webhook_secret
+        secret = tenant.settings.webhook_secret or ""
         if tenant.settings.webhook_urls and (not secret or len(secret) < MIN_SECRET_CHARS):
             raise ValueError(f"tenant {tenant.id} has no webhook secret of 32 random bytes")
         for url in tenant.settings.webhook_urls if attempts <= self.max_attempts else ():
             if targets.get(url, {}).get("status") in ("delivered", "refused"):
                 continue
             stamp = str(int(self.clock()))
+            code: int | None
+            error: str | None
             if self.require_https and not url.lower().startswith("https://"):
                 code, error = None, "refused: webhook URLs must be https in this stage"
             else:

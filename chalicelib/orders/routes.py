@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -9,7 +11,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.http import ApiError, cors, json_api
+from chalicelib.http import ApiError, cors, header, json_api, query_params
 from chalicelib.orders.rules import InvalidOrder, OrderRejected
 from chalicelib.params import parse_limit
 
@@ -20,10 +22,10 @@ CORS = cors()
 
 @order_routes.route("/orders", methods=["POST"], cors=CORS)
 @json_api
-def place_order():
+def place_order() -> Response:
     request = order_routes.current_request
     tenant = wiring.container().api_keys.tenant_of(request)
-    key = (request.headers or {}).get("idempotency-key", "").strip()
+    key = header(request, "idempotency-key").strip()
     if not key:
         raise ApiError(
             400, "idempotency_key_required", "send an Idempotency-Key header (any unique string per order)"
@@ -53,10 +55,9 @@ def place_order():
 
 @order_routes.route("/orders/{order_id}", methods=["GET"], cors=CORS)
 @json_api
-def get_order(order_id):
-    order = wiring.container().orders.get(
-        wiring.container().api_keys.tenant_of(order_routes.current_request), order_id
-    )
+def get_order(order_id: str) -> dict[str, Any]:
+    services = wiring.container()
+    order = services.orders.get(services.api_keys.tenant_of(order_routes.current_request), order_id)
     if order is None:
         raise ApiError(404, "not_found", f"no order {order_id!r}")
     return order
@@ -64,10 +65,10 @@ def get_order(order_id):
 
 @order_routes.route("/orders", methods=["GET"], cors=CORS)
 @json_api
-def list_orders():
+def list_orders() -> dict[str, Any]:
     request = order_routes.current_request
     tenant = wiring.container().api_keys.tenant_of(request)
-    query = request.query_params or {}
+    query = query_params(request)
     status = query.get("status")
     if status and status not in ("new", "accepted", "paid", "shipped", "delivered", "cancelled"):
         raise ApiError(

@@ -126,7 +126,7 @@ def price_lines(request: OrderRequest, facts: dict[str, OfferFacts]) -> list[dic
             reason = "the offer has no price of the shop's price type"
         elif wanted[offer_id] > fact.available:
             reason = f"only {_plain(max(fact.available, Decimal(0)))} available"
-        if reason:
+        if reason or fact is None or fact.price is None:
             problems.append({"line": n, "offer_id": offer_id, "reason": reason})
             continue
         priced.append(

@@ -89,14 +89,14 @@ class Orders:
             "exported_at": None,
             "hold": "held",
         }
-        events = [{"event": "order.created", "payload": {"order": None}}]
+        events: list[dict[str, Any]] = [{"event": "order.created", "payload": {"order": None}}]
         order["manager"] = self.choose_manager(tenant, order)
         if order["manager"]:
             events.append(
                 {"event": "order.assigned", "payload": {"order": None, "manager": order["manager"]}}
             )
         for event in events:
-            event["payload"]["order"] = view(order)
+            event["payload"] = {**event["payload"], "order": view(order)}
         quantities: dict[str, Decimal] = {}
         for line in lines:
             quantities[line["offer_id"]] = quantities.get(line["offer_id"], Decimal(0)) + line["quantity"]
@@ -147,20 +147,20 @@ class Orders:
             return {"orders": [view(o) for o in orders], "next_cursor": after}
         # At most MAX_LIST_QUERIES queries a request; when they end before the page is full, the
         # cursor points past what was examined, so a later match is always reachable.
-        orders: list[dict[str, Any]] = []
+        found: list[dict[str, Any]] = []
         after = cursor
         for _ in range(MAX_LIST_QUERIES):
             page, after = self.store.page(tenant.id, after, limit, since_id)
             for order in page:
                 if not status or order["status"] == status:
-                    orders.append(order)
-                if len(orders) == limit:
+                    found.append(order)
+                if len(found) == limit:
                     after = order["id"] if (after or order is not page[-1]) else None
                     break
-            if len(orders) >= limit or not after:
+            if len(found) >= limit or not after:
                 break
         next_cursor = after
-        return {"orders": [view(o) for o in orders], "next_cursor": next_cursor}
+        return {"orders": [view(o) for o in found], "next_cursor": next_cursor}
 
     # -- responsible managers ---------------------------------------------------------------------
     def choose_manager(self, tenant: Tenant, order: dict[str, Any]) -> str | None:

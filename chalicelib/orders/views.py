@@ -21,7 +21,7 @@ def view(order: dict[str, Any]) -> dict[str, Any]:
         d = Decimal(str(value))
         return int(d) if d == d.to_integral() else float(d)
 
-    view = json.loads(json.dumps(order, default=str))
+    view: dict[str, Any] = json.loads(json.dumps(order, default=str))
     for line in view["lines"]:
         for key in ("quantity", "price", "amount"):
             line[key] = number(line[key])

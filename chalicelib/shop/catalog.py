@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from chalicelib.commerceml.requisites import full_name, nomenclature, weight
 from chalicelib.params import BadRequest, parse_limit, path_ids
@@ -27,6 +27,8 @@ from chalicelib.ports import Catalog
 from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState
 from chalicelib.sync.plan import MAX_ID_BYTES
 from chalicelib.tenants import Tenant
+
+T = TypeVar("T")
 
 MAX_CURSOR = 4096
 MAX_PROPERTY_FILTERS = 10
@@ -158,13 +160,13 @@ class ShopCatalog:
         self.reference_ttl = reference_ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
-    def _cached(self, tenant: Tenant, what: str, load: Callable[[], Any]) -> Any:
+    def _cached(self, tenant: Tenant, what: str, load: Callable[[], T]) -> T:
         """Classifier lists and the bucket map change with 1C's imports, rarely: kept for a minute
         per container, so a product page or a common list page costs one query."""
         key = (tenant.id, what)
         cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
-            return cached[1]
+            return cast(T, cached[1])
         value = load()
         self._cache[key] = (time.monotonic() + self.reference_ttl, value)
         return value
@@ -373,12 +375,12 @@ class ShopCatalog:
             after, skip = entry, int(position)
         found = self.store.feed(tenant.id, after, skip, limit)
         latest: dict[tuple[str, str], dict[str, Any]] = {}
-        for entry, _, (kind, entity_id, op) in found:
+        for stamp, _, (kind, entity_id, op) in found:
             latest.pop((kind, entity_id), None)  # the latest change of an entity, in its place
-            latest[(kind, entity_id)] = {"type": kind, "id": entity_id, "op": op, "at": _iso(int(entry[:13]))}
+            latest[(kind, entity_id)] = {"type": kind, "id": entity_id, "op": op, "at": _iso(int(stamp[:13]))}
         if found:
-            entry, position, _ = found[-1]
-            cursor: str | None = f"{entry}:{position}"
+            last, at, _ = found[-1]
+            cursor: str | None = f"{last}:{at}"
         else:
             cursor = f"{after}:{skip}" if after else None
         return {"changes": list(latest.values()), "next": encode_cursor({"csk": cursor}) if cursor else None}

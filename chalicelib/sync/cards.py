@@ -117,9 +117,10 @@ class CardSummary:
     def from_list(cls, row: list[Any]) -> CardSummary:
         """Group ids, property values and prices repeat across cards: interned, each held once."""
         (id_, fp, name, groups, scopes, props, low, high, stock, in_stock) = row
-        shared = lambda values: tuple(map(sys.intern, values))  # noqa: E731
         low, high, stock = (sys.intern(v) if isinstance(v, str) else v for v in (low, high, stock))
-        return cls(id_, fp, name, shared(groups), shared(scopes), shared(props), low, high, stock, in_stock)
+        return cls(
+            id_, fp, name, _shared(groups), _shared(scopes), _shared(props), low, high, stock, in_stock
+        )
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -253,7 +254,7 @@ def facets(cards: Iterable[Card | CardSummary], scopes: set[str] | None = None) 
     """Per scope (a group with its subgroups, or ALL): product and in-stock counts, the price range,
     each property's values with product counts, and (for ALL) how many cards each bucket holds."""
     result: dict[str, dict[str, Any]] = {}
-    buckets: Counter = Counter()
+    buckets: Counter[str] = Counter()
     for card in cards:
         buckets.update(card.buckets)
         for scope in (ALL, *card.scopes):
@@ -332,3 +333,8 @@ def _size(pid: str, values: dict[str, int], counted_more: bool) -> int:
     """Bytes a property takes in the stored facet: its values, and its `more` count."""
     size = len(json.dumps({pid: values}, ensure_ascii=False).encode())
     return size + (len(json.dumps(pid, ensure_ascii=False).encode()) + 12 if counted_more else 0)
+
+
+def _shared(values: Iterable[str]) -> tuple[str, ...]:
+    """Interned: the same group and property names are one string in memory across cards."""
+    return tuple(map(sys.intern, values))

@@ -99,7 +99,7 @@ class Differ:
     # record key -> how many Puts of it the file staged, for records listed more than once
     repeated_puts: dict[str, int] = field(default_factory=dict)
 
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
 
     def visit(self, record: Record) -> Change | None:
         entity, slot = record.entity, record.slot

@@ -8,7 +8,7 @@ catalog as it was. What deactivates by absence follows protocol §8.4: only a fu
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -33,6 +33,7 @@ from chalicelib.sync.records import (
     PRODUCT,
     FileReader,
     ImageResolver,
+    Record,
     classifier_record,
     offer_records,
     product_records,
@@ -48,7 +49,7 @@ MAX_ID_BYTES = 500
 @dataclass
 class Plan:
     schema_version: str = ""
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     deactivated_by_absence: list[str] = field(default_factory=list)
     only_changes: dict[str, bool | None] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
@@ -63,7 +64,7 @@ def plan(
     stream: IO[bytes],
     filename: str,
     index: Index,
-    properties: dict[str, Property],
+    properties: Mapping[str, Property],
     resolve_image: ImageResolver,
     emit: Callable[[Change], None],
     on_progress: Callable[[int], None] | None = None,
@@ -76,7 +77,7 @@ def plan(
 
     group_parents: dict[str, set[str]] = {}
 
-    def visit(record) -> None:
+    def visit(record: Record) -> None:
         if len(record.id.encode()) > MAX_ID_BYTES:
             raise CommerceMLError(
                 f"{_WHAT.get(record.kind, record.kind)} с Ид «{record.id[:60]}…»: Ид длиннее "

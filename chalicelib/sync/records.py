@@ -136,7 +136,7 @@ def product_records(
     product: Product, resolve_image: ImageResolver, read_file: FileReader | None = None
 ) -> Iterator[Record]:
     """A `Товар`. One with a `product#variant` id (2.03/2.04) is a variant of its base product."""
-    data = {
+    data: dict[str, Any] = {
         "id": product.base_id,
         "name": product.name,
         "sku": product.sku,
@@ -176,7 +176,7 @@ def product_records(
 
 def offer_records(offer: Offer) -> Iterator[Record]:
     if INFO in offer.parts:
-        data = {
+        data: dict[str, Any] = {
             "id": offer.id,
             "product_id": offer.product_id,
             "name": offer.name,
@@ -208,6 +208,7 @@ def offer_records(offer: Offer) -> Iterator[Record]:
 
 
 def classifier_record(entity: Group | Property | PriceType | Warehouse | Unit) -> Record:
+    data: dict[str, Any]
     if isinstance(entity, Group):
         data = {"id": entity.id, "name": entity.name, "parent_id": entity.parent_id}
         return Record(GROUP, entity.id, canonical(data), not entity.deleted)

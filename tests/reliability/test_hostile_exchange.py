@@ -134,7 +134,7 @@ def _(stack):
 
     recent = wiring.container().exchange_store.latest_sessions("demo", limit=5)
     opened = onec.cookie.split(".", 1)[1]
-    assert all(s["sk"] != opened or int(s.get("init_count", 0)) == 1 for s in recent)
+    assert all(s["token"] != opened or int(s.get("init_count", 0)) == 1 for s in recent)
     return Reply(reply.status, "success\n" if reply.text.startswith("zip=") else reply.text, reply.headers)
 
 

@@ -42,7 +42,7 @@ def test_a_right_guess_on_a_basic_only_call_opens_its_own_session(stack):
     opened = onec.cookie.split(".", 1)[1]
     reply = call(stack, "type=catalog&mode=init", "demo", "demo")
     assert reply.text.startswith("zip=yes")
-    sessions = {s["sk"]: s for s in wiring.container().exchange_store.latest_sessions("demo")}
+    sessions = {s["token"]: s for s in wiring.container().exchange_store.latest_sessions("demo")}
     assert sessions[opened].get("init_count") is None, "the checkauth session was not joined"
     with_init = [sk for sk, s in sessions.items() if s.get("init_count")]
     assert len(with_init) == 1 and with_init[0] != opened, "the Basic-only call got a session of its own"
