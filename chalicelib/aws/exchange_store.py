@@ -12,6 +12,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import query_all, resource
+from chalicelib.ids import SessionToken
 from chalicelib.importjob import ImportJob, JobChanged
 from chalicelib.ports import Upload
 
@@ -224,7 +225,7 @@ class ExchangeStore:
     def jobs_since(self, tenant: str, since_ms: int) -> list[ImportJob]:
         """Jobs of sessions opened at or after `since_ms` (job ids start with the session token,
         whose first 12 hex digits are its checkauth time in milliseconds)."""
-        condition = Key("pk").eq(f"{tenant}#job") & Key("sk").gte(f"{since_ms:012x}")
+        condition = Key("pk").eq(f"{tenant}#job") & Key("sk").gte(SessionToken.prefix_at(since_ms))
         items = query_all(self.table, KeyConditionExpression=condition, ConsistentRead=True)
         return [job_of(i) for i in items]
 

@@ -35,6 +35,7 @@ from chalicelib.console.web import (
     tenant_of,
 )
 from chalicelib.http import body_bytes, query_params
+from chalicelib.ids import AreaId
 from chalicelib.importjob import FINAL_STATUSES
 from chalicelib.layout import Paths
 from chalicelib.settings import settings
@@ -166,7 +167,8 @@ def download(session_id: str) -> Response:
     tenant = tenant_of(signed)
     params = query_params(console.current_request)
     area, name, number = params.get("area", ""), params.get("name", ""), params.get("part", "1")
-    if not area.startswith(f"{session_id}-"):
+    parsed = AreaId.parse(area)
+    if parsed is None or str(parsed.session) != session_id:
         raise Refused(404, "нет такого файла")
     upload = wiring.container().exchange_store.uploaded_file(tenant.id, area, name)
     parts = upload.parts if upload else ()

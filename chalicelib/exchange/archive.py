@@ -10,6 +10,7 @@ from typing import Protocol
 from chalicelib.commerceml.files import import_order
 from chalicelib.exchange.jobrun import JobRun, Outcome
 from chalicelib.exchange.prepare import Prepare, area_of
+from chalicelib.ids import JobId
 from chalicelib.importjob import ImportJob, Phase
 from chalicelib.ports import ExchangeStore, Queue
 
@@ -70,7 +71,7 @@ def walk(worker: ArchiveWorker, run: JobRun, job: ImportJob) -> Outcome:
 
 def _member_job(worker: ArchiveWorker, tenant: str, archive: ImportJob, member: str) -> ImportJob:
     part = ImportJob(
-        f"{archive.area}#{member}", type=archive.type, area=archive.area, filename=member,
+        str(JobId.for_file(area_of(archive), member)), type=archive.type, area=archive.area, filename=member,
         session=archive.session, created_at=int(time.time()),
     )  # fmt: skip
     worker.store.create_job(tenant, part)

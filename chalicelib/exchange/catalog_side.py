@@ -13,6 +13,7 @@ from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import sanitize
 from chalicelib.exchange.sessions import ExchangeRequest, Session
 from chalicelib.exchange.uploads import UNUSED_FILES, Uploads
+from chalicelib.ids import JobId
 from chalicelib.importjob import ImportJob, JobKind
 from chalicelib.ports import ExchangeStore, Queue
 
@@ -29,7 +30,7 @@ class CatalogExchange:
         tenant, area = session.tenant.id, self.uploads.area(session)
         if UNUSED_FILES.match(posixpath.basename(filename)):
             return self.uploads.accept_unused(session, filename)
-        job_id = f"{area}#{filename}"
+        job_id = str(JobId.for_file(area, filename))
         job = self.store.get_job(tenant, job_id)
         if job is None:
             if not self.uploads.has_source(tenant, area, filename):
@@ -111,7 +112,7 @@ class CatalogExchange:
                 f"timestamp={raw[:40]!r} — не число секунд из ответа на checkauth: деактивация невозможна"
             )
         tenant = session.tenant.id
-        job_id = f"{session.token}#~deactivate#{raw}"
+        job_id = str(JobId.deactivation(session.token, raw))
         job = self.store.get_job(tenant, job_id)
         if job is None:
             item = ImportJob(

@@ -12,6 +12,7 @@ from typing import Protocol
 from chalicelib.exchange.cards import Cards, TouchedProducts
 from chalicelib.exchange.jobrun import JobRun, Step
 from chalicelib.exchange.staging import Staging
+from chalicelib.ids import SessionToken
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
@@ -26,12 +27,9 @@ class HoldPort(Protocol):
 
 
 def exchange_began_ms(job: ImportJob) -> int:
-    """When 1C began the exchange that sent a job's file: its session token starts with the
-    checkauth time in hex milliseconds."""
-    try:
-        return int(str(job.session or "")[:12], 16)
-    except ValueError:
-        return job.created_at * 1000
+    """When 1C began the exchange that sent a job's file (its session's checkauth)."""
+    began = SessionToken(job.session).began_ms
+    return job.created_at * 1000 if began is None else began
 
 
 def event_id_for(job_id: str, started: int) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 from chalicelib.accounts import Accounts
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
+from chalicelib.ids import SessionToken
 from chalicelib.observability import logger
 from chalicelib.ports import ExchangeStore
 from chalicelib.settings import Settings
@@ -53,7 +53,7 @@ class Session:
     @property
     def area(self) -> str | None:
         count = self.item.get("init_count")
-        return f"{self.token}-{count}" if count else None
+        return str(SessionToken(self.token).area(int(count))) if count else None
 
 
 class SessionError(Exception):
@@ -139,7 +139,7 @@ class Sessions:
 
     def _open_session(self, tenant: Tenant, request: ExchangeRequest) -> str:
         now = int(time.time())
-        token = f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+        token = str(SessionToken.new())
         self.store.create_session(
             tenant.id,
             token,

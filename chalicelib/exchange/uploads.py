@@ -11,6 +11,7 @@ from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.filenames import is_zip, sanitize, starts_a_file
 from chalicelib.exchange.sessions import ExchangeRequest, Session
+from chalicelib.ids import SessionToken
 from chalicelib.layout import Paths
 from chalicelib.observability import logger
 from chalicelib.ports import Blobs, ExchangeStore
@@ -29,7 +30,7 @@ class Uploads:
         if session.area:
             return session.area
         count = self.store.start_area(session.tenant.id, session.token)
-        return f"{session.token}-{count}"
+        return str(SessionToken(session.token).area(count))
 
     def file(self, session: Session, request: ExchangeRequest) -> Answer:
         filename = sanitize(request.params.get("filename"))

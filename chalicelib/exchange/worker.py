@@ -30,6 +30,7 @@ from chalicelib.exchange.prepare import ImportRefused, Prepare
 from chalicelib.exchange.skips import Skips
 from chalicelib.exchange.staging import Staging
 from chalicelib.exchange.zipfiles import ZipRefused
+from chalicelib.ids import JobId
 from chalicelib.importjob import ImportJob, JobChanged, JobKind, JobStatus, Phase
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Blobs, Catalog, ExchangeStore, ItemTooLarge, Outbox, Queue
@@ -261,7 +262,7 @@ class ImportWorker:
     def queue_rebuild(self, tenant: str, reason: str) -> str:
         """Rebuild every card and facet of the tenant from the stored catalog, in the worker."""
         job = ImportJob(
-            f"~cards#{int(time.time() * 1000)}", kind=JobKind.CARDS, filename="(карточки товаров)",
+            str(JobId.rebuild()), kind=JobKind.CARDS, filename="(карточки товаров)",
             note=reason, created_at=int(time.time()),
         )  # fmt: skip
         self.store.create_job(tenant, job)

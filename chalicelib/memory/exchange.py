@@ -11,6 +11,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from chalicelib.aws.exchange_store import MAX_JOURNAL_CALLS, job_of, session_of, upload_of
+from chalicelib.ids import SessionToken
 from chalicelib.importjob import ImportJob, JobChanged
 from chalicelib.ports import Upload
 
@@ -122,7 +123,9 @@ class InMemoryExchangeStore:
         return [job_of(i) for i in self._query(f"{tenant}#job", prefix, newest_first=True)[:limit]]
 
     def jobs_since(self, tenant: str, since_ms: int) -> list[ImportJob]:
-        return [job_of(i) for i in self._query(f"{tenant}#job") if i["sk"] >= f"{since_ms:012x}"]
+        return [
+            job_of(i) for i in self._query(f"{tenant}#job") if i["sk"] >= SessionToken.prefix_at(since_ms)
+        ]
 
     # -- the per-tenant import lease ------------------------------------------------------------
     def acquire_lease(self, tenant: str, owner: str, seconds: int) -> bool:
