@@ -131,7 +131,7 @@ def daily(
             series["taken"][n] += 1
     for event in events:
         n = slot(event.get("created_at"))
-        if n is not None:
+        if n is not None and event.get("status") != "no_receiver":  # nothing was sent
             series["sent"][n] += 1
             series["ok"][n] += event.get("status") == "delivered"
     rate = [

@@ -1,5 +1,6 @@
 """Deliver outbox events to a tenant's webhook URLs: signed, with timeouts, retried with backoff,
-`dead` after the last attempt. A claim (conditional write) makes every event one runner's job."""
+`dead` after the last attempt (what each run comes to is delivery.settle's). A claim (conditional
+write) makes every event one runner's job."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.notify import http
+from chalicelib.notify.delivery import Outcome, Posted, settle, still_open
 from chalicelib.notify.signing import MAX_ATTEMPTS, retry_delay, signature
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Outbox
@@ -18,6 +20,12 @@ from chalicelib.tenants import MIN_SECRET_CHARS, Tenant
 
 CLAIM_SECONDS = 120
 USER_AGENT = "cmlbridge-webhooks/1"
+COUNTED_AS = {
+    Outcome.DELIVERED: "delivered",
+    Outcome.PENDING: "retry",
+    Outcome.DEAD: "dead",
+    Outcome.NO_RECEIVER: "no_receiver",
+}
 
 Poster = Callable[[str, bytes, dict[str, str]], tuple[int | None, str | None]]
 
@@ -39,7 +47,7 @@ class WebhookSender:
     def deliver_due(self, tenant: Tenant, runner: str, deadline: float, limit: int = 50) -> dict[str, int]:
         """Deliver what is due until `deadline` (monotonic). Each attempt counts when it is
         claimed, so a run that dies mid-POST still uses one up."""
-        counts = {"delivered": 0, "retry": 0, "dead": 0}
+        counts = dict.fromkeys(COUNTED_AS.values(), 0)
         now = int(self.clock())
         for item in self.outbox.due(tenant.id, now, limit):
             if time.monotonic() > deadline:
@@ -61,69 +69,45 @@ class WebhookSender:
         return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _deliver(self, tenant: Tenant, item: dict[str, Any], runner: str) -> str:
+        """Post to the receivers still open, then record what `settle` makes of it."""
         event_id, attempts = item["id"], int(item.get("attempts", 0))  # counted by the claim
-        targets = {url: dict(state) for url, state in (item.get("targets") or {}).items()}
-        log = list(item.get("deliveries") or [])
-        body = self._body(tenant, item)
+        urls = list(tenant.settings.webhook_urls)
+        targets = item.get("targets") or {}
         secret = tenant.settings.webhook_secret or ""
-        if tenant.settings.webhook_urls and (not secret or len(secret) < MIN_SECRET_CHARS):
+        if urls and len(secret) < MIN_SECRET_CHARS:
             raise ValueError(f"tenant {tenant.id} has no webhook secret of 32 random bytes")
-        for url in tenant.settings.webhook_urls if attempts <= self.max_attempts else ():
-            if targets.get(url, {}).get("status") in ("delivered", "refused"):
-                continue
-            stamp = str(int(self.clock()))
-            code: int | None
-            error: str | None
-            if self.require_https and not url.lower().startswith("https://"):
-                code, error = None, "refused: webhook URLs must be https in this stage"
-            else:
-                headers = {
-                    "Content-Type": "application/json",
-                    "User-Agent": USER_AGENT,
-                    "X-Cmlbridge-Event": item["event"],
-                    "X-Cmlbridge-Delivery": event_id,
-                    "X-Cmlbridge-Timestamp": stamp,
-                    "X-Cmlbridge-Signature": signature(secret, stamp, body),
-                }
-                code, error = self.post(url, body, headers)
-            ok = code is not None and 200 <= code < 300
-            status = "delivered" if ok else ("refused" if error and error.startswith("refused") else "failed")
-            targets[url] = {
-                "status": status,
-                "attempts": attempts,
-                "last_error": None if ok else (error or f"HTTP {code}"),
-            }
-            log.append(
-                {
-                    "at": stamp,
-                    "url": url,
-                    "status_code": code,
-                    "error": None if ok else error,
-                    "attempt": attempts,
-                }
-            )
-        open_targets = [u for u, t in targets.items() if t["status"] == "failed"]
-        if attempts > self.max_attempts:  # the last attempts' runs stopped before they settled
-            outcome, next_at = "dead", None
-            log.append({"at": str(int(self.clock())), "error": "attempts used up by runs that stopped"})
-            for url in open_targets:
-                targets[url]["status"] = "dead"
-        elif not open_targets:
-            outcome, next_at = (
-                ("delivered" if all(t["status"] == "delivered" for t in targets.values()) else "dead"),
-                None,
-            )
-        elif attempts >= self.max_attempts:
-            outcome, next_at = "dead", None
-            for url in open_targets:
-                targets[url]["status"] = "dead"
+        body = self._body(tenant, item)
+        due = still_open(urls, targets) if attempts <= self.max_attempts else []
+        posted = [self._post(url, item["event"], event_id, secret, body) for url in due]
+        now = int(self.clock())
+        result = settle(
+            urls, targets, list(item.get("deliveries") or []), posted, attempts, self.max_attempts, now,
+            retry_delay(attempts),
+        )  # fmt: skip
+        self.outbox.settle(
+            tenant.id, event_id, runner, result.outcome, attempts, result.next_at, result.targets, result.log
+        )
+        if result.outcome == Outcome.DEAD:
+            logger.warning("webhook dead", extra={"event_id": event_id, "targets": result.targets})
         else:
-            outcome, next_at = "pending", int(self.clock()) + retry_delay(attempts)
-        self.outbox.settle(tenant.id, event_id, runner, outcome, attempts, next_at, targets, log)
-        if outcome == "dead":
-            logger.warning("webhook dead", extra={"event_id": event_id, "targets": targets})
-        else:
-            codes = ", ".join(f"{u} {t.get('status')}" for u, t in targets.items())
-            logger.info("webhook delivery", extra={"event": event_id, "outcome": outcome, "targets": codes})
-        metrics.add_metric(name=f"Webhook_{outcome}", unit=MetricUnit.Count, value=1)
-        return {"delivered": "delivered", "pending": "retry", "dead": "dead"}[outcome]
+            states = ", ".join(f"{u} {t.get('status')}" for u, t in result.targets.items())
+            logger.info(
+                "webhook delivery", extra={"event": event_id, "outcome": result.outcome, "targets": states}
+            )
+        metrics.add_metric(name=f"Webhook_{result.outcome}", unit=MetricUnit.Count, value=1)
+        return COUNTED_AS[result.outcome]
+
+    def _post(self, url: str, event: str, event_id: str, secret: str, body: bytes) -> Posted:
+        stamp = str(int(self.clock()))
+        if self.require_https and not url.lower().startswith("https://"):
+            return Posted(url, stamp, None, "refused: webhook URLs must be https in this stage")
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Cmlbridge-Event": event,
+            "X-Cmlbridge-Delivery": event_id,
+            "X-Cmlbridge-Timestamp": stamp,
+            "X-Cmlbridge-Signature": signature(secret, stamp, body),
+        }
+        code, error = self.post(url, body, headers)
+        return Posted(url, stamp, code, error)
