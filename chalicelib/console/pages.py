@@ -13,15 +13,13 @@ from chalicelib.console.web import (
     FORM,
     Redirect,
     Refused,
-    checked_form,
+    Visit,
     console,
     context,
     owner_only,
-    page,
     record,
     render,
-    signed_in,
-    tenant_of,
+    shop_page,
 )
 from chalicelib.http import query_params
 from chalicelib.tenants import Tenant, TenantError
@@ -30,10 +28,9 @@ SETTINGS = ("shop_price_type", "order_encoding", "image_base_url")
 
 
 @console.route("/catalog", methods=["GET"])
-@page
-def catalog() -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
+@shop_page
+def catalog(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     shop = wiring.container().shop_catalog
     params = query_params(console.current_request)
     query = (params.get("q") or "").strip()
@@ -52,10 +49,9 @@ def catalog() -> Response:
 
 
 @console.route("/products/{product_id}", methods=["GET"])
-@page
-def product(product_id: str) -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
+@shop_page
+def product(visit: Visit, product_id: str) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     found = wiring.container().shop_catalog.product(tenant, product_id)
     if found is None:
         raise Refused(404, f"товара {product_id} нет в этом магазине")
@@ -69,10 +65,9 @@ def product(product_id: str) -> Response:
 
 
 @console.route("/orders", methods=["GET"])
-@page
-def orders() -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
+@shop_page
+def orders(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     use_case = wiring.container().orders
     recent = use_case.list(tenant, None, None, None, 100)["orders"]
     waiting = [o for o in recent if not o.get("exported_at") and o["status"] != "cancelled"]
@@ -82,11 +77,10 @@ def orders() -> Response:
 
 
 @console.route("/orders/{order_id}/{action}", methods=["POST"], content_types=FORM)
-@page
-def order_action(order_id: str, action: str) -> Response:
-    signed = signed_in()
-    data = checked_form(signed)
-    tenant = tenant_of(signed)
+@shop_page
+def order_action(visit: Visit, order_id: str, action: str) -> Response:
+    signed, tenant = visit.signed, visit.tenant
+    data = visit.form
     use_case = wiring.container().orders
     by = f"console:{signed.email}"
     if action == "cancel":
@@ -106,20 +100,17 @@ def order_action(order_id: str, action: str) -> Response:
 
 
 @console.route("/webhooks", methods=["GET"])
-@page
-def webhooks() -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
+@shop_page
+def webhooks(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     events = wiring.container().outbox.recent(tenant.id, limit=50)
     return render("webhooks.html", **context(signed, tenant=tenant, events=events))
 
 
 @console.route("/webhooks/{event_id}/redeliver", methods=["POST"], content_types=FORM)
-@page
-def redeliver(event_id: str) -> Response:
-    signed = signed_in()
-    checked_form(signed)
-    tenant = tenant_of(signed)
+@shop_page
+def redeliver(visit: Visit, event_id: str) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     if not wiring.container().outbox.redeliver(tenant.id, event_id):
         raise Refused(404, "нет такой доставки")
     record(signed, "webhook.redeliver", event=event_id)
@@ -127,12 +118,11 @@ def redeliver(event_id: str) -> Response:
 
 
 @console.route("/webhooks", methods=["POST"], content_types=FORM)
-@page
-def webhook_settings() -> Response:
-    signed = signed_in()
-    data = checked_form(signed)
+@shop_page
+def webhook_settings(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
+    data = visit.form
     owner_only(signed, "менять адреса вебхуков и секрет подписи")
-    tenant = tenant_of(signed)
     urls = [u.strip() for u in (data.get("urls") or "").splitlines() if u.strip()]
     accounts = wiring.container().accounts
     try:
@@ -149,20 +139,18 @@ def webhook_settings() -> Response:
 
 
 @console.route("/settings", methods=["GET"])
-@page
-def settings_page() -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
+@shop_page
+def settings_page(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     price_types = wiring.container().shop_catalog.price_types(tenant)
     return render("settings.html", **context(signed, tenant=tenant, fields=SETTINGS, price_types=price_types))
 
 
 @console.route("/settings", methods=["POST"], content_types=FORM)
-@page
-def save_settings() -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
-    data = checked_form(signed)
+@shop_page
+def save_settings(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
+    data = visit.form
     owner_only(signed, "менять настройки магазина")
     changes: dict[str, Any] = {k: (data.get(k) or "").strip() or None for k in SETTINGS}
     changes["managers"] = tuple(m.strip() for m in (data.get("managers") or "").split(",") if m.strip())
@@ -195,18 +183,16 @@ def _users_page(signed: SignedIn, tenant: Tenant, error: str | None = None, stat
 
 
 @console.route("/users", methods=["GET"])
-@page
-def users() -> Response:
-    signed = signed_in()
-    return _users_page(signed, tenant_of(signed))
+@shop_page
+def users(visit: Visit) -> Response:
+    return _users_page(visit.signed, visit.tenant)
 
 
 @console.route("/users", methods=["POST"], content_types=FORM)
-@page
-def add_user() -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
-    data = checked_form(signed)
+@shop_page
+def add_user(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
+    data = visit.form
     owner_only(signed, "добавлять пользователей")
     try:
         wiring.container().console_auth.add_user(

@@ -18,6 +18,7 @@ from chalicelib.console.web import (
     HERE,
     Redirect,
     Refused,
+    Visit,
     base,
     checked_form,
     checked_header,
@@ -31,6 +32,7 @@ from chalicelib.console.web import (
     render,
     same_site,
     script_call,
+    shop_page,
     signed_in,
     tenant_of,
 )
@@ -113,10 +115,9 @@ def pick_tenant() -> Response:
 
 # -- exchanges ----------------------------------------------------------------------------------
 @console.route("/exchanges", methods=["GET"])
-@page
-def exchanges() -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
+@shop_page
+def exchanges(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     store = wiring.container().exchange_store
     rows = journal.exchanges(store, tenant.id, limit=30)
     jobs = store.jobs(tenant.id, limit=500)
@@ -144,10 +145,9 @@ def _orders_since(tenant: Any, days: int) -> list[dict[str, Any]]:
 
 
 @console.route("/exchanges/{session_id}", methods=["GET"])
-@page
-def exchange(session_id: str) -> Response:
-    signed = signed_in()
-    tenant = tenant_of(signed)
+@shop_page
+def exchange(visit: Visit, session_id: str) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     detail = journal.exchange(wiring.container().exchange_store, tenant.id, session_id)
     if detail is None:
         raise Refused(404, f"обмена {session_id} нет в этом магазине")
@@ -159,12 +159,11 @@ def exchange(session_id: str) -> Response:
 
 
 @console.route("/exchanges/{session_id}/file", methods=["GET"])
-@page
-def download(session_id: str) -> Response:
+@shop_page
+def download(visit: Visit, session_id: str) -> Response:
     """A raw uploaded chunk, through an S3 link that lives LINK_SECONDS and downloads (never
     renders: a sale file holds customers, a catalog file may hold anything)."""
-    signed = signed_in()
-    tenant = tenant_of(signed)
+    signed, tenant = visit.signed, visit.tenant
     params = query_params(console.current_request)
     area, name, number = params.get("area", ""), params.get("name", ""), params.get("part", "1")
     parsed = AreaId.parse(area)
@@ -183,11 +182,9 @@ def download(session_id: str) -> Response:
 
 
 @console.route("/exchanges/{session_id}/replay", methods=["POST"], content_types=FORM)
-@page
-def replay(session_id: str) -> Response:
-    signed = signed_in()
-    checked_form(signed)
-    tenant = tenant_of(signed)
+@shop_page
+def replay(visit: Visit, session_id: str) -> Response:
+    signed, tenant = visit.signed, visit.tenant
     token = wiring.container().by_hand.replay(tenant, signed.email, session_id)
     if token is None:
         raise Refused(404, f"у обмена {session_id} нет сохранённых файлов")
@@ -196,11 +193,10 @@ def replay(session_id: str) -> Response:
 
 
 @console.route("/jobs/resume", methods=["POST"], content_types=FORM)
-@page
-def resume() -> Response:
-    signed = signed_in()
-    data = checked_form(signed)
-    tenant = tenant_of(signed)
+@shop_page
+def resume(visit: Visit) -> Response:
+    signed, tenant = visit.signed, visit.tenant
+    data = visit.form
     if not wiring.container().import_worker.resume(tenant.id, data.get("job", "")):
         raise Refused(
             404, "нет такой прерванной загрузки (идущую или ждущую в очереди возобновлять не нужно)"
@@ -210,13 +206,12 @@ def resume() -> Response:
 
 
 @console.route("/jobs/skip", methods=["POST"], content_types=FORM)
-@page
-def skip() -> Response:
+@shop_page
+def skip(visit: Visit) -> Response:
     """«Пропустить файл»: a stalled file that cannot be finished stops holding the shop's imports."""
-    signed = signed_in()
-    data = checked_form(signed)
+    signed, tenant = visit.signed, visit.tenant
+    data = visit.form
     owner_only(signed, "пропустить файл")
-    tenant = tenant_of(signed)
     if not wiring.container().import_worker.skip(tenant.id, data.get("job", ""), signed.email):
         raise Refused(404, "нет такой прерванной загрузки")
     record(signed, "skip", job=data["job"])

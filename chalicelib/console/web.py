@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, wraps
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 from urllib.parse import parse_qs, quote, urlsplit
 
 from chalice import Blueprint, Response
@@ -142,6 +143,29 @@ def record(signed: SignedIn, action: str, **detail: Any) -> None:
     wiring.container().console_store.record(
         signed.tenant or "-", {"who": signed.email, "action": action, **detail}
     )
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is on a shop's page: the signed-in person, the shop, and (a POST) the checked form."""
+
+    signed: SignedIn
+    tenant: Tenant
+    form: dict[str, str]
+
+
+def shop_page(handler: Callable[Concatenate[Visit, P], Response]) -> Callable[P, Response]:
+    """A page of the signed-in person's shop: sign-in, the shop and (for a POST) the form with
+    this session's CSRF token, once for every page; refusals and redirects as `page` gives them."""
+
+    @wraps(handler)
+    def visited(*args: P.args, **kwargs: P.kwargs) -> Response:
+        signed = signed_in()
+        posted = console.current_request.method == "POST"
+        data = checked_form(signed) if posted else {}
+        return handler(Visit(signed, tenant_of(signed), data), *args, **kwargs)
+
+    return page(visited)
 
 
 def page(handler: Callable[P, Response]) -> Callable[P, Response]:
