@@ -21,6 +21,12 @@ def resource(service: str) -> Any:
     return boto3.resource(service, config=_CONFIG)
 
 
+def conditional_failed(exc: Exception) -> bool:
+    """A write refused by its condition (DynamoDB's answer to a lost race or a repeat)."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
 def reset() -> None:
     """Forget cached clients (tests start a new moto mock per test)."""
     client.cache_clear()

@@ -11,17 +11,14 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chalicelib.aws.clients import query_all, resource
+from chalicelib.aws.clients import conditional_failed, query_all, resource
 from chalicelib.ids import SessionToken
 from chalicelib.importjob import ImportJob, JobChanged
 from chalicelib.ports import Upload
+from chalicelib.values import json_number
 
 JOURNAL_DAYS = 30
 MAX_JOURNAL_CALLS = 300
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 def session_of(item: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +37,7 @@ def job_of(item: dict[str, Any]) -> ImportJob:
 def plain(value: Any) -> Any:
     """DynamoDB Decimals → int/float for callers and JSON."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral() else float(value)
+        return json_number(value)
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -121,7 +118,7 @@ class ExchangeStore:
                 },
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
             self.table.update_item(
                 Key={"pk": f"{tenant}#session", "sk": token},
@@ -182,7 +179,7 @@ class ExchangeStore:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -208,7 +205,7 @@ class ExchangeStore:
                 ExpressionAttributeValues={**{f":{k}": v for k, v in values.items()}, ":seen": job.version},
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 raise JobChanged(job.id) from None
             raise
         job.saved()
@@ -240,7 +237,7 @@ class ExchangeStore:
                 ExpressionAttributeValues={":now": now, ":owner": owner},
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -256,7 +253,7 @@ class ExchangeStore:
                 ExpressionAttributeValues={":owner": owner, ":until": int(time.time()) + seconds},
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -270,7 +267,7 @@ class ExchangeStore:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
 
     # -- login throttle ---------------------------------------------------------------------------
@@ -289,7 +286,7 @@ class ExchangeStore:
                 )
                 return 0
             except ClientError as exc:
-                if not _conditional_failed(exc):
+                if not conditional_failed(exc):
                     raise
             item = self.table.get_item(Key={"pk": pk, "sk": "login"}, ConsistentRead=True).get("Item")
             if item and int(item["expires_at"]) > now:
@@ -304,7 +301,7 @@ class ExchangeStore:
                 )
                 return 0
             except ClientError as exc:
-                if not _conditional_failed(exc):
+                if not conditional_failed(exc):
                     raise
         return window_seconds
 

@@ -9,7 +9,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chalicelib.aws.clients import resource
+from chalicelib.aws.clients import conditional_failed, resource
 from chalicelib.ports import new_id
 
 KEEP_DAYS = 30
@@ -50,7 +50,7 @@ class Outbox:
                 Item=item, **({"ConditionExpression": "attribute_not_exists(pk)"} if once else {})
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not conditional_failed(exc):
                 raise
         return event_id
 
@@ -80,7 +80,7 @@ class Outbox:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return None
             raise
         return event_of(result["Attributes"])
@@ -151,7 +151,7 @@ class Outbox:
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return False
             raise
         return True

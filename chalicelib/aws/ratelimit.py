@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aws.clients import resource
+from chalicelib.aws.clients import conditional_failed, resource
 
 WINDOW_SECONDS = 60
 
@@ -43,7 +43,7 @@ class RateLimiter:
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not conditional_failed(exc):
                 raise
             if len(self._refused_until) > 10_000:
                 self._refused_until.clear()

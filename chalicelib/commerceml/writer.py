@@ -10,6 +10,7 @@ from decimal import Decimal
 from lxml import etree
 
 from chalicelib.commerceml.model import Address, Contractor, Order, OrderLine
+from chalicelib.values import decimal_text
 
 ENCODINGS = {"utf-8": "UTF-8", "windows-1251": "windows-1251"}
 _FORMAT_ATTRS = {
@@ -22,7 +23,7 @@ _FORMAT_ATTRS = {
 
 
 def _number(value: Decimal) -> str:
-    text = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    text = decimal_text(value)
     return text if "." not in text else text.rstrip("0").rstrip(".") or "0"
 
 

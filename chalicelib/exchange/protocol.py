@@ -26,6 +26,7 @@ from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Blobs, ExchangeStore, Queue
 from chalicelib.settings import Settings
 from chalicelib.tenants import Tenant
+from chalicelib.values import utc_stamp
 
 Handler = Callable[[Session, ExchangeRequest], Answer]
 ECHOED_VERSION = "2.09"  # what Bitrix answers; 2.x files are what the reader reads
@@ -135,7 +136,7 @@ class Exchange:
     @staticmethod
     def _journal_line(request: ExchangeRequest, answer: Answer | None) -> str:
         """One call and what it was answered (the console and the CLI show these)."""
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        stamp = utc_stamp()
         name = request.params.get("filename")
         size = f" {len(request.body)}B" if request.body else ""
         if answer is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.aws.clients import client
+from chalicelib.values import utc_stamp
 
 
 @dataclass
@@ -49,7 +50,7 @@ def scheduled_event() -> dict[str, Any]:
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": "123456789012",
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "time": utc_stamp(),
         "region": "eu-central-1",
         "resources": ["arn:aws:events:eu-central-1:123456789012:rule/cmlbridge-scheduler"],
         "detail": {},

@@ -4,7 +4,6 @@ orders/holds.py, and the order's events written in the same transaction."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -12,6 +11,7 @@ from typing import Any
 
 from chalicelib.orders.holds import GiveBack, hold_of, move
 from chalicelib.ports import OrdersStore, StaleOrder
+from chalicelib.values import utc_stamp
 
 MAX_STALE_RETRIES = 3
 
@@ -43,7 +43,7 @@ class OrderChanges:
             change = edit(order)
             if change is None:
                 return False
-            order["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            order["updated_at"] = utc_stamp()
             step = move(before, confirmed=confirm, cancelled=order["status"] == "cancelled")
             order["hold"] = str(step.after)
             release = None

@@ -5,7 +5,6 @@ reference, and the orders a person has to look at."""
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import IO, Any
 
 from chalicelib.commerceml import read, to_update, write_orders, write_reference
@@ -17,6 +16,7 @@ from chalicelib.orders.changes import Change, OrderChanges
 from chalicelib.orders.views import options_for, view
 from chalicelib.ports import OrdersStore
 from chalicelib.tenants import Tenant
+from chalicelib.values import utc_stamp
 
 
 class OneC:
@@ -76,7 +76,7 @@ class OneC:
         def change(order: dict[str, Any]) -> Change | None:
             if (order.get("problem") or {}).get("reason") == reason:
                 return None
-            order["problem"] = {"reason": reason, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            order["problem"] = {"reason": reason, "at": utc_stamp()}
             return Change()
 
         logger.error("order cannot be sent to 1C", extra={"order": order_id, "reason": reason})
@@ -130,7 +130,7 @@ class OneC:
 
     @staticmethod
     def _mark_exported(order: dict[str, Any]) -> Change:
-        order["exported_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        order["exported_at"] = utc_stamp()
         order["history"].append(rules.history_entry(order["status"], "1c", "принят 1С"))
         return Change()
 

@@ -4,7 +4,6 @@ CommerceML shape of an order. Pure: no AWS, no HTTP."""
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from chalicelib import shapes
 from chalicelib.commerceml.model import OrderUpdate
 from chalicelib.tenants import TenantSettings
+from chalicelib.values import decimal_text, utc_stamp
 
 STATUSES = ("new", "accepted", "paid", "shipped", "delivered", "cancelled")
 # What `mode=info` publishes: stable ids a 1C consultant maps 1C's statuses to; they come back in
@@ -156,13 +156,13 @@ def totals(lines: list[dict[str, Any]], delivery: dict[str, Any]) -> dict[str, D
 
 
 def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    return decimal_text(value)
 
 
 def history_entry(status: str, source: str, note: str | None = None) -> dict[str, Any]:
     return {
         "status": status,
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "at": utc_stamp(),
         "source": source,
         "note": note,
     }

@@ -17,6 +17,7 @@ from chalicelib.orders.rules import OfferFacts, OrderRejected
 from chalicelib.orders.views import view
 from chalicelib.ports import AlreadyPlaced, Catalog, HoldConflict, OrdersStore, new_id
 from chalicelib.tenants import Tenant
+from chalicelib.values import utc_stamp
 
 MAX_LIST_QUERIES = 5
 _ORDER_ID = re.compile(r"[0-9a-f]{12,40}")
@@ -70,7 +71,7 @@ class Orders:
                 return view(existing)
         facts = self.facts(tenant, [o for o, _ in request.lines])
         lines = rules.price_lines(request, facts)
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = utc_stamp()
         order = {
             "id": new_id(),
             "number": str(self.store.next_number(tenant.id)),

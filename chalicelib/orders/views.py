@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 from chalicelib.commerceml.site_orders import OrderOptions
 from chalicelib.tenants import TenantSettings
+from chalicelib.values import json_number
 
 
 def options_for(settings: TenantSettings) -> OrderOptions:
@@ -17,10 +17,7 @@ def options_for(settings: TenantSettings) -> OrderOptions:
 def view(order: dict[str, Any]) -> dict[str, Any]:
     """Numbers as JSON numbers for the shop."""
 
-    def number(value: Any) -> Any:
-        d = Decimal(str(value))
-        return int(d) if d == d.to_integral() else float(d)
-
+    number = json_number
     view: dict[str, Any] = json.loads(json.dumps(order, default=str))
     for line in view["lines"]:
         for key in ("quantity", "price", "amount"):

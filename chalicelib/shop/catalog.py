@@ -27,6 +27,7 @@ from chalicelib.ports import Catalog
 from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState
 from chalicelib.sync.plan import MAX_ID_BYTES
 from chalicelib.tenants import Tenant
+from chalicelib.values import json_number
 
 T = TypeVar("T")
 
@@ -38,8 +39,7 @@ BUCKETS_PRUNED_ABOVE = 8  # larger subtrees skip the groups holding no cards (pe
 def _number(value: Any) -> int | float | None:
     if value is None or value == "":
         return None
-    number = Decimal(str(value))
-    return int(number) if number == number.to_integral() else float(number)
+    return json_number(value)
 
 
 def _caption(image: dict[str, Any]) -> dict[str, str]:

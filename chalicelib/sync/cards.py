@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chalicelib.values import decimal_text
+
 ALL = "*"  # the facet scope of the whole catalog
 NO_GROUP = "-"  # the listing bucket of a product without a group
 SORTS = ("name", "price", "-price", "-updated")
@@ -134,7 +136,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _text(number: Decimal) -> str:
-    return format(number.normalize(), "f") if number == number.to_integral() else format(number, "f")
+    return decimal_text(number)
 
 
 def ancestors_of(groups: Iterable[str], parents: Mapping[str, str | None]) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from chalicelib.commerceml.model import (
     Unit,
     Warehouse,
 )
+from chalicelib.values import decimal_text
 
 # Record kinds, and the slot each takes in an entity's index entry.
 PRODUCT, VARIANT, OFFER, OFFER_PRICES, OFFER_STOCK = "product", "variant", "offer", "prices", "stock"
@@ -62,7 +63,7 @@ def canonical(data: dict[str, Any]) -> str:
 
 def _number(value: Any) -> str:
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        return decimal_text(value)
     raise TypeError(f"not serialisable: {value!r}")
 
 
