@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-# Lambda's synchronous payload is 6 MB and binary bodies travel base64 (x4/3): see PLATFORM.md §2.
+# Lambda's synchronous payload is 6 MB and binary bodies travel base64 (x4/3): see docs/platform.md §2.
 MAX_FILE_LIMIT = 3_500_000
 
 

@@ -1,4 +1,4 @@
-"""A 1C client emulator: drives the exchange the way 1C:Enterprise does (PROTOCOL.md §2-4)."""
+"""A 1C client emulator: drives the exchange the way 1C:Enterprise does (docs/protocol.md §2-4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The house rules, read from the imports with `ast` (DESIGN.md "Boxes"):
+"""The house rules, read from the imports with `ast` (docs/architecture.md):
 - boto3 and botocore only in `aws/` and `local/`;
 - `commerceml/` and `sync/` are pure: nothing of AWS, HTTP or the other boxes;
 - the peer boxes (`exchange`, `shop`, `orders`, `notify`) never import each other — they meet

@@ -215,7 +215,7 @@ def test_split_parts_never_deactivate_but_mode_deactivate_does(stack):
     )
     assert _active(stack) == {"a": True, "b": True, "c": True}
     reply = onec.call("catalog", "deactivate", timestamp=run_started)
-    assert reply.keyword == "success", "never progress: 1C may not poll deactivate (CLIENTS.md §6)"
+    assert reply.keyword == "success", "never progress: 1C may not poll deactivate (docs/clients.md §6)"
     stack.pump.drain()
     assert _active(stack) == {"a": True, "b": True, "c": False}
     reply = onec.call("catalog", "deactivate", timestamp=run_started)
@@ -496,7 +496,7 @@ def zip_of(members: dict[str, bytes]) -> bytes:
 
 
 def test_equal_consecutive_chunks_are_both_kept(stack, small_chunks):
-    """The protocol appends every chunk (PROTOCOL.md §4.2): a file whose content repeats must
+    """The protocol appends every chunk (docs/protocol.md §4.2): a file whose content repeats must
     arrive whole, so two equal chunks in a row are two chunks, not a resend."""
     onec = stack.onec()
     assert onec.checkauth().keyword == "success"

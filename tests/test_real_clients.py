@@ -1,4 +1,4 @@
-"""What real 1C clients and the 1C-Bitrix add-on send and expect (../shared/CLIENTS.md), driven
+"""What real 1C clients and the 1C-Bitrix add-on send and expect (docs/clients.md), driven
 the way they drive it: whole sessions through the exchange URL, documents shaped like theirs."""
 
 from __future__ import annotations

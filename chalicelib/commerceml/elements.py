@@ -191,7 +191,7 @@ class CatalogElements:
 
     def product_requisites(self, p: Product, items: list[Any]) -> None:
         """`ЗначениеРеквизита` entries (wrapped or not); file descriptions, an HTML description
-        and its file are the product's, not requisites (CLIENTS.md §12)."""
+        and its file are the product's, not requisites (docs/clients.md §12)."""
         for r in items:
             t = texts(r)
             name, value = t.get("Наименование"), t.get("Значение", "")

@@ -31,7 +31,7 @@ def _money(value: str | None) -> Decimal | None:
 
 
 def to_update(doc: Order) -> OrderUpdate:
-    """Read what 1C reports: payment and shipment only appear once complete (protocol §8.7)."""
+    """Read what 1C reports: payment and shipment only appear once complete (docs/protocol.md §8.7)."""
     r = doc.requisites
     payment_number = _first(r, "Номер оплаты по 1С", "Номер платежного документа")
     payment_date = _first(r, "Дата оплаты по 1С", "Дата оплаты")

@@ -1,6 +1,6 @@
 """The site's order → the CommerceML document a real 1C imports without losing fields. Pure.
 
-What real 1C clients keep and drop (CLIENTS.md §9–10): a contact typed `Телефон` is dropped,
+What real 1C clients keep and drop (docs/clients.md §9–10): a contact typed `Телефон` is dropped,
 `ТелефонРабочий` with digits only is kept, e-mail is `Почта`; an address becomes the
 counterparty's only through typed `АдресноеПоле` entries; `ОфициальноеНаименование` makes a
 legal entity (without it 1C creates an individual); a foreign currency code makes 1C recount
@@ -82,7 +82,7 @@ def contractor(order: dict[str, Any]) -> Contractor:
 
 
 def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()) -> Order:
-    """The stored order → the document 1C imports (protocol §8.6, CLIENTS.md §9–10)."""
+    """The stored order → the document 1C imports (docs/protocol.md §8.6, docs/clients.md §9–10)."""
     lines = [
         OrderLine(
             id=line["offer_id"],

@@ -1,4 +1,4 @@
-"""Answers to 1C: plain text, HTTP 200, the first line a keyword (protocol §1)."""
+"""Answers to 1C: plain text, HTTP 200, the first line a keyword (docs/protocol.md §1)."""
 
 from __future__ import annotations
 

@@ -126,7 +126,7 @@ class CatalogExchange:
             if self.store.create_job(tenant, item):
                 self.queue.send({"tenant": tenant, "job": job_id})
             job = self.store.get_job(tenant, job_id) or item
-        # Only `success` or `failure` here (never `progress`, CLIENTS.md §6): the worker runs the
+        # Only `success` or `failure` here (never `progress`, docs/clients.md §6): the worker runs the
         # deactivation once every import of this exchange has finished.
         status = job.status
         if status == "done":

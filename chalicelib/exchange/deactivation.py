@@ -1,6 +1,6 @@
 """`mode=deactivate`'s first step: once every file of the exchange is imported, stage the
-deactivation of what no import since the exchange's checkauth listed (PROTOCOL §4.4, see
-docs/protocol.md). Its changes then go through the same apply and cards phases as an import's."""
+deactivation of what no import since the exchange's checkauth listed (docs/protocol.md
+§4.4). Its changes then go through the same apply and cards phases as an import's."""
 
 from __future__ import annotations
 

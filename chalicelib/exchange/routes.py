@@ -13,7 +13,7 @@ from chalicelib.observability import logger
 exchange_routes = Blueprint(__name__)
 
 # The content types 1C may send a chunk with; listed so API Gateway hands the body over base64
-# (binary-safe). Never "*/*" here: it would turn every JSON answer binary (PLATFORM.md §1.1).
+# (binary-safe). Never "*/*" here: it would turn every JSON answer binary (docs/platform.md §1.1).
 # application/xml stays text: the UTF-8 orders document (`mode=query`) is answered with it.
 BINARY_TYPES = [
     "application/octet-stream",
@@ -27,7 +27,7 @@ BINARY_TYPES = [
 
 def accepts_binary(accept: str | None) -> bool:
     """API Gateway decodes a binary body only for a client whose FIRST Accept media type matches
-    (PLATFORM.md §1.1); 1C sends `*/*`. Any other client gets windows-1251 documents in UTF-8."""
+    (docs/platform.md §1.1); 1C sends `*/*`. Any other client gets windows-1251 documents in UTF-8."""
     first = (accept or "").split(",")[0].split(";")[0].strip().lower()
     return first in ("*/*", "text/*", "text/xml")
 

@@ -1,7 +1,7 @@
 """One catalog file → the change set against the current index. Pure: a stream in, changes out.
 
 Nothing is written while the file is read: a file that turns out malformed halfway leaves the
-catalog as it was. What deactivates by absence follows protocol §8.4: only a full section
+catalog as it was. What deactivates by absence follows docs/protocol.md §8.4: only a full section
 (`СодержитТолькоИзменения="false"`) of a file that is not a 2.08+ split part.
 """
 

@@ -83,7 +83,7 @@ def _properties(items: list[PropertyValue]) -> list[dict[str, Any]]:
 
 ImageResolver = Callable[[str], str | None]
 FileReader = Callable[[str], bytes | None]
-MAX_DESCRIPTION_BYTES = 100_000  # an HTML description file kept in the product (CLIENTS.md §12)
+MAX_DESCRIPTION_BYTES = 100_000  # an HTML description file kept in the product (docs/clients.md §12)
 
 
 PICTURE_TYPES = {
