@@ -69,7 +69,7 @@ bench: setup
 # CloudFormation for a stage: Chalice's SAM template merged with infra/resources.json.
 package: $(VENV)/.installed console-assets
 	rm -rf build/$(STAGE)
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-central-1} IMPORT_QUEUE_NAME=cmlbridge-$(STAGE)-import \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-central-1} STAGE=$(STAGE) \
 	  $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json build/$(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 

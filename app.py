@@ -1,6 +1,5 @@
 """Wiring only: the Chalice app, its blueprints, event sources and middleware."""
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from chalicelib.console import console, front
 from chalicelib.exchange import jobs
 from chalicelib.exchange.routes import BINARY_TYPES, exchange_routes
 from chalicelib.orders.routes import order_routes
+from chalicelib.settings import Settings
 from chalicelib.shop.routes import shop_routes
 
 app = Chalice(app_name="cmlbridge")
@@ -23,9 +23,9 @@ app.register_blueprint(order_routes, url_prefix="/api/v1")
 app.register_blueprint(console, url_prefix="/console")
 app.register_blueprint(front)
 
-# The queue name is fixed per stage (`make package STAGE=...` sets it for packaging).
-IMPORT_QUEUE = os.environ.get("IMPORT_QUEUE_NAME", "cmlbridge-dev-import")
-IMPORT_DEAD_LETTERS = f"{IMPORT_QUEUE}-dlq"  # infra/resources.json: after 3 receives
+# The queue names are the stage's (settings.py derives them; `make package STAGE=…` sets the stage's).
+SETTINGS = Settings.from_env()
+IMPORT_QUEUE, IMPORT_DEAD_LETTERS = SETTINGS.import_queue_name, SETTINGS.dead_letter_queue_name
 
 
 @app.middleware("all")

@@ -28,6 +28,10 @@ class Settings:
     require_https_webhooks: bool
     allow_private_webhooks: bool  # loopback/private receivers: only for local and dev stages
 
+    @property
+    def dead_letter_queue_name(self) -> str:
+        return f"{self.import_queue_name}-dlq"  # infra/resources.json: after 3 receives
+
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ

@@ -24,7 +24,7 @@ def packaged(request, tmp_path_factory):
     env = {
         **os.environ,
         "AWS_DEFAULT_REGION": "eu-central-1",
-        "IMPORT_QUEUE_NAME": f"cmlbridge-{stage}-import",
+        "STAGE": stage,
     }
     env.pop("AWS_ENDPOINT_URL", None)
     subprocess.run(
@@ -73,14 +73,20 @@ def test_worker_queue_dlq_and_partial_failures(packaged):
     assert f"arn:aws:sqs:*:*:cmlbridge-{stage}-import-dlq" in queues
 
 
-def test_every_function_points_at_the_bucket_the_template_creates(packaged):
-    """The stage config names `cmlbridge-<stage>-data`; the template creates the bucket with the
-    account in its name: every deployed function gets the template's bucket."""
-    _, _, template = packaged
+def test_every_function_gets_the_one_environment_of_its_stage(packaged):
+    """Every deployed function: the stage's variables (.chalice/config.json) and the bucket the
+    template creates (its name carries the account, so only the template knows it)."""
+    stage, _, template = packaged
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
+    env = config["environment_variables"]
+    assert "BUCKET" not in env and "IMPORT_QUEUE_NAME" not in env, "derived in one place (settings.py)"
     functions = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
     assert {"APIHandler", "ImportWorker", "Scheduler", "ImportDeadLetters"} <= set(functions)
     for name, resource in functions.items():
-        assert resource["Properties"]["Environment"]["Variables"]["BUCKET"] == {"Ref": "DataBucket"}, name
+        assert resource["Properties"]["Environment"]["Variables"] == {
+            **env,
+            "BUCKET": {"Ref": "DataBucket"},
+        }, name
 
 
 def test_table_names_match_the_stage_config_and_policy(packaged):
