@@ -130,12 +130,17 @@ def main() -> int:
 
         return loop
 
+    def run_schedule() -> None:
+        try:
+            app_module.scheduler(scheduled_event(), LambdaContext("scheduler", 120_000))
+        except Exception as exc:
+            print(f"scheduled run error: {exc}", file=sys.stderr)
+
     def schedule() -> None:
+        """Every `every` seconds a run of its own, as EventBridge starts one Lambda per tick: a run
+        held by a slow receiver never delays the next (claims keep an event one run's)."""
         while not stop.wait(every):
-            try:
-                app_module.scheduler(scheduled_event(), LambdaContext("scheduler", 120_000))
-            except Exception as exc:
-                print(f"scheduled run error: {exc}", file=sys.stderr)
+            threading.Thread(target=run_schedule, daemon=True).start()
 
     loops = (deliver(pump), deliver(dead_letters), schedule)
     threads = [threading.Thread(target=target, daemon=True) for target in loops]
