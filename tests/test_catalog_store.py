@@ -236,6 +236,19 @@ def test_a_card_too_large_for_one_item_is_listed_shortened(store):
     assert ids == [card.id]
 
 
+def test_a_products_history_is_read_newest_first_and_bounded(store):
+    def entry(at: int, price: str) -> dict:
+        change = {"id": "p1", "op": "changed", "price_min": ["1", price]}
+        return {"change": change, "job": f"area-{at}#offers.xml", "session": "s", "file": "offers.xml", "at": at}
+
+    store.write_cards("t", [], [], [entry(1_700_000_000_000 + n, str(n)) for n in range(30)])()
+    store.write_cards("u", [], [], [entry(1_700_000_000_000, "other tenant")])()
+    history = store.history("t", "p1", limit=5)
+    assert [h["change"]["price_min"][1] for h in history] == ["29", "28", "27", "26", "25"]
+    assert store.history("t", "p2") == [] and len(store.history("u", "p1")) == 1
+    assert all(k[0] != "t#p#p1" for k in _keys(store)), "history stays out of the product's own partition"
+
+
 def _keys(store) -> list[tuple[str, str]]:
     """Every (pk, sk) of the store's table (tests only: a scan)."""
     from chalicelib.memory.catalog import MemoryCatalogTable

@@ -149,6 +149,8 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     product = re.search(r'href="/console/products/([^"]+)"', diff).group(1)
     product_page = console.get(f"/console/products/{product}")
     assert product_page.status_code == 200 and "Предложения" in product_page.body.decode()
+    history = product_page.body.decode().split('id="history"')[1].split("</ul>")[0]
+    assert "offers0_1.xml" in history and "→" in history, "the cards phase wrote the product's history"
     download = console.get(f"/console/exchanges/{first}/file?area={first}-1&name=import0_1.xml&part=1")
     assert download.status_code == 303 and "import0_1.xml" in download.headers["Location"]
     replayed = console.post(f"/console/exchanges/{first}/replay", {})

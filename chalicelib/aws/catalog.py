@@ -19,6 +19,7 @@ groups, and the feed takes one write per batch of up to 1,000 changes.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 from collections.abc import Callable, Iterable
@@ -46,6 +47,7 @@ from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, V
 
 INDEXES = {"name": ("cards_name", "ln"), "price": ("cards_price", "lp"), "updated": ("cards_updated", "lu")}
 OFFER_PARTS = {OFFER: "doc", OFFER_PRICES: "prices", OFFER_STOCK: "stock"}
+HISTORY_DAYS = 90  # a product's card changes the console shows (the table's TTL removes older)
 MAX_ITEM_BYTES = 390_000  # DynamoDB refuses items over 400 KB; our size counts conservatively
 MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered short, with a cursor
 READERS = 8
@@ -134,11 +136,34 @@ class CatalogStore:
             future.result()
         self._in_flight = []
 
-    def write_cards(self, tenant: str, cards: list[Card], removed: list[tuple[str, str]]) -> Any:
-        """Put cards (one item per own group) and delete (product, group) cards no longer listed."""
+    def write_cards(
+        self,
+        tenant: str,
+        cards: list[Card],
+        removed: list[tuple[str, str]],
+        history: list[dict[str, Any]] | None = None,
+    ) -> Any:
+        """Put cards (one item per own group), delete (product, group) cards no longer listed, and
+        add what changed in each product's card to its history (kept HISTORY_DAYS)."""
         puts = [self._fitting_card_item(tenant, card, group) for card in cards for group in card.buckets]
+        puts += [self._history_item(tenant, entry) for entry in history or ()]
         deletes = [(f"{tenant}#p#{product}", f"card#{group}") for product, group in removed]
         return self._waiter(self._write(puts, deletes))
+
+    @staticmethod
+    def _history_item(tenant: str, entry: dict[str, Any]) -> dict[str, Any]:
+        at = int(entry["at"])
+        return {
+            "pk": f"{tenant}#h#{entry['change']['id']}",
+            "sk": f"{at:013d}#{hashlib.sha1(entry['job'].encode()).hexdigest()[:8]}",
+            "entry": json.dumps(entry, ensure_ascii=False, separators=(",", ":")),
+            "expires_at": at // 1000 + HISTORY_DAYS * 86_400,
+        }
+
+    def history(self, tenant: str, product_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The product's latest card changes, newest first (one query)."""
+        items = self.table.partition(f"{tenant}#h#{product_id}", limit=limit, newest_first=True)
+        return [json.loads(i["entry"]) for i in items]
 
     def _fitting_card_item(self, tenant: str, card: Card, group: str) -> dict[str, Any]:
         """A card over an item's size (a 300 KB name, thousands of properties) is listed shortened."""

@@ -148,15 +148,20 @@ class DynamoCatalogTable:
                 yield from result["Responses"].get(self.table_name, [])
                 pending = result.get("UnprocessedKeys") or {}
 
-    def partition(self, pk: str, after: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """A partition by sort key (after `after`, at most `limit` items when given)."""
+    def partition(
+        self, pk: str, after: str | None = None, limit: int | None = None, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        """A partition by sort key (after `after`, at most `limit` items when given; the highest
+        sort keys first when `newest_first`)."""
         condition = Key("pk").eq(pk)
         if after is not None:
             condition = condition & Key("sk").gt(after)
         self._count()
         if limit is None:
-            return query_all(self.table, KeyConditionExpression=condition)
-        return self.table.query(KeyConditionExpression=condition, Limit=limit)["Items"]
+            return query_all(self.table, KeyConditionExpression=condition, ScanIndexForward=not newest_first)
+        return self.table.query(
+            KeyConditionExpression=condition, Limit=limit, ScanIndexForward=not newest_first
+        )["Items"]
 
     def index_page(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import journal, wiring
+from chalicelib import wiring
 from chalicelib.console.auth import ConsoleError, SignedIn
 from chalicelib.console.web import (
     FORM,
@@ -55,12 +55,7 @@ def product(visit: Visit, product_id: str) -> Response:
     found = wiring.container().shop_catalog.product(tenant, product_id)
     if found is None:
         raise Refused(404, f"товара {product_id} нет в этом магазине")
-    store = wiring.container().exchange_store
-    history = []
-    for job in store.jobs(tenant.id, limit=30):
-        for change in journal.diff(wiring.container().blobs, tenant.id, job.id):
-            if change["id"] == product_id:
-                history.append({"job": job, "change": change})
+    history = wiring.container().catalog_store.history(tenant.id, product_id)
     return render("product.html", **context(signed, p=found, history=history))
 
 

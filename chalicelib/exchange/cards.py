@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -36,6 +37,19 @@ def _difference(product_id: str, old: CardSummary | None, new: CardSummary | Non
         "op": op,
         **{f: [getattr(old, f) if old else None, getattr(new, f) if new else None] for f in fields},
     }
+
+
+def _shows(difference: dict[str, Any]) -> bool:
+    """A change a person sees on the product page: listed, unlisted, or a shown field moved."""
+    return difference["op"] != "changed" or any(
+        difference[f][0] != difference[f][1] for f in ("name", "price_min", "stock", "in_stock")
+    )
+
+
+def _entry(difference: dict[str, Any], job: ImportJob) -> dict[str, Any]:
+    """One line of a product's history: what changed, by which file of which exchange, when."""
+    at = int(time.time() * 1000)
+    return {"change": difference, "job": job.id, "session": job.session, "file": job.filename, "at": at}
 
 
 class TouchedProducts:
@@ -137,7 +151,7 @@ class Cards:
             for start in range(0, len(pending), CARDS_CHUNK):
                 chunk = pending[start : start + CARDS_CHUNK]
                 states = self.catalog.states(tenant, {p: members[p] for p in chunk if p in members})
-                puts, removed = [], []
+                puts, removed, history = [], [], []
                 for product_id in chunk:
                     old = merged.take(product_id, out)
                     card = (
@@ -149,13 +163,16 @@ class Cards:
                     if (new and old and new.fp == old.fp) or (new is None and old is None):
                         continue
                     scopes.update(old.scopes if old else (), new.scopes if new else ())
+                    difference = _difference(product_id, old, new)
                     if len(changes) < MAX_DIFF:
-                        changes.append(_difference(product_id, old, new))
+                        changes.append(difference)
+                    if _shows(difference):
+                        history.append(_entry(difference, job))
                     stale = set(old.buckets if old else ()) - set(new.buckets if new else ())
                     removed += [(product_id, group) for group in sorted(stale)]
                     if card is not None:
                         puts.append(card)
-                self.catalog.write_cards(tenant, puts, removed)()
+                self.catalog.write_cards(tenant, puts, removed, history)()
                 done += len(chunk)
                 if done < len(touched) and run.short_of_time():
                     break

@@ -59,11 +59,14 @@ class MemoryCatalogTable:
             if key in self.items:
                 yield copy.deepcopy(self.items[key])
 
-    def partition(self, pk: str, after: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def partition(
+        self, pk: str, after: str | None = None, limit: int | None = None, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
         self.stats.queries += 1
         found = sorted(
             (v for (p, s), v in self.items.items() if p == pk and (after is None or s > after)),
             key=lambda i: i["sk"],
+            reverse=newest_first,
         )
         return copy.deepcopy(found[:limit] if limit is not None else found)
 
