@@ -3,7 +3,7 @@ environment's Settings on first use; tests and the local stack install one they 
 
 from __future__ import annotations
 
-from chalicelib.aws import clients
+from chalicelib.aws import clients as boto3_clients
 from chalicelib.container import Container
 from chalicelib.settings import Settings
 
@@ -24,8 +24,10 @@ def use(built: Container) -> Container:
     return built
 
 
-def reset() -> None:
-    """Forget the container and the boto3 clients (tests; the local stack after a restart)."""
+def reset(clients: bool = True) -> None:
+    """Forget the container and (unless told) the boto3 clients (the local stack after a
+    restart; tests keep the clients: moto intercepts every client, whenever it was made)."""
     global _current
     _current = None
-    clients.reset()
+    if clients:
+        boto3_clients.reset()

@@ -29,6 +29,7 @@ os.environ.update(
         "POWERTOOLS_DEV": "false",
         "LOG_LEVEL": "DEBUG",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "PASSWORD_HASH_COST": "10",  # scrypt at 2**10 in tests (production: 2**14; tenants.py)
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -57,10 +58,10 @@ def aws():
     from chalicelib.local import resources
 
     with mock_aws():
-        wiring.reset()
+        wiring.reset(clients=False)
         resources.create_all()
         yield
-        wiring.reset()
+        wiring.reset(clients=False)
 
 
 @dataclass

@@ -239,7 +239,13 @@ def test_a_card_too_large_for_one_item_is_listed_shortened(store):
 def test_a_products_history_is_read_newest_first_and_bounded(store):
     def entry(at: int, price: str) -> dict:
         change = {"id": "p1", "op": "changed", "price_min": ["1", price]}
-        return {"change": change, "job": f"area-{at}#offers.xml", "session": "s", "file": "offers.xml", "at": at}
+        return {
+            "change": change,
+            "job": f"area-{at}#offers.xml",
+            "session": "s",
+            "file": "offers.xml",
+            "at": at,
+        }
 
     store.write_cards("t", [], [], [entry(1_700_000_000_000 + n, str(n)) for n in range(30)])()
     store.write_cards("u", [], [], [entry(1_700_000_000_000, "other tenant")])()

@@ -103,3 +103,17 @@ def test_changing_webhook_urls_keeps_the_signing_secret():
     assert accounts.set_webhook("acme", ["https://b.example/hooks"]) == first, "receivers keep verifying"
     rotated = accounts.set_webhook("acme", ["https://b.example/hooks"], "f" * 64)
     assert rotated == "f" * 64
+
+
+def test_a_hash_records_its_cost_so_any_setting_verifies_it():
+    from chalicelib.tenants import verify_password
+
+    made_at_production_cost = "scrypt$16384$8$1$" + "AAAAAAAAAAAAAAAAAAAAAA==" + "$"
+    import base64
+    import hashlib
+
+    digest = hashlib.scrypt(
+        b"pw", salt=base64.b64decode("AAAAAAAAAAAAAAAAAAAAAA=="), dklen=32, n=2**14, r=8, p=1
+    )
+    stored = made_at_production_cost + base64.b64encode(digest).decode()
+    assert verify_password("pw", stored) and not verify_password("other", stored)

@@ -181,7 +181,9 @@ def test_cards_interrupted_by_time_go_on_from_their_checkpoint(room, monkeypatch
 def test_the_cards_phase_writes_what_changed_to_each_products_history(room):
     room.send("import.xml", cml.catalog(cml.product("p1", "Чай") + cml.product("p2", "Кофе")))
     for price in ("100", "120"):
-        offers = cml.offers(cml.offer("p1", quantity="3", price=price) + cml.offer("p2", quantity="1", price="50"))
+        offers = cml.offers(
+            cml.offer("p1", quantity="3", price=price) + cml.offer("p2", quantity="1", price="50")
+        )
         assert room.send("offers.xml", offers).keyword == "success"
     history = room.catalog.history("shop", "p1")
     assert [h["change"]["price_min"] for h in history[:2]] == [["100", "120"], [None, "100"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -11,13 +12,27 @@ from botocore.config import Config
 _CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=5, read_timeout=60)
 
 
-@cache
 def client(service: str) -> Any:
+    return _client(service, _endpoints())
+
+
+def resource(service: str) -> Any:
+    return _resource(service, _endpoints())
+
+
+def _endpoints() -> tuple[tuple[str, str], ...]:
+    """The endpoint overrides in force (the local stack, DynamoDB Local): a client is made again
+    when they change, and kept otherwise."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")))
+
+
+@cache
+def _client(service: str, endpoints: tuple[tuple[str, str], ...]) -> Any:
     return boto3.client(service, config=_CONFIG)
 
 
 @cache
-def resource(service: str) -> Any:
+def _resource(service: str, endpoints: tuple[tuple[str, str], ...]) -> Any:
     return boto3.resource(service, config=_CONFIG)
 
 
@@ -29,8 +44,8 @@ def conditional_failed(exc: Exception) -> bool:
 
 def reset() -> None:
     """Forget cached clients (tests start a new moto mock per test)."""
-    client.cache_clear()
-    resource.cache_clear()
+    _client.cache_clear()
+    _resource.cache_clear()
 
 
 def query_all(table: Any, **kwargs: Any) -> list[dict[str, Any]]:

@@ -45,8 +45,7 @@ def _create_table(props: dict[str, Any]) -> None:
     args = {k: props[k] for k in ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode")}
     if props.get("GlobalSecondaryIndexes"):
         args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    if props.get("SSESpecification", {}).get("SSEEnabled"):
-        args["SSESpecification"] = {"Enabled": True}
+    # SSESpecification is left to AWS: locally it protects nothing, and moto makes a KMS key for it.
     ddb.create_table(**args)
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
