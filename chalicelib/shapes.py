@@ -14,6 +14,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.json_schema import models_json_schema
 
@@ -214,17 +215,40 @@ class AddressParts(Request):
     flat: Text200 = None
 
 
+NAME_PARTS = ("first_name", "middle_name", "last_name")
+
+
 class Customer(Request):
     id: Text100 = Field(
         None, description="the shop's own customer id: GET /orders?customer= lists their orders"
     )
-    name: Required200
+    name: Required200 = Field(
+        description=(
+            "the whole name (made from the parts when only they are sent). 1C gets Фамилия and Имя "
+            "(and Отчество) from the parts; without them the name is split: «Имя Фамилия» for two "
+            "words, «Фамилия Имя Отчество» for three whose last is a patronymic (…вич, …вна, …чна, "
+            "оглы, кызы), else the first word is the first name and the rest the last name"
+        )
+    )
+    first_name: Text100 = Field(None, description="Имя")
+    middle_name: Text100 = Field(None, description="Отчество")
+    last_name: Text100 = Field(None, description="Фамилия")
     email: Email = None
     phone: Text50 = Field(None, description="sent to 1C as ТелефонРабочий, digits only")
     address: AddressParts | Lines500 | None = None
     company: Text300 = Field(None, description="a legal entity: 1C files it as one")
     inn: Text12 = None
     kpp: Text9 = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_from_parts(cls, data: Any) -> Any:
+        """Parts without a whole name: the name is «Имя Отчество Фамилия» (checked as a name)."""
+        if isinstance(data, dict) and not data.get("name"):
+            parts = [str(data[k]).strip() for k in NAME_PARTS if isinstance(data.get(k), str)]
+            if any(parts):
+                return {**data, "name": " ".join(p for p in parts if p)}
+        return data
 
 
 class RequestLine(Request):

@@ -189,3 +189,37 @@ def test_orders_stored_before_holds_were_get_theirs_from_what_happened():
     assert hold_of({"status": "new", "exported_at": "2026-01-01T00:00:00Z"}) == "released"
     assert hold_of({"status": "cancelled"}) == "released"
     assert hold_of({"status": "new", "hold": "taken"}) == "taken"
+
+
+@pytest.mark.parametrize(
+    ("customer", "parts"),
+    [
+        ({"name": "Иван Петров"}, ("Петров", "Иван", None)),
+        ({"name": "Петров Иван Сергеевич"}, ("Петров", "Иван", "Сергеевич")),
+        ({"name": "Алиева Айгуль Рашид кызы"}, ("Алиева", "Айгуль", "Рашид кызы")),
+        ({"name": "Мамедов Эльчин Ильхам оглы"}, ("Мамедов", "Эльчин", "Ильхам оглы")),
+        ({"name": "Анна Мария Ли"}, ("Мария Ли", "Анна", None)),
+        ({"name": "Мадонна"}, (None, "Мадонна", None)),
+        ({"name": "x", "last_name": "Ли", "first_name": "Анна"}, ("Ли", "Анна", None)),
+    ],
+)
+def test_a_name_reaches_1c_in_parts_as_the_api_says(customer, parts):
+    from chalicelib.commerceml.site_orders import name_parts
+
+    assert name_parts(customer) == parts
+
+
+@pytest.mark.parametrize(
+    ("order_currency", "base", "sent"),
+    [
+        (None, "RUB", "RUB"),
+        ("руб", "RUB", "RUB"),
+        ("RUB", "руб", "руб"),
+        ("USD", "RUB", "USD"),
+        ("eur", "EUR", "EUR"),
+    ],
+)
+def test_the_document_says_the_currency_its_prices_are_in(order_currency, base, sent):
+    from chalicelib.commerceml.site_orders import document_currency
+
+    assert document_currency(order_currency, base) == sent

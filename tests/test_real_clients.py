@@ -290,6 +290,18 @@ def test_orders_reach_1c_with_every_field_it_reads(shop):
     ]
     person = next(d for d in docs if d.contractors[0].name == "Петров Пётр").contractors[0]
     assert person.contacts == {"ТелефонРабочий": "8900000"}
+    # name parts reach 1C as Фамилия/Имя/Отчество; a single string is split «Имя Фамилия»
+    for key, customer in (
+        ("parts", {"first_name": "Иван", "middle_name": "Сергеевич", "last_name": "Петров"}),
+        ("whole", {"name": "Иван Петров"}),
+    ):
+        assert post(shop, {"customer": customer, "lines": body["lines"]}, key)[0] == 201
+    names = {}
+    for doc in etree.fromstring(body_of(get_raw(sale(shop), "query"))).findall("Документ"):
+        k = doc.find("Контрагенты/Контрагент")
+        names[k.findtext("Наименование")] = (k.findtext("Фамилия"), k.findtext("Имя"), k.findtext("Отчество"))
+    assert names["Иван Сергеевич Петров"] == ("Петров", "Иван", "Сергеевич")
+    assert names["Иван Петров"] == ("Петров", "Иван", None)
 
 
 # -- orders from 1C --------------------------------------------------------------------------------

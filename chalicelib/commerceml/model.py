@@ -219,6 +219,7 @@ class Contractor:
     official_name: str | None = None  # a legal entity's: without it 1C creates an individual
     last_name: str | None = None
     first_name: str | None = None
+    middle_name: str | None = None
     inn: str | None = None
     kpp: str | None = None
     address: Address | None = None

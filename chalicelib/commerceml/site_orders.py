@@ -59,10 +59,42 @@ def phone_digits(phone: str | None) -> str | None:
     return digits or None
 
 
+_ROUBLE = {"rub", "rur", "руб", "руб.", "643", "₽"}
+
+
+def document_currency(order_currency: str | None, base: str) -> str:
+    """The currency the order's prices are in, as 1C's base currency when it is that one (the
+    tenant's `order_currency`: 1C reads it without recounting), else its own code (1C recounts
+    at its rate, as it should: the prices are in that currency)."""
+    code = (order_currency or "").strip()
+    if not code or code.lower() == base.lower() or {code.lower(), base.lower()} <= _ROUBLE:
+        return base
+    return code
+
+
+_PATRONYMIC = ("вич", "вна", "чна", "оглы", "кызы")
+
+
+def name_parts(customer: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(Фамилия, Имя, Отчество): the parts the shop sent, else split from the whole name — two
+    words are «Имя Фамилия» (how a site's form asks), three ending in a patronymic are «Фамилия Имя
+    Отчество» (how Russian documents write it), otherwise the first word is the first name."""
+    sent = [customer.get(k) for k in ("last_name", "first_name", "middle_name")]
+    if any(sent):
+        return sent[0], sent[1], sent[2]
+    words = str(customer.get("name") or "").split()
+    tail = 2 if len(words) > 2 and words[-1].lower() in ("оглы", "кызы") else 1  # «Рашид кызы»
+    if len(words) - tail == 2 and words[-1].lower().endswith(_PATRONYMIC):
+        return words[0], words[1], " ".join(words[2:])
+    if len(words) >= 2:
+        return " ".join(words[1:]), words[0], None
+    return None, (words[0] if words else None), None
+
+
 def contractor(order: dict[str, Any]) -> Contractor:
     customer = order["customer"]
     name = str(customer["name"]).strip()
-    last, _, first = name.partition(" ")
+    last, first, middle = name_parts(customer)
     company = customer.get("company")
     address = address_of(customer.get("address") or (order.get("delivery") or {}).get("address"))
     contacts = {"Почта": customer.get("email"), "ТелефонРабочий": phone_digits(customer.get("phone"))}
@@ -71,8 +103,9 @@ def contractor(order: dict[str, Any]) -> Contractor:
         name=company or name,
         full_name=company or name,
         official_name=company or None,
-        last_name=None if company else (last or None),
-        first_name=None if company else (first or None),
+        last_name=None if company else last,
+        first_name=None if company else first,
+        middle_name=None if company else middle,
         inn=customer.get("inn"),
         kpp=customer.get("kpp") if company else None,
         address=address,
@@ -122,7 +155,7 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
         date=created[:10],
         time=created[11:19],
         amount=Decimal(str(order["totals"]["total"])),
-        currency=options.currency,
+        currency=document_currency(order["totals"].get("currency"), options.currency),
         comment=order.get("comment"),
         contractors=[contractor(order)],
         lines=lines,

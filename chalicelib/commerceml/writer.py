@@ -66,6 +66,8 @@ def _contractor(parent: etree._Element, k: Contractor) -> None:
         _add(el, "Фамилия", k.last_name)
     if k.first_name:
         _add(el, "Имя", k.first_name)
+    if k.middle_name:
+        _add(el, "Отчество", k.middle_name)
     if k.address is not None:
         _address(el, "ЮридическийАдрес" if k.official_name else "АдресРегистрации", k.address)
     if k.inn:
