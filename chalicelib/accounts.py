@@ -7,6 +7,7 @@ from typing import Protocol
 
 from chalicelib.tenants import (
     MIN_SECRET_CHARS,
+    STOCK_POLICIES,
     Tenant,
     TenantError,
     hash_api_key,
@@ -102,6 +103,9 @@ class Accounts:
                 problem = webhook_url_problem(url, self.https_webhooks_only)
                 if problem:
                     raise TenantError(problem)
+        policy = changes.get("stock_policy")
+        if policy is not None and policy not in STOCK_POLICIES:
+            raise TenantError(f"stock_policy: одно из {', '.join(STOCK_POLICIES)}")
         base = changes.get("image_base_url")
         if base is not None and (not isinstance(base, str) or image_base_problem(base)):
             raise TenantError(image_base_problem(str(base)) or "image_base_url must be text")

@@ -254,7 +254,18 @@ class Customer(Request):
 class RequestLine(Request):
     offer_id: Required200
     quantity: Annotated[
-        Decimal, Field(allow_inf_nan=False, le=100_000), WithJsonSchema({"type": "integer", "minimum": 1})
+        Decimal,
+        Field(allow_inf_nan=False, le=100_000),
+        WithJsonSchema(
+            {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "description": (
+                    "whole for goods sold by the piece (unit 796 «шт», packs, sets, pairs); up to 3 "
+                    "decimal places for goods sold by weight, length or volume (the offer's unit)"
+                ),
+            }
+        ),
     ]
 
 
@@ -286,6 +297,10 @@ class OrderLine(Shape):
     price: float
     amount: float
     currency: Text = None
+    service: bool = Field(False, description="a service: never stock-checked, never held")
+    backorder: bool = Field(
+        False, description="beyond the stock when ordered (the tenant's stock_policy is backorder)"
+    )
 
 
 class Totals(Shape):

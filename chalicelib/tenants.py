@@ -171,6 +171,9 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
 }
 
 
+STOCK_POLICIES = ("strict", "backorder")
+
+
 @dataclass(frozen=True)
 class TenantSettings:
     """Per-tenant behaviour; every field has a sensible default."""
@@ -192,6 +195,9 @@ class TenantSettings:
     manager_rules: tuple[dict[str, Any], ...] = ()
     image_base_url: str | None = None  # CDN in front of the bucket; None = presigned S3 URLs
     api_rate_per_minute: int = 1200  # shop API requests per minute for this tenant's key
+    # "strict": an order takes only what is in stock; "backorder": lines beyond the stock are
+    # taken too, marked `backorder` (1C gets them as usual). Services are never stock-checked.
+    stock_policy: str = "strict"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -210,6 +216,7 @@ class TenantSettings:
             "manager_rules": [dict(r) for r in self.manager_rules],
             "image_base_url": self.image_base_url,
             "api_rate_per_minute": self.api_rate_per_minute,
+            "stock_policy": self.stock_policy,
         }
 
     @classmethod

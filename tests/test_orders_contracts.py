@@ -75,7 +75,7 @@ def test_updates_check_the_version_and_confirmation_takes_the_holds(stores):
     store.create("t", placed, [("o1", Decimal(2), Decimal(5))], [])
     assert store.version("t", placed["id"]) == 1 and store.is_waiting("t", placed["id"])
     taken = {**placed, "hold": "taken"}
-    store.update("t", taken, 1, [], confirm=True)
+    store.update("t", taken, 1, [], confirm=True, take=[("o1", Decimal(2))])
     with pytest.raises(StaleOrder):
         store.update("t", taken, 1, [])
     assert not store.is_waiting("t", placed["id"]) and store.waiting_for_1c("t") == []

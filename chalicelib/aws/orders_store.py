@@ -226,10 +226,11 @@ class OrdersStore:
         events: list[dict[str, Any]],
         confirm: bool = False,
         release: list[tuple[str, Decimal]] | None = None,
+        take: list[tuple[str, Decimal]] | None = None,
     ) -> None:
         """Save a changed order (optimistic version check) with its outbox entries. On 1C's
-        confirmation it leaves the waiting queue and its lines become `taken` holds (kept until
-        1C reports the offers' stock again); `release` gives held quantities back."""
+        confirmation it leaves the waiting queue and what it holds (`take`) becomes `taken` holds
+        (kept until 1C reports the offers' stock again); `release` gives held quantities back."""
         expression = "SET doc = :doc, #s = :status, version = :next"
         values: dict[str, Any] = {
             ":doc": _dumps(order),
@@ -254,16 +255,16 @@ class OrdersStore:
             }
         ]
         now_ms = int(time.time() * 1000)
-        for line in order["lines"] if confirm and order.get("hold") == "taken" else []:
+        for offer_id, quantity in (take or []) if confirm else []:
             actions.append(
                 {
                     "Put": {
                         "TableName": self.table_name,
                         "Item": {
                             "pk": f"{tenant}#taken",
-                            "sk": f"{order['id']}#{line['offer_id']}",
-                            "offer_id": line["offer_id"],
-                            "quantity": Decimal(str(line["quantity"])),
+                            "sk": f"{order['id']}#{offer_id}",
+                            "offer_id": offer_id,
+                            "quantity": quantity,
                             "confirmed_ms": now_ms,
                         },
                     }

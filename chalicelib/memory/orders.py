@@ -199,9 +199,8 @@ class InMemoryOrdersStore:
         events: list[dict[str, Any]],
         confirm: bool = False,
         release: list[tuple[str, Decimal]] | None = None,
+        take: list[tuple[str, Decimal]] | None = None,
     ) -> None:
-        from decimal import Decimal
-
         from chalicelib.ports import StaleOrder
 
         with self.lock:
@@ -211,14 +210,13 @@ class InMemoryOrdersStore:
             item.update(doc=copy.deepcopy(order), version=version + 1)
             if confirm:
                 item["waiting"] = False
-                if order.get("hold") == "taken":
-                    for line in order["lines"]:
-                        self.taken_lines[(tenant, f"{order['id']}#{line['offer_id']}")] = {
-                            "sk": f"{order['id']}#{line['offer_id']}",
-                            "offer_id": line["offer_id"],
-                            "quantity": Decimal(str(line["quantity"])),
-                            "confirmed_ms": int(time.time() * 1000),
-                        }
+                for offer_id, quantity in take or []:
+                    self.taken_lines[(tenant, f"{order['id']}#{offer_id}")] = {
+                        "sk": f"{order['id']}#{offer_id}",
+                        "offer_id": offer_id,
+                        "quantity": quantity,
+                        "confirmed_ms": int(time.time() * 1000),
+                    }
             for offer, quantity in release or []:
                 self.held[(tenant, offer)] = self.held.get((tenant, offer), 0) - quantity
             for event in events:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from chalicelib.orders.holds import GiveBack, hold_of, move
+from chalicelib.orders.holds import GiveBack, Hold, held_quantities, hold_of, move
 from chalicelib.ports import OrdersStore, StaleOrder
 from chalicelib.values import utc_stamp
 
@@ -46,11 +45,13 @@ class OrderChanges:
             order["updated_at"] = utc_stamp()
             step = move(before, confirmed=confirm, cancelled=order["status"] == "cancelled")
             order["hold"] = str(step.after)
-            release = None
-            if step.give_back is GiveBack.HELD_UNITS:
-                release = [(line["offer_id"], Decimal(str(line["quantity"]))) for line in order["lines"]]
+            held = list(held_quantities(order["lines"]).items())
+            release = held if step.give_back is GiveBack.HELD_UNITS else None
+            take = held if before is Hold.HELD and step.after is Hold.TAKEN else None
             try:
-                self.store.update(tenant_id, order, version, change.events, confirm=confirm, release=release)
+                self.store.update(
+                    tenant_id, order, version, change.events, confirm=confirm, release=release, take=take
+                )
             except StaleOrder:
                 continue
             if step.give_back is GiveBack.TAKEN_LINES:

@@ -8,6 +8,7 @@ released  given back (cancelled) or covered by 1C's stock (its next report after
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -53,3 +54,13 @@ def hold_of(order: dict[str, Any]) -> Hold:
     if order.get("hold"):
         return Hold(order["hold"])
     return Hold.RELEASED if order.get("exported_at") or order["status"] == "cancelled" else Hold.HELD
+
+
+def held_quantities(lines: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """What an order holds, per offer: its lines' quantities, but for services (never
+    stock-checked) and backordered lines (beyond the stock: nothing to hold)."""
+    held: dict[str, Decimal] = {}
+    for line in lines:
+        if not line.get("service") and not line.get("backorder"):
+            held[line["offer_id"]] = held.get(line["offer_id"], Decimal(0)) + Decimal(str(line["quantity"]))
+    return held

@@ -38,6 +38,12 @@ class OrderRejected(ValueError):
         self.problems = problems
 
 
+# ОКЕИ codes and names of units sold whole (piece, pack, set, pair, kit, roll, box, bottle).
+PIECE_CODES = frozenset(("796", "778", "839", "704", "715", "736", "812", "868", "872"))
+PIECE_NAMES = frozenset(("шт", "штука", "упак", "уп", "компл", "комплект", "пар", "пара", "набор"))
+MAX_DECIMALS = 3  # a fractional quantity: to the gram, the millimetre, the millilitre
+
+
 class InvalidOrder(ValueError):
     """400: the request body is not an order; `details` names each bad field."""
 
@@ -57,10 +63,22 @@ class OfferFacts:
     currency: str | None
     stock: Decimal | None
     held: Decimal = Decimal(0)
+    unit_code: str | None = None  # ОКЕИ code of the base unit (796: a piece)
+    unit_name: str | None = None
+    service: bool = False  # a service: never stock-checked, never held
 
     @property
     def available(self) -> Decimal:
-        return (self.stock or Decimal(0)) - self.held
+        """What may still be ordered: 1C's stock (negative counts as none) less what is held."""
+        return max(self.stock or Decimal(0), Decimal(0)) - self.held
+
+    @property
+    def by_the_piece(self) -> bool:
+        """Sold in whole units: a piece, pack, set or pair (or no unit said); kilograms, metres
+        and litres may be ordered in fractions."""
+        if self.unit_code:
+            return self.unit_code.strip() in PIECE_CODES
+        return not self.unit_name or self.unit_name.strip().lower().rstrip(".") in PIECE_NAMES
 
 
 @dataclass
@@ -107,41 +125,60 @@ def fixable_fields(fields: dict[str, Any]) -> dict[str, str | None]:
     return cleaned
 
 
-def price_lines(request: OrderRequest, facts: dict[str, OfferFacts]) -> list[dict[str, Any]]:
-    """Check every line; raise OrderRejected naming each bad one."""
+def price_lines(
+    request: OrderRequest, facts: dict[str, OfferFacts], backorder: bool = False
+) -> list[dict[str, Any]]:
+    """Check every line; raise OrderRejected naming each bad one. With `backorder` (the tenant's
+    stock policy) a line beyond the stock is taken and marked; services are never stock-checked."""
     problems, priced = [], []
     wanted: dict[str, Decimal] = {}
     for offer_id, quantity in request.lines:
         wanted[offer_id] = wanted.get(offer_id, Decimal(0)) + quantity
     for n, (offer_id, quantity) in enumerate(request.lines):
         fact = facts.get(offer_id)
-        reason = None
-        if quantity <= 0 or quantity != quantity.to_integral():
-            reason = "quantity must be a positive whole number"
+        reason = quantity_problem(quantity, fact)
+        short = fact is not None and not fact.service and wanted[offer_id] > fact.available
+        if reason:
+            pass
         elif fact is None:
             reason = "no such offer in the catalog"
         elif not fact.active:
             reason = "the offer is no longer sold"
         elif fact.price is None:
             reason = "the offer has no price of the shop's price type"
-        elif wanted[offer_id] > fact.available:
+        elif short and not backorder:
             reason = f"only {_plain(max(fact.available, Decimal(0)))} available"
         if reason or fact is None or fact.price is None:
             problems.append({"line": n, "offer_id": offer_id, "reason": reason})
             continue
-        priced.append(
-            {
-                "offer_id": offer_id,
-                "name": fact.name,
-                "quantity": quantity,
-                "price": fact.price,
-                "amount": fact.price * quantity,
-                "currency": fact.currency,
-            }
-        )
+        line = {
+            "offer_id": offer_id,
+            "name": fact.name,
+            "quantity": quantity,
+            "price": fact.price,
+            "amount": fact.price * quantity,
+            "currency": fact.currency,
+        }
+        if fact.service:
+            line["service"] = True
+        elif short:
+            line["backorder"] = True
+        priced.append(line)
     if problems:
         raise OrderRejected("some lines cannot be ordered", problems)
     return priced
+
+
+def quantity_problem(quantity: Decimal, fact: OfferFacts | None) -> str | None:
+    """Positive; whole for goods sold by the piece; at most MAX_DECIMALS places otherwise."""
+    if quantity <= 0:
+        return "quantity must be positive"
+    whole = quantity == quantity.to_integral()
+    if not whole and (fact is None or fact.by_the_piece):
+        return "quantity must be a whole number: this offer is sold by the piece"
+    if not whole and quantity != round(quantity, MAX_DECIMALS):
+        return f"quantity has at most {MAX_DECIMALS} decimal places"
+    return None
 
 
 def totals(lines: list[dict[str, Any]], delivery: dict[str, Any]) -> dict[str, Decimal | str | None]:

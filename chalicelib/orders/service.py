@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.commerceml.requisites import nomenclature
 from chalicelib.commerceml.site_orders import presentation
 from chalicelib.observability import logger
 from chalicelib.orders import rules
 from chalicelib.orders.changes import Change, OrderChanges
+from chalicelib.orders.holds import held_quantities
 from chalicelib.orders.one_c import OneC
 from chalicelib.orders.rules import OfferFacts, OrderRejected
 from chalicelib.orders.views import view
@@ -50,6 +52,8 @@ class Orders:
                 price = next((p for p in offer.prices if p["price_type_id"] == shop_type), None)
                 stock = offer.stock or {}
                 name = (offer.info or offer.variant or {}).get("name")
+                unit = (offer.info or {}).get("unit") or product.doc.get("unit") or {}
+                kind = nomenclature(product.doc.get("requisites") or {})["class"]
                 facts[offer.id] = OfferFacts(
                     offer_id=offer.id,
                     name=name or product.doc.get("name") or offer.id,
@@ -58,6 +62,9 @@ class Orders:
                     currency=(price or {}).get("currency"),
                     stock=Decimal(str(stock["total"])) if stock.get("total") is not None else None,
                     held=held.get(offer.id, Decimal(0)),
+                    unit_code=unit.get("code"),
+                    unit_name=unit.get("name"),
+                    service=kind == "service",
                 )
         return facts
 
@@ -70,7 +77,7 @@ class Orders:
             if existing:
                 return view(existing)
         facts = self.facts(tenant, [o for o, _ in request.lines])
-        lines = rules.price_lines(request, facts)
+        lines = rules.price_lines(request, facts, backorder=tenant.settings.stock_policy == "backorder")
         created = utc_stamp()
         order = {
             "id": new_id(),
@@ -98,10 +105,7 @@ class Orders:
             )
         for event in events:
             event["payload"] = {**event["payload"], "order": view(order)}
-        quantities: dict[str, Decimal] = {}
-        for line in lines:
-            quantities[line["offer_id"]] = quantities.get(line["offer_id"], Decimal(0)) + line["quantity"]
-        holds = [(o, q, facts[o].stock or Decimal(0)) for o, q in quantities.items()]
+        holds = [(o, q, facts[o].stock or Decimal(0)) for o, q in held_quantities(lines).items()]
         try:
             self.store.create(tenant.id, order, holds, events, idempotency_key)
         except AlreadyPlaced as placed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 
@@ -145,6 +146,51 @@ BODIES = {
 }
 
 
+# What each refusal says: its own reason, in the message or a line's problem (never any failure).
+REASONS = {
+    "quantity: negative": "quantity must be positive",
+    "quantity: zero": "quantity must be positive",
+    "quantity: fractional": "whole number: this offer is sold by the piece",
+    "quantity: NaN": "lines\\[0\\]\\.quantity .*finite number",
+    "quantity: Infinity": "lines\\[0\\]\\.quantity .*finite number",
+    "quantity: 1e30": "lines\\[0\\]\\.quantity .*less than or equal to 100000",
+    "quantity: true": "lines\\[0\\]\\.quantity Decimal input",
+    "quantity: a list": "lines\\[0\\]\\.quantity Decimal input",
+    "lines: 91 of them": "lines List should have at most 90",
+    "lines: an object": "lines Input should be a valid list",
+    "lines: empty": "lines List should have at least 1",
+    "lines: a string in the list": "lines\\[0\\] Input should be a valid dictionary",
+    "offer: unknown": "no such offer in the catalog",
+    "offer: 10k characters": "offer_id String should have at most 200",
+    "offer: expression-looking": "no such offer in the catalog",
+    "offer: a number": "offer_id Input should be a valid string",
+    "comment: control character": "comment contains control characters",
+    "comment: 3000 characters": "comment String should have at most 2000",
+    "name: lone surrogate": "customer.name .*unicode",
+    "name: 450 KB": "an order body is at most 65536 bytes",
+    "name: NUL": "customer.name contains control characters",
+    "name: blank": "customer.name is required",
+    "name: a number": "customer.name Input should be a valid string",
+    "email: not an address": "customer.email is not an e-mail address",
+    "phone: 500 characters": "customer.phone String should have at most 50",
+    "customer: a list": "customer Input should be a valid dictionary",
+    "customer: missing": "customer Field required",
+    "delivery: negative price": "delivery.price .*greater than or equal to 0",
+    "delivery: NaN price": "delivery.price .*finite number",
+    "delivery: price 1e12": "delivery.price .*less than or equal to 10000000",
+    "delivery: a string": "delivery Input should be a valid dictionary",
+    "delivery: control character in the address": "delivery.address",
+    "payment_method: an object": "payment_method Input should be a valid string",
+    "body: an array": "the body must be a JSON object",
+    "body: not JSON": "the body must be JSON",
+    "body: 100 KB": "an order body is at most 65536 bytes",
+}
+
+
+def test_every_hostile_order_names_its_reason():
+    assert set(REASONS) == set(BODIES)
+
+
 @pytest.mark.parametrize("name", sorted(BODIES))
 def test_hostile_orders(module_stack, name):
     offer = an_offer(module_stack)
@@ -153,7 +199,10 @@ def test_hostile_orders(module_stack, name):
         module_stack, "POST", "/orders", BODIES[name](offer), {"Idempotency-Key": f"hostile-{name}"}
     )
     assert status in (400, 413, 422), body
-    assert body["error"]["message"] and body["error"]["code"]
+    said = " ".join(
+        [body["error"]["message"], *(str(d.get("reason")) for d in body["error"].get("details") or ())]
+    )
+    assert re.search(REASONS[name], said), said
     assert _order_count() == before, "a refused request creates no order"
 
 

@@ -1,0 +1,109 @@
+"""Orders as shops sell: by weight (fractional quantities to the unit's precision), services (never
+stock-checked), the tenant's stock policy (strict or backorder), and negative stock from 1C — on
+the twins, with the catalog imported through the real worker."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from chalicelib.memory import InMemoryOrdersStore
+from chalicelib.orders.rules import OrderRejected
+from chalicelib.orders.service import Orders
+from tests.reliability import cml
+from tests.test_worker_unit import Room
+
+KG = '<БазоваяЕдиница Код="166" НаименованиеПолное="Килограмм">кг</БазоваяЕдиница>'
+PIECE = '<БазоваяЕдиница Код="796" НаименованиеПолное="Штука">шт</БазоваяЕдиница>'
+SERVICE = (
+    "<ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>ТипНоменклатуры</Наименование>"
+    "<Значение>Услуга</Значение></ЗначениеРеквизита></ЗначенияРеквизитов>"
+)
+
+
+@pytest.fixture
+def counter():
+    room = Room()
+    products = (
+        cml.product("sugar", "Сахар", KG)
+        + cml.product("cup", "Кружка", PIECE)
+        + cml.product("install", "Установка", SERVICE)
+        + cml.product("minus", "Уценка", PIECE)
+    )
+    assert room.send("import.xml", cml.catalog(products)).keyword == "success"
+    offers = (
+        cml.offer("sugar", quantity="10", price="80")
+        + cml.offer("cup", quantity="3", price="100")
+        + cml.offer("install", quantity="0", price="500")
+        + cml.offer("minus", quantity="-2", price="50")
+    )
+    assert room.send("offers.xml", cml.offers(offers)).keyword == "success"
+    room.orders = Orders(InMemoryOrdersStore(), room.catalog)
+    room.tenant = room.accounts.require("shop")
+    return room
+
+
+def place(room, key: str, *lines: tuple[str, object]) -> dict:
+    body = {"customer": {"name": "Анна Ли"}, "lines": [{"offer_id": o, "quantity": q} for o, q in lines]}
+    return room.orders.place(room.tenant, body, key)
+
+
+def reasons(room, *lines: tuple[str, object]) -> list[str]:
+    with pytest.raises(OrderRejected) as refused:
+        place(room, "refused", *lines)
+    return [p["reason"] for p in refused.value.problems]
+
+
+def test_goods_by_weight_are_ordered_in_fractions_held_and_sent_to_1c_as_such(counter):
+    placed = place(counter, "k1", ("sugar", 1.25))
+    line = placed["lines"][0]
+    assert (line["quantity"], line["amount"]) == (1.25, 100) and placed["totals"]["total"] == 100
+    assert counter.orders.store.holds("shop", ["sugar"]) == {"sugar": Decimal("1.25")}
+    data, count, _ = counter.orders.query_document(counter.tenant, "s-1", "utf-8")
+    quantities = [q.text for q in etree.parse(io.BytesIO(data)).iter("Количество")]
+    assert count == 1 and quantities == ["1.25"]
+
+
+def test_a_piece_stays_whole_and_a_fraction_keeps_to_the_grams(counter):
+    assert reasons(counter, ("cup", 1.5)) == [
+        "quantity must be a whole number: this offer is sold by the piece"
+    ]
+    assert reasons(counter, ("sugar", 1.2345)) == ["quantity has at most 3 decimal places"]
+    assert reasons(counter, ("sugar", 0)) == ["quantity must be positive"]
+
+
+def test_a_service_is_never_stock_checked_nor_held(counter):
+    placed = place(counter, "s1", ("install", 2), ("cup", 1))
+    assert [line.get("service", False) for line in placed["lines"]] == [True, False]
+    assert counter.orders.store.holds("shop", ["install", "cup"]) == {"cup": 1}, "the service holds nothing"
+
+
+def test_strict_refuses_beyond_the_stock_and_negative_stock_counts_as_none(counter):
+    assert reasons(counter, ("cup", 5)) == ["only 3 available"]
+    assert reasons(counter, ("minus", 1)) == ["only 0 available"]
+
+
+def test_backorder_takes_lines_beyond_the_stock_marked_and_unheld(counter):
+    counter.accounts.update_settings("shop", stock_policy="backorder")
+    counter.tenant = counter.accounts.require("shop")
+    placed = place(counter, "b1", ("cup", 5), ("sugar", 2), ("minus", 1))
+    assert [line.get("backorder", False) for line in placed["lines"]] == [True, False, True]
+    assert counter.orders.store.holds("shop", ["cup", "sugar", "minus"]) == {"sugar": 2}, (
+        "backorders hold nothing"
+    )
+    assert counter.orders.cancel(counter.tenant, placed["id"], "передумал", by="shop")
+    held = counter.orders.store.holds("shop", ["cup", "sugar", "minus"])
+    assert held == {"sugar": 0}, "only what was held is given back (no hold goes negative)"
+
+
+def test_the_stock_policy_is_one_of_two():
+    from chalicelib.accounts import Accounts, InMemoryTenantStore
+    from chalicelib.tenants import TenantError
+
+    accounts = Accounts(InMemoryTenantStore())
+    accounts.add("shop")
+    with pytest.raises(TenantError, match="stock_policy"):
+        accounts.update_settings("shop", stock_policy="sometimes")
