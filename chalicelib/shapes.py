@@ -4,32 +4,16 @@ document and the code cannot drift; tests validate real answers against it."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
-    ValidationError,
-    WithJsonSchema,
-    model_validator,
 )
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.texts import (
-    Email,
-    Lines500,
-    Lines2000,
-    Required200,
-    Text9,
-    Text12,
-    Text50,
-    Text100,
-    Text200,
-    Text300,
-)
+from chalicelib.order_requests import OrderRequest
 
 Text = str | None
 Number = float | None
@@ -200,96 +184,6 @@ class Product(Shape):
     offers: list[Offer]
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class AddressParts(Request):
-    model_config = ConfigDict(extra="forbid")
-    postcode: Text200 = None
-    country: Text200 = None
-    region: Text200 = None
-    city: Text200 = None
-    street: Text200 = None
-    house: Text200 = None
-    flat: Text200 = None
-
-
-NAME_PARTS = ("first_name", "middle_name", "last_name")
-
-
-class Customer(Request):
-    id: Text100 = Field(
-        None, description="the shop's own customer id: GET /orders?customer= lists their orders"
-    )
-    name: Required200 = Field(
-        description=(
-            "the whole name (made from the parts when only they are sent). 1C gets Фамилия and Имя "
-            "(and Отчество) from the parts; without them the name is split: «Имя Фамилия» for two "
-            "words, «Фамилия Имя Отчество» for three whose last is a patronymic (…вич, …вна, …чна, "
-            "оглы, кызы), else the first word is the first name and the rest the last name"
-        )
-    )
-    first_name: Text100 = Field(None, description="Имя")
-    middle_name: Text100 = Field(None, description="Отчество")
-    last_name: Text100 = Field(None, description="Фамилия")
-    email: Email = None
-    phone: Text50 = Field(None, description="sent to 1C as ТелефонРабочий, digits only")
-    address: AddressParts | Lines500 | None = None
-    company: Text300 = Field(None, description="a legal entity: 1C files it as one")
-    inn: Text12 = None
-    kpp: Text9 = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _name_from_parts(cls, data: Any) -> Any:
-        """Parts without a whole name: the name is «Имя Отчество Фамилия» (checked as a name)."""
-        if isinstance(data, dict) and not data.get("name"):
-            parts = [str(data[k]).strip() for k in NAME_PARTS if isinstance(data.get(k), str)]
-            if any(parts):
-                return {**data, "name": " ".join(p for p in parts if p)}
-        return data
-
-
-class RequestLine(Request):
-    offer_id: Required200
-    quantity: Annotated[
-        Decimal,
-        Field(allow_inf_nan=False, le=100_000),
-        WithJsonSchema(
-            {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "description": (
-                    "whole for goods sold by the piece (unit 796 «шт», packs, sets, pairs); up to 3 "
-                    "decimal places for goods sold by weight, length or volume (the offer's unit)"
-                ),
-            }
-        ),
-    ]
-
-
-class Delivery(Request):
-    method: Text200 = None
-    price: (
-        Annotated[
-            Decimal,
-            Field(ge=0, le=10_000_000, allow_inf_nan=False),
-            WithJsonSchema({"type": "number", "minimum": 0}),
-        ]
-        | None
-    ) = None
-    address: AddressParts | Lines500 | None = None
-
-
-class OrderRequest(Request):
-    customer: Customer
-    lines: list[RequestLine] = Field(min_length=1, max_length=90)  # orders.rules.MAX_LINES
-    delivery: Delivery | None = None
-    payment_method: Text200 = None
-    comment: Lines2000 = None
-
-
 class OrderLine(Shape):
     offer_id: str
     name: str
@@ -356,38 +250,6 @@ MODELS: list[type[BaseModel]] = [
     Order,
     Change,
 ]
-
-
-# What a person may correct on an order (`orders fix`), each checked as POST /orders checks it.
-FIXABLE: dict[str, TypeAdapter[str | None]] = {
-    "customer.name": TypeAdapter(Required200),
-    "customer.company": TypeAdapter(Text300),
-    "customer.email": TypeAdapter(Email),
-    "customer.phone": TypeAdapter(Text50),
-    "customer.address": TypeAdapter(Lines500),
-    "customer.inn": TypeAdapter(Text12),
-    "customer.kpp": TypeAdapter(Text9),
-    "customer.id": TypeAdapter(Text100),
-    "delivery.method": TypeAdapter(Text200),
-    "delivery.address": TypeAdapter(Lines500),
-    "payment_method": TypeAdapter(Text200),
-    "comment": TypeAdapter(Lines2000),
-}
-
-
-def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
-    """Each bad field by its path (`customer.name`, `lines[2].quantity`) and what is wrong."""
-    problems = []
-    for error in exc.errors():
-        path = ""
-        for part in error["loc"]:
-            if isinstance(part, int):
-                path += f"[{part}]"
-            elif part.isidentifier() and not part[0].isupper():  # not a union branch's name
-                path += f".{part}" if path else str(part)
-        message = str(error["msg"]).removeprefix("Value error, ")
-        problems.append({"field": path or "body", "reason": message})
-    return problems
 
 
 def components() -> dict[str, Any]:

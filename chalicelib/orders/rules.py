@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import shapes
+from chalicelib import order_requests
 from chalicelib.commerceml.model import OrderUpdate
 from chalicelib.tenants import TenantSettings
 from chalicelib.values import decimal_text, utc_stamp
@@ -96,9 +96,9 @@ def parse_request(body: Any) -> OrderRequest:
     if not isinstance(body, dict):
         raise InvalidOrder("the body must be a JSON object")
     try:
-        checked = shapes.OrderRequest.model_validate(body)
+        checked = order_requests.OrderRequest.model_validate(body)
     except ValidationError as exc:
-        problems = shapes.validation_problems(exc)
+        problems = order_requests.validation_problems(exc)
         first = problems[0]
         raise InvalidOrder(f"{first['field']} {first['reason']}", problems) from None
     customer = checked.customer.model_dump(exclude_none=True)
@@ -116,10 +116,12 @@ def fixable_fields(fields: dict[str, Any]) -> dict[str, str | None]:
     """`section.key=value` corrections a person may make, each checked like POST /orders."""
     cleaned = {}
     for path, value in fields.items():
-        if path not in shapes.FIXABLE:
-            raise InvalidOrder(f"{path} cannot be changed; one of: {', '.join(sorted(shapes.FIXABLE))}")
+        if path not in order_requests.FIXABLE:
+            raise InvalidOrder(
+                f"{path} cannot be changed; one of: {', '.join(sorted(order_requests.FIXABLE))}"
+            )
         try:
-            cleaned[path] = shapes.FIXABLE[path].validate_python(value)
+            cleaned[path] = order_requests.FIXABLE[path].validate_python(value)
         except ValidationError as exc:
             raise InvalidOrder(f"{path} {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     return cleaned
