@@ -131,8 +131,12 @@ def test_a_job_saved_by_someone_else_since_it_was_read_is_not_overwritten(exchan
     read.beat()
     store.save_job("t", read)  # the copy read after the change saves
     assert store.get_job("t", read.id).version == 2
+    store.save_job("t", read)  # nothing changed since: no write
+    assert store.get_job("t", read.id).version == 2
+    never = ImportJob("never-created", filename="x.xml")
+    never.beat()
     with pytest.raises(JobChanged):
-        store.save_job("t", ImportJob("never-created", filename="x.xml"))
+        store.save_job("t", never)
 
 
 def test_the_lease_belongs_to_one_owner_until_it_runs_out(exchange_store):

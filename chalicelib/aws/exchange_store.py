@@ -190,6 +190,8 @@ class ExchangeStore:
 
     def save_job(self, tenant: str, job: ImportJob) -> None:
         """Save what the job's transitions changed, if nobody saved it since it was read."""
+        if not job.changed:
+            return
         values = {**job.changes(), "version": job.version + 1}
         try:
             self.table.update_item(
@@ -272,12 +274,23 @@ class ExchangeStore:
 
     # -- login throttle ---------------------------------------------------------------------------
     def take_attempt(self, key: str, limit: int, window_seconds: int) -> int:
-        """Count one password check against `key` atomically (a conditional increment, so
-        concurrent guesses cannot slip past the limit). Returns 0 when the check may run, else
-        the seconds until the window ends."""
+        """Count one password check against `key` atomically (conditional writes, so concurrent
+        guesses cannot slip past the limit). Returns 0 when the check may run, else the seconds
+        until the window ends. A success clears the key, so the usual case opens a window: one
+        write."""
         pk, now = f"throttle#{key}", int(time.time())
         for _ in range(5):
-            try:
+            try:  # no window, or it ended: open one with this attempt
+                self.table.put_item(
+                    Item={"pk": pk, "sk": "login", "attempts": 1, "expires_at": now + window_seconds},
+                    ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
+                    ExpressionAttributeValues={":now": now},
+                )
+                return 0
+            except ClientError as exc:
+                if not conditional_failed(exc):
+                    raise
+            try:  # an open window: count in it while under the limit
                 self.table.update_item(
                     Key={"pk": pk, "sk": "login"},
                     UpdateExpression="ADD attempts :one",
@@ -289,20 +302,8 @@ class ExchangeStore:
                 if not conditional_failed(exc):
                     raise
             item = self.table.get_item(Key={"pk": pk, "sk": "login"}, ConsistentRead=True).get("Item")
-            if item and int(item["expires_at"]) > now:
-                if int(item["attempts"]) >= limit:
-                    return int(item["expires_at"]) - now
-                continue  # another request opened the window meanwhile: count in it
-            try:  # no window yet, or it ended: open one with this attempt
-                self.table.put_item(
-                    Item={"pk": pk, "sk": "login", "attempts": 1, "expires_at": now + window_seconds},
-                    ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
-                    ExpressionAttributeValues={":now": now},
-                )
-                return 0
-            except ClientError as exc:
-                if not conditional_failed(exc):
-                    raise
+            if item and int(item["expires_at"]) > now and int(item["attempts"]) >= limit:
+                return int(item["expires_at"]) - now
         return window_seconds
 
     def clear_attempts(self, key: str) -> None:

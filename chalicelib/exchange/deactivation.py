@@ -50,8 +50,7 @@ class PlanDeactivation:
             touched.add(change)
         self.cards.stage_touched(tenant, job.id, touched)
         job.parsed({"deactivated": len(changes)}, len(changes))
-        run.save(job)
-        return Step.NEXT
+        return Step.NEXT  # saved with the next phase
 
     def _listed_since(self, tenant: str, since: int) -> set[str]:
         """Every entity the imports of this exchange listed."""

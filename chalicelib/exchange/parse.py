@@ -112,5 +112,4 @@ class Parse:
             schema_version=result.schema_version,
             only_changes={k: v for k, v in result.only_changes.items() if v is not None},
         )
-        run.save(job)
-        return Step.NEXT
+        return Step.NEXT  # the worker saves the counts with the next phase, in one write

@@ -112,6 +112,8 @@ class InMemoryExchangeStore:
         return job_of(item) if item else None
 
     def save_job(self, tenant: str, job: ImportJob) -> None:
+        if not job.changed:
+            return
         with self.lock:
             item = self.items.get((f"{tenant}#job", job.id))
             if item is None or int(item.get("version", 0)) != job.version:
