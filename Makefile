@@ -74,7 +74,7 @@ package: $(VENV)/.installed console-assets
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache .local-state
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .local-state
 
 # Monthly cost per tenant and account-level ceilings from bench/results.json and bench/prices.json.
 capacity: $(VENV)/.installed
