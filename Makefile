@@ -14,7 +14,7 @@ setup: $(VENV)/.installed dynamodb-local console-assets
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3 (it packages with it)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 

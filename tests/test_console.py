@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -130,6 +130,19 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(console):
     assert rebuild and rebuild[0].status == "done", "a new price type rebuilt the cards"
 
 
+def _with_first_price_moved(offers: bytes) -> tuple[bytes, str]:
+    """The offers file with its first offer's price 7 higher, and that offer's product id."""
+    from lxml import etree
+
+    tree = etree.fromstring(offers)
+    offer = next(e for e in tree.iter() if etree.QName(e).localname == "Предложение")
+    fields = {etree.QName(c).localname: c for c in offer}
+    for price in (e for e in offer.iter() if etree.QName(e).localname == "ЦенаЗаЕдиницу"):
+        price.text = str(float(price.text or 0) + 7)
+    encoding = tree.getroottree().docinfo.encoding
+    return etree.tostring(tree, encoding=encoding, xml_declaration=True), fields["Ид"].text.partition("#")[0]
+
+
 def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console, samples):
     data = (samples / DOBRO / "import0_1.xml").read_bytes()
     first = console.upload("import0_1.xml", data)
@@ -149,8 +162,11 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     product = re.search(r'href="/console/products/([^"]+)"', diff).group(1)
     product_page = console.get(f"/console/products/{product}")
     assert product_page.status_code == 200 and "Предложения" in product_page.body.decode()
-    history = product_page.body.decode().split('id="history"')[1].split("</ul>")[0]
-    assert "offers0_1.xml" in history and "→" in history, "the cards phase wrote the product's history"
+    changed, moved = _with_first_price_moved((samples / DOBRO / "offers0_1.xml").read_bytes())
+    console.upload("offers0_1.xml", changed)
+    page = console.get(f"/console/products/{quote(moved, safe='')}").body.decode()
+    history = page.split('id="history"')[1].split("</ul>")[0]
+    assert "offers0_1.xml" in history and "price_min" in history and "→" in history, history
     download = console.get(f"/console/exchanges/{first}/file?area={first}-1&name=import0_1.xml&part=1")
     assert download.status_code == 303 and "import0_1.xml" in download.headers["Location"]
     replayed = console.post(f"/console/exchanges/{first}/replay", {})

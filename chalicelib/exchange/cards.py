@@ -40,9 +40,13 @@ def _difference(product_id: str, old: CardSummary | None, new: CardSummary | Non
 
 
 def _shows(difference: dict[str, Any]) -> bool:
-    """A change a person sees on the product page: listed, unlisted, or a shown field moved."""
-    return difference["op"] != "changed" or any(
-        difference[f][0] != difference[f][1] for f in ("name", "price_min", "stock", "in_stock")
+    """A line of the product's history: it was unlisted, renamed, re-priced, or went in or out of
+    stock. Not its first listing (a first import would write a line per product), nor a stock
+    count that moved within «in stock» (that changes with every exchange: a write per product)."""
+    if difference["op"] == "listed":
+        return False
+    return difference["op"] == "unlisted" or any(
+        difference[f][0] != difference[f][1] for f in ("name", "price_min", "in_stock")
     )
 
 
