@@ -259,6 +259,9 @@ def test_orders_reach_1c_with_every_field_it_reads(shop):
         r.findtext("Наименование"): r.findtext("Значение") for r in document.iter("ЗначениеРеквизита")
     }
     assert requisites["Организация"] == "ООО «Ромашка»" and requisites["Склад"] == "Основной склад"
+    assert (requisites["Статус заказа"], requisites["Статуса заказа ИД"]) == ("[N] Новый", "N"), (
+        "as 1C-Bitrix sends it: the id mode=info published"
+    )
     # element order as a real 1C document has it (the shared sample exported by 1C)
     sample = etree.parse(str(SAMPLES / "ArgentCrusade__commerceml/tests/fixtures/documents-example.xml"))
     ns = {"c": "urn:1C.ru:commerceml_2"}

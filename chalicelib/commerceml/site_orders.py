@@ -36,6 +36,9 @@ class OrderOptions:
     organization: str | None = None
     warehouse: str | None = None
     site: str = "cmlbridge"
+    # the site's statuses as `mode=info` publishes them: status → (id, name), sent as 1C-Bitrix
+    # does («[N] Принят» with `Статуса заказа ИД` N) so 1C maps them as it maps Bitrix's
+    statuses: tuple[tuple[str, str, str], ...] = ()
 
 
 def address_of(value: Any) -> Address | None:
@@ -114,6 +117,14 @@ def contractor(order: dict[str, Any]) -> Contractor:
     )
 
 
+def _status_requisites(status: str, options: OrderOptions) -> dict[str, str]:
+    known = {site: (status_id, name) for site, status_id, name in options.statuses}
+    if status not in known:
+        return {"Статус заказа": status}
+    status_id, name = known[status]
+    return {"Статус заказа": f"[{status_id}] {name}", "Статуса заказа ИД": status_id}
+
+
 def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()) -> Order:
     """The stored order → the document 1C imports (docs/protocol.md §8.6, docs/clients.md §9–10)."""
     lines = [
@@ -137,7 +148,7 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
         "Доставка разрешена": "false",
         "Отменен": "true" if order["status"] == "cancelled" else "false",
         "Финальный статус": "false",
-        "Статус заказа": order["status"],
+        **_status_requisites(order["status"], options),
         "Способ доставки": delivery.get("method") or "",
         "Адрес доставки": presentation(delivery.get("address") or order["customer"].get("address")),
         "Сайт": options.site,

@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 from chalicelib.commerceml.site_orders import OrderOptions
+from chalicelib.orders.rules import STATUS_IDS, STATUS_NAMES, STATUSES
 from chalicelib.tenants import TenantSettings
 from chalicelib.values import json_number
 
 
 def options_for(settings: TenantSettings) -> OrderOptions:
-    return OrderOptions(settings.order_currency, settings.organization, settings.warehouse)
+    statuses = tuple((s, STATUS_IDS[s], STATUS_NAMES[s]) for s in STATUSES)
+    return OrderOptions(settings.order_currency, settings.organization, settings.warehouse, statuses=statuses)
 
 
 def view(order: dict[str, Any]) -> dict[str, Any]:
