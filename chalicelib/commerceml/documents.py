@@ -61,6 +61,8 @@ class OrderDocuments:
                 order.deletion_mark = as_bool(value)
             elif name == "НомерВерсии":
                 order.version = value or None
+            elif name in ("Основание", "ДокументОснование"):
+                order.basis = child_text(c, "Ид") or child_text(c, "Номер") or value or None
             elif name == "Контрагенты":
                 order.contractors = [self.contractor(k) for _, k in children(c)]
             elif name == "Товары":

@@ -266,6 +266,8 @@ class Order:
     date_1c: str | None = None  # `Дата1С`
     deletion_mark: bool = False
     version: str | None = None
+    basis: str | None = None  # `Основание`: the document it was made from (a payment's order)
+    container: int | None = None  # the `Контейнер` it came in (2.10 packages), counted per file
 
 
 @dataclass(slots=True)

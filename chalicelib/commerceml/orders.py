@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from chalicelib.commerceml.model import DELIVERY_LINE_ID, Order, OrderUpdate
 from chalicelib.commerceml.xml import as_bool
@@ -68,4 +69,48 @@ def to_update(doc: Order) -> OrderUpdate:
         manager=_first(r, "ОтветственныйМенеджер", "Ответственный менеджер"),
         amount=doc.amount,
         lines=[line for line in doc.lines if line.id != DELIVERY_LINE_ID],
+    )
+
+
+class DocumentKind(StrEnum):
+    ORDER = "order"
+    PAYMENT = "payment"
+    SHIPMENT = "shipment"
+    OTHER = "other"
+
+
+# `ХозОперация` values 1C writes (CommerceML 2.x): what each document does to a site order.
+_KINDS = {
+    "заказ товара": DocumentKind.ORDER,
+    "выплата наличных денег": DocumentKind.PAYMENT,
+    "выплата безналичных денег": DocumentKind.PAYMENT,
+    "эквайринговая операция": DocumentKind.PAYMENT,
+    "оплата": DocumentKind.PAYMENT,
+    "отпуск товара": DocumentKind.SHIPMENT,
+    "реализация": DocumentKind.SHIPMENT,
+    "реализация товаров": DocumentKind.SHIPMENT,
+}
+# Requisites in which 1C may name the order a payment or shipment belongs to.
+_ORDER_REFERENCES = ("Заказ", "Номер заказа", "Заказ покупателя", "Заказ клиента", "Номер заказа на сайте")
+
+
+def document_kind(doc: Order) -> DocumentKind:
+    """What a 1C document is, by its `ХозОперация` (an absent one is an order, as 1C-Bitrix reads)."""
+    operation = (doc.operation or "").strip().lower()
+    return _KINDS.get(operation, DocumentKind.ORDER if not operation else DocumentKind.OTHER)
+
+
+def order_reference(doc: Order) -> str | None:
+    """The order a payment or shipment names: its `Основание`, else a requisite that says so."""
+    return doc.basis or _first(doc.requisites, *_ORDER_REFERENCES)
+
+
+def settlement(doc: Order, kind: DocumentKind, order_id: str) -> OrderUpdate:
+    """A payment or a shipment as what it tells the order it belongs to."""
+    if kind is DocumentKind.PAYMENT:
+        return OrderUpdate(
+            id=order_id, number="", paid=True, payment_number=doc.number, payment_date=doc.date
+        )
+    return OrderUpdate(
+        id=order_id, number="", shipped=True, shipment_number=doc.number, shipment_date=doc.date
     )

@@ -21,6 +21,7 @@ from chalicelib.commerceml.model import (
     DocumentHeader,
     DocumentProblem,
     Entity,
+    Order,
     Property,
     Section,
     Warehouse,
@@ -85,6 +86,7 @@ class _Reader:
         self.has_offers = False
         self.counts: dict[str, int] = {}
         self.saw_root = False
+        self.packages = 0  # `Контейнер` elements begun so far
         self.elements = CatalogElements(self)
         self.documents = OrderDocuments(self, self.elements)
 
@@ -168,6 +170,8 @@ class _Reader:
             if name == ROOT:
                 return self.header(el)
             raise self.error(f"корневой элемент должен быть {ROOT}, а не {name}", el.sourceline)
+        if name == "Контейнер":
+            self.packages += 1  # the documents of one 2.10 package belong together
         if name not in _CONTAINERS:  # records are read at their end
             return None
         parent = local(el.getparent().tag) if el.getparent() is not None else ""
@@ -244,6 +248,8 @@ class _Reader:
                 raise error from None
             # One bad order document is reported; the others in the file still apply.
             entity = DocumentProblem(str(error), child_text(el, "Ид"), child_text(el, "Номер"))
+        if isinstance(entity, Order) and parent == "Контейнер":
+            entity.container = self.packages  # documents of one package share it
         el.clear(keep_tail=False)
         parent_el.remove(el)
         return entity

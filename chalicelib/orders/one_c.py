@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from chalicelib.commerceml import read, to_update, write_orders, write_reference
 from chalicelib.commerceml.model import DocumentProblem, Order, OrderUpdate
+from chalicelib.commerceml.orders import DocumentKind, document_kind, order_reference, settlement
 from chalicelib.commerceml.site_orders import order_document
 from chalicelib.observability import logger
 from chalicelib.orders import rules
@@ -136,56 +137,84 @@ class OneC:
 
     # -- 1C reports statuses (type=sale&mode=file [+import]) ---------------------------------------
     def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]:
-        """Apply 1C's order documents; unknown orders are reported, not fatal."""
+        """Apply 1C's documents by what each is (`ХозОперация`): an order updates its order (by
+        `Ид`, else `Номер`); a payment or a shipment updates the order it belongs to — named by
+        its `Основание` or a requisite, or the order in the same `Контейнер` —, never one that
+        merely shares its number. What matches nothing is reported, not fatal."""
         report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
+        packaged: dict[int, str] = {}  # a `Контейнер` → the site order its order document is
         for entity in read(stream, filename):
             if isinstance(entity, DocumentProblem):
                 report["problems"].append(f"документ {entity.number or entity.id or '?'}: {entity.reason}")
                 continue
             if not isinstance(entity, Order):
                 continue
-            update = to_update(entity)
-            order = self.store.get(tenant.id, update.id) if update.id else None
-            if order is None and update.number:
-                order = self.store.by_number(tenant.id, update.number)
-            if order is None:
-                report["unknown"].append(update.number or update.id)
+            kind = document_kind(entity)
+            if kind is DocumentKind.OTHER:
+                report["problems"].append(
+                    f"документ {entity.number or entity.id}: ХозОперация «{entity.operation}» сайт не применяет"
+                )
                 continue
-
-            def change(current: dict[str, Any], update: OrderUpdate = update) -> Change | None:
-                facts = {k: v for k, v in rules.one_c_facts(update).items() if v is not None}
-                status = rules.status_from_1c(update, current["status"], tenant.settings)
-                if current["status"] == "cancelled":
-                    status = "cancelled"
-                merged = {**current.get("one_c", {}), **facts}
-                if merged == current.get("one_c") and status == current["status"]:
-                    return None
-                events: list[dict[str, Any]] = []
-                previous = current["status"]
-                newly_returned = bool(merged.get("returned")) and not current.get("one_c", {}).get("returned")
-                current["one_c"] = merged
-                if merged.get("tracking_number"):
-                    current["tracking_number"] = merged["tracking_number"]
-                if update.manager and not current.get("manager"):
-                    current["manager"] = update.manager
-                if status != previous:
-                    current["status"] = status
-                    current["history"].append(rules.history_entry(status, "1c", update.status_text))
-                    payload = {"order": view(current), "previous_status": previous}
-                    events.append({"event": "order.status_changed", "payload": payload})
-                    if status in ("paid", "shipped"):
-                        extra = (
-                            {"tracking_number": current.get("tracking_number")} if status == "shipped" else {}
-                        )
-                        events.append({"event": f"order.{status}", "payload": {**payload, **extra}})
-                if newly_returned:
-                    current["history"].append(rules.history_entry(current["status"], "1c", "возврат"))
-                    events.append({"event": "order.returned", "payload": {"order": view(current)}})
-                return Change(events)
-
-            if self.changes.apply(tenant.id, order["id"], change):
+            if kind is DocumentKind.ORDER:
+                update = to_update(entity)
+                order = self._order_of(tenant, update.id, update.number)
+                if order is not None and entity.container is not None:
+                    packaged[entity.container] = order["id"]
+            else:
+                order = self._basis_of(tenant, entity, packaged)
+                update = settlement(entity, kind, order["id"]) if order else to_update(entity)
+            if order is None:
+                what = {DocumentKind.PAYMENT: "оплата ", DocumentKind.SHIPMENT: "отгрузка "}.get(kind, "")
+                report["unknown"].append(f"{what}{update.number or update.id or entity.number}".strip())
+                continue
+            if self._apply_update(tenant, order["id"], update):
                 report["updated"] += 1
             else:
                 report["unchanged"] += 1
         logger.info("1C order documents applied", extra={"report": report})
         return report
+
+    def _order_of(self, tenant: Tenant, order_id: str | None, number: str | None) -> dict[str, Any] | None:
+        order = self.store.get(tenant.id, order_id) if order_id else None
+        return order if order is not None or not number else self.store.by_number(tenant.id, number)
+
+    def _basis_of(self, tenant: Tenant, doc: Order, packaged: dict[int, str]) -> dict[str, Any] | None:
+        """The site order a payment or shipment belongs to (never found by its own number)."""
+        reference = order_reference(doc)
+        if reference:
+            return self._order_of(tenant, reference, reference)
+        if doc.container is not None and doc.container in packaged:
+            return self.store.get(tenant.id, packaged[doc.container])
+        return None
+
+    def _apply_update(self, tenant: Tenant, order_id: str, update: OrderUpdate) -> bool:
+        def change(current: dict[str, Any]) -> Change | None:
+            facts = {k: v for k, v in rules.one_c_facts(update).items() if v is not None}
+            status = rules.status_from_1c(update, current["status"], tenant.settings)
+            if current["status"] == "cancelled":
+                status = "cancelled"
+            merged = {**current.get("one_c", {}), **facts}
+            if merged == current.get("one_c") and status == current["status"]:
+                return None
+            events: list[dict[str, Any]] = []
+            previous = current["status"]
+            newly_returned = bool(merged.get("returned")) and not current.get("one_c", {}).get("returned")
+            current["one_c"] = merged
+            if merged.get("tracking_number"):
+                current["tracking_number"] = merged["tracking_number"]
+            if update.manager and not current.get("manager"):
+                current["manager"] = update.manager
+            if status != previous:
+                current["status"] = status
+                current["history"].append(rules.history_entry(status, "1c", update.status_text))
+                payload = {"order": view(current), "previous_status": previous}
+                events.append({"event": "order.status_changed", "payload": payload})
+                if status in ("paid", "shipped"):
+                    extra = {"tracking_number": current.get("tracking_number")} if status == "shipped" else {}
+                    events.append({"event": f"order.{status}", "payload": {**payload, **extra}})
+            if newly_returned:
+                current["history"].append(rules.history_entry(current["status"], "1c", "возврат"))
+                events.append({"event": "order.returned", "payload": {"order": view(current)}})
+            return Change(events)
+
+        return self.changes.apply(tenant.id, order_id, change)

@@ -1,6 +1,7 @@
-"""Orders as shops sell: by weight (fractional quantities to the unit's precision), services (never
-stock-checked), the tenant's stock policy (strict or backorder), and negative stock from 1C — on
-the twins, with the catalog imported through the real worker."""
+"""Orders as shops run them: by weight (fractional quantities to the unit's precision), services
+(never stock-checked), the tenant's stock policy (strict or backorder), negative stock from 1C, and
+1C's documents by what they are (orders, payments, shipments, in 2.10 packages) — on the twins,
+with the catalog imported through the real worker."""
 
 from __future__ import annotations
 
@@ -107,3 +108,67 @@ def test_the_stock_policy_is_one_of_two():
     accounts.add("shop")
     with pytest.raises(TenantError, match="stock_policy"):
         accounts.update_settings("shop", stock_policy="sometimes")
+
+
+# -- documents from 1C by what they are (ХозОперация) ----------------------------------------------
+def _document(operation: str, number: str, inner: str = "") -> str:
+    return (
+        f"<Документ><Ид>{operation[:3]}-{number}</Ид><Номер>{number}</Номер><Дата>2026-12-05</Дата>"
+        f"<ХозОперация>{operation}</ХозОперация><Роль>Продавец</Роль><Валюта>RUB</Валюта><Курс>1</Курс>"
+        f"<Сумма>100</Сумма>{inner}</Документ>"
+    )
+
+
+def _package(*documents: str, containers: tuple[tuple[str, ...], ...] = ()) -> bytes:
+    body = "".join(documents) + "".join(f"<Контейнер>{''.join(c)}</Контейнер>" for c in containers)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация ВерсияСхемы="2.10" '
+        f'ДатаФормирования="2026-12-05T10:00:00">{body}</КоммерческаяИнформация>'
+    ).encode()
+
+
+def test_a_payment_or_shipment_reaches_its_own_order_never_one_sharing_its_number(counter):
+    first = place(counter, "d1", ("cup", 1))
+    second = place(counter, "d2", ("cup", 1))
+    assert (first["number"], second["number"]) == ("1", "2")
+    payment = _document(
+        "Выплата безналичных денег", second["number"], f"<Основание>{first['id']}</Основание>"
+    )
+    stray = _document("Отпуск товара", first["number"])  # no basis, no package: belongs to nothing known
+    report = counter.orders.apply_documents(counter.tenant, io.BytesIO(_package(payment, stray)), "d.xml")
+    assert report["updated"] == 1 and report["unknown"] == ["отгрузка 1"]
+    paid, untouched = (counter.orders.get(counter.tenant, o["id"]) for o in (first, second))
+    assert paid["status"] == "paid" and paid["one_c"]["payment_number"] == second["number"]
+    assert untouched["status"] == "new" and not untouched.get("one_c"), (
+        "the order with that number is not touched"
+    )
+    assert counter.orders.get(counter.tenant, first["id"])["status"] == "paid", (
+        "the stray shipment shipped nothing"
+    )
+
+
+def test_a_package_holds_an_order_its_payment_and_its_shipment(counter):
+    order = place(counter, "p1", ("sugar", 2))
+    package = (
+        f"<Документ><Ид>{order['id']}</Ид><Номер>{order['number']}</Номер><Дата>2026-12-05</Дата>"
+        "<ХозОперация>Заказ товара</ХозОперация><Роль>Продавец</Роль><Валюта>RUB</Валюта><Курс>1</Курс>"
+        "<Сумма>160</Сумма></Документ>",
+        _document("Эквайринговая операция", "77"),
+        _document("Реализация", "78"),
+    )
+    other = _document("Выплата наличных денег", "79")  # another package: not this order's
+    report = counter.orders.apply_documents(
+        counter.tenant, io.BytesIO(_package(containers=(package, (other,)))), "p.xml"
+    )
+    assert report["unknown"] == ["оплата 79"]
+    seen = counter.orders.get(counter.tenant, order["id"])
+    assert seen["status"] == "shipped"
+    assert (seen["one_c"]["payment_number"], seen["one_c"]["shipment_number"]) == ("77", "78")
+
+
+def test_a_document_of_another_kind_is_reported_and_applies_nothing(counter):
+    order = place(counter, "o1", ("cup", 1))
+    refund = _document("Возврат товара от покупателя", order["number"])
+    report = counter.orders.apply_documents(counter.tenant, io.BytesIO(_package(refund)), "r.xml")
+    assert report["updated"] == 0 and "сайт не применяет" in report["problems"][0]
+    assert counter.orders.get(counter.tenant, order["id"])["status"] == "new"
