@@ -96,6 +96,20 @@ def test_a_windows_1251_document_reaches_a_client_api_gateway_would_not_send_bin
     assert "Оплачен" in body.decode("utf-8")
 
 
+def test_an_add_on_at_cml_version_2_10_gets_each_order_in_a_container_and_confirms_them(shop):
+    body = {"customer": {"name": "Анна Ли"}, "lines": [{"offer_id": shop.offer.id, "quantity": 1}]}
+    assert post(shop, body, "packaged-1")[0] == 201 and post(shop, body, "packaged-2")[0] == 201
+    onec = sale(shop, "2.10", cmlVersion="2.10")
+    document = etree.fromstring(body_of(get_raw(onec, "query")))
+    assert document.get("ВерсияСхемы") == "2.10"
+    assert [child.tag for child in document] == ["Контейнер", "Контейнер"]
+    assert all([d.tag for d in c] == ["Документ"] for c in document)
+    assert onec.call("sale", "success").keyword == "success"
+    assert post(shop, body, "packaged-3")[0] == 201
+    older = sale(shop, "2.08")  # the same shop's 1C without cmlVersion: plain documents
+    assert [c.tag for c in etree.fromstring(body_of(get_raw(older, "query")))] == ["Документ"]
+
+
 def test_init_echoes_only_a_version_we_read_and_records_cml_version(stack):
     onec = stack.onec()
     onec.checkauth("sale")

@@ -135,8 +135,11 @@ def write_orders(
     encoding: str = "utf-8",
     schema_version: str = "2.08",
     generated_at: datetime | None = None,
+    packaged: bool = False,
 ) -> bytes:
-    """One CommerceML document with a `Документ` per order (an empty root when there are none)."""
+    """One CommerceML document with a `Документ` per order (an empty root when there are none);
+    `packaged`: the 2.10 package form, each order in a `Контейнер` of its own (what the 1C-Bitrix
+    add-on reads when its `cmlVersion` is 2.10 or more)."""
     if encoding.lower() not in ENCODINGS:
         raise ValueError(f"unsupported encoding {encoding!r}: use utf-8 or windows-1251")
     stamp = (generated_at or datetime.now()).strftime("%Y-%m-%dT%H:%M:%S")
@@ -144,7 +147,7 @@ def write_orders(
         "КоммерческаяИнформация", {"ВерсияСхемы": schema_version, "ДатаФормирования": stamp, **_FORMAT_ATTRS}
     )
     for order in orders:
-        _document(root, order)
+        _document(etree.SubElement(root, "Контейнер") if packaged else root, order)
     return _serialised(root, encoding)
 
 

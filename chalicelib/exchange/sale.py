@@ -29,11 +29,19 @@ class OrdersPort(Protocol):
     wiring.py): the query document, 1C's confirmation, its documents, the reference lists."""
 
     def query_document(
-        self, tenant: Tenant, session: str, encoding: str
+        self, tenant: Tenant, session: str, encoding: str, packaged: bool = False
     ) -> tuple[bytes, int, list[tuple[str, str]]]: ...
     def confirm(self, tenant: Tenant, session: str) -> int | None: ...
     def apply_documents(self, tenant: Tenant, stream: IO[bytes], filename: str) -> dict[str, Any]: ...
     def reference_document(self, tenant: Tenant, encoding: str) -> bytes: ...
+
+
+def _version(text: object) -> tuple[int, ...]:
+    """`2.10` as (2, 10), so 2.10 sorts after 2.9 (anything unreadable is (0,))."""
+    try:
+        return tuple(int(part) for part in str(text or "").strip().split("."))
+    except ValueError:
+        return (0,)
 
 
 def with_comment(document: bytes, encoding: str, text: str) -> bytes:
@@ -64,7 +72,8 @@ class SaleExchange:
 
     def query(self, session: Session, request: ExchangeRequest) -> Answer:
         encoding = self.order_encoding(session)
-        data, count, skipped = self.orders.query_document(session.tenant, session.token, encoding)
+        packaged = _version(session.item.get("cml_version")) >= (2, 10)  # the add-on's 2.10 form
+        data, count, skipped = self.orders.query_document(session.tenant, session.token, encoding, packaged)
         logger.info("orders offered to 1C", extra={"orders": count, "skipped": len(skipped)})
         if skipped:
             note = "; ".join(f"заказ {number} не передан: {reason}" for number, reason in skipped)

@@ -25,7 +25,7 @@ class OneC:
         self.store, self.changes = store, changes
 
     def render_waiting(
-        self, tenant: Tenant, encoding: str | None = None
+        self, tenant: Tenant, encoding: str | None = None, packaged: bool = False
     ) -> tuple[bytes, str, list[str], list[tuple[str, str]]]:
         """The orders 1C has not confirmed, as CommerceML; a fingerprint of them; the ids in the
         document; and the orders left out, with why. Each order is rendered on its own first: one
@@ -49,15 +49,16 @@ class OneC:
                 continue
             documents.append(document)
             ids.append(order["id"])
-        data = write_orders(documents, encoding, settings.order_schema_version)
+        version = "2.10" if packaged else settings.order_schema_version
+        data = write_orders(documents, encoding, version, packaged=packaged)
         marks = "|".join(f"{o['id']}@{o['updated_at']}" for o in waiting) + encoding
         return data, hashlib.sha256(marks.encode()).hexdigest(), ids, skipped
 
     def query_document(
-        self, tenant: Tenant, session: str, encoding: str
+        self, tenant: Tenant, session: str, encoding: str, packaged: bool = False
     ) -> tuple[bytes, int, list[tuple[str, str]]]:
         """`mode=query`: the waiting orders, remembered for this session's `success`."""
-        data, _, ids, skipped = self.render_waiting(tenant, encoding)
+        data, _, ids, skipped = self.render_waiting(tenant, encoding, packaged)
         self.store.remember_query(tenant.id, session, ids)
         return data, len(ids), skipped
 
