@@ -4,7 +4,7 @@ come from these through shapes.components()), and the fields a person may correc
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -113,11 +113,26 @@ class Delivery(Request):
     address: AddressParts | Lines500 | None = None
 
 
+class Payment(Request):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["unpaid", "paid"] = "paid"
+    paid_at: Text50 = Field(None, description="ISO date-time of the payment (1C's Дата оплаты)")
+    amount: (
+        Annotated[
+            Decimal, Field(ge=0, le=100_000_000, allow_inf_nan=False), WithJsonSchema({"type": "number"})
+        ]
+        | None
+    ) = None
+    method_id: Text100 = Field(None, description="one of the tenant's payment systems (mode=info lists them)")
+    document: Text100 = Field(None, description="the payment document's number (Номер платежного документа)")
+
+
 class OrderRequest(Request):
     customer: Customer
     lines: list[RequestLine] = Field(min_length=1, max_length=90)  # orders.rules.MAX_LINES
     delivery: Delivery | None = None
     payment_method: Text200 = None
+    payment: Payment | None = None
     comment: Lines2000 = None
 
 

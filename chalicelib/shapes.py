@@ -221,6 +221,9 @@ class Order(Shape):
     lines: list[OrderLine]
     delivery: dict[str, Any] = {}
     payment_method: Text = None
+    payment: dict[str, Any] | None = Field(
+        None, description="status (unpaid|paid), paid_at, amount, method_id, document: what 1C gets"
+    )
     comment: Text = None
     totals: Totals
     history: list[HistoryEntry]

@@ -629,3 +629,57 @@ def test_full_name_nomenclature_and_weight_from_what_1c_sends(stack):
         assert (product["full_name"], nomenclature["class"], nomenclature["type"], product["weight"]) == (
             full, sort, kind_type, weight
         ), product_id  # fmt: skip
+
+
+# -- payments the shop takes -----------------------------------------------------------------------
+def _pay(stack, order_id: str, body) -> tuple[int, dict]:
+    response = stack.client.http.request(
+        "POST", f"/api/v1/orders/{order_id}/payment", headers=KEY, body=json.dumps(body).encode()
+    )
+    return response.status_code, json.loads(response.body)
+
+
+def _requisites(document) -> dict[str, str]:
+    return {r.findtext("Наименование"): r.findtext("Значение") for r in document.iter("ЗначениеРеквизита")}
+
+
+def test_a_payment_reaches_1c_with_the_order_and_again_after_1c_took_it(shop):
+    paid_online = {
+        "status": "paid",
+        "paid_at": "2026-12-05T10:00:00",
+        "method_id": "card",
+        "document": "PAY-1",
+    }
+    line = [{"offer_id": shop.offer.id, "quantity": 1}]
+    status, first = post(
+        shop, {"customer": {"name": "Анна Ли"}, "lines": line, "payment": paid_online}, "pay-1"
+    )
+    assert status == 201 and first["payment"]["status"] == "paid"
+    status, second = post(shop, {"customer": {"name": "Борис"}, "lines": line}, "pay-2")
+    onec = sale(shop)
+    documents = {
+        d.findtext("Ид"): d for d in etree.fromstring(body_of(get_raw(onec, "query"))).findall("Документ")
+    }
+    sent = _requisites(documents[first["id"]])
+    assert (
+        sent["Заказ оплачен"],
+        sent["Дата оплаты"],
+        sent["Номер платежного документа"],
+        sent["Метод оплаты ИД"],
+    ) == ("true", "2026-12-05T10:00:00", "PAY-1", "card")
+    assert _requisites(documents[second["id"]])["Заказ оплачен"] == "false"
+    assert onec.call("sale", "success").keyword == "success"
+    # paid after 1C took it: offered again, with the payment; the same payment again changes nothing
+    later = {"status": "paid", "paid_at": "2026-12-05T11:00:00", "document": "PAY-2", "amount": 100}
+    status, paid = _pay(shop, second["id"], later)
+    assert status == 200 and paid["history"][-1]["note"] == "оплачен"
+    assert len(_pay(shop, second["id"], later)[1]["history"]) == len(paid["history"]), "a replay adds nothing"
+    again = etree.fromstring(body_of(get_raw(sale(shop), "query"))).findall("Документ")
+    assert [d.findtext("Ид") for d in again] == [second["id"]]
+    assert _requisites(again[0])["Номер платежного документа"] == "PAY-2"
+    events = [e["event"] for e in wiring.container().outbox.recent("demo", limit=50)]
+    assert events.count("order.paid") == 2, "once per order paid, never for a replay"
+    # refusals say why
+    status, refused = _pay(shop, second["id"], {"status": "paid", "amount": -5})
+    assert status == 400 and "payment.amount" in refused["error"]["message"]
+    assert _pay(shop, "0" * 24, later)[0] == 404, "another tenant's or no order: not found"

@@ -227,6 +227,7 @@ class OrdersStore:
         confirm: bool = False,
         release: list[tuple[str, Decimal]] | None = None,
         take: list[tuple[str, Decimal]] | None = None,
+        offer_again: bool = False,
     ) -> None:
         """Save a changed order (optimistic version check) with its outbox entries. On 1C's
         confirmation it leaves the waiting queue and what it holds (`take`) becomes `taken` holds
@@ -242,6 +243,9 @@ class OrdersStore:
         if confirm:
             expression += " REMOVE qpk, qsk"
             condition += " AND attribute_exists(qpk)"
+        elif offer_again:  # back in 1C's queue (a payment made after 1C took the order)
+            expression += ", qpk = :qpk, qsk = :qsk"
+            values.update({":qpk": f"{tenant}#for1c", ":qsk": order["id"]})
         actions: list[dict[str, Any]] = [
             {
                 "Update": {

@@ -142,9 +142,11 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
     if shipping or delivery.get("method"):
         method = delivery.get("method") or "Доставка"
         lines.append(OrderLine(DELIVERY_LINE_ID, method, Decimal(1), shipping, shipping, kind="Услуга"))
+    payment = order.get("payment") or {}
+    paid = payment.get("status") == "paid"
     requisites = {
         "Метод оплаты": order.get("payment_method") or "",
-        "Заказ оплачен": "false",
+        "Заказ оплачен": "true" if paid else "false",
         "Доставка разрешена": "false",
         "Отменен": "true" if order["status"] == "cancelled" else "false",
         "Финальный статус": "false",
@@ -153,6 +155,14 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
         "Адрес доставки": presentation(delivery.get("address") or order["customer"].get("address")),
         "Сайт": options.site,
     }
+    if paid:  # as the 1C-Bitrix add-on reads a paid order
+        requisites.update(
+            {
+                "Дата оплаты": str(payment.get("paid_at") or ""),
+                "Номер платежного документа": str(payment.get("document") or ""),
+                "Метод оплаты ИД": str(payment.get("method_id") or ""),
+            }
+        )
     if options.organization:
         requisites["Организация"] = options.organization
     if options.warehouse:

@@ -200,6 +200,7 @@ class InMemoryOrdersStore:
         confirm: bool = False,
         release: list[tuple[str, Decimal]] | None = None,
         take: list[tuple[str, Decimal]] | None = None,
+        offer_again: bool = False,
     ) -> None:
         from chalicelib.ports import StaleOrder
 
@@ -208,6 +209,8 @@ class InMemoryOrdersStore:
             if not item or item["version"] != version or (confirm and not item["waiting"]):
                 raise StaleOrder(order["id"])
             item.update(doc=copy.deepcopy(order), version=version + 1)
+            if offer_again and not confirm:
+                item["waiting"] = True
             if confirm:
                 item["waiting"] = False
                 for offer_id, quantity in take or []:

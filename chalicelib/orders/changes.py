@@ -20,6 +20,7 @@ class Change:
     """What an edit did: the events it raises (none is still a change worth saving)."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
+    offer_again: bool = False  # 1C took it before this change: it goes to 1C again
 
 
 # An edit changes the order in place and says what it did; None: nothing to change.
@@ -50,8 +51,9 @@ class OrderChanges:
             take = held if before is Hold.HELD and step.after is Hold.TAKEN else None
             try:
                 self.store.update(
-                    tenant_id, order, version, change.events, confirm=confirm, release=release, take=take
-                )
+                    tenant_id, order, version, change.events, confirm=confirm, release=release, take=take,
+                    offer_again=change.offer_again,
+                )  # fmt: skip
             except StaleOrder:
                 continue
             if step.give_back is GiveBack.TAKEN_LINES:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.http import ApiError, cors, header, json_api, query_params
+from chalicelib.http import ApiError, body_bytes, cors, header, json_api, query_params
 from chalicelib.orders.rules import InvalidOrder, OrderRejected
 from chalicelib.params import parse_limit
 
@@ -58,6 +58,31 @@ def place_order() -> Response:
 def get_order(order_id: str) -> dict[str, Any]:
     services = wiring.container()
     order = services.orders.get(services.api_keys.tenant_of(order_routes.current_request), order_id)
+    if order is None:
+        raise ApiError(404, "not_found", f"no order {order_id!r}")
+    return order
+
+
+@order_routes.route("/orders/{order_id}/payment", methods=["POST"], cors=CORS)
+@json_api
+def pay_order(order_id: str) -> dict[str, Any]:
+    """The order's payment (paid online, or its cancellation): 1C gets it with the order, again
+    if it took the order already. Sending the same payment again changes nothing."""
+    request = order_routes.current_request
+    services = wiring.container()
+    tenant = services.api_keys.tenant_of(request)
+    if len(body_bytes(request)) > MAX_ORDER_BODY:
+        raise ApiError(413, "too_large", f"a payment body is at most {MAX_ORDER_BODY} bytes")
+    try:
+        body = request.json_body
+    except Exception:
+        raise ApiError(400, "bad_request", "the body must be JSON") from None
+    try:
+        order = services.orders.pay(tenant, order_id, body)
+    except InvalidOrder as exc:
+        raise ApiError(400, "bad_request", str(exc), exc.details) from None
+    except OrderRejected as exc:
+        raise ApiError(422, "order_rejected", str(exc), exc.problems) from None
     if order is None:
         raise ApiError(404, "not_found", f"no order {order_id!r}")
     return order

@@ -88,6 +88,7 @@ class OrderRequest:
     delivery: dict[str, Any] = field(default_factory=dict)
     payment_method: str | None = None
     comment: str | None = None
+    payment: dict[str, Any] | None = None
 
 
 def parse_request(body: Any) -> OrderRequest:
@@ -109,7 +110,23 @@ def parse_request(body: Any) -> OrderRequest:
         delivery,
         checked.payment_method,
         checked.comment,
+        payment_of(checked.payment.model_dump(exclude_none=True)) if checked.payment else None,
     )
+
+
+def parse_payment(body: Any) -> dict[str, Any]:
+    """`POST /orders/{id}/payment`'s body, checked like an order's `payment`."""
+    try:
+        checked = order_requests.Payment.model_validate(body)
+    except ValidationError as exc:
+        problems = order_requests.validation_problems(exc)
+        raise InvalidOrder(f"payment.{problems[0]['field']} {problems[0]['reason']}", problems) from None
+    return payment_of(checked.model_dump(exclude_none=True))
+
+
+def payment_of(data: dict[str, Any]) -> dict[str, Any]:
+    """A payment as the order keeps it (amount as text: exact)."""
+    return {k: (decimal_text(v) if isinstance(v, Decimal) else v) for k, v in data.items()}
 
 
 def fixable_fields(fields: dict[str, Any]) -> dict[str, str | None]:

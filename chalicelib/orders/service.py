@@ -89,6 +89,7 @@ class Orders:
             "lines": lines,
             "delivery": request.delivery,
             "payment_method": request.payment_method,
+            "payment": request.payment,
             "comment": request.comment,
             "totals": rules.totals(lines, request.delivery),
             "history": [rules.history_entry("new", "shop")],
@@ -98,6 +99,8 @@ class Orders:
             "hold": "held",
         }
         events: list[dict[str, Any]] = [{"event": "order.created", "payload": {"order": None}}]
+        if (request.payment or {}).get("status") == "paid":
+            events.append({"event": "order.paid", "payload": {"order": None}})
         order["manager"] = self.choose_manager(tenant, order)
         if order["manager"]:
             events.append(
@@ -166,6 +169,32 @@ class Orders:
                 break
         next_cursor = after
         return {"orders": [view(o) for o in found], "next_cursor": next_cursor}
+
+    # -- payments the shop takes ---------------------------------------------------------------------
+    def pay(self, tenant: Tenant, order_id: str, body: Any) -> dict[str, Any] | None:
+        """Record the order's payment (the same payment again changes nothing). An order 1C took
+        already goes to 1C again, with the payment. None: no such order."""
+        payment = rules.parse_payment(body)
+
+        def change(order: dict[str, Any]) -> Change | None:
+            if order.get("payment") == payment:
+                return None
+            if order["status"] == "cancelled":
+                raise rules.OrderRejected(
+                    "the order is cancelled", [{"reason": "a cancelled order takes no payment"}]
+                )
+            newly_paid = (
+                payment.get("status") == "paid" and (order.get("payment") or {}).get("status") != "paid"
+            )
+            order["payment"] = payment
+            note = "оплачен" if payment.get("status") == "paid" else "оплата отменена"
+            order["history"].append(rules.history_entry(order["status"], "shop", note))
+            events = [{"event": "order.paid", "payload": {"order": view(order)}}] if newly_paid else []
+            return Change(events, offer_again=bool(order.get("exported_at")))
+
+        self.changes.apply(tenant.id, order_id, change)
+        order = self.store.get(tenant.id, order_id)
+        return view(order) if order else None
 
     # -- responsible managers ---------------------------------------------------------------------
     def choose_manager(self, tenant: Tenant, order: dict[str, Any]) -> str | None:

@@ -203,6 +203,27 @@ def spec() -> dict[str, Any]:
                     "order_id", "Order", "One order: status, history, 1C number, payment and shipment"
                 )
             },
+            "/orders/{order_id}/payment": {
+                "post": {
+                    "summary": (
+                        "The order's payment (paid online, or unpaid again): 1C gets it with the order "
+                        "(Заказ оплачен, Дата оплаты, Номер платежного документа, Метод оплаты ИД), "
+                        "again if it took the order already; the same payment again changes nothing"
+                    ),
+                    "parameters": [
+                        {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": ref("Payment")}},
+                    },
+                    "responses": {
+                        "200": _ok(ref("Order"), "the order with its payment"),
+                        "422": {"$ref": "#/components/responses/Unprocessable"},
+                        **_ERRORS,
+                    },
+                }
+            },
             "/changes": {
                 "get": {
                     "summary": "What changed since a cursor, oldest first",
