@@ -683,3 +683,29 @@ def test_a_payment_reaches_1c_with_the_order_and_again_after_1c_took_it(shop):
     status, refused = _pay(shop, second["id"], {"status": "paid", "amount": -5})
     assert status == 400 and "payment.amount" in refused["error"]["message"]
     assert _pay(shop, "0" * 24, later)[0] == 404, "another tenant's or no order: not found"
+
+
+def test_the_shop_cancels_an_order_and_its_units_go_back_on_sale(shop):
+    line = [{"offer_id": shop.offer.id, "quantity": 1}]
+    status, order = post(shop, {"customer": {"name": "Анна Ли"}, "lines": line}, "cancel-1")
+    assert status == 201
+    held = wiring.container().orders.store.holds("demo", [shop.offer.id])[shop.offer.id]
+
+    def cancel(order_id: str, body: bytes = '{"reason": "передумал"}'.encode()):
+        response = shop.client.http.request(
+            "POST", f"/api/v1/orders/{order_id}/cancel", headers=KEY, body=body
+        )
+        return response.status_code, json.loads(response.body)
+
+    status, cancelled = cancel(order["id"])
+    assert (
+        status == 200
+        and cancelled["status"] == "cancelled"
+        and cancelled["history"][-1]["note"] == "передумал"
+    )
+    assert wiring.container().orders.store.holds("demo", [shop.offer.id])[shop.offer.id] == held - 1
+    assert cancel(order["id"])[1]["history"] == cancelled["history"], "a second cancel changes nothing"
+    assert cancel(order["id"], b'{"reason": 5}')[0] == 400
+    assert cancel("0" * 24)[0] == 404
+    events = [e["event"] for e in wiring.container().outbox.recent("demo", limit=20)]
+    assert "order.status_changed" in events

@@ -14,6 +14,7 @@ from chalicelib import wiring
 from chalicelib.http import ApiError, body_bytes, cors, header, json_api, query_params
 from chalicelib.orders.rules import InvalidOrder, OrderRejected
 from chalicelib.params import parse_limit
+from chalicelib.texts import text_problem
 
 order_routes = Blueprint(__name__)
 MAX_ORDER_BODY = 64 * 1024
@@ -83,6 +84,31 @@ def pay_order(order_id: str) -> dict[str, Any]:
         raise ApiError(400, "bad_request", str(exc), exc.details) from None
     except OrderRejected as exc:
         raise ApiError(422, "order_rejected", str(exc), exc.problems) from None
+    if order is None:
+        raise ApiError(404, "not_found", f"no order {order_id!r}")
+    return order
+
+
+@order_routes.route("/orders/{order_id}/cancel", methods=["POST"], cors=CORS)
+@json_api
+def cancel_order(order_id: str) -> dict[str, Any]:
+    """The shop cancels (the customer changed their mind): the held units go back on sale, 1C sees
+    `Отменен` if it takes the order again, the shop gets `order.status_changed`. Cancelling a
+    cancelled order changes nothing."""
+    request = order_routes.current_request
+    services = wiring.container()
+    tenant = services.api_keys.tenant_of(request)
+    raw = body_bytes(request)
+    if len(raw) > MAX_ORDER_BODY:
+        raise ApiError(413, "too_large", f"a cancellation body is at most {MAX_ORDER_BODY} bytes")
+    try:
+        reason = (request.json_body or {}).get("reason") if raw else None
+    except Exception:
+        raise ApiError(400, "bad_request", "the body must be JSON") from None
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500 or text_problem(reason)):
+        raise ApiError(400, "bad_request", "reason must be text of at most 500 characters")
+    services.orders.cancel(tenant, order_id, reason or "отменён магазином", by="shop")
+    order = services.orders.get(tenant, order_id)
     if order is None:
         raise ApiError(404, "not_found", f"no order {order_id!r}")
     return order

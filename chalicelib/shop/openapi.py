@@ -203,6 +203,18 @@ def spec() -> dict[str, Any]:
                     "order_id", "Order", "One order: status, history, 1C number, payment and shipment"
                 )
             },
+            "/orders/{order_id}/cancel": {
+                "post": {
+                    "summary": (
+                        "Cancel from the shop (optional body {reason}): held units go back on sale; "
+                        "a cancelled order stays as it is"
+                    ),
+                    "parameters": [
+                        {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": _ok(ref("Order"), "the cancelled order"), **_ERRORS},
+                }
+            },
             "/orders/{order_id}/payment": {
                 "post": {
                     "summary": (
