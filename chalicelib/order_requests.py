@@ -81,6 +81,30 @@ class Customer(Request):
         return data
 
 
+class Discount(Request):
+    """A discount by amount or by percent (one of them), with its name (and a coupon code)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Required200
+    coupon: Text100 = None
+    amount: (
+        Annotated[
+            Decimal, Field(gt=0, le=100_000_000, allow_inf_nan=False), WithJsonSchema({"type": "number"})
+        ]
+        | None
+    ) = None
+    percent: (
+        Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False), WithJsonSchema({"type": "number"})]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Discount:
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("a discount has an amount or a percent (one of them)")
+        return self
+
+
 class RequestLine(Request):
     offer_id: Required200
     quantity: Annotated[
@@ -98,6 +122,7 @@ class RequestLine(Request):
             }
         ),
     ]
+    discount: Discount | None = None
 
 
 class Delivery(Request):
@@ -133,6 +158,9 @@ class OrderRequest(Request):
     delivery: Delivery | None = None
     payment_method: Text200 = None
     payment: Payment | None = None
+    discounts: list[Discount] = Field(
+        default_factory=list, max_length=10, description="order-level, applied in order"
+    )
     comment: Lines2000 = None
 
 

@@ -192,15 +192,19 @@ class OrderLine(Shape):
     amount: float
     currency: Text = None
     service: bool = Field(False, description="a service: never stock-checked, never held")
+    discount: dict[str, Any] | None = Field(
+        None, description="name, coupon, percent or amount asked; amount: what it took off the line"
+    )
     backorder: bool = Field(
         False, description="beyond the stock when ordered (the tenant's stock_policy is backorder)"
     )
 
 
 class Totals(Shape):
-    items: float
+    items: float = Field(description="the lines' amounts, after their discounts")
+    discount: float = Field(0, description="the order's discounts")
     delivery: float
-    total: float
+    total: float = Field(description="items − discount + delivery: computed by cmlbridge, never below 0")
     currency: Text = None
 
 
@@ -221,6 +225,9 @@ class Order(Shape):
     lines: list[OrderLine]
     delivery: dict[str, Any] = {}
     payment_method: Text = None
+    discounts: list[dict[str, Any]] = Field(
+        default_factory=list, description="the order's discounts: name, coupon, percent, amount taken off"
+    )
     payment: dict[str, Any] | None = Field(
         None, description="status (unpaid|paid), paid_at, amount, method_id, document: what 1C gets"
     )

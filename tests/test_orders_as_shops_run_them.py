@@ -172,3 +172,99 @@ def test_a_document_of_another_kind_is_reported_and_applies_nothing(counter):
     report = counter.orders.apply_documents(counter.tenant, io.BytesIO(_package(refund)), "r.xml")
     assert report["updated"] == 0 and "сайт не применяет" in report["problems"][0]
     assert counter.orders.get(counter.tenant, order["id"])["status"] == "new"
+
+
+# -- discounts --------------------------------------------------------------------------------------
+def test_line_and_order_discounts_are_computed_here_and_sent_to_1c(counter):
+    body = {
+        "customer": {"name": "Анна Ли"},
+        "lines": [
+            {"offer_id": "sugar", "quantity": 1.25, "discount": {"name": "Сахар дешевле", "percent": 10}},
+            {"offer_id": "cup", "quantity": 1},
+        ],
+        "discounts": [
+            {"name": "Промокод", "coupon": "WINTER", "amount": 50},
+            {"name": "Бонусы", "amount": 1000},  # more than what is left: takes what is left
+        ],
+    }
+    placed = counter.orders.place(counter.tenant, body, "disc-1")
+    sugar, cup = placed["lines"]
+    assert (sugar["amount"], sugar["discount"]["amount"], cup["amount"]) == (90, 10, 100)
+    assert [d["amount"] for d in placed["discounts"]] == [50, 140]
+    assert placed["totals"] == {"items": 190, "discount": 190, "delivery": 0, "total": 0, "currency": "RUB"}
+    data, _, _ = counter.orders.query_document(counter.tenant, "s-d", "utf-8")
+    document = etree.parse(io.BytesIO(data)).find("Документ")
+    line = document.find("Товары/Товар")
+    assert [
+        (s.findtext("Наименование"), s.findtext("Сумма"), s.findtext("Процент"), s.findtext("УчтеноВСумме"))
+        for s in line.iter("Скидка")
+    ] == [("Сахар дешевле", "10", "10", "true")]
+    assert [s.findtext("Сумма") for s in document.find("Скидки")] == ["50", "140"]
+    assert document.find("Скидки/Скидка/Наименование").text == "Промокод (WINTER)"
+    assert document.findtext("Сумма") == "0"
+    tags = [c.tag for c in document]
+    assert tags.index("Комментарий") < tags.index("Скидки") < tags.index("Товары"), "the schema's order"
+
+
+@pytest.mark.parametrize(
+    "discount",
+    [
+        {"name": "x", "amount": 5, "percent": 5},
+        {"name": "x"},
+        {"name": "x", "amount": -5},
+        {"name": "x", "percent": 150},
+        {"amount": 5},
+    ],
+)
+def test_a_discount_that_is_not_one_is_refused_by_name(counter, discount):
+    from chalicelib.orders.rules import InvalidOrder
+
+    body = {
+        "customer": {"name": "Анна"},
+        "lines": [{"offer_id": "cup", "quantity": 1}],
+        "discounts": [discount],
+    }
+    with pytest.raises(InvalidOrder, match=r"discounts\[0\]"):
+        counter.orders.place(counter.tenant, body, "bad-discount")
+
+
+def test_totals_are_the_lines_less_the_discounts_and_never_below_zero():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from chalicelib.orders.rules import OfferFacts, OrderRequest, order_discounts, price_lines, totals
+
+    money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2)
+    discount = st.one_of(
+        st.builds(lambda a: {"name": "d", "amount": a}, money),
+        st.builds(
+            lambda p: {"name": "d", "percent": p},
+            st.decimals(min_value=Decimal("0.01"), max_value=Decimal(100), places=2),
+        ),
+    )
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.lists(st.tuples(money, st.integers(1, 50), st.none() | discount), min_size=1, max_size=5),
+        st.lists(discount, max_size=3),
+        money,
+    )
+    def check(lines, order_level, delivery):
+        facts = {
+            f"o{n}": OfferFacts(f"o{n}", "t", True, price, "RUB", Decimal(1000))
+            for n, (price, _, _) in enumerate(lines)
+        }
+        request = OrderRequest(
+            {}, [(f"o{n}", Decimal(q)) for n, (_, q, _) in enumerate(lines)],
+            line_discounts=[d for _, _, d in lines],
+        )  # fmt: skip
+        priced = price_lines(request, facts)
+        items = sum((line["amount"] for line in priced), Decimal(0))
+        given_ = order_discounts(items, order_level)
+        result = totals(priced, {"price": delivery}, given_)
+        assert all(line["amount"] >= 0 for line in priced)
+        assert result["total"] == items - sum(d["amount"] for d in given_) + delivery
+        assert result["total"] >= delivery and result["items"] == items
+        assert all(d["amount"] == d["amount"].quantize(Decimal("0.01")) for d in given_)
+
+    check()

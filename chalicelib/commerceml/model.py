@@ -227,6 +227,15 @@ class Contractor:
     contact_person: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DiscountEntry:
+    """`Скидка`: what a discount took off (already counted in the amounts: `УчтеноВСумме`)."""
+
+    name: str
+    amount: Decimal
+    percent: Decimal | None = None
+
+
 @dataclass(slots=True)
 class OrderLine:
     id: str  # offer id (`product` or `product#variant`) or ORDER_DELIVERY
@@ -239,6 +248,7 @@ class OrderLine:
     kind: str = "Товар"  # `ТипНоменклатуры`: Товар | Услуга
     catalog_id: str | None = None
     requisites: dict[str, str] = field(default_factory=dict)
+    discounts: list[DiscountEntry] = field(default_factory=list)
 
 
 DELIVERY_LINE_ID = "ORDER_DELIVERY"
@@ -268,6 +278,7 @@ class Order:
     version: str | None = None
     basis: str | None = None  # `Основание`: the document it was made from (a payment's order)
     container: int | None = None  # the `Контейнер` it came in (2.10 packages), counted per file
+    discounts: list[DiscountEntry] = field(default_factory=list)  # the document's own
 
 
 @dataclass(slots=True)

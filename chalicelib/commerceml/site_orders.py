@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.commerceml.model import DELIVERY_LINE_ID, Address, Contractor, Order, OrderLine
+from chalicelib.commerceml.model import DELIVERY_LINE_ID, Address, Contractor, DiscountEntry, Order, OrderLine
 
 # The site's structured address → 1C's `АдресноеПоле` types, in the order 1C lists them.
 ADDRESS_FIELDS = {
@@ -125,6 +125,12 @@ def _status_requisites(status: str, options: OrderOptions) -> dict[str, str]:
     return {"Статус заказа": f"[{status_id}] {name}", "Статуса заказа ИД": status_id}
 
 
+def discount_entry(discount: dict[str, Any]) -> DiscountEntry:
+    name = str(discount["name"]) + (f" ({discount['coupon']})" if discount.get("coupon") else "")
+    percent = discount.get("percent")
+    return DiscountEntry(name, Decimal(str(discount["amount"])), Decimal(str(percent)) if percent else None)
+
+
 def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()) -> Order:
     """The stored order → the document 1C imports (docs/protocol.md §8.6, docs/clients.md §9–10)."""
     lines = [
@@ -134,6 +140,7 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
             quantity=Decimal(str(line["quantity"])),
             unit_price=Decimal(str(line["price"])),
             amount=Decimal(str(line["amount"])),
+            discounts=[discount_entry(line["discount"])] if line.get("discount") else [],
         )
         for line in order["lines"]
     ]
@@ -180,5 +187,6 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
         comment=order.get("comment"),
         contractors=[contractor(order)],
         lines=lines,
+        discounts=[discount_entry(d) for d in order.get("discounts") or ()],
         requisites=requisites,
     )

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from chalicelib.commerceml.model import Address, Contractor, Order, OrderLine
+from chalicelib.commerceml.model import Address, Contractor, DiscountEntry, Order, OrderLine
 from chalicelib.values import decimal_text
 
 ENCODINGS = {"utf-8": "UTF-8", "windows-1251": "windows-1251"}
@@ -87,6 +87,20 @@ def _contractor(parent: etree._Element, k: Contractor) -> None:
         _add(rep, "Наименование", k.contact_person)
 
 
+def _discounts(parent: etree._Element, discounts: list[DiscountEntry]) -> None:
+    """`Скидки` as the 2.0x schema has them (after the amounts, before the lines' requisites)."""
+    if not discounts:
+        return
+    block = _add(parent, "Скидки")
+    for discount in discounts:
+        el = _add(block, "Скидка")
+        _add(el, "Наименование", discount.name)
+        _add(el, "Сумма", discount.amount)
+        if discount.percent is not None:
+            _add(el, "Процент", discount.percent)
+        _add(el, "УчтеноВСумме", "true")
+
+
 def _line(parent: etree._Element, line: OrderLine) -> None:
     el = _add(parent, "Товар")
     _add(el, "Ид", line.id)
@@ -103,6 +117,7 @@ def _line(parent: etree._Element, line: OrderLine) -> None:
     _add(el, "ЦенаЗаЕдиницу", line.unit_price)
     _add(el, "Количество", line.quantity)
     _add(el, "Сумма", line.amount)
+    _discounts(el, line.discounts)
     kind = line.kind or "Товар"
     _requisites(el, {"ВидНоменклатуры": kind, "ТипНоменклатуры": kind, **line.requisites})
 
@@ -124,6 +139,7 @@ def _document(root: etree._Element, order: Order) -> None:
     if order.time:
         _add(doc, "Время", order.time)
     _add(doc, "Комментарий", order.comment or "")
+    _discounts(doc, order.discounts)
     lines = _add(doc, "Товары")
     for line in order.lines:
         _line(lines, line)

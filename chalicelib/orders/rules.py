@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -89,6 +89,8 @@ class OrderRequest:
     payment_method: str | None = None
     comment: str | None = None
     payment: dict[str, Any] | None = None
+    line_discounts: list[dict[str, Any] | None] = field(default_factory=list)  # aligned with lines
+    discounts: list[dict[str, Any]] = field(default_factory=list)  # the order's, applied in order
 
 
 def parse_request(body: Any) -> OrderRequest:
@@ -111,6 +113,8 @@ def parse_request(body: Any) -> OrderRequest:
         checked.payment_method,
         checked.comment,
         payment_of(checked.payment.model_dump(exclude_none=True)) if checked.payment else None,
+        [line.discount.model_dump(exclude_none=True) if line.discount else None for line in checked.lines],
+        [d.model_dump(exclude_none=True) for d in checked.discounts],
     )
 
 
@@ -170,14 +174,19 @@ def price_lines(
         if reason or fact is None or fact.price is None:
             problems.append({"line": n, "offer_id": offer_id, "reason": reason})
             continue
+        gross = (fact.price * quantity).quantize(CENT, ROUND_HALF_UP)
         line = {
             "offer_id": offer_id,
             "name": fact.name,
             "quantity": quantity,
             "price": fact.price,
-            "amount": fact.price * quantity,
+            "amount": gross,
             "currency": fact.currency,
         }
+        wanted_discount = request.line_discounts[n] if n < len(request.line_discounts) else None
+        if wanted_discount:
+            given = applied(wanted_discount, gross)
+            line["discount"], line["amount"] = given, gross - given["amount"]
         if fact.service:
             line["service"] = True
         elif short:
@@ -200,13 +209,41 @@ def quantity_problem(quantity: Decimal, fact: OfferFacts | None) -> str | None:
     return None
 
 
-def totals(lines: list[dict[str, Any]], delivery: dict[str, Any]) -> dict[str, Decimal | str | None]:
+CENT = Decimal("0.01")
+
+
+def applied(discount: dict[str, Any], base: Decimal) -> dict[str, Any]:
+    """A discount on `base`: its amount, or its percent of the base, to the kopeck (half up),
+    never more than the base — so nothing is ever priced below zero."""
+    wanted = (
+        Decimal(discount["amount"]) if "amount" in discount else base * Decimal(discount["percent"]) / 100
+    )
+    return {**discount, "amount": min(wanted, base).quantize(CENT, ROUND_HALF_UP)}
+
+
+def order_discounts(items: Decimal, discounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The order's discounts, each on what the ones before it left (lines already discounted)."""
+    given, left = [], items
+    for discount in discounts:
+        one = applied(discount, left)
+        given.append(one)
+        left -= one["amount"]
+    return given
+
+
+def totals(
+    lines: list[dict[str, Any]], delivery: dict[str, Any], discounts: list[dict[str, Any]] | None = None
+) -> dict[str, Decimal | str | None]:
+    """Items (after line discounts) less the order's discounts, plus delivery — computed here,
+    never taken from the shop."""
     items = sum((line["amount"] for line in lines), Decimal(0))
+    discount = sum((d["amount"] for d in discounts or ()), Decimal(0))
     shipping = Decimal(delivery.get("price") or 0)
     return {
         "items": items,
+        "discount": discount,
         "delivery": shipping,
-        "total": items + shipping,
+        "total": items - discount + shipping,
         "currency": lines[0]["currency"] if lines else None,
     }
 

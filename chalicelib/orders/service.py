@@ -78,6 +78,8 @@ class Orders:
                 return view(existing)
         facts = self.facts(tenant, [o for o, _ in request.lines])
         lines = rules.price_lines(request, facts, backorder=tenant.settings.stock_policy == "backorder")
+        items = sum((line["amount"] for line in lines), Decimal(0))
+        discounts = rules.order_discounts(items, request.discounts)
         created = utc_stamp()
         order = {
             "id": new_id(),
@@ -91,7 +93,8 @@ class Orders:
             "payment_method": request.payment_method,
             "payment": request.payment,
             "comment": request.comment,
-            "totals": rules.totals(lines, request.delivery),
+            "discounts": discounts,
+            "totals": rules.totals(lines, request.delivery, discounts),
             "history": [rules.history_entry("new", "shop")],
             "one_c": {},
             "manager": None,

@@ -24,9 +24,16 @@ def view(order: dict[str, Any]) -> dict[str, Any]:
     for line in view["lines"]:
         for key in ("quantity", "price", "amount"):
             line[key] = number(line[key])
+        if line.get("discount"):
+            line["discount"] = _amounts(line["discount"])
+    view["discounts"] = [_amounts(d) for d in view.get("discounts") or ()]
     view["totals"] = {
         k: number(v) if k != "currency" and v is not None else v for k, v in view["totals"].items()
     }
     if view.get("delivery", {}).get("price") is not None:
         view["delivery"]["price"] = number(view["delivery"]["price"])
     return view
+
+
+def _amounts(discount: dict[str, Any]) -> dict[str, Any]:
+    return {k: json_number(v) if k in ("amount", "percent") else v for k, v in discount.items()}

@@ -143,6 +143,9 @@ BODIES = {
     "body: an array": lambda o: [order(o)],
     "body: not JSON": lambda o: b"{not json",
     "body: 100 KB": lambda o: order(o, comment="x" * 100_000),
+    "discount: negative": lambda o: order(o, discounts=[{"name": "минус", "amount": -500}]),
+    "discount: amount and percent": lambda o: order(o, discounts=[{"name": "обе", "amount": 1, "percent": 1}]),
+    "payment: unknown status": lambda o: order(o, payment={"status": "maybe"}),
 }
 
 
@@ -184,6 +187,9 @@ REASONS = {
     "body: an array": "the body must be a JSON object",
     "body: not JSON": "the body must be JSON",
     "body: 100 KB": "an order body is at most 65536 bytes",
+    "discount: negative": r"discounts\[0\]\.amount .*greater than 0",
+    "discount: amount and percent": r"discounts\[0\] .*an amount or a percent",
+    "payment: unknown status": r"payment\.status",
 }
 
 
