@@ -268,3 +268,39 @@ def test_totals_are_the_lines_less_the_discounts_and_never_below_zero():
         assert all(d["amount"] == d["amount"].quantize(Decimal("0.01")) for d in given_)
 
     check()
+
+
+# -- what a manager changes in 1C comes back ---------------------------------------------------------
+def _edited(order: dict, *lines: tuple[str, str, str, str]) -> bytes:
+    goods = "".join(
+        f"<Товар><Ид>{oid}</Ид><Наименование>{name}</Наименование><БазоваяЕдиница>шт</БазоваяЕдиница>"
+        f"<ЦенаЗаЕдиницу>{price}</ЦенаЗаЕдиницу><Количество>{qty}</Количество>"
+        f"<Сумма>{Decimal(price) * Decimal(qty)}</Сумма></Товар>"
+        for oid, name, price, qty in lines
+    )
+    total = sum(Decimal(p) * Decimal(q) for _, _, p, q in lines)
+    return _package(
+        f"<Документ><Ид>{order['id']}</Ид><Номер>{order['number']}</Номер><Дата>2026-12-05</Дата>"
+        "<ХозОперация>Заказ товара</ХозОперация><Роль>Продавец</Роль><Валюта>RUB</Валюта><Курс>1</Курс>"
+        f"<Сумма>{total}</Сумма><Товары>{goods}</Товары></Документ>"
+    )
+
+
+def test_lines_changed_in_1c_come_back_with_history_webhook_and_holds(counter):
+    order = place(counter, "e1", ("cup", 2), ("sugar", 1))
+    assert counter.orders.confirm(counter.tenant, "s-e") is None  # not queried in this session
+    counter.orders.query_document(counter.tenant, "s-e", "utf-8")
+    assert counter.orders.confirm(counter.tenant, "s-e") == 1  # 1C took it: its lines are taken
+    edit = _edited(order, ("cup", "Кружка", "100", "3"), ("install", "Установка", "500", "1"))
+    report = counter.orders.apply_documents(counter.tenant, io.BytesIO(edit), "e.xml")
+    assert report["updated"] == 1
+    seen = counter.orders.get(counter.tenant, order["id"])
+    assert [(line["offer_id"], line["quantity"]) for line in seen["lines"]] == [("cup", 3), ("install", 1)]
+    assert seen["totals"]["items"] == 800 and seen["totals"]["total"] == 800
+    assert seen["history"][-1]["note"] == "состав изменён в 1С: Кружка 2→3, +Установка 1, −Т"
+    events = [e["event"] for e in counter.orders.store.outbox.recent("shop", limit=20)]
+    assert "order.changed" in events
+    held = counter.orders.store.holds("shop", ["cup", "sugar"])
+    assert held == {"cup": 3, "sugar": 0}, "the held units follow the lines 1C keeps"
+    again = counter.orders.apply_documents(counter.tenant, io.BytesIO(edit), "e.xml")
+    assert again["unchanged"] == 1, "the same document again changes nothing"

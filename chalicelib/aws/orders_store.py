@@ -259,7 +259,7 @@ class OrdersStore:
             }
         ]
         now_ms = int(time.time() * 1000)
-        for offer_id, quantity in (take or []) if confirm else []:
+        for offer_id, quantity in take or []:
             actions.append(
                 {
                     "Put": {

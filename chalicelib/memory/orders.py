@@ -213,13 +213,13 @@ class InMemoryOrdersStore:
                 item["waiting"] = True
             if confirm:
                 item["waiting"] = False
-                for offer_id, quantity in take or []:
-                    self.taken_lines[(tenant, f"{order['id']}#{offer_id}")] = {
-                        "sk": f"{order['id']}#{offer_id}",
-                        "offer_id": offer_id,
-                        "quantity": quantity,
-                        "confirmed_ms": int(time.time() * 1000),
-                    }
+            for offer_id, quantity in take or []:
+                self.taken_lines[(tenant, f"{order['id']}#{offer_id}")] = {
+                    "sk": f"{order['id']}#{offer_id}",
+                    "offer_id": offer_id,
+                    "quantity": quantity,
+                    "confirmed_ms": int(time.time() * 1000),
+                }
             for offer, quantity in release or []:
                 self.held[(tenant, offer)] = self.held.get((tenant, offer), 0) - quantity
             for event in events:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.orders.holds import GiveBack, Hold, held_quantities, hold_of, move
@@ -40,15 +41,14 @@ class OrderChanges:
             if order is None or (confirm and not self.store.is_waiting(tenant_id, order_id)):
                 return False
             before = hold_of(order)
+            held_before = held_quantities(order["lines"])
             change = edit(order)
             if change is None:
                 return False
             order["updated_at"] = utc_stamp()
             step = move(before, confirmed=confirm, cancelled=order["status"] == "cancelled")
             order["hold"] = str(step.after)
-            held = list(held_quantities(order["lines"]).items())
-            release = held if step.give_back is GiveBack.HELD_UNITS else None
-            take = held if before is Hold.HELD and step.after is Hold.TAKEN else None
+            release, take = _hold_updates(before, step.after, step.give_back, held_before, order["lines"])
             try:
                 self.store.update(
                     tenant_id, order, version, change.events, confirm=confirm, release=release, take=take,
@@ -61,3 +61,27 @@ class OrderChanges:
                     self.store.release_taken(tenant_id, item)
             return True
         raise StaleOrder(order_id)
+
+
+def _hold_updates(
+    before: Hold,
+    after: Hold,
+    give_back: GiveBack,
+    held_before: dict[str, Decimal],
+    lines: list[dict[str, Any]],
+) -> tuple[list[tuple[str, Decimal]] | None, list[tuple[str, Decimal]] | None]:
+    """What the held counters give back (a negative quantity holds more) and what 1C's taken
+    lines become: the order's units follow its lines — cancelled, taken by 1C, or changed in 1C."""
+    held_after = held_quantities(lines)
+    if give_back is GiveBack.HELD_UNITS:
+        return list(held_before.items()), None
+    if after is Hold.RELEASED:
+        return None, None
+    offers = sorted(set(held_before) | set(held_after))
+    moved = [(o, held_before.get(o, Decimal(0)) - held_after.get(o, Decimal(0))) for o in offers]
+    release = [(o, q) for o, q in moved if q] or None  # the lines changed (1C's edit)
+    if before is Hold.HELD and after is Hold.TAKEN:
+        return release, list(held_after.items())
+    if after is Hold.TAKEN and release:  # 1C's taken lines as they are now (0: no longer in it)
+        return release, [(o, held_after.get(o, Decimal(0))) for o in offers]
+    return release, None

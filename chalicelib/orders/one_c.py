@@ -195,9 +195,16 @@ class OneC:
             if current["status"] == "cancelled":
                 status = "cancelled"
             merged = {**current.get("one_c", {}), **facts}
-            if merged == current.get("one_c") and status == current["status"]:
+            edited = rules.lines_from_1c(current, update)
+            if merged == current.get("one_c") and status == current["status"] and edited is None:
                 return None
             events: list[dict[str, Any]] = []
+            if edited is not None and current["status"] != "cancelled":  # 1C changed what is in it
+                previous_lines = current["lines"]
+                current["lines"], current["totals"] = edited
+                note = "состав изменён в 1С: " + rules.describe_edit(previous_lines, current["lines"])
+                current["history"].append(rules.history_entry(current["status"], "1c", note))
+                events.append({"event": "order.changed", "payload": {"order": view(current)}})
             previous = current["status"]
             newly_returned = bool(merged.get("returned")) and not current.get("one_c", {}).get("returned")
             current["one_c"] = merged

@@ -144,7 +144,9 @@ BODIES = {
     "body: not JSON": lambda o: b"{not json",
     "body: 100 KB": lambda o: order(o, comment="x" * 100_000),
     "discount: negative": lambda o: order(o, discounts=[{"name": "минус", "amount": -500}]),
-    "discount: amount and percent": lambda o: order(o, discounts=[{"name": "обе", "amount": 1, "percent": 1}]),
+    "discount: amount and percent": lambda o: order(
+        o, discounts=[{"name": "обе", "amount": 1, "percent": 1}]
+    ),
     "payment: unknown status": lambda o: order(o, payment={"status": "maybe"}),
 }
 
