@@ -103,6 +103,8 @@ class Accounts:
                 problem = webhook_url_problem(url, self.https_webhooks_only)
                 if problem:
                     raise TenantError(problem)
+        if changes.get("orders_from_1c") not in (None, "report", "import"):
+            raise TenantError("orders_from_1c: report или import")
         policy = changes.get("stock_policy")
         if policy is not None and policy not in STOCK_POLICIES:
             raise TenantError(f"stock_policy: одно из {', '.join(STOCK_POLICIES)}")

@@ -238,6 +238,7 @@ class Order(Shape):
     manager: Text = None
     tracking_number: Text = Field(None, description="1C's Идентификатор отправления")
     exported_at: Text = Field(None, description="when 1C confirmed it took the order")
+    from_1c: bool = Field(False, description="keyed in 1C (tenant setting orders_from_1c=import)")
 
 
 class Change(Shape):

@@ -198,6 +198,10 @@ class TenantSettings:
     # "strict": an order takes only what is in stock; "backorder": lines beyond the stock are
     # taken too, marked `backorder` (1C gets them as usual). Services are never stock-checked.
     stock_policy: str = "strict"
+    # Orders keyed in 1C (phone orders): "report" (the default: listed after 1C's `success` as
+    # unknown, the site stays the shop's own) or "import" (they become site orders, marked as from
+    # 1C, so the customer's account and the shop see them).
+    orders_from_1c: str = "report"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,6 +221,7 @@ class TenantSettings:
             "image_base_url": self.image_base_url,
             "api_rate_per_minute": self.api_rate_per_minute,
             "stock_policy": self.stock_policy,
+            "orders_from_1c": self.orders_from_1c,
         }
 
     @classmethod

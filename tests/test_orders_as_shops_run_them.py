@@ -304,3 +304,37 @@ def test_lines_changed_in_1c_come_back_with_history_webhook_and_holds(counter):
     assert held == {"cup": 3, "sugar": 0}, "the held units follow the lines 1C keeps"
     again = counter.orders.apply_documents(counter.tenant, io.BytesIO(edit), "e.xml")
     assert again["unchanged"] == 1, "the same document again changes nothing"
+
+
+def _phone_order(number: str) -> bytes:
+    return _package(
+        f"<Документ><Ид>1c-{number}</Ид><Номер>{number}</Номер><Дата>2026-12-05</Дата>"
+        "<ХозОперация>Заказ товара</ХозОперация><Роль>Продавец</Роль><Валюта>RUB</Валюта><Курс>1</Курс>"
+        "<Сумма>300</Сумма><Контрагенты><Контрагент><Ид>k-7</Ид><Наименование>Пётр Сидоров</Наименование>"
+        "<Роль>Покупатель</Роль><Контакты><Контакт><Тип>Почта</Тип><Значение>p@example.test</Значение>"
+        "</Контакт></Контакты></Контрагент></Контрагенты><Товары><Товар><Ид>cup</Ид><Наименование>Кружка"
+        "</Наименование><ЦенаЗаЕдиницу>100</ЦенаЗаЕдиницу><Количество>3</Количество><Сумма>300</Сумма>"
+        "</Товар></Товары></Документ>"
+    )
+
+
+def test_an_order_keyed_in_1c_is_reported_by_default_and_imported_when_the_tenant_says(counter):
+    report = counter.orders.apply_documents(counter.tenant, io.BytesIO(_phone_order("УТ-1")), "p.xml")
+    assert (
+        report["unknown"] == ["УТ-1"]
+        and counter.orders.list(counter.tenant, None, None, None, 10)["orders"] == []
+    )
+    counter.accounts.update_settings("shop", orders_from_1c="import")
+    counter.tenant = counter.accounts.require("shop")
+    for _ in range(2):  # the same document again finds the order it made
+        report = counter.orders.apply_documents(counter.tenant, io.BytesIO(_phone_order("УТ-1")), "p.xml")
+        assert report["unknown"] == []
+    (order,) = counter.orders.list(counter.tenant, None, None, None, 10)["orders"]
+    assert order["from_1c"] and order["one_c"]["number"] == "УТ-1" and order["totals"]["total"] == 300
+    assert order["customer"] == {"name": "Пётр Сидоров", "id": "k-7", "email": "p@example.test"}
+    assert counter.orders.store.holds("shop", ["cup"]) == {}, "1C's own order holds nothing on the site"
+    assert counter.orders.query_document(counter.tenant, "s-p", "utf-8")[1] == 0, "never offered back to 1C"
+    assert (
+        counter.orders.list(counter.tenant, None, None, None, 10, customer="k-7")["orders"][0]["id"]
+        == order["id"]
+    )

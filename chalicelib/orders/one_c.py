@@ -5,6 +5,7 @@ reference, and the orders a person has to look at."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import IO, Any
 
 from chalicelib.commerceml import read, to_update, write_orders, write_reference
@@ -14,8 +15,9 @@ from chalicelib.commerceml.site_orders import order_document
 from chalicelib.observability import logger
 from chalicelib.orders import rules
 from chalicelib.orders.changes import Change, OrderChanges
+from chalicelib.orders.from_1c import describe_edit, lines_from_1c, order_from_1c
 from chalicelib.orders.views import options_for, view
-from chalicelib.ports import OrdersStore
+from chalicelib.ports import AlreadyPlaced, OrdersStore
 from chalicelib.tenants import Tenant
 from chalicelib.values import utc_stamp
 
@@ -158,7 +160,12 @@ class OneC:
                 continue
             if kind is DocumentKind.ORDER:
                 update = to_update(entity)
-                order = self._order_of(tenant, update.id, update.number)
+                order = self._order_of(tenant, update.id, update.number) or self.store.by_idempotency_key(
+                    tenant.id, f"1c:{entity.id}"
+                )
+                if order is None and tenant.settings.orders_from_1c == "import" and entity.lines:
+                    order = self._import_from_1c(tenant, entity)
+                    update = replace(update, id=order["id"])
                 if order is not None and entity.container is not None:
                     packaged[entity.container] = order["id"]
             else:
@@ -174,6 +181,19 @@ class OneC:
                 report["unchanged"] += 1
         logger.info("1C order documents applied", extra={"report": report})
         return report
+
+    def _import_from_1c(self, tenant: Tenant, doc: Order) -> dict[str, Any]:
+        """An order keyed in 1C, as a site order marked `from_1c`: 1C has it already (never offered
+        back), its stock is 1C's own (nothing held), found again by 1C's `Ид`."""
+        order = order_from_1c(doc, str(self.store.next_number(tenant.id)), tenant.settings)
+        event = {"event": "order.created", "payload": {"order": view(order)}}
+        try:
+            self.store.create(tenant.id, order, [], [event], f"1c:{doc.id}")
+        except AlreadyPlaced as placed:
+            return self.store.get(tenant.id, placed.order_id) or order
+        self.changes.apply(tenant.id, order["id"], self._mark_exported, confirm=True)
+        logger.info("order from 1C imported", extra={"order": order["id"], "number_1c": doc.number})
+        return order
 
     def _order_of(self, tenant: Tenant, order_id: str | None, number: str | None) -> dict[str, Any] | None:
         order = self.store.get(tenant.id, order_id) if order_id else None
@@ -195,14 +215,14 @@ class OneC:
             if current["status"] == "cancelled":
                 status = "cancelled"
             merged = {**current.get("one_c", {}), **facts}
-            edited = rules.lines_from_1c(current, update)
+            edited = lines_from_1c(current, update)
             if merged == current.get("one_c") and status == current["status"] and edited is None:
                 return None
             events: list[dict[str, Any]] = []
             if edited is not None and current["status"] != "cancelled":  # 1C changed what is in it
                 previous_lines = current["lines"]
                 current["lines"], current["totals"] = edited
-                note = "состав изменён в 1С: " + rules.describe_edit(previous_lines, current["lines"])
+                note = "состав изменён в 1С: " + describe_edit(previous_lines, current["lines"])
                 current["history"].append(rules.history_entry(current["status"], "1c", note))
                 events.append({"event": "order.changed", "payload": {"order": view(current)}})
             previous = current["status"]
