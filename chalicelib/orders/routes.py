@@ -31,12 +31,7 @@ def place_order() -> Response:
         raise ApiError(
             400, "idempotency_key_required", "send an Idempotency-Key header (any unique string per order)"
         )
-    if len(request.raw_body or b"") > MAX_ORDER_BODY:
-        raise ApiError(413, "too_large", f"an order body is at most {MAX_ORDER_BODY} bytes")
-    try:
-        body = request.json_body
-    except Exception:
-        raise ApiError(400, "bad_request", "the body must be JSON") from None
+    body = _json_body(request, "an order")
     try:
         order = wiring.container().place_order(tenant.id, key, body, order_routes.lambda_context)
     except InvalidOrder as exc:
@@ -58,10 +53,9 @@ def place_order() -> Response:
 @json_api
 def get_order(order_id: str) -> dict[str, Any]:
     services = wiring.container()
-    order = services.orders.get(services.api_keys.tenant_of(order_routes.current_request), order_id)
-    if order is None:
-        raise ApiError(404, "not_found", f"no order {order_id!r}")
-    return order
+    return _found(
+        services.orders.get(services.api_keys.tenant_of(order_routes.current_request), order_id), order_id
+    )
 
 
 @order_routes.route("/orders/{order_id}/payment", methods=["POST"], cors=CORS)
@@ -72,21 +66,14 @@ def pay_order(order_id: str) -> dict[str, Any]:
     request = order_routes.current_request
     services = wiring.container()
     tenant = services.api_keys.tenant_of(request)
-    if len(body_bytes(request)) > MAX_ORDER_BODY:
-        raise ApiError(413, "too_large", f"a payment body is at most {MAX_ORDER_BODY} bytes")
-    try:
-        body = request.json_body
-    except Exception:
-        raise ApiError(400, "bad_request", "the body must be JSON") from None
+    body = _json_body(request, "a payment")
     try:
         order = services.orders.pay(tenant, order_id, body)
     except InvalidOrder as exc:
         raise ApiError(400, "bad_request", str(exc), exc.details) from None
     except OrderRejected as exc:
         raise ApiError(422, "order_rejected", str(exc), exc.problems) from None
-    if order is None:
-        raise ApiError(404, "not_found", f"no order {order_id!r}")
-    return order
+    return _found(order, order_id)
 
 
 @order_routes.route("/orders/{order_id}/cancel", methods=["POST"], cors=CORS)
@@ -98,20 +85,12 @@ def cancel_order(order_id: str) -> dict[str, Any]:
     request = order_routes.current_request
     services = wiring.container()
     tenant = services.api_keys.tenant_of(request)
-    raw = body_bytes(request)
-    if len(raw) > MAX_ORDER_BODY:
-        raise ApiError(413, "too_large", f"a cancellation body is at most {MAX_ORDER_BODY} bytes")
-    try:
-        reason = (request.json_body or {}).get("reason") if raw else None
-    except Exception:
-        raise ApiError(400, "bad_request", "the body must be JSON") from None
+    body = _json_body(request, "a cancellation") if body_bytes(request) else {}
+    reason = body.get("reason") if isinstance(body, dict) else None
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500 or text_problem(reason)):
         raise ApiError(400, "bad_request", "reason must be text of at most 500 characters")
     services.orders.cancel(tenant, order_id, reason or "отменён магазином", by="shop")
-    order = services.orders.get(tenant, order_id)
-    if order is None:
-        raise ApiError(404, "not_found", f"no order {order_id!r}")
-    return order
+    return _found(services.orders.get(tenant, order_id), order_id)
 
 
 @order_routes.route("/orders", methods=["GET"], cors=CORS)
@@ -136,3 +115,19 @@ def list_orders() -> dict[str, Any]:
         )
     except InvalidOrder as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
+
+
+def _json_body(request: Any, what: str) -> Any:
+    """The request's JSON body, at most MAX_ORDER_BODY bytes."""
+    if len(body_bytes(request)) > MAX_ORDER_BODY:
+        raise ApiError(413, "too_large", f"{what} body is at most {MAX_ORDER_BODY} bytes")
+    try:
+        return request.json_body
+    except Exception:
+        raise ApiError(400, "bad_request", "the body must be JSON") from None
+
+
+def _found(order: dict[str, Any] | None, order_id: str) -> dict[str, Any]:
+    if order is None:
+        raise ApiError(404, "not_found", f"no order {order_id!r}")
+    return order
