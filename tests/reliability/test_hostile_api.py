@@ -96,6 +96,21 @@ def test_hostile_reads(module_stack, losses, name):
     assert set(body) == {"error"} and body["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [("payment", {"status": "paid", "document": "PAY-X"}), ("cancel", {"reason": "чужой заказ"})],
+)
+def test_another_tenants_order_can_be_neither_paid_nor_cancelled(module_stack, losses, action, body):
+    other = _other_tenants_order(module_stack)
+    status, answer, _ = request(module_stack, "POST", f"/orders/{other}/{action}", body)
+    stored = wiring.container().orders.store.table.get_item(Key={"pk": "other#orders", "sk": other})["Item"]
+    losses["cross_tenant_reads"] = int(status == 200 or "PAY-X" in stored["doc"] or "чужой" in stored["doc"])
+    assert status == 404 and answer["error"]["code"] == "not_found", answer
+    assert json.loads(stored["doc"]) == {"id": other, "tenant": "other"}, (
+        "the other tenant's order is untouched"
+    )
+
+
 def _other_tenants_order(stack) -> str:
     from chalicelib.ports import new_id
 
