@@ -127,6 +127,9 @@ class RequestLine(Request):
 
 class Delivery(Request):
     method: Text200 = None
+    method_id: Text100 = Field(
+        None, description="one of the tenant's delivery services (mode=info lists them)"
+    )
     price: (
         Annotated[
             Decimal,

@@ -651,9 +651,9 @@ def test_a_payment_reaches_1c_with_the_order_and_again_after_1c_took_it(shop):
         "document": "PAY-1",
     }
     line = [{"offer_id": shop.offer.id, "quantity": 1}]
-    status, first = post(
-        shop, {"customer": {"name": "Анна Ли"}, "lines": line, "payment": paid_online}, "pay-1"
-    )
+    delivery = {"method": "Курьер", "method_id": "courier", "price": 300}
+    body = {"customer": {"name": "Анна Ли"}, "lines": line, "payment": paid_online, "delivery": delivery}
+    status, first = post(shop, body, "pay-1")
     assert status == 201 and first["payment"]["status"] == "paid"
     status, second = post(shop, {"customer": {"name": "Борис"}, "lines": line}, "pay-2")
     onec = sale(shop)
@@ -667,7 +667,9 @@ def test_a_payment_reaches_1c_with_the_order_and_again_after_1c_took_it(shop):
         sent["Номер платежного документа"],
         sent["Метод оплаты ИД"],
     ) == ("true", "2026-12-05T10:00:00", "PAY-1", "card")
+    assert (sent["Доставка разрешена"], sent["Метод доставки ИД"]) == ("true", "courier")
     assert _requisites(documents[second["id"]])["Заказ оплачен"] == "false"
+    assert _requisites(documents[second["id"]])["Доставка разрешена"] == "false"
     assert onec.call("sale", "success").keyword == "success"
     # paid after 1C took it: offered again, with the payment; the same payment again changes nothing
     later = {"status": "paid", "paid_at": "2026-12-05T11:00:00", "document": "PAY-2", "amount": 100}

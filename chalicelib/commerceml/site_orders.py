@@ -154,7 +154,7 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
     requisites = {
         "Метод оплаты": order.get("payment_method") or "",
         "Заказ оплачен": "true" if paid else "false",
-        "Доставка разрешена": "false",
+        "Доставка разрешена": "true" if paid else "false",  # as 1C-Bitrix: a paid order may ship
         "Отменен": "true" if order["status"] == "cancelled" else "false",
         "Финальный статус": "false",
         **_status_requisites(order["status"], options),
@@ -162,6 +162,8 @@ def order_document(order: dict[str, Any], options: OrderOptions = OrderOptions()
         "Адрес доставки": presentation(delivery.get("address") or order["customer"].get("address")),
         "Сайт": options.site,
     }
+    if delivery.get("method_id"):
+        requisites["Метод доставки ИД"] = str(delivery["method_id"])
     if paid:  # as the 1C-Bitrix add-on reads a paid order
         requisites.update(
             {
