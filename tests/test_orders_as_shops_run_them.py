@@ -338,3 +338,23 @@ def test_an_order_keyed_in_1c_is_reported_by_default_and_imported_when_the_tenan
         counter.orders.list(counter.tenant, None, None, None, 10, customer="k-7")["orders"][0]["id"]
         == order["id"]
     )
+
+
+def test_discounts_1c_gives_while_editing_come_back_and_the_totals_agree(counter):
+    order = place(counter, "e2", ("cup", 2))
+    counter.orders.query_document(counter.tenant, "s-e2", "utf-8")
+    assert counter.orders.confirm(counter.tenant, "s-e2") == 1
+    document = _package(
+        f"<Документ><Ид>{order['id']}</Ид><Номер>{order['number']}</Номер><Дата>2026-12-05</Дата>"
+        "<ХозОперация>Заказ товара</ХозОперация><Роль>Продавец</Роль><Валюта>RUB</Валюта><Курс>1</Курс>"
+        "<Сумма>250</Сумма><Скидки><Скидка><Наименование>Постоянный клиент</Наименование><Сумма>20</Сумма>"
+        "<УчтеноВСумме>true</УчтеноВСумме></Скидка></Скидки><Товары><Товар><Ид>cup</Ид>"
+        "<Наименование>Кружка</Наименование><ЦенаЗаЕдиницу>100</ЦенаЗаЕдиницу><Количество>3</Количество>"
+        "<Сумма>270</Сумма><Скидки><Скидка><Наименование>Третья дешевле</Наименование><Сумма>30</Сумма>"
+        "<Процент>10</Процент><УчтеноВСумме>true</УчтеноВСумме></Скидка></Скидки></Товар></Товары></Документ>"
+    )
+    assert counter.orders.apply_documents(counter.tenant, io.BytesIO(document), "e2.xml")["updated"] == 1
+    seen = counter.orders.get(counter.tenant, order["id"])
+    assert seen["lines"][0]["discount"] == {"name": "Третья дешевле", "amount": 30}
+    assert seen["discounts"] == [{"name": "Постоянный клиент", "amount": 20}]
+    assert (seen["totals"]["items"], seen["totals"]["discount"], seen["totals"]["total"]) == (270, 20, 250)

@@ -10,6 +10,7 @@ from chalicelib.commerceml.elements import CatalogElements, ReadContext
 from chalicelib.commerceml.model import (
     Address,
     Contractor,
+    DiscountEntry,
     Order,
     OrderLine,
 )
@@ -69,6 +70,8 @@ class OrderDocuments:
                 order.lines = [self.order_line(t) for _, t in children(c)]
             elif name == "ЗначенияРеквизитов":
                 order.requisites = self.elements.requisites(c)
+            elif name == "Скидки":
+                order.discounts = self.discounts(c)
             elif name == "Склады":
                 order.warehouses = [self.elements.warehouse(w) for _, w in children(c)]
         return order
@@ -138,4 +141,21 @@ class OrderDocuments:
             kind=requisites.get("ТипНоменклатуры", "Товар"),
             catalog_id=child_text(el, "ИдКаталога") or None,
             requisites=requisites,
+            discounts=self.discounts(child(el, "Скидки")),
         )
+
+    def discounts(self, el: Any) -> list[DiscountEntry]:
+        """`Скидки/Скидка`: name, amount and percent (what 1C counted into the amounts)."""
+        if el is None:
+            return []
+        found = []
+        for _, d in children(el):
+            amount, percent = child_text(d, "Сумма"), child_text(d, "Процент")
+            found.append(
+                DiscountEntry(
+                    child_text(d, "Наименование") or "Скидка",
+                    as_decimal(amount, "Скидка/Сумма") if amount else Decimal(0),
+                    as_decimal(percent, "Скидка/Процент") if percent else None,
+                )
+            )
+        return found

@@ -309,6 +309,7 @@ class OrderUpdate:
     manager: str | None = None
     amount: Decimal | None = None
     lines: list[OrderLine] = field(default_factory=list)
+    discounts: list[DiscountEntry] = field(default_factory=list)  # the document's own
 
 
 @dataclass(slots=True)

@@ -69,6 +69,7 @@ def to_update(doc: Order) -> OrderUpdate:
         manager=_first(r, "ОтветственныйМенеджер", "Ответственный менеджер"),
         amount=doc.amount,
         lines=[line for line in doc.lines if line.id != DELIVERY_LINE_ID],
+        discounts=list(doc.discounts),
     )
 
 

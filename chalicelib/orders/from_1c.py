@@ -6,20 +6,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.commerceml.model import DiscountEntry, OrderUpdate
 from chalicelib.commerceml.model import Order as Document
-from chalicelib.commerceml.model import OrderUpdate
 from chalicelib.orders.rules import history_entry
 from chalicelib.ports import new_id
 from chalicelib.tenants import TenantSettings
 from chalicelib.values import decimal_text, utc_stamp
 
+Edited = tuple[list[dict[str, Any]], dict[str, Decimal | str | None], list[dict[str, Any]]]
 
-def lines_from_1c(
-    order: dict[str, Any], update: OrderUpdate
-) -> tuple[list[dict[str, Any]], dict[str, Decimal | str | None]] | None:
-    """The order's lines and totals as 1C's document has them, when they differ from the site's
-    (a manager changed a quantity, swapped an item, re-priced): None when they are the same or
-    1C sent no lines. 1C's amounts and total are the truth; the delivery stays the site's."""
+
+def lines_from_1c(order: dict[str, Any], update: OrderUpdate) -> Edited | None:
+    """The order's lines, totals and discounts as 1C's document has them, when its lines differ
+    from the site's (a manager changed a quantity, swapped an item, re-priced): None when they are
+    the same or 1C sent no lines. 1C's amounts, discounts (`Скидки`, counted in its amounts) and
+    total are the truth; the delivery stays the site's."""
     if not update.lines:
         return None
     theirs = [(line.id, Decimal(line.quantity), Decimal(line.unit_price)) for line in update.lines]
@@ -34,6 +35,8 @@ def lines_from_1c(
     lines = []
     for line in update.lines:
         kept = {k: v for k, v in was.get(line.id, {}).items() if k in ("service", "backorder")}
+        if line.discounts:
+            kept["discount"] = _discount(line.discounts)
         lines.append(
             {"offer_id": line.id, "name": line.name or was.get(line.id, {}).get("name") or line.id,
              "quantity": Decimal(line.quantity), "price": Decimal(line.unit_price), "amount": Decimal(line.amount),
@@ -43,10 +46,23 @@ def lines_from_1c(
     shipping = Decimal(str(order["totals"].get("delivery") or 0))
     total = update.amount if update.amount else items + shipping
     discount = max(items + shipping - total, Decimal(0))
-    return lines, {
+    given = [
+        {"name": d.name, "amount": d.amount, **({"percent": d.percent} if d.percent is not None else {})}
+        for d in update.discounts
+    ] or ([{"name": "Скидка 1С", "amount": discount}] if discount else [])
+    totals: dict[str, Decimal | str | None] = {
         "items": items, "discount": discount, "delivery": shipping, "total": items + shipping - discount,
         "currency": currency,
     }  # fmt: skip
+    return lines, totals, given
+
+
+def _discount(entries: list[DiscountEntry]) -> dict[str, Any]:
+    """A line's discounts from 1C as the site keeps one: their names and what they took off."""
+    return {
+        "name": ", ".join(d.name for d in entries),
+        "amount": sum((d.amount for d in entries), Decimal(0)),
+    }
 
 
 def describe_edit(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> str:

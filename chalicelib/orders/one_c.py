@@ -221,7 +221,7 @@ class OneC:
             events: list[dict[str, Any]] = []
             if edited is not None and current["status"] != "cancelled":  # 1C changed what is in it
                 previous_lines = current["lines"]
-                current["lines"], current["totals"] = edited
+                current["lines"], current["totals"], current["discounts"] = edited
                 note = "состав изменён в 1С: " + describe_edit(previous_lines, current["lines"])
                 current["history"].append(rules.history_entry(current["status"], "1c", note))
                 events.append({"event": "order.changed", "payload": {"order": view(current)}})
