@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from chalicelib.accounts import Accounts, InMemoryTenantStore
+from chalicelib.exchange.catalog_side import CatalogExchange
 from chalicelib.exchange.protocol import Exchange
 from chalicelib.exchange.sessions import MAX_CHECKS_PER_SOURCE, ExchangeRequest
 from chalicelib.importjob import ImportJob
@@ -64,19 +65,18 @@ def test_a_whole_upload_queues_one_job_and_answers_progress(room):
     assert upload is not None and upload.size_bytes == 28 and len(upload.parts) == 2
 
 
-def test_job_states_become_protocol_answers(room):
-    exchange = room[0]
+def test_job_states_become_protocol_answers():
     job = ImportJob("x", filename="import.xml", status="done", counts={"created": 2, "updated": 1})
-    assert exchange.job_answer(job).lines[:2] == (
+    assert CatalogExchange.job_answer(job).lines[:2] == (
         "success",
         "import.xml: создано 2, изменено 1, без изменений 0, деактивировано 0",
     )
     stalled = ImportJob("x", filename="import.xml", status="stalled", error="прервана: сбой")
-    assert exchange.job_answer(stalled).lines == ("failure", "прервана: сбой")
+    assert CatalogExchange.job_answer(stalled).lines == ("failure", "прервана: сбой")
     applying = ImportJob(
         "x", filename="import.xml", status="running", phase="apply", applied=5, total_changes=9
     )
-    assert exchange.job_answer(applying).lines == ("progress", "import.xml: записано изменений 5 из 9")
+    assert CatalogExchange.job_answer(applying).lines == ("progress", "import.xml: записано изменений 5 из 9")
 
 
 def test_deactivate_and_complete_never_answer_progress(room):

@@ -21,7 +21,6 @@ from chalicelib.exchange.filenames import UnsafeFilename
 from chalicelib.exchange.sale import OrdersPort, SaleExchange
 from chalicelib.exchange.sessions import COOKIE, ExchangeRequest, Session, SessionError, Sessions, token_ref
 from chalicelib.exchange.uploads import Uploads
-from chalicelib.importjob import ImportJob
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Blobs, ExchangeStore, Queue
 from chalicelib.settings import Settings
@@ -65,10 +64,6 @@ class Exchange:
 
     def session_for(self, tenant: Tenant, kind: str, source: str) -> str:
         return self.sessions.session_for(tenant, kind, source)
-
-    @staticmethod
-    def job_answer(job: ImportJob) -> Answer:
-        return CatalogExchange.job_answer(job)
 
     def call(
         self, session: str, kind: str, mode: str, filename: str | None = None, body: bytes = b""

@@ -10,7 +10,6 @@ from chalicelib.commerceml.model import DiscountEntry, OrderUpdate
 from chalicelib.commerceml.model import Order as Document
 from chalicelib.orders.rules import history_entry
 from chalicelib.ports import new_id
-from chalicelib.tenants import TenantSettings
 from chalicelib.values import decimal_text, utc_stamp
 
 Edited = tuple[list[dict[str, Any]], dict[str, Decimal | str | None], list[dict[str, Any]]]
@@ -85,7 +84,7 @@ def describe_edit(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> 
     return ", ".join(parts) or "строки"
 
 
-def order_from_1c(doc: Document, number: str, settings: TenantSettings) -> dict[str, Any]:
+def order_from_1c(doc: Document, number: str) -> dict[str, Any]:
     """A site order of an order keyed in 1C: its customer, lines and total as 1C has them."""
     party = doc.contractors[0] if doc.contractors else None
     name = (party.full_name or party.name) if party else "Покупатель 1С"

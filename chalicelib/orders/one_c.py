@@ -185,7 +185,7 @@ class OneC:
     def _import_from_1c(self, tenant: Tenant, doc: Order) -> dict[str, Any]:
         """An order keyed in 1C, as a site order marked `from_1c`: 1C has it already (never offered
         back), its stock is 1C's own (nothing held), found again by 1C's `Ид`."""
-        order = order_from_1c(doc, str(self.store.next_number(tenant.id)), tenant.settings)
+        order = order_from_1c(doc, str(self.store.next_number(tenant.id)))
         event = {"event": "order.created", "payload": {"order": view(order)}}
         try:
             self.store.create(tenant.id, order, [], [event], f"1c:{doc.id}")
