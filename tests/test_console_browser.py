@@ -75,7 +75,6 @@ def upload(driver, stack, path: Path) -> str:
     return driver.current_url.rsplit("/", 1)[1]
 
 
-@pytest.mark.xdist_group("live_stack")  # one local stack process with the race tests
 def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, live_stack, samples, tmp_path):
     stack = live_stack
     from selenium.webdriver.common.by import By
@@ -132,7 +131,6 @@ def test_a_person_runs_an_exchange_by_hand_and_follows_it(browser, live_stack, s
     shot(driver, "07-exchanges")
 
 
-@pytest.mark.xdist_group("live_stack")
 def test_a_twenty_megabyte_zip_uploads_by_hand_in_chunks_of_file_limit(browser, live_stack, tmp_path):
     """Real exports are larger than one request: the page sends `file_limit`-sized chunks, each
     through the protocol, and the worker walks the archive as one job."""

@@ -67,6 +67,10 @@ def _start_dynamodb() -> tuple[DynamoDBLocal | None, str]:
     return None, f"DynamoDB: moto — DynamoDB Local not used: {why}"
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     stage = os.environ.get("STAGE", "dev")
     port = int(os.environ.get("PORT", "8000"))
@@ -86,7 +90,7 @@ def main() -> int:
     dynamodb, dynamodb_line = _start_dynamodb()
 
     # `kill` (and a test's terminate) shut down like Ctrl-C: the finally below stops every service.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _interrupt)
     from chalice.cli.factory import CLIFactory
     from chalice.local import ThreadedHTTPServer, create_local_server
 
@@ -183,4 +187,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # Everything the stack keeps is in memory: stop now rather than wait, as the interpreter would,
+    # for a scheduled run's webhook POST to a slow receiver (up to its 10 s deadline).
+    os._exit(code)
