@@ -142,6 +142,7 @@ class Container:
 
     @cached_property
     def scheduler(self) -> Scheduler:
+        from chalicelib.exchange.ends import ExchangeEnds
         from chalicelib.notify.scheduler import Scheduler
         from chalicelib.notify.webhooks import WebhookSender
 
@@ -150,7 +151,8 @@ class Container:
             require_https=self.settings.require_https_webhooks,
             allow_private=self.settings.allow_private_webhooks,
         )
-        return Scheduler(self.accounts, self.orders, self.blobs, sender)
+        ends = ExchangeEnds(self.exchange_store, self.job_queue)
+        return Scheduler(self.accounts, self.orders, self.blobs, sender, ends)
 
     @cached_property
     def console_auth(self) -> ConsoleAuth:

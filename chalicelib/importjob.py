@@ -60,6 +60,7 @@ class ImportJob:
     session: str = ""  # the 1C session token (its first 12 hex digits: checkauth time, ms)
     type: str = "catalog"
     since: int | None = None  # deactivate: checkauth's timestamp
+    by_full_files: bool = False  # deactivate: the end of an exchange with full files (exchange/ends.py)
     created_at: int = 0
     started_at: int | None = None
     finished_at: int | None = None
@@ -74,6 +75,7 @@ class ImportJob:
     counts: dict[str, int] = field(default_factory=dict)
     schema_version: str | None = None
     only_changes: dict[str, bool] = field(default_factory=dict)
+    full_kinds: list[str] = field(default_factory=list)  # what the file listed in full (product, …)
     error: str | None = None
     last_error: str | None = None
     note: str | None = None
@@ -141,6 +143,7 @@ class ImportJob:
         bytes_total: int = 0,
         schema_version: str | None = None,
         only_changes: dict[str, bool] | None = None,
+        full_kinds: list[str] | None = None,
     ) -> None:
         """The file is read and its changes staged: the apply checkpoint starts at 0."""
         self._set(
@@ -148,6 +151,8 @@ class ImportJob:
         )
         if bytes_total:
             self._set(bytes_total=bytes_total, schema_version=schema_version, only_changes=only_changes or {})
+        if full_kinds:
+            self._set(full_kinds=full_kinds)
 
     def count(self, counts: dict[str, int]) -> None:
         self._set(counts=counts)

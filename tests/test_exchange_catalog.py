@@ -195,10 +195,39 @@ def test_full_upload_deactivates_absent_incremental_does_not_and_later_upload_re
     assert onec.send_file("import.xml", _catalog([("a", "A2")], full=False)).keyword == "success"
     assert _active(stack) == {"a": True, "b": True, "c": True}, "incremental never deactivates by absence"
     reply = onec.send_file("import.xml", _catalog([("a", "A2"), ("b", "B")], full=True))
-    assert reply.keyword == "success" and "деактивировано 1" in reply.text
+    assert reply.keyword == "success"
+    assert _active(stack) == {"a": True, "b": True, "c": True}, "decided once, at the exchange's end"
+    assert onec.call("catalog", "complete").keyword == "success"
+    stack.pump.drain()
     assert _active(stack) == {"a": True, "b": True, "c": False}
     assert onec.send_file("import.xml", _catalog(abc, full=False)).keyword == "success"
     assert _active(stack) == {"a": True, "b": True, "c": True}, "deactivated, not deleted: it comes back"
+
+
+def test_a_full_export_split_into_files_of_each_kind_deactivates_only_what_no_part_listed(stack):
+    """1C's numbered parts (import0_1.xml, import1_1.xml, offers0_1.xml, offers1_1.xml), every one
+    full, in one zip: no part switches off another's products or offers; at `complete` what no part
+    listed — the product and the offer of an earlier exchange — is deactivated, nothing else."""
+    from tests.reliability import cml
+
+    onec = stack.onec()
+    assert onec.send_file("import.xml", _catalog([("old", "Снят")], full=False)).keyword == "success"
+    assert onec.send_file("offers.xml", cml.offers(cml.offer("old"))).keyword == "success"
+    parts = {
+        "import0_1.xml": _catalog([("a", "A"), ("b", "B")], full=True),
+        "import1_1.xml": _catalog([("c", "C")], full=True),
+        "offers0_1.xml": cml.offers(cml.offer("a") + cml.offer("b"), only_changes=False),
+        "offers1_1.xml": cml.offers(cml.offer("c"), only_changes=False),
+    }
+    replies = onec.send_zip(parts, list(parts))
+    assert all(r.keyword == "success" for r in replies), [r.text for r in replies]
+    assert _active(stack) == {"old": True, "a": True, "b": True, "c": True}
+    done = onec.call("catalog", "complete")
+    assert done.keyword == "success" and "деактивированы" in done.text
+    stack.pump.drain()
+    assert _active(stack) == {"old": False, "a": True, "b": True, "c": True}
+    offers = {o: d["active"] for o, d in docs(stack.catalog_items(), "offer").items()}
+    assert offers == {"old": False, "a": True, "b": True, "c": True}
 
 
 def test_split_parts_never_deactivate_but_mode_deactivate_does(stack):

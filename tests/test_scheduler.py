@@ -18,6 +18,7 @@ from chalicelib import admin, wiring
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Order
 from chalicelib.local.pump import LambdaContext
+from tests.catalog_records import docs
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
 SECRET = "test-secret-" + "0123456789abcdef" * 4
@@ -292,3 +293,31 @@ def test_managers_configured_later_are_assigned_by_the_schedule(shop, clock):
         ).body
     )
     assert stored["manager"] == "Петров"
+
+
+def test_an_exchange_1c_leaves_without_complete_is_closed_by_the_schedule(stack, clock):
+    """Old clients never send `complete`: a full file's absent products go once the exchange has
+    been quiet for QUIET_SECONDS, on the schedule's run — not before, and once."""
+    from chalicelib.exchange.ends import QUIET_SECONDS
+    from tests.reliability import cml
+
+    ends = wiring.container().scheduler.exchange_ends
+    ends.clock = clock
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("old", "Снят"))).keyword == "success"
+    full = cml.catalog(cml.product("a", "A"), only_changes=False)
+    assert onec.send_file("import.xml", full).keyword == "success"
+    run_schedule(stack)
+    stack.pump.drain()
+    assert {p: d["active"] for p, d in docs(stack.catalog_items(), "product").items()} == {
+        "old": True,
+        "a": True,
+    }
+    clock.offset = QUIET_SECONDS + 1
+    assert run_schedule(stack)["demo"]["exchange_closed"] is True
+    stack.pump.drain()
+    assert {p: d["active"] for p, d in docs(stack.catalog_items(), "product").items()} == {
+        "old": False,
+        "a": True,
+    }
+    assert "exchange_closed" not in run_schedule(stack)["demo"]

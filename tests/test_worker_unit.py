@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 
 from chalicelib.accounts import Accounts, InMemoryTenantStore
+from chalicelib.exchange.ends import QUIET_SECONDS, ExchangeEnds
 from chalicelib.exchange.protocol import Exchange
 from chalicelib.exchange.sessions import ExchangeRequest
 from chalicelib.exchange.worker import ImportWorker
@@ -40,19 +42,42 @@ class Room:
             headers["Authorization"] = "Basic " + base64.b64encode(b"shop:pw").decode()
         return self.exchange.handle(ExchangeRequest("catalog", mode, params, headers, body, "10.0.0.1"))
 
-    def send(self, filename: str, data: bytes):
+    def session(self) -> str:
+        """checkauth and init: the cookie of a new exchange."""
         answer = self.call("checkauth")
         cookie = f"{answer.lines[1]}={answer.lines[2]}"
         self.call("init", cookie)
+        return cookie
+
+    def send(self, filename: str, data: bytes, cookie: str | None = None):
+        """One file; in an exchange of its own unless the cookie of one is given."""
+        cookie = cookie or self.session()
         assert self.call("file", cookie, data, filename=filename).keyword == "success"
         answer = self.call("import", cookie, filename=filename)
         for _ in range(20):
             if answer.keyword != "progress":
                 return answer
-            for message in self.queue.take():
-                self.worker.run(message["tenant"], message["job"], lambda: 900_000)
+            self.drain()
             answer = self.call("import", cookie, filename=filename)
         return answer
+
+    def drain(self) -> None:
+        for _ in range(20):
+            messages = self.queue.take()
+            if not messages:
+                return
+            for message in messages:
+                self.worker.run(message["tenant"], message["job"], lambda: 900_000)
+
+    def quiet(self, seconds: float = QUIET_SECONDS + 1) -> bool:
+        """The scheduled run, `seconds` after now: closes a quiet exchange; the worker runs."""
+        later = ExchangeEnds(self.store, self.queue, clock=lambda: time.time() + seconds)
+        closed = later.close_quiet("shop")
+        self.drain()
+        return closed
+
+    def active(self) -> dict[str, bool]:
+        return {k: v["active"] for k, v in self.products().items()}
 
     def products(self) -> dict[str, dict]:
         return {
@@ -89,10 +114,45 @@ def test_full_uploads_deactivate_what_they_no_longer_list_incremental_ones_never
     assert room.send("import.xml", full).keyword == "success"
     incremental = cml.catalog(cml.product("c", "C"), only_changes=True)
     assert room.send("import.xml", incremental).keyword == "success"
-    assert {k: v["active"] for k, v in room.products().items()} == {"a": True, "b": True, "c": True}
+    assert room.quiet() and room.active() == {"a": True, "b": True, "c": True}
     smaller = cml.catalog(cml.product("a", "A"), only_changes=False)
     assert room.send("import.xml", smaller).keyword == "success"
-    assert {k: v["active"] for k, v in room.products().items()} == {"a": True, "b": False, "c": False}
+    assert room.active() == {"a": True, "b": True, "c": True}, "decided at the exchange's end"
+    assert not room.quiet(seconds=QUIET_SECONDS - 30), "not quiet yet: 1C may send another part"
+    assert room.quiet() and room.active() == {"a": True, "b": False, "c": False}
+    assert not room.quiet(), "one end per exchange"
+
+
+def test_a_full_export_in_several_files_deactivates_only_what_no_part_listed(room):
+    """import0_1.xml and import1_1.xml, both full, in one exchange: neither switches off the
+    other's products; what no part listed goes at the end (`complete`, or a quiet exchange)."""
+    assert room.send("import.xml", cml.catalog(cml.product("old", "Снят"))).keyword == "success"
+    cookie = room.session()
+    first = cml.catalog(cml.product("a", "A") + cml.product("b", "B"), only_changes=False)
+    second = cml.catalog(cml.product("c", "C"), only_changes=False)
+    assert room.send("import0_1.xml", first, cookie).keyword == "success"
+    assert room.active() == {"old": True, "a": True, "b": True}
+    assert room.send("import1_1.xml", second, cookie).keyword == "success"
+    assert room.active() == {"old": True, "a": True, "b": True, "c": True}
+    done = room.call("complete", cookie)
+    assert done.keyword == "success" and "деактивированы" in done.lines[1]
+    room.drain()
+    assert room.active() == {"old": False, "a": True, "b": True, "c": True}
+    assert not room.quiet(), "complete closed it: the schedule has nothing left"
+
+
+def test_a_failed_part_keeps_the_exchange_from_deactivating_anything(room):
+    assert room.send("import.xml", cml.catalog(cml.product("old", "Снят"))).keyword == "success"
+    cookie = room.session()
+    full = cml.catalog(cml.product("a", "A"), only_changes=False)
+    assert room.send("import0_1.xml", full, cookie).keyword == "success"
+    broken = cml.catalog(cml.product("b", "B") + "<Товар><Ид>c</Ид>", only_changes=False)
+    assert room.send("import1_1.xml", broken, cookie).keyword == "failure"
+    room.call("complete", cookie)
+    room.drain()
+    assert room.active() == {"old": True, "a": True}
+    end = next(j for j in room.store.jobs("shop") if j.by_full_files)
+    assert end.status == "done" and "деактивация пропущена: не загружены import1_1.xml" in (end.note or "")
 
 
 def test_a_broken_file_fails_with_its_line_and_changes_nothing(room):

@@ -10,6 +10,7 @@ import time
 
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
+from chalicelib.exchange.ends import ExchangeEnds
 from chalicelib.exchange.filenames import sanitize
 from chalicelib.exchange.sessions import ExchangeRequest, Session
 from chalicelib.exchange.uploads import UNUSED_FILES, Uploads
@@ -141,4 +142,9 @@ class CatalogExchange:
 
     def complete(self, session: Session, request: ExchangeRequest) -> Answer:
         self.store.update_session(session.tenant.id, session.token, completed_at=int(time.time()))
+        if ExchangeEnds(self.store, self.queue).close(session.tenant.id):
+            return answers.success(
+                "обмен завершён; товары и предложения, которых не было ни в одном файле полной выгрузки, "
+                "будут деактивированы после загрузки всех файлов"
+            )
         return answers.success("обмен завершён")

@@ -1,6 +1,7 @@
-"""`mode=deactivate`'s first step: once every file of the exchange is imported, stage the
-deactivation of what no import since the exchange's checkauth listed (docs/protocol.md
-§4.4). Its changes then go through the same apply and cards phases as an import's."""
+"""A deactivation's first step — `mode=deactivate`'s, or the end of an exchange that sent full
+files (exchange/ends.py): once every file of the exchange is imported, stage the deactivation of
+what no import since the exchange's checkauth listed (docs/protocol.md §4.4). Its changes then go
+through the same apply and cards phases as an import's."""
 
 from __future__ import annotations
 
@@ -36,9 +37,16 @@ class PlanDeactivation:
             )
             run.save(job)
             return Step.END
-        keep = self._listed_since(tenant, since)
-        # Only kinds this run actually sent: offers-only runs never switch off products.
-        kinds = [k for k in DEACTIVATABLE if any(e.startswith(f"{k}:") for e in keep)]
+        if job.by_full_files:
+            # What the exchange's files listed — and any later exchange's (newer news), of the
+            # kinds its full files covered.
+            files = [j for j in imports if j.session == job.session]
+            keep = self._listed_by(tenant, [j for j in imports if j.session >= job.session])
+            full = {k for j in files for k in j.full_kinds}
+            kinds = [k for k in DEACTIVATABLE if k in full]
+        else:  # only kinds this run actually sent: offers-only runs never switch off products
+            keep = self._listed_since(tenant, since)
+            kinds = [k for k in DEACTIVATABLE if any(e.startswith(f"{k}:") for e in keep)]
         index = self.staging.tenant_index(tenant)
         changes = list(Differ(index).deactivate_all_but(keep, kinds))
         paths = Paths(tenant)
@@ -51,6 +59,13 @@ class PlanDeactivation:
         self.cards.stage_touched(tenant, job.id, touched)
         job.parsed({"deactivated": len(changes)}, len(changes))
         return Step.NEXT  # saved with the next phase
+
+    def _listed_by(self, tenant: str, files: list[ImportJob]) -> set[str]:
+        """Every entity these imports listed."""
+        keep: set[str] = set()
+        for file in files:
+            keep.update(self.staging.values(Paths(tenant).seen(file.created_at, file.id)))
+        return keep
 
     def _listed_since(self, tenant: str, since: int) -> set[str]:
         """Every entity the imports of this exchange listed."""

@@ -26,6 +26,12 @@ class HoldPort(Protocol):
     def release_reported(self, tenant_id: str, offer_ids: set[str], before_ms: int) -> int: ...
 
 
+class ExchangeEnd(Protocol):
+    """What an import of a full file needs of its exchange's end (exchange/ends.py)."""
+
+    def expect(self, tenant: str, full_file: ImportJob) -> None: ...
+
+
 def exchange_began_ms(job: ImportJob) -> int:
     """When 1C began the exchange that sent a job's file (its session's checkauth)."""
     began = SessionToken(job.session).began_ms
@@ -74,10 +80,16 @@ class Publish:
     """An import's finish."""
 
     def __init__(
-        self, store: ExchangeStore, blobs: Blobs, staging: Staging, outbox: Outbox, holds: HoldPort | None
+        self,
+        store: ExchangeStore,
+        blobs: Blobs,
+        staging: Staging,
+        outbox: Outbox,
+        holds: HoldPort | None,
+        ends: ExchangeEnd,
     ) -> None:
         self.store, self.blobs, self.staging = store, blobs, staging
-        self.outbox, self.holds = outbox, holds
+        self.outbox, self.holds, self.ends = outbox, holds, ends
 
     def run(self, job: ImportJob, run: JobRun) -> Step:
         tenant, paths = run.tenant, Paths(run.tenant)
@@ -85,6 +97,8 @@ class Publish:
         started = job.created_at or int(time.time())
         self.blobs.copy(paths.staging(job.id, "seen.jsonl.gz"), paths.seen(started, job.id))
         self._release_reported_holds(tenant, job)
+        if job.full_kinds:
+            self.ends.expect(tenant, job)
         counts = job.counts or {}
         self.outbox.add(
             tenant,

@@ -111,5 +111,6 @@ class Parse:
             bytes_total=size,
             schema_version=result.schema_version,
             only_changes={k: v for k, v in result.only_changes.items() if v is not None},
+            full_kinds=result.full_kinds,
         )
         return Step.NEXT  # the worker saves the counts with the next phase, in one write

@@ -22,6 +22,7 @@ from chalicelib.exchange import archive
 from chalicelib.exchange.apply import Apply
 from chalicelib.exchange.cards import Cards, PriceTypeOf
 from chalicelib.exchange.deactivation import PlanDeactivation
+from chalicelib.exchange.ends import ExchangeEnds
 from chalicelib.exchange.filenames import is_zip
 from chalicelib.exchange.finish import Done, HoldPort, Publish, PublishIndex, StageEvery
 from chalicelib.exchange.jobrun import LEASE_SECONDS, JobRun, LeaseLost, Outcome, PhaseStep, Step
@@ -70,7 +71,7 @@ class ImportWorker:
                 (Phase.PARSE, Parse(blobs, catalog, staging, self.prepare, self.cards)),
                 (Phase.APPLY, apply),
                 (Phase.CARDS, self.cards),
-                (Phase.DONE, Publish(store, blobs, staging, outbox, holds)),
+                (Phase.DONE, Publish(store, blobs, staging, outbox, holds, ExchangeEnds(store, queue))),
             ],
             JobKind.DEACTIVATE: [
                 (Phase.PREPARE, PlanDeactivation(store, blobs, staging, self.cards)),

@@ -1,8 +1,8 @@
 """The scheduled run (every minute): per tenant, a bounded amount of work, the rest next time.
 
-1. for every tenant: managers for new orders that have none, and the orders waiting for 1C
-   rendered as CommerceML into S3 (for setups that pick up files) — quick, and never behind a
-   webhook receiver;
+1. for every tenant: managers for new orders that have none, the orders waiting for 1C
+   rendered as CommerceML into S3 (for setups that pick up files), and a catalog exchange 1C left
+   quiet without `complete` closed (its deactivation queued) — quick, never behind a receiver;
 2. then due webhook deliveries, WEBHOOK_WORKERS tenants at a time, each tenant with its own time
    budget and the starting tenant rotating from run to run: a slow receiver holds up only its own
    tenant's events, never another tenant's.
@@ -39,9 +39,23 @@ TENANT_WEBHOOK_SECONDS = 15  # at most this much of a run for one tenant's deliv
 WEBHOOK_WORKERS = 8  # tenants whose receivers are called at once
 
 
+class ExchangeEnds(Protocol):
+    """Catalog exchanges 1C left without `complete` (exchange.ends.ExchangeEnds)."""
+
+    def close_quiet(self, tenant: str) -> bool: ...
+
+
 class Scheduler:
-    def __init__(self, accounts: Accounts, orders: OrdersWork, blobs: Blobs, sender: WebhookSender) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        orders: OrdersWork,
+        blobs: Blobs,
+        sender: WebhookSender,
+        exchange_ends: ExchangeEnds | None = None,
+    ) -> None:
         self.accounts, self.orders, self.blobs, self.sender = accounts, orders, blobs, sender
+        self.exchange_ends = exchange_ends
 
     def run(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:
         runner = uuid.uuid4().hex
@@ -72,7 +86,10 @@ class Scheduler:
             summary[tenant.id]["error"] = True
 
     def _orders_work(self, tenant: Tenant) -> dict[str, Any]:
-        return {"assigned": self.orders.assign_managers(tenant), "exported": self.export(tenant)}
+        work = {"assigned": self.orders.assign_managers(tenant), "exported": self.export(tenant)}
+        if self.exchange_ends is not None and self.exchange_ends.close_quiet(tenant.id):
+            work["exchange_closed"] = True
+        return work
 
     def _webhooks(self, tenant: Tenant, runner: str, deadline: float) -> dict[str, Any]:
         """One tenant's due deliveries within its own budget, counted from when it starts."""

@@ -130,10 +130,6 @@ class Differ:
         self.seen[entity] = listed | (1 << slot) | put_bit
         return Put(record, old_fp == 0)
 
-    def absent(self, kinds: Iterable[str]) -> Iterator[Deactivate]:
-        """After a full upload: deactivate what the file no longer lists."""
-        yield from self.deactivate_all_but(self.seen, kinds)
-
     def deactivate_all_but(self, keep: Container[str], kinds: Iterable[str]) -> Iterator[Deactivate]:
         kinds = [k for k in kinds if k in DEACTIVATABLE]
         for entity in list(self.index.active_entities(kinds)):

@@ -1,8 +1,9 @@
 """One catalog file → the change set against the current index. Pure: a stream in, changes out.
 
 Nothing is written while the file is read: a file that turns out malformed halfway leaves the
-catalog as it was. What deactivates by absence follows docs/protocol.md §8.4: only a full section
-(`СодержитТолькоИзменения="false"`) of a file that is not a 2.08+ split part.
+catalog as it was. What a full file would deactivate by absence (docs/protocol.md §8.4: a full
+section, `СодержитТолькоИзменения="false"`, of a file that is not a 2.08+ split part) is only
+named here (`full_kinds`): it is decided once at the exchange's end, over every file it sent.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ MAX_ID_BYTES = 500
 class Plan:
     schema_version: str = ""
     counts: Counter[str] = field(default_factory=Counter)
-    deactivated_by_absence: list[str] = field(default_factory=list)
+    full_kinds: list[str] = field(default_factory=list)  # deactivated by absence at the exchange's end
     only_changes: dict[str, bool | None] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
     repeated_puts: dict[str, int] = field(default_factory=dict)  # apply writes only the last
@@ -120,9 +121,7 @@ def plan(
             result.schema_version = entity.schema_version
         elif isinstance(entity, DocumentEnd):
             result.only_changes = dict(entity.only_changes)
-            for change in differ.absent(_full_kinds(entity, filename)):
-                result.deactivated_by_absence.append(change.kind)
-                emit(change)
+            result.full_kinds = _full_kinds(entity, filename)
             continue
         else:
             continue
