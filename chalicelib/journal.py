@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.importjob import ImportJob
+from chalicelib.importjob import ImportJob, JobStatus
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, ExchangeStore
 
@@ -21,10 +21,14 @@ def when(stamp: Any) -> str | None:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(stamp))) if stamp else None
 
 
+PENDING = "pending"  # an exchange's end that waits for the exchange to end (exchange/ends.py): no outcome yet
+
+
 def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
     rows = []
     for session in store.latest_sessions(tenant, limit=limit):
-        jobs = store.jobs(tenant, prefix=session["token"])
+        every = store.jobs(tenant, prefix=session["token"])
+        jobs = [j for j in every if not (j.by_full_files and j.status == JobStatus.QUEUED)]
         sizes = {u.filename: u.size_bytes for u in store.uploaded_files(tenant, session["token"], True)}
         counts: dict[str, int] = defaultdict(int)
         for job in jobs:
@@ -43,6 +47,7 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
                 "counts": dict(counts),
                 "seconds": sum(j.seconds or 0 for j in jobs),
                 "outcome": ", ".join(sorted({(j.status or "?") for j in jobs})) or "no import",
+                "deactivation_pending": len(every) > len(jobs),
             }
         )
     return rows
@@ -75,7 +80,7 @@ def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, An
             {
                 "id": j.id,
                 "file": j.filename,
-                "status": j.status,
+                "status": PENDING if j.by_full_files and j.status == JobStatus.QUEUED else j.status,
                 "phase": j.phase,
                 "counts": j.counts,
                 "error": j.error,

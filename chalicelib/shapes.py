@@ -39,6 +39,21 @@ class Group(Shape):
     parent_id: Text
 
 
+class CategoryProperty(Shape):
+    id: str
+    name: Text
+
+
+class Category(Shape):
+    """1C's category (`Классификатор/Категории`, 2.08+): a kind of product with its own
+    properties; each product is in at most one. List it with `/products?category=`."""
+
+    id: str
+    name: str
+    properties: list[CategoryProperty]
+    product_count: int = Field(description="listed products of the category")
+
+
 class PriceType(Shape):
     id: str
     name: str
@@ -65,6 +80,7 @@ class ProductSummary(Shape):
     sku: Text
     name: Text
     group_ids: list[str]
+    category_id: Text = Field(None, description="1C's category of the product (2.08+)")
     price: Number = Field(description="lowest offer price of the shop price type")
     price_max: Number = Field(None, description="highest offer price of the shop price type")
     currency: Text = None
@@ -93,9 +109,11 @@ class FacetPrice(Shape):
 
 
 class Facets(Shape):
-    """What a filter sidebar needs for a group (its subgroups included), counted at import."""
+    """What a filter sidebar needs for a group (its subgroups included) or a category, counted at
+    import."""
 
     group: Text
+    category: Text = None
     count: int = Field(description="listed products")
     in_stock: int = Field(description="listed products in stock")
     price: FacetPrice
@@ -175,6 +193,7 @@ class Product(Shape):
     nomenclature: Nomenclature = Field(default_factory=lambda: Nomenclature())
     unit: Text
     group_ids: list[str]
+    category_id: Text = Field(None, description="1C's category of the product (2.08+)")
     manufacturer: Text = None
     properties: list[ProductProperty]
     requisites: dict[str, str]
@@ -251,6 +270,7 @@ class Change(Shape):
 MODELS: list[type[BaseModel]] = [
     Error,
     Group,
+    Category,
     PriceType,
     Warehouse,
     ProductSummary,

@@ -13,6 +13,7 @@ from chalicelib.commerceml.model import (
     INFO,
     PRICES,
     STOCK,
+    Category,
     Characteristic,
     Group,
     Offer,
@@ -72,6 +73,15 @@ class CatalogElements:
             id=self.require_id(el),
             name=child_text(el, "Наименование"),
             parent_id=parent_id or None,
+            deleted=as_bool(child_text(el, "ПометкаУдаления")),
+        )
+
+    def category(self, el: Any) -> Category:
+        props = next((c for name, c in children(el) if name == "Свойства"), None)
+        return Category(
+            id=self.require_id(el),
+            name=child_text(el, "Наименование"),
+            property_ids=[text(p) for _, p in children(props)] if props is not None else [],
             deleted=as_bool(child_text(el, "ПометкаУдаления")),
         )
 
@@ -228,6 +238,8 @@ class CatalogElements:
                 p.unit = self.base_unit(c)
             elif name == "Группы":
                 p.group_ids = [text(g) for _, g in children(c) if text(g)]
+            elif name == "Категория":
+                p.category_id = text(c) or None
             elif name == "Картинка":
                 if text(c):
                     p.images.append(text(c))

@@ -51,6 +51,17 @@ class Group:
 
 
 @dataclass(slots=True)
+class Category:
+    """`Классификатор/Категории/Категория` (2.08+, 3.1): a kind of product with its own properties;
+    `Товар/Категория` names a product's one category."""
+
+    id: str
+    name: str
+    property_ids: list[str] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass(slots=True)
 class Property:
     id: str
     name: str
@@ -124,6 +135,7 @@ class Product:
     description: str | None = None
     unit: Unit | None = None
     group_ids: list[str] = field(default_factory=list)
+    category_id: str | None = None
     images: list[str] = field(default_factory=list)
     manufacturer: str | None = None
     properties: list[PropertyValue] = field(default_factory=list)
@@ -327,6 +339,7 @@ Entity = (
     | Section
     | DocumentEnd
     | Group
+    | Category
     | Property
     | PriceType
     | Warehouse

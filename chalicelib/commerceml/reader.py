@@ -48,6 +48,7 @@ _WATCHED = (
     "Товары",
     "Предложения",
     "Группа",
+    "Категория",
     "Свойство",
     "СвойствоНоменклатуры",
     "ТипЦены",
@@ -223,6 +224,8 @@ class _Reader:
             build = self.elements.offer
         elif name == "Группа" and parent == "Группы" and grand in ("Классификатор", "Группа"):
             build = self.elements.group
+        elif name == "Категория" and parent == "Категории" and grand == "Классификатор":
+            build = self.elements.category
         elif name in ("Свойство", "СвойствоНоменклатуры") and parent.startswith("Свойства"):
             if grand in ("Классификатор", "ПакетПредложений", "ИзмененияПакетаПредложений"):
                 build = self.elements.property

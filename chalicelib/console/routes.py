@@ -154,7 +154,7 @@ def exchange(visit: Visit, session_id: str) -> Response:
     diffs = {
         job["id"]: journal.diff(wiring.container().blobs, tenant.id, job["id"]) for job in detail["jobs"]
     }
-    running = any(job["status"] not in FINAL_STATUSES for job in detail["jobs"])
+    running = any(job["status"] not in (*FINAL_STATUSES, journal.PENDING) for job in detail["jobs"])
     return render("exchange.html", **context(signed, x=detail, diffs=diffs, running=running))
 
 

@@ -46,6 +46,8 @@ class ExchangeEnds:
             filename="deactivate",
             session=full_file.session,
             created_at=int(time.time()),
+            note="деактивация того, чего нет ни в одном файле полной выгрузки, — после окончания обмена "
+            "(mode=complete или 5 минут без новых файлов)",
         )
         self.store.create_job(tenant, job)
         self.store.set_pointer(tenant, POINTER, job.id)

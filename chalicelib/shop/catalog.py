@@ -6,33 +6,34 @@ Queries per request (stated bounds): a product is one partition query; a list pa
 query per listing bucket (a group holding products directly) in the asked group's subtree, per
 stock flag (two when `in_stock` is not given: in-stock cards first), and up to
 `catalog.MAX_ROUNDS` per bucket when a filter beyond group/stock/price range drops cards. The
-common page — a group, a sort, `in_stock` — is one query.
+common page — a group or a category, a sort, `in_stock` — is one query (a category is a listing
+bucket of its own; the whole catalog reads the group buckets only, so no card is read twice).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
 
 from chalicelib.commerceml.requisites import full_name, nomenclature, weight
 from chalicelib.params import BadRequest, parse_limit, path_ids
 from chalicelib.ports import Catalog
-from chalicelib.sync.cards import ALL, SORTS, ListQuery, OfferState
+from chalicelib.shop.queries import decode_cursor, encode_cursor, group_param, list_query
+from chalicelib.sync.cards import (
+    ALL,
+    CATEGORY_BUCKET,
+    OfferState,
+    category_bucket,
+    is_category_bucket,
+)
 from chalicelib.sync.plan import MAX_ID_BYTES
 from chalicelib.tenants import Tenant
 from chalicelib.values import json_number
 
 T = TypeVar("T")
 
-MAX_CURSOR = 4096
-MAX_PROPERTY_FILTERS = 10
 BUCKETS_PRUNED_ABOVE = 8  # larger subtrees skip the groups holding no cards (per the facets)
 
 
@@ -44,114 +45,6 @@ def _number(value: Any) -> int | float | None:
 
 def _caption(image: dict[str, Any]) -> dict[str, str]:
     return {"caption": image["caption"]} if image.get("caption") else {}
-
-
-def encode_cursor(key: dict[str, Any]) -> str:
-    return (
-        base64.urlsafe_b64encode(json.dumps(key, ensure_ascii=False, default=str).encode())
-        .decode()
-        .rstrip("=")
-    )
-
-
-def decode_cursor(cursor: str | None, fields: tuple[str, ...]) -> dict[str, str] | None:
-    """A cursor we issued: exactly `fields`, all short strings. Anything else (forged, wrong
-    types) is a 400, never a query. Cursors hold positions, never keys: a query is always the
-    caller's tenant's."""
-    if not cursor:
-        return None
-    invalid = BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged")
-    if len(cursor) > MAX_CURSOR:
-        raise invalid
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise invalid from None
-    if not isinstance(key, dict) or set(key) != set(fields):
-        raise invalid
-    if not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in key.values()):
-        raise invalid
-    return key
-
-
-# The sort value a cursor resumes after, per sort: `{value}\x01{product id}` (sync.cards.sort_values).
-AFTER_VALUES = {"name": re.compile(r"[^\x01]{0,200}"), "price": re.compile(r"[0-9]{20}")}
-AFTER_VALUES["updated"] = re.compile(r"[0-9]{13}")
-
-
-def _after_fits(sort: str, after: str) -> bool:
-    value, sep, product_id = after.partition("\x01")
-    shape = AFTER_VALUES[sort.lstrip("-")]
-    return (
-        bool(sep and product_id) and len(product_id.encode()) <= MAX_ID_BYTES and bool(shape.fullmatch(value))
-    )
-
-
-def group_param(raw: str | None) -> str | None:
-    """A group id as 1C makes them (at most MAX_ID_BYTES): a longer one is a 400, never a key."""
-    if raw and len(raw.encode()) > MAX_ID_BYTES:
-        raise BadRequest(f"group is not a group id (at most {MAX_ID_BYTES} bytes)")
-    return raw or None
-
-
-def _decimal_param(params: dict[str, Any], name: str) -> Decimal | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise BadRequest(f"{name} must be a number") from None
-    if not value.is_finite() or value < 0 or value > Decimal("1e12"):
-        raise BadRequest(f"{name} must be a number from 0 to 10^12")
-    return value
-
-
-def _bool_param(params: dict[str, Any], name: str) -> bool | None:
-    raw = (params.get(name) or "").lower()
-    if raw not in ("", "true", "false"):
-        raise BadRequest(f"{name} must be true or false")
-    return None if raw == "" else raw == "true"
-
-
-def _properties(raw: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """`property=<id>:<value>`, repeatable: values of one property OR-ed, properties AND-ed."""
-    if len(raw) > MAX_PROPERTY_FILTERS:
-        raise BadRequest(f"at most {MAX_PROPERTY_FILTERS} property filters")
-    wanted: dict[str, list[str]] = {}
-    for item in raw:
-        pid, sep, value = item.partition(":")
-        if not sep or not pid or not value:
-            raise BadRequest("property must be <property id>:<value>")
-        wanted.setdefault(pid, []).append(value)
-    return tuple((pid, tuple(values)) for pid, values in wanted.items())
-
-
-def list_query(params: dict[str, Any]) -> ListQuery:
-    sort = params.get("sort") or "name"
-    if sort not in SORTS:
-        raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
-    cursor = decode_cursor(params.get("cursor"), ("sort", "after"))
-    if cursor and cursor["sort"] != sort:
-        raise BadRequest("cursor belongs to another sort: start again without it")
-    if cursor and not _after_fits(sort, cursor["after"]):
-        raise BadRequest("cursor is not valid: pass next_cursor from a previous answer unchanged")
-    price_min, price_max = _decimal_param(params, "price_min"), _decimal_param(params, "price_max")
-    if price_min is not None and price_max is not None and price_min > price_max:
-        raise BadRequest("price_min must not be greater than price_max")
-    return ListQuery(
-        group=group_param(params.get("group")),
-        in_stock=_bool_param(params, "in_stock"),
-        price_min=price_min,
-        price_max=price_max,
-        properties=_properties(params.get("property") or []),
-        q=" ".join(params["q"].lower().split()) or None if params.get("q") else None,
-        sku=params.get("sku") or None,
-        barcode=params.get("barcode") or None,
-        sort=sort,
-        limit=parse_limit(params.get("limit")),
-        after=cursor["after"] if cursor else None,
-    )
 
 
 class ShopCatalog:
@@ -184,6 +77,24 @@ class ShopCatalog:
                 if d["active"]
             ),
             key=lambda g: (g["name"], g["id"]),
+        )
+
+    def categories(self, tenant: Tenant) -> list[dict[str, Any]]:
+        """1C's categories (2.08+), each with how many listed products it holds."""
+        counts = (self.store.facet(tenant.id, ALL) or {}).get("buckets", {})
+        names = self._names(tenant, "property")
+        return sorted(
+            (
+                {
+                    "id": d["id"],
+                    "name": d["name"],
+                    "properties": [{"id": p, "name": names.get(p)} for p in d.get("property_ids") or []],
+                    "product_count": counts.get(category_bucket(d["id"]), 0),
+                }
+                for d in self.store.docs(tenant.id, "category")
+                if d["active"]
+            ),
+            key=lambda c: (c["name"], c["id"]),
         )
 
     def price_types(self, tenant: Tenant) -> list[dict[str, Any]]:
@@ -271,6 +182,7 @@ class ShopCatalog:
             "nomenclature": nomenclature(requisites),
             "unit": (doc.get("unit") or {}).get("name") or (doc.get("unit") or {}).get("code"),
             "group_ids": doc.get("group_ids") or [],
+            "category_id": doc.get("category_id"),
             "manufacturer": doc.get("manufacturer"),
             "properties": [
                 {"id": p["id"], "name": p.get("name"), "value": p["value"]} for p in doc.get("properties", [])
@@ -287,8 +199,11 @@ class ShopCatalog:
         }
 
     # -- lists and facets -----------------------------------------------------------------------
-    def _buckets(self, tenant: Tenant, group: str | None) -> list[str]:
-        """The listing buckets a page reads: the group and its subgroups, or every bucket."""
+    def _buckets(self, tenant: Tenant, group: str | None, category: str | None = None) -> list[str]:
+        """The listing buckets a page reads: the category's, the group and its subgroups, or every
+        group's (each card is in one or more of those)."""
+        if category is not None:
+            return [category_bucket(category)]
 
         def filled() -> dict[str, int]:  # the groups holding cards, from the catalog's facet
             return self._cached(
@@ -296,7 +211,7 @@ class ShopCatalog:
             )
 
         if group is None:
-            return sorted(filled())
+            return sorted(b for b in filled() if not is_category_bucket(b))
         children: dict[str | None, list[str]] = {}
         for g in self.reference(tenant, "group"):
             children.setdefault(g.get("parent_id"), []).append(g["id"])
@@ -313,7 +228,7 @@ class ShopCatalog:
 
     def products(self, tenant: Tenant, params: dict[str, Any]) -> dict[str, Any]:
         query = list_query(params)
-        cards, after = self.store.cards(tenant.id, query, self._buckets(tenant, query.group))
+        cards, after = self.store.cards(tenant.id, query, self._buckets(tenant, query.group, query.category))
         return {
             "items": [self._summary(tenant, card) for card in cards],
             "next_cursor": encode_cursor({"sort": query.sort, "after": after}) if after else None,
@@ -324,7 +239,10 @@ class ShopCatalog:
             "id": card["id"],
             "sku": card.get("sku"),
             "name": card["name"],
-            "group_ids": list(card.get("groups") or []),
+            "group_ids": [g for g in card.get("groups") or [] if not is_category_bucket(g)],
+            "category_id": next(
+                (g[len(CATEGORY_BUCKET) :] for g in card.get("groups") or [] if is_category_bucket(g)), None
+            ),
             "price": _number(card.get("price_min")),
             "price_max": _number(card.get("price_max")),
             "currency": card.get("currency"),
@@ -334,9 +252,12 @@ class ShopCatalog:
             "updated_at": _iso(card["updated"]),
         }
 
-    def facets(self, tenant: Tenant, group: str | None) -> dict[str, Any]:
-        group = group_param(group)
-        facet = self.store.facet(tenant.id, group or ALL) or {}
+    def facets(self, tenant: Tenant, group: str | None, category: str | None = None) -> dict[str, Any]:
+        group, category = group_param(group), group_param(category, "category")
+        if group and category:
+            raise BadRequest("group and category: one of them per request")
+        scope = category_bucket(category) if category else group or ALL
+        facet = self.store.facet(tenant.id, scope) or {}
         names = self._names(tenant, "property")
         shop_type = tenant.settings.price_type_from(self.reference(tenant, "price_type"))
         currency = next(
@@ -344,6 +265,7 @@ class ShopCatalog:
         )
         return {
             "group": group,
+            "category": category,
             "count": facet.get("count", 0),
             "in_stock": facet.get("in_stock", 0),
             "price": {

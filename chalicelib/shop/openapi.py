@@ -67,6 +67,12 @@ def spec() -> dict[str, Any]:
                     "responses": {"200": _ok(_list("groups", "Group")), **_ERRORS},
                 }
             },
+            "/categories": {
+                "get": {
+                    "summary": "1C's categories (2.08+) with their properties and product counts",
+                    "responses": {"200": _ok(_list("categories", "Category")), **_ERRORS},
+                }
+            },
             "/price-types": {
                 "get": {
                     "summary": "Price types",
@@ -110,6 +116,12 @@ def spec() -> dict[str, Any]:
                             "description": "includes subgroups",
                         },
                         {
+                            "name": "category",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "1C's category (not with group): one query per page, as a group",
+                        },
+                        {
                             "name": "q",
                             "in": "query",
                             "schema": {"type": "string"},
@@ -133,14 +145,20 @@ def spec() -> dict[str, Any]:
             },
             "/facets": {
                 "get": {
-                    "summary": "Filter sidebar of a group (or the whole catalog): prices, stock, property values with counts",
+                    "summary": "Filter sidebar of a group, a category or the whole catalog: prices, stock, property values with counts",
                     "parameters": [
                         {
                             "name": "group",
                             "in": "query",
                             "schema": {"type": "string"},
                             "description": "includes subgroups",
-                        }
+                        },
+                        {
+                            "name": "category",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "1C's category (not with group)",
+                        },
                     ],
                     "responses": {"200": _ok(ref("Facets")), **_ERRORS},
                 }

@@ -40,6 +40,13 @@ def groups() -> dict[str, Any]:
     return {"groups": catalog.groups(tenant)}
 
 
+@shop_routes.route("/categories", methods=["GET"], cors=CORS)
+@json_api
+def categories() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return {"categories": catalog.categories(tenant)}
+
+
 @shop_routes.route("/price-types", methods=["GET"], cors=CORS)
 @json_api
 def price_types() -> dict[str, Any]:
@@ -75,7 +82,8 @@ def product(product_id: str) -> dict[str, Any]:
 @json_api
 def facets() -> dict[str, Any]:
     catalog, tenant = _shop()
-    return catalog.facets(tenant, _params().get("group") or None)
+    params = _params()
+    return catalog.facets(tenant, params.get("group") or None, params.get("category") or None)
 
 
 @shop_routes.route("/changes", methods=["GET"], cors=CORS)

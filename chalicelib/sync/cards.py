@@ -21,6 +21,24 @@ from chalicelib.values import decimal_text
 
 ALL = "*"  # the facet scope of the whole catalog
 NO_GROUP = "-"  # the listing bucket of a product without a group
+CATEGORY_BUCKET = "~c:"  # + a category id: the listing bucket and facet scope of a category
+
+
+def category_bucket(category_id: str) -> str:
+    return f"{CATEGORY_BUCKET}{category_id}"
+
+
+def is_category_bucket(bucket: str) -> bool:
+    return bucket.startswith(CATEGORY_BUCKET)
+
+
+def buckets_of(groups: tuple[str, ...]) -> tuple[str, ...]:
+    """Where a card is listed: each of its groups (or NO_GROUP) and its category. The whole
+    catalog reads the group buckets only, so each card is in exactly one of those reads' sets."""
+    own = tuple(g for g in groups if not is_category_bucket(g))
+    return (own or (NO_GROUP,)) + tuple(g for g in groups if is_category_bucket(g))
+
+
 SORTS = ("name", "price", "-price", "-updated")
 PRICE_SCALE = Decimal(10_000)  # prices sort to 4 decimals
 PRICE_WIDTH = 20
@@ -58,7 +76,7 @@ class Card:
     name: str
     sku: str | None
     barcodes: tuple[str, ...]
-    groups: tuple[str, ...]  # the product's own groups: one listing bucket each
+    groups: tuple[str, ...]  # the product's groups and its category bucket: one listing bucket each
     scopes: tuple[str, ...]  # its groups and their ancestors: the facets it counts in
     image: str | None  # S3 key of the first picture
     props: tuple[str, ...]  # "property id:value" (reference values as text)
@@ -80,7 +98,7 @@ class Card:
 
     @property
     def buckets(self) -> tuple[str, ...]:
-        return self.groups or (NO_GROUP,)
+        return buckets_of(self.groups)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,7 +128,7 @@ class CardSummary:
 
     @property
     def buckets(self) -> tuple[str, ...]:
-        return self.groups or (NO_GROUP,)
+        return buckets_of(self.groups)
 
     def to_list(self) -> list[Any]:
         return [getattr(self, f) for f in self.__slots__]
@@ -167,6 +185,8 @@ def build_card(
                 currency = currency or price.get("currency")
     stock = sum((_decimal((o.stock or {}).get("total")) or Decimal(0) for o in offers), Decimal(0))
     groups = tuple(dict.fromkeys(doc.get("group_ids") or ()))
+    if doc.get("category_id"):
+        groups += (category_bucket(doc["category_id"]),)
     props = sorted(
         {f"{p['id']}:{p['value']}" for p in doc.get("properties") or () if p.get("id") and p.get("value")}
     )
@@ -218,6 +238,7 @@ class ListQuery:
     (for the price order) the price range are applied to the cards a query reads."""
 
     group: str | None = None
+    category: str | None = None
     in_stock: bool | None = None
     price_min: Decimal | None = None
     price_max: Decimal | None = None

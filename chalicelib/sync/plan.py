@@ -15,6 +15,7 @@ from typing import IO
 
 from chalicelib.commerceml import CommerceMLError, read
 from chalicelib.commerceml.model import (
+    Category,
     DocumentEnd,
     DocumentHeader,
     DocumentProblem,
@@ -108,7 +109,7 @@ def plan(
                 result.counts["prices_absent"] += entity.absent_prices
             for record in offer_records(entity):
                 visit(record)
-        elif isinstance(entity, Group | Property | PriceType | Warehouse | Unit):
+        elif isinstance(entity, Group | Category | Property | PriceType | Warehouse | Unit):
             if isinstance(entity, Group):
                 group_parents.setdefault(entity.id, set()).add(entity.parent_id or "")
             visit(classifier_record(entity))

@@ -16,6 +16,7 @@ from chalicelib.commerceml.model import (
     INFO,
     PRICES,
     STOCK,
+    Category,
     Characteristic,
     Group,
     Offer,
@@ -31,6 +32,7 @@ from chalicelib.values import decimal_text
 # Record kinds, and the slot each takes in an entity's index entry.
 PRODUCT, VARIANT, OFFER, OFFER_PRICES, OFFER_STOCK = "product", "variant", "offer", "prices", "stock"
 GROUP, PROPERTY, PRICE_TYPE, WAREHOUSE, UNIT = "group", "property", "price_type", "warehouse", "unit"
+CATEGORY = "category"
 SLOTS = {OFFER_PRICES: 1, OFFER_STOCK: 2}
 DEACTIVATABLE = (PRODUCT, OFFER, GROUP)
 
@@ -160,6 +162,8 @@ def product_records(
         data["weight"] = product.weight
     if product.full_name:  # only when sent: products without one keep their fingerprints
         data["full_name"] = product.full_name
+    if product.category_id:
+        data["category_id"] = product.category_id
     active = not product.deleted
     if "#" not in product.id:
         yield Record(PRODUCT, product.id, canonical(data), active)
@@ -208,8 +212,11 @@ def offer_records(offer: Offer) -> Iterator[Record]:
         yield Record(OFFER_STOCK, offer.id, canonical(stock))
 
 
-def classifier_record(entity: Group | Property | PriceType | Warehouse | Unit) -> Record:
+def classifier_record(entity: Group | Category | Property | PriceType | Warehouse | Unit) -> Record:
     data: dict[str, Any]
+    if isinstance(entity, Category):
+        data = {"id": entity.id, "name": entity.name, "property_ids": entity.property_ids}
+        return Record(CATEGORY, entity.id, canonical(data), not entity.deleted)
     if isinstance(entity, Group):
         data = {"id": entity.id, "name": entity.name, "parent_id": entity.parent_id}
         return Record(GROUP, entity.id, canonical(data), not entity.deleted)
