@@ -160,11 +160,12 @@ class ImportJob:
     def checkpoint(self, applied: int) -> None:
         self._set(applied=applied)
 
-    def left_out(self, records: list[str], shown: int) -> None:
-        """Records too large to store: named (the first `shown`) and counted."""
+    def left_out(self, records: list[str], shown: int, total: int | None = None) -> None:
+        """Records left out (unreadable, or too large to store): named (the first `shown`) and
+        counted (`total` of them when more were left out than named)."""
         self._set(
             skipped=[*self.skipped, *records][:shown],
-            counts={**self.counts, "skipped": self.counts.get("skipped", 0) + len(records)},
+            counts={**self.counts, "skipped": self.counts.get("skipped", 0) + (total or len(records))},
         )
 
     def cards_checkpoint(self, done: int) -> None:

@@ -23,6 +23,7 @@ from chalicelib.commerceml.model import (
     PriceType,
     Product,
     Property,
+    RecordProblem,
     Unit,
     Warehouse,
 )
@@ -333,9 +334,10 @@ def test_malformed_xml_names_file_line_and_path():
         .read_bytes()
         .replace("<Количество>3<".encode(), "<Количество>три<".encode())
     )
-    with pytest.raises(CommerceMLError, match="не является числом") as info:
-        list(read(io.BytesIO(data), "rests.xml"))
-    assert "Предложение[Ид=prod-1#var-1]" in info.value.path and info.value.line
+    (problem,) = [e for e in read(io.BytesIO(data), "rests.xml") if isinstance(e, RecordProblem)]
+    assert problem.kind == "offer" and problem.id == "prod-1#var-1", "one offer is left out, named"
+    assert "не является числом" in problem.reason and "Предложение[Ид=prod-1#var-1]" in problem.reason
+    assert re.search(r"rests\.xml, строка \d+", problem.reason), problem.reason
     broken = (FIXTURES / "rests___split.xml").read_bytes().replace("</Ид>".encode(), b"</Id>", 1)
     with pytest.raises(CommerceMLError, match="ошибка разметки XML"):
         list(read(io.BytesIO(broken), "rests.xml"))

@@ -333,11 +333,23 @@ class DocumentProblem:
     number: str | None = None
 
 
+@dataclass(slots=True)
+class RecordProblem:
+    """A catalog record (product, offer, group, …) that could not be read — a bad number, no Ид:
+    it is skipped and named after `success`; the rest of the file applies (README, "One rule for
+    record-level problems"). `kind`/`id` name it when it has an Ид, so it is kept as it was."""
+
+    reason: str
+    kind: str
+    id: str | None = None
+
+
 Entity = (
     DocumentProblem
     | DocumentHeader
     | Section
     | DocumentEnd
+    | RecordProblem
     | Group
     | Category
     | Property

@@ -23,6 +23,7 @@ from chalicelib.commerceml.model import (
     Entity,
     Order,
     Property,
+    RecordProblem,
     Section,
     Warehouse,
 )
@@ -40,6 +41,17 @@ SECTIONS = {
     "Каталог": "catalog",
     "ПакетПредложений": "offers",
     "ИзмененияПакетаПредложений": "offers",
+}
+# The records one bad field skips (never the file), by the kind they are stored as.
+RECORD_KINDS = {
+    "Товар": "product",
+    "Предложение": "offer",
+    "Группа": "group",
+    "Категория": "category",
+    "Свойство": "property",
+    "СвойствоНоменклатуры": "property",
+    "ТипЦены": "price_type",
+    "ЕдиницаИзмерения": "unit",
 }
 _WATCHED = (
     ROOT,
@@ -247,10 +259,12 @@ class _Reader:
             entity = build(el)
         except (CommerceMLError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
             error = exc if isinstance(exc, CommerceMLError) else self.error(str(exc), el.sourceline, el)
-            if name != "Документ":
+            if name == "Документ":  # one bad order document is reported; the others still apply
+                entity = DocumentProblem(str(error), child_text(el, "Ид"), child_text(el, "Номер"))
+            elif name in RECORD_KINDS:  # one bad record is skipped and named; the others apply
+                entity = RecordProblem(str(error), RECORD_KINDS[name], child_text(el, "Ид") or None)
+            else:
                 raise error from None
-            # One bad order document is reported; the others in the file still apply.
-            entity = DocumentProblem(str(error), child_text(el, "Ид"), child_text(el, "Номер"))
         if isinstance(entity, Order) and parent == "Контейнер":
             entity.container = self.packages  # documents of one package share it
         el.clear(keep_tail=False)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from chalicelib.commerceml.model import Property
+from chalicelib.exchange.apply import MAX_SKIPPED_SHOWN
 from chalicelib.exchange.cards import Cards, TouchedProducts
 from chalicelib.exchange.jobrun import JobRun, Step
 from chalicelib.exchange.prepare import Prepare, area_of
@@ -113,4 +114,6 @@ class Parse:
             only_changes={k: v for k, v in result.only_changes.items() if v is not None},
             full_kinds=result.full_kinds,
         )
+        if result.skipped_total:
+            job.left_out(result.skipped, MAX_SKIPPED_SHOWN, result.skipped_total)
         return Step.NEXT  # the worker saves the counts with the next phase, in one write

@@ -101,6 +101,10 @@ class Differ:
 
     counts: Counter[str] = field(default_factory=Counter)
 
+    def keep(self, entity: str) -> None:
+        """A listed entity whose record was skipped: left as it is, and counted as listed."""
+        self.seen[entity] = self.seen.get(entity, 0) | 1
+
     def visit(self, record: Record) -> Change | None:
         entity, slot = record.entity, record.slot
         listed = self.seen.get(entity, 0)

@@ -25,6 +25,7 @@ from chalicelib.commerceml.model import (
     PriceType,
     Product,
     Property,
+    RecordProblem,
     Unit,
     Warehouse,
 )
@@ -42,6 +43,7 @@ from chalicelib.sync.records import (
 )
 
 PROGRESS_EVERY = 5000
+SKIPPED_NAMED = 50  # records left out that a plan names (all are counted)
 # DynamoDB refuses items over 400 KB; keys, flags and attributes take the rest of the room.
 MAX_RECORD_BYTES = 350_000
 # Ids become parts of DynamoDB keys (sort keys hold at most 1024 bytes); 1C's are GUIDs.
@@ -53,6 +55,8 @@ class Plan:
     schema_version: str = ""
     counts: Counter[str] = field(default_factory=Counter)
     full_kinds: list[str] = field(default_factory=list)  # deactivated by absence at the exchange's end
+    skipped: list[str] = field(default_factory=list)  # the first records left out, and why
+    skipped_total: int = 0
     only_changes: dict[str, bool | None] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
     repeated_puts: dict[str, int] = field(default_factory=dict)  # apply writes only the last
@@ -79,19 +83,31 @@ def plan(
 
     group_parents: dict[str, set[str]] = {}
 
+    def skip(reason: str, kind: str, record_id: str | None) -> None:
+        """One record left out, named; an entity it would have changed stays as it was (listed,
+        so no exchange's end deactivates it for this)."""
+        if len(result.skipped) < SKIPPED_NAMED:
+            result.skipped.append(reason)
+        result.skipped_total += 1
+        if record_id and len(record_id.encode()) <= MAX_ID_BYTES:
+            differ.keep(f"{kind}:{record_id.partition('#')[0] if kind == PRODUCT else record_id}")
+
     def visit(record: Record) -> None:
+        what = _WHAT.get(record.kind, record.kind)
         if len(record.id.encode()) > MAX_ID_BYTES:
-            raise CommerceMLError(
-                f"{_WHAT.get(record.kind, record.kind)} с Ид «{record.id[:60]}…»: Ид длиннее "
-                f"{MAX_ID_BYTES} байт — так длинно 1С Ид не формирует; проверьте выгрузку",
-                filename=filename,
+            return skip(
+                f"{filename}: {what} с Ид «{record.id[:60]}…»: Ид длиннее {MAX_ID_BYTES} байт — так "
+                "длинно 1С Ид не формирует; проверьте выгрузку",
+                record.kind,
+                None,
             )
         size = len(record.doc.encode())
         if size > MAX_RECORD_BYTES:
-            raise CommerceMLError(
-                f"{_WHAT.get(record.kind, record.kind)} {record.id}: {size // 1024} КБ данных — больше, "
-                f"чем помещается в одну запись ({MAX_RECORD_BYTES // 1024} КБ); сократите описание или свойства",
-                filename=filename,
+            return skip(
+                f"{filename}: {what} {record.id}: {size // 1024} КБ данных — больше, чем помещается в "
+                f"одну запись ({MAX_RECORD_BYTES // 1024} КБ); сократите описание или свойства",
+                record.kind,
+                record.id,
             )
         change = differ.visit(record)
         if change is not None:
@@ -113,6 +129,9 @@ def plan(
             if isinstance(entity, Group):
                 group_parents.setdefault(entity.id, set()).add(entity.parent_id or "")
             visit(classifier_record(entity))
+        elif isinstance(entity, RecordProblem):
+            skip(entity.reason, entity.kind, entity.id)
+            continue
         elif isinstance(entity, Order | DocumentProblem):
             raise CommerceMLError(
                 "это документ заказов, а не каталог: загрузите его обменом заказами (type=sale)",
