@@ -26,11 +26,13 @@ class PlanDeactivation:
     def run(self, job: ImportJob, run: JobRun) -> Step:
         tenant, since = run.tenant, int(job.since or 0)
         imports = [j for j in self.store.jobs_since(tenant, since * 1000) if j.kind == JobKind.IMPORT]
-        if any(j.status not in (*FINAL_STATUSES, JobStatus.STALLED) for j in imports):
+        # The end of an exchange waits for its own files only: a later exchange is news of its own.
+        own = [j for j in imports if j.session == job.session] if job.by_full_files else imports
+        if any(j.status not in (*FINAL_STATUSES, JobStatus.STALLED) for j in own):
             job.wait("ждёт окончания загрузки файлов обмена")
             run.save(job)
             return Step.LATER
-        broken = [j.filename for j in imports if j.status != JobStatus.DONE]
+        broken = [j.filename for j in own if j.status != JobStatus.DONE]
         if broken:  # deactivating by absence after a failed file would switch off what it held
             job.finish(
                 counts={"deactivated": 0}, note=f"деактивация пропущена: не загружены {', '.join(broken[:5])}"
@@ -40,9 +42,8 @@ class PlanDeactivation:
         if job.by_full_files:
             # What the exchange's files listed — and any later exchange's (newer news), of the
             # kinds its full files covered.
-            files = [j for j in imports if j.session == job.session]
             keep = self._listed_by(tenant, [j for j in imports if j.session >= job.session])
-            full = {k for j in files for k in j.full_kinds}
+            full = {k for j in own for k in j.full_kinds}
             kinds = [k for k in DEACTIVATABLE if k in full]
         else:  # only kinds this run actually sent: offers-only runs never switch off products
             keep = self._listed_since(tenant, since)
