@@ -134,6 +134,11 @@ class OfferPrice(Shape):
     value: Number
     currency: Text
     unit: Text
+    coefficient: Number = Field(
+        None,
+        description="1C's `Коэффициент`, as sent: how many base units the price's `unit` holds (a "
+        "price per pack of 10 has 10); the price of one base unit is value / coefficient",
+    )
 
 
 class WarehouseStock(Shape):

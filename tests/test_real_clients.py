@@ -493,6 +493,14 @@ def test_offer_extras_coefficient_zero_and_stock_per_warehouse_in_rests(stack):
     assert {w["id"]: w["quantity"] for w in detail["stock"]["warehouses"]} == {"w1": 3, "w2": 4}
     prices = unpack_prices(next(i for i in stack.catalog_items() if i["sk"] == "offer#p9")["prices"])
     assert str(prices[0]["coefficient"]) == "1", "a Коэффициент of 0 is taken as 1"
+    assert detail["prices"][0]["coefficient"] == 1, "served as stored"
+    pack = offer.replace("p9", "p10").replace("<Коэффициент>0<", "<Единица>уп</Единица><Коэффициент>10<")
+    assert (
+        stack.onec().send_file("import.xml", cml.catalog(cml.product("p10", "Упаковка"))).keyword == "success"
+    )
+    assert stack.onec().send_file("offers.xml", cml.offers(pack)).keyword == "success"
+    (price,) = _detail(stack, "p10")["offers"][0]["prices"]
+    assert (price["value"], price["unit"], price["coefficient"]) == (100, "уп", 10), "as 1C sent it"
 
 
 def test_price_on_request_is_no_price_and_the_offer_with_its_stock_stays(stack):

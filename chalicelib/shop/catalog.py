@@ -145,6 +145,7 @@ class ShopCatalog:
                     "value": _number(p["value"]),
                     "currency": p.get("currency"),
                     "unit": p.get("unit"),
+                    "coefficient": _number(p.get("coefficient")),
                 }
                 for p in offer.prices
             ],
