@@ -24,9 +24,19 @@ def when(stamp: Any) -> str | None:
 PENDING = "pending"  # an exchange's end that waits for the exchange to end (exchange/ends.py): no outcome yet
 
 
+FOLD_READ = 5  # sessions read per row shown: 1C's checkauth-only sessions fold away
+
+
 def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
-    rows = []
-    for session in store.latest_sessions(tenant, limit=limit):
+    """The latest `limit` exchanges, newest first. A session with no call beyond `checkauth` (1C
+    polling, or checking its login) is no exchange: it folds away, so it never pushes last night's
+    catalog exchange off the list."""
+    rows: list[dict[str, Any]] = []
+    for session in store.latest_sessions(tenant, limit=limit * FOLD_READ):
+        if not session.get("call_count"):
+            continue
+        if len(rows) == limit:
+            break
         every = store.jobs(tenant, prefix=session["token"])
         jobs = [j for j in every if not (j.by_full_files and j.status == JobStatus.QUEUED)]
         sizes = {u.filename: u.size_bytes for u in store.uploaded_files(tenant, session["token"], True)}

@@ -117,3 +117,21 @@ def test_a_client_that_skips_init_still_gets_an_area(room):
     assert (
         len(store.uploaded_files("shop", store.latest_sessions("shop")[0]["token"], whole_session=True)) == 1
     )
+
+
+def test_checkauth_only_sessions_fold_away_and_never_push_an_exchange_off_the_list(room):
+    """1C checks its login (or polls) without exchanging: those sessions are no rows, so the
+    catalog exchange of the night stays on the list however often 1C polls since."""
+    from chalicelib import journal
+
+    exchange, store, _, _ = room
+    cookie = login(exchange)
+    assert call(exchange, "init", cookie).lines[0] == "zip=yes"
+    real = cookie.partition("=")[2].rpartition(".")[2]  # the session token
+    for _ in range(40):
+        login(exchange)
+    rows = journal.exchanges(store, "shop", limit=30)
+    assert [r["id"] for r in rows] == [
+        s["token"] for s in store.latest_sessions("shop", 41) if s.get("call_count")
+    ]
+    assert real in [r["id"] for r in rows] and all(r["calls"] for r in rows)
