@@ -56,11 +56,20 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
                 "error": next((j.error for j in jobs if j.error), None),
                 "counts": dict(counts),
                 "seconds": sum(j.seconds or 0 for j in jobs),
-                "outcome": ", ".join(sorted({(j.status or "?") for j in jobs})) or "no import",
+                "outcome": ", ".join(sorted({(j.status or "?") for j in jobs})) or _sale_outcome(session),
                 "deactivation_pending": len(every) > len(jobs),
             }
         )
     return rows
+
+
+def _sale_outcome(session: dict[str, Any]) -> str:
+    """What an orders exchange did: offered to 1C, taken by it (`success`), updated from it."""
+    if session.get("type") != "sale":
+        return "no import"
+    offered, taken = int(session.get("orders_offered", 0)), int(session.get("orders_taken", 0))
+    updated = int(session.get("orders_updated", 0))
+    return f"заказы: передано {offered}, принято 1С {taken}, обновлено из 1С {updated}"
 
 
 def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, Any] | None:

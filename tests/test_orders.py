@@ -134,6 +134,15 @@ def test_the_whole_loop(shop):
     assert [o["id"] for o in listed] == [first["id"]]
     assert len(get(shop, "/orders")[1]["orders"]) == 3
 
+    from chalicelib import journal, wiring
+
+    rows = journal.exchanges(wiring.container().exchange_store, "demo", limit=10)
+    sales = [r["outcome"] for r in rows if r["type"] == "sale"]
+    assert sales == [
+        "заказы: передано 0, принято 1С 0, обновлено из 1С 1",  # the session that brought statuses
+        "заказы: передано 3, принято 1С 3, обновлено из 1С 0",  # the one 1C took the three in
+    ], "an orders exchange says what it did (never «no import 0/0/0/0»)"
+
 
 def test_query_without_success_offers_the_same_orders_and_new_ones_wait(shop):
     assert post(shop, body(shop.offers[0].id), "a")[0] == 201

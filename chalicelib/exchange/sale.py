@@ -75,6 +75,7 @@ class SaleExchange:
         packaged = _version(session.item.get("cml_version")) >= (2, 10)  # the add-on's 2.10 form
         data, count, skipped = self.orders.query_document(session.tenant, session.token, encoding, packaged)
         logger.info("orders offered to 1C", extra={"orders": count, "skipped": len(skipped)})
+        self.store.update_session(session.tenant.id, session.token, orders_offered=count)
         if skipped:
             note = "; ".join(f"заказ {number} не передан: {reason}" for number, reason in skipped)
             self.store.log_call(session.tenant.id, session.token, note[:2000])
@@ -96,6 +97,7 @@ class SaleExchange:
         confirmed = self.orders.confirm(session.tenant, session.token)
         if confirmed is None:  # as 1C-Bitrix answers (a client may confirm at the end of any exchange)
             return answers.success("подтверждать нечего: в этом сеансе заказы не запрашивались (mode=query)")
+        self.store.update_session(session.tenant.id, session.token, orders_taken=confirmed)
         return answers.success(f"заказов принято 1С: {confirmed}")
 
     def file(self, session: Session, request: ExchangeRequest) -> Answer:
@@ -132,6 +134,8 @@ class SaleExchange:
             lines.append(f"не прочитано документов: {len(report['problems'])}")
             lines += report["problems"][:20]
         self.store.log_call(tenant, session.token, " ".join(lines)[:2000])
+        updated = int((self.store.get_session(tenant, session.token) or {}).get("orders_updated", 0))
+        self.store.update_session(tenant, session.token, orders_updated=updated + report["updated"])
         return answers.success(*lines)
 
     def _order_documents(self, raw: IO[bytes], filename: str) -> Iterator[tuple[str, IO[bytes]]]:
