@@ -125,7 +125,7 @@ class Container:
     def shop_catalog(self) -> ShopCatalog:
         from chalicelib.shop.catalog import ShopCatalog
 
-        return ShopCatalog(self.catalog_store, self.blobs.url)
+        return ShopCatalog(self.catalog_store, self.blobs.url, holds=self.orders.store.holds)
 
     @cached_property
     def api_keys(self) -> ApiKeys:

@@ -148,7 +148,9 @@ class WarehouseStock(Shape):
 
 
 class Stock(Shape):
-    total: Number
+    total: Number = Field(description="what 1C reported")
+    held: Number = Field(None, description="units held by orders 1C has not taken yet")
+    available: Number = Field(None, description="what can still be ordered: total − held, never below 0")
     warehouses: list[WarehouseStock]
 
 

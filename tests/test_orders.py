@@ -6,6 +6,7 @@ import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from urllib.parse import quote
 
 from openapi_schema_validator import OAS30Validator
 
@@ -200,9 +201,20 @@ def test_bad_lines_are_named(shop):
 
 
 def test_stock_held_by_orders_1c_has_not_taken(shop):
-    offer = shop.offers[0]
+    offer = shop.offer  # five or more in stock
     stock = int(offer.total_stock)
-    assert post(shop, body(offer.id, stock), "all")[0] == 201
+
+    def served() -> dict:
+        product = get(shop, f"/products/{quote(offer.product_id, safe='')}")[1]
+        return next(o for o in product["offers"] if o["id"] == offer.id)["stock"]
+
+    assert served() == {**served(), "total": stock, "held": 0, "available": stock}
+    assert post(shop, body(offer.id, 2), "two")[0] == 201
+    assert (served()["total"], served()["held"], served()["available"]) == (stock, 2, stock - 2), (
+        "the product view shows what can still be ordered beside what 1C reported"
+    )
+    assert post(shop, body(offer.id, stock - 2), "all")[0] == 201
+    assert served()["available"] == 0
     status, error = post(shop, body(offer.id, 1), "one-more")
     assert status == 422 and "available" in error["error"]["details"][0]["reason"]
 

@@ -13,8 +13,9 @@ bucket of its own; the whole catalog reads the group buckets only, so no card is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from chalicelib.commerceml.requisites import full_name, nomenclature, weight
@@ -33,6 +34,8 @@ from chalicelib.tenants import Tenant
 from chalicelib.values import json_number
 
 T = TypeVar("T")
+# Units held by orders 1C has not taken yet, per offer (the orders store's `holds`, one batch read).
+Holds = Callable[[str, list[str]], Mapping[str, Decimal]]
 
 BUCKETS_PRUNED_ABOVE = 8  # larger subtrees skip the groups holding no cards (per the facets)
 
@@ -48,8 +51,14 @@ def _caption(image: dict[str, Any]) -> dict[str, str]:
 
 
 class ShopCatalog:
-    def __init__(self, store: Catalog, presign: Callable[[str], str], reference_ttl: float = 60.0) -> None:
-        self.store, self.presign = store, presign
+    def __init__(
+        self,
+        store: Catalog,
+        presign: Callable[[str], str],
+        reference_ttl: float = 60.0,
+        holds: Holds | None = None,
+    ) -> None:
+        self.store, self.presign, self.holds = store, presign, holds
         self.reference_ttl = reference_ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
@@ -127,7 +136,11 @@ class ShopCatalog:
         return f"{base}/{key}" if base else self.presign(key)
 
     def _offer(
-        self, offer: OfferState, price_names: dict[str, str], stores: dict[str, str]
+        self,
+        offer: OfferState,
+        price_names: dict[str, str],
+        stores: dict[str, str],
+        held: Mapping[str, Decimal],
     ) -> dict[str, Any]:
         info = offer.info or offer.variant or {}
         characteristics = info.get("characteristics") or (offer.variant or {}).get("characteristics") or []
@@ -151,6 +164,8 @@ class ShopCatalog:
             ],
             "stock": {
                 "total": _number(stock.get("total")),
+                "held": _number(held.get(offer.id, 0)),
+                "available": _available(stock.get("total"), held.get(offer.id)),
                 "warehouses": [
                     {"id": w["id"], "name": stores.get(w["id"]), "quantity": _number(w["quantity"])}
                     for w in stock.get("warehouses", [])
@@ -170,6 +185,8 @@ class ShopCatalog:
         doc = state.doc
         requisites = doc.get("requisites") or {}
         price_names, stores = self._names(tenant, "price_type"), self._names(tenant, "warehouse")
+        offers = [o for o in state.offers if o.active]
+        held = self.holds(tenant.id, [o.id for o in offers][:100]) if self.holds and offers else {}
         return {
             "id": product_id,
             "sku": doc.get("sku"),
@@ -196,7 +213,7 @@ class ShopCatalog:
             ],
             "active": state.active,
             "updated_at": _iso(state.updated),
-            "offers": [self._offer(o, price_names, stores) for o in state.offers if o.active],
+            "offers": [self._offer(o, price_names, stores, held) for o in offers],
         }
 
     # -- lists and facets -----------------------------------------------------------------------
@@ -307,6 +324,13 @@ class ShopCatalog:
         else:
             cursor = f"{after}:{skip}" if after else None
         return {"changes": list(latest.values()), "next": encode_cursor({"csk": cursor}) if cursor else None}
+
+
+def _available(total: Any, held: Decimal | None) -> int | float | None:
+    """What can still be ordered: the stock 1C reported less what orders hold (never below 0)."""
+    if total is None:
+        return None
+    return _number(max(Decimal(str(total)) - (held or Decimal(0)), Decimal(0)))
 
 
 def _iso(millis: int) -> str:
