@@ -249,3 +249,36 @@ def test_the_cards_phase_writes_what_changed_to_each_products_history(room):
     assert [h["change"]["price_min"] for h in history] == [["100", "120"]], "a first listing is no line"
     assert history[0]["file"] == "offers.xml" and history[0]["session"]
     assert room.catalog.history("shop", "p2") == [], "p2's price never moved"
+
+
+def test_an_end_expected_twice_is_one_job_even_after_a_crash_between_its_writes(room):
+    """Publish may run again after a crash between creating the end job and pointing at it: the
+    exchange still has one end, and it still runs."""
+    from chalicelib.exchange.ends import POINTER
+
+    cookie = room.session()
+    full = cml.catalog(cml.product("a", "A"), only_changes=False)
+    assert room.send("import.xml", full, cookie).keyword == "success"
+    (imported,) = [j for j in room.store.jobs("shop") if j.kind == "import"]
+    room.store.set_pointer("shop", POINTER, "")  # the crash: the job exists, the pointer does not
+    ExchangeEnds(room.store, room.queue).expect("shop", imported)
+    ends = [j for j in room.store.jobs("shop") if j.by_full_files]
+    assert len(ends) == 1 and room.store.pointer("shop", POINTER) == ends[0].id
+    assert room.quiet() and room.store.get_job("shop", ends[0].id).status == "done"
+
+
+def test_a_record_skipped_for_a_bad_field_is_never_deactivated_by_its_full_file(room):
+    """One unreadable offer in a full offers file: the file lands, the answer names the offer, and
+    at the exchange's end that offer is kept as it was — not switched off as if 1C had dropped it."""
+    room.send("import.xml", cml.catalog(cml.product("a", "A") + cml.product("b", "B")))
+    room.send("offers.xml", cml.offers(cml.offer("a", quantity="1") + cml.offer("b", quantity="2")))
+    cookie = room.session()
+    bad = cml.offers(cml.offer("a", quantity="5") + cml.offer("b", quantity="три"), only_changes=False)
+    answer = room.send("offers.xml", bad, cookie)
+    assert answer.keyword == "success" and any("записей пропущено: 1" in line for line in answer.lines)
+    assert any("Предложение[Ид=b]" in line and "три" in line for line in answer.lines), answer.lines
+    room.call("complete", cookie)
+    room.drain()
+    a, b = (room.catalog.items[(f"shop#p#{o}", f"offer#{o}")] for o in "ab")
+    assert a["active"] and a["stock"].startswith('["5"'), "the rest of the file landed"
+    assert b["active"] and b["stock"].startswith('["2"'), "the skipped offer is kept as it was"

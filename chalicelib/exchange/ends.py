@@ -36,7 +36,11 @@ class ExchangeEnds:
         if pending is not None:  # an earlier exchange was never closed: it is closed now
             self._queue(tenant, pending)
         name = "end"
-        if self.store.get_job(tenant, str(JobId.deactivation(full_file.session, name))) is not None:
+        existing = self.store.get_job(tenant, str(JobId.deactivation(full_file.session, name)))
+        if existing is not None and not existing.final:  # made before a crash, or queued: it runs
+            self.store.set_pointer(tenant, POINTER, existing.id)  # after this file, so it counts it
+            return
+        if existing is not None:
             name = f"end-{int(time.time())}"  # the exchange went on after its end was decided
         job = ImportJob(
             str(JobId.deactivation(full_file.session, name)),

@@ -83,14 +83,14 @@ def plan(
 
     group_parents: dict[str, set[str]] = {}
 
-    def skip(reason: str, kind: str, record_id: str | None) -> None:
-        """One record left out, named; an entity it would have changed stays as it was (listed,
+    def skip(reason: str, entity: str | None) -> None:
+        """One record left out, named; the entity it would have changed stays as it was (listed,
         so no exchange's end deactivates it for this)."""
         if len(result.skipped) < SKIPPED_NAMED:
             result.skipped.append(reason)
         result.skipped_total += 1
-        if record_id and len(record_id.encode()) <= MAX_ID_BYTES:
-            differ.keep(f"{kind}:{record_id.partition('#')[0] if kind == PRODUCT else record_id}")
+        if entity and len(entity.encode()) <= MAX_ID_BYTES + 20:
+            differ.keep(entity)
 
     def visit(record: Record) -> None:
         what = _WHAT.get(record.kind, record.kind)
@@ -98,7 +98,6 @@ def plan(
             return skip(
                 f"{filename}: {what} с Ид «{record.id[:60]}…»: Ид длиннее {MAX_ID_BYTES} байт — так "
                 "длинно 1С Ид не формирует; проверьте выгрузку",
-                record.kind,
                 None,
             )
         size = len(record.doc.encode())
@@ -106,8 +105,7 @@ def plan(
             return skip(
                 f"{filename}: {what} {record.id}: {size // 1024} КБ данных — больше, чем помещается в "
                 f"одну запись ({MAX_RECORD_BYTES // 1024} КБ); сократите описание или свойства",
-                record.kind,
-                record.id,
+                record.entity,
             )
         change = differ.visit(record)
         if change is not None:
@@ -130,7 +128,8 @@ def plan(
                 group_parents.setdefault(entity.id, set()).add(entity.parent_id or "")
             visit(classifier_record(entity))
         elif isinstance(entity, RecordProblem):
-            skip(entity.reason, entity.kind, entity.id)
+            base = entity.id.partition("#")[0] if entity.id and entity.kind == PRODUCT else entity.id
+            skip(entity.reason, f"{entity.kind}:{base}" if base else None)
             continue
         elif isinstance(entity, Order | DocumentProblem):
             raise CommerceMLError(
