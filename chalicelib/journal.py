@@ -32,11 +32,7 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
     polling, or checking its login) is no exchange: it folds away, so it never pushes last night's
     catalog exchange off the list."""
     rows: list[dict[str, Any]] = []
-    for session in store.latest_sessions(tenant, limit=limit * FOLD_READ):
-        if not session.get("call_count"):
-            continue
-        if len(rows) == limit:
-            break
+    for session in _exchanging_sessions(store, tenant, limit):
         every = store.jobs(tenant, prefix=session["token"])
         jobs = [j for j in every if not (j.by_full_files and j.status == JobStatus.QUEUED)]
         sizes = {u.filename: u.size_bytes for u in store.uploaded_files(tenant, session["token"], True)}
@@ -61,6 +57,18 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
             }
         )
     return rows
+
+
+def _exchanging_sessions(store: ExchangeStore, tenant: str, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` sessions with a call beyond checkauth: one read of `limit` when few
+    folded away, more (doubling, at most FOLD_READ times `limit`) when many did."""
+    asked = limit
+    while True:
+        sessions = store.latest_sessions(tenant, limit=asked)
+        shown = [s for s in sessions if s.get("call_count")]
+        if len(shown) >= limit or len(sessions) < asked or asked >= limit * FOLD_READ:
+            return shown[:limit]
+        asked = min(asked * 2, limit * FOLD_READ)
 
 
 def _sale_outcome(session: dict[str, Any]) -> str:
