@@ -359,3 +359,13 @@ def test_not_a_commerceml_file(data, reason):
 def test_counts_in_document_end():
     end = entities(FIXTURES / "rests___split.xml")[-1]
     assert end.counts == Counter({"Section": 1, "Offer": 2, "DocumentHeader": 1}) and end.has_offers
+
+
+def test_a_namespace_holding_a_brace_is_a_clear_error_not_a_crash():
+    """Found by the fuzzer: lxml's QName refuses such a tag; the reader names the problem."""
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация xmlns="}urn:1C.ru:commerceml_210" '
+        'ВерсияСхемы="2.10"><Каталог><Ид>c</Ид></Каталог></КоммерческаяИнформация>'
+    ).encode()
+    with pytest.raises(CommerceMLError, match="строка 2"):
+        list(read(io.BytesIO(data), "x.xml"))

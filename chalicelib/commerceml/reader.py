@@ -207,7 +207,8 @@ class _Reader:
         if docinfo.doctype or docinfo.internalDTD is not None:
             raise self.error("в файле есть DOCTYPE: DTD и внешние сущности запрещены", el.sourceline)
         version = (el.get("ВерсияСхемы") or "").strip()
-        namespace = etree.QName(el).namespace or ""
+        # the namespace as written (lxml's QName refuses one holding "}", which XML allows)
+        namespace = el.tag[1:].rpartition("}")[0] if el.tag.startswith("{") else ""
         if version.startswith("3") or "commerceml_3" in namespace:
             raise self.error(
                 f"неподдерживаемая версия схемы {version or namespace}: "
