@@ -69,6 +69,16 @@ def test_an_order_with_its_holds_number_events_and_key_is_all_or_nothing(stores)
     assert store.waiting_for_1c("t")[0]["id"] == first["id"] and store.next_number("t") == 1
 
 
+def test_holds_of_more_offers_than_one_batch_are_all_read(stores):
+    """A product view asks for every offer's holds: past BatchGetItem's 100 keys too."""
+    store, _ = stores
+    held = [(f"o{n:03d}", Decimal(1), Decimal(5)) for n in range(0, 150, 7)] + [
+        ("o149", Decimal(2), Decimal(5))
+    ]
+    store.create("t", order("1", lines=[(o, int(q)) for o, q, _ in held]), held, [], "k1")
+    assert store.holds("t", [f"o{n:03d}" for n in range(150)]) == {o: q for o, q, _ in held}
+
+
 def test_updates_check_the_version_and_confirmation_takes_the_holds(stores):
     store, _ = stores
     placed = order("1", lines=(("o1", 2),))

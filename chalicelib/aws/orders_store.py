@@ -101,13 +101,17 @@ class OrdersStore:
         return self.get(tenant, item["order_id"]) if item else None
 
     def holds(self, tenant: str, offer_ids: list[str]) -> dict[str, Decimal]:
-        if not offer_ids:
-            return {}
+        """What orders hold of each offer: BatchGetItem by 100 keys, unprocessed keys asked again."""
+        held: dict[str, Decimal] = {}
         keys = [{"pk": f"{tenant}#holds", "sk": o} for o in sorted(set(offer_ids))]
-        result = self.client.batch_get_item(
-            RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
-        )
-        return {i["sk"]: Decimal(i.get("held", 0)) for i in result["Responses"].get(self.table_name, [])}
+        for i in range(0, len(keys), 100):
+            pending: dict[str, Any] = {self.table_name: {"Keys": keys[i : i + 100], "ConsistentRead": True}}
+            while pending:
+                result = self.client.batch_get_item(RequestItems=pending)
+                for item in result["Responses"].get(self.table_name, []):
+                    held[item["sk"]] = Decimal(item.get("held", 0))
+                pending = result.get("UnprocessedKeys") or {}
+        return held
 
     def next_number(self, tenant: str) -> int:
         return self.next_counter(tenant, "order_number")

@@ -186,7 +186,7 @@ class ShopCatalog:
         requisites = doc.get("requisites") or {}
         price_names, stores = self._names(tenant, "price_type"), self._names(tenant, "warehouse")
         offers = [o for o in state.offers if o.active]
-        held = self.holds(tenant.id, [o.id for o in offers][:100]) if self.holds and offers else {}
+        held = self.holds(tenant.id, [o.id for o in offers]) if self.holds and offers else {}
         return {
             "id": product_id,
             "sku": doc.get("sku"),
