@@ -156,6 +156,7 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     assert any(re.search(r"catalog/import import0_1.xml → (progress|success)", c) for c in calls), calls
     listing = console.get("/console/exchanges").body.decode()
     assert first in listing and "console:owner@demo.shop" in listing
+    assert "деактивация отсутствующих — после окончания обмена" in listing, "a full file's end is shown"
     offers = console.upload("offers0_1.xml", (samples / DOBRO / "offers0_1.xml").read_bytes())
     diff = console.get(f"/console/exchanges/{offers}").body.decode()
     assert "в продаже" in diff and "<ins>" in diff, "cards listed once offered: old → new"
