@@ -126,16 +126,48 @@ def atomic_dynamodb(monkeypatch):
         monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
+# State that fixtures build through the real path (an import through the exchange), kept per worker
+# process: the first test that asks builds it; later ones start from a copy of what it left in moto.
+_BUILT: dict[str, tuple[dict[tuple[str, str, str], bytes], object]] = {}
+_SNAPSHOT_SERVICES = ("dynamodb", "s3")  # imports leave their queues drained: SQS stays as created
+
+
+def built_once(key: str, build):
+    """`build()`'s moto state (and its value), built once per worker and restored after that."""
+    import pickle
+
+    from moto.backends import get_backend
+
+    if key in _BUILT:
+        state, value = _BUILT[key]
+        for (name, account, region), data in state.items():
+            get_backend(name)[account][region] = pickle.loads(data)  # type: ignore[index]
+        return value
+    value = build()
+    state = {
+        (name, account, region): pickle.dumps(backend)
+        for name in _SNAPSHOT_SERVICES
+        for account, regions in get_backend(name).items()  # type: ignore[attr-defined]
+        for region, backend in regions.items()
+    }
+    _BUILT[key] = (state, value)
+    return value
+
+
 @pytest.fixture
 def shop(stack, samples):
     """The stack with a real catalog imported through the exchange; offers with stock to sell."""
     from chalicelib.commerceml import read
     from chalicelib.commerceml.model import Offer
 
-    onec = stack.onec()
     folder = samples / "dobromyslov__commerceml-parser/data"
-    for name in ("import0_1.xml", "offers0_1.xml"):
-        assert onec.send_file(name, (folder / name).read_bytes()).keyword == "success"
+
+    def import_catalog() -> None:
+        onec = stack.onec()
+        for name in ("import0_1.xml", "offers0_1.xml"):
+            assert onec.send_file(name, (folder / name).read_bytes()).keyword == "success"
+
+    built_once("shop", import_catalog)
     with (folder / "offers0_1.xml").open("rb") as f:
         offers = [o for o in read(f, "offers0_1.xml") if isinstance(o, Offer)]
     stack.offers = sorted((o for o in offers if o.total_stock and o.total_stock >= 2), key=lambda o: o.id)

@@ -19,6 +19,7 @@ from chalicelib.aws.catalog import CatalogStore
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Order
 from tests.catalog_records import records
+from tests.conftest import built_once
 from tests.reliability import cml
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
@@ -34,13 +35,17 @@ def table_of(stack, tenant: str = "demo") -> set:
 @pytest.fixture
 def reference(stack, samples):
     """The catalog a clean import of the sample gives, in tenant `clean`."""
-    accounts = wiring.container().accounts
-    accounts.add("clean")
-    accounts.set_1c_credentials("clean", "clean", "pw")
     data = (samples / DOBRO / "import0_1.xml").read_bytes()
-    assert stack.onec("clean", "pw").send_file("import0_1.xml", data).keyword == "success"
     stack.sample, stack.samples = data, samples
-    return table_of(stack, "clean")
+
+    def import_clean():
+        accounts = wiring.container().accounts
+        accounts.add("clean")
+        accounts.set_1c_credentials("clean", "clean", "pw")
+        assert stack.onec("clean", "pw").send_file("import0_1.xml", data).keyword == "success"
+        return table_of(stack, "clean")
+
+    return built_once("reference", import_clean)
 
 
 @contextmanager
