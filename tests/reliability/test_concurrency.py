@@ -32,7 +32,12 @@ def live(live_stack):
             accounts.add(tenant, tenant)
             accounts.set_1c_credentials(tenant, tenant, f"{tenant}-pw")
             accounts.issue_api_key(tenant, f"{tenant}-key")
-    return live_stack
+    yield live_stack
+    # The stack lives on for the browser tests: its every-second schedule would keep working
+    # through twenty tenants (about a quarter of a core, measured) for the rest of the suite.
+    with live_stack.admin() as wiring:
+        for tenant in TENANTS:
+            wiring.container().accounts.set_active(tenant, False)
 
 
 def products(n: int, tenant: str, prefix: str = "p") -> str:
