@@ -190,14 +190,18 @@ def engine():
     running.stop()
 
 
-# End-to-end flows run the app on moto (or the local stack): they are `slow`, still in `make test`,
-# left out by `make test-fast`, whose edit loop is the pure code and the use cases on the twins.
+# End-to-end flows run the app on moto (or the local stack), and the adapters' contract cases run
+# on moto and DynamoDB Local: they are `slow`, still in `make test`, left out by `make test-fast`,
+# whose edit loop is the pure code, the use cases on the twins and the contracts on the twins.
 END_TO_END_FIXTURES = {"aws", "stack", "shop", "module_stack", "live", "live_stack", "baseline", "reference"}
+REAL_ENGINES = {"moto", "dynamodb-local"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
+        callspec = getattr(item, "callspec", None)
+        on_engine = callspec is not None and REAL_ENGINES & {str(v) for v in callspec.params.values()}
+        if on_engine or END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 
