@@ -247,7 +247,10 @@ class Order(Shape):
     status: Literal["new", "accepted", "paid", "shipped", "delivered", "cancelled"]
     created_at: str
     updated_at: str
-    customer: dict[str, Any]
+    customer: dict[str, Any] = Field(
+        description="as the shop sent it; for an order keyed in 1C also matched_by (id|email|phone: how "
+        "the site customer was found) and id_1c (1C's contragent id when it differs)"
+    )
     lines: list[OrderLine]
     delivery: dict[str, Any] = {}
     payment_method: Text = None

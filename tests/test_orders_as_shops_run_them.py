@@ -306,13 +306,16 @@ def test_lines_changed_in_1c_come_back_with_history_webhook_and_holds(counter):
     assert again["unchanged"] == 1, "the same document again changes nothing"
 
 
-def _phone_order(number: str) -> bytes:
+def _phone_order(number: str, party: str = "k-7", contacts: tuple[tuple[str, str], ...] = ()) -> bytes:
+    contacts = contacts or (("Почта", "p@example.test"),)
+    listed = "".join(
+        f"<Контакт><Тип>{kind}</Тип><Значение>{value}</Значение></Контакт>" for kind, value in contacts
+    )
     return _package(
         f"<Документ><Ид>1c-{number}</Ид><Номер>{number}</Номер><Дата>2026-12-05</Дата>"
         "<ХозОперация>Заказ товара</ХозОперация><Роль>Продавец</Роль><Валюта>RUB</Валюта><Курс>1</Курс>"
-        "<Сумма>300</Сумма><Контрагенты><Контрагент><Ид>k-7</Ид><Наименование>Пётр Сидоров</Наименование>"
-        "<Роль>Покупатель</Роль><Контакты><Контакт><Тип>Почта</Тип><Значение>p@example.test</Значение>"
-        "</Контакт></Контакты></Контрагент></Контрагенты><Товары><Товар><Ид>cup</Ид><Наименование>Кружка"
+        f"<Сумма>300</Сумма><Контрагенты><Контрагент><Ид>{party}</Ид><Наименование>Пётр Сидоров</Наименование>"
+        f"<Роль>Покупатель</Роль><Контакты>{listed}</Контакты></Контрагент></Контрагенты><Товары><Товар><Ид>cup</Ид><Наименование>Кружка"
         "</Наименование><ЦенаЗаЕдиницу>100</ЦенаЗаЕдиницу><Количество>3</Количество><Сумма>300</Сумма>"
         "</Товар></Товары></Документ>"
     )
@@ -338,6 +341,51 @@ def test_an_order_keyed_in_1c_is_reported_by_default_and_imported_when_the_tenan
         counter.orders.list(counter.tenant, None, None, None, 10, customer="k-7")["orders"][0]["id"]
         == order["id"]
     )
+
+
+def test_a_phone_order_finds_the_site_customer_by_contragent_id_then_email_then_phone(counter):
+    """1C's contragent for a site customer carries the site's customer id; a contragent 1C made
+    itself is matched by the e-mail, then the phone, a site customer ordered with — its orders then
+    list under that customer, 1C's own id kept beside it; a stranger stays 1C's."""
+    counter.accounts.update_settings("shop", orders_from_1c="import")
+    counter.tenant = counter.accounts.require("shop")
+    for key, customer in (
+        ("s1", {"id": "c-anna", "name": "Анна Ли", "email": "Anna@Example.test"}),
+        ("s2", {"id": "c-petr", "name": "Пётр Сидоров", "phone": "+7 (999) 123-45-67"}),
+    ):
+        counter.orders.place(
+            counter.tenant, {"customer": customer, "lines": [{"offer_id": "cup", "quantity": 1}]}, key
+        )
+    documents = {
+        "УТ-1": _phone_order("УТ-1", party="c-anna", contacts=(("Почта", "other@example.test"),)),
+        "УТ-2": _phone_order("УТ-2", party="k-9", contacts=(("Почта", "anna@example.test"),)),
+        "УТ-3": _phone_order("УТ-3", party="k-8", contacts=(("Телефон", "8 999 123 45 67"),)),
+        "УТ-4": _phone_order("УТ-4", party="k-5", contacts=(("Почта", "stranger@example.test"),)),
+    }
+    for number, document in documents.items():
+        assert (
+            counter.orders.apply_documents(counter.tenant, io.BytesIO(document), f"{number}.xml")["unknown"]
+            == []
+        )
+    orders = {
+        o["one_c"]["number"]: o
+        for o in counter.orders.list(counter.tenant, None, None, None, 10)["orders"]
+        if o.get("from_1c")
+    }
+    seen = {
+        n: (o["customer"]["id"], o["customer"].get("matched_by"), o["customer"].get("id_1c"))
+        for n, o in orders.items()
+    }
+    assert seen == {
+        "УТ-1": ("c-anna", "id", None),
+        "УТ-2": ("c-anna", "email", "k-9"),
+        "УТ-3": ("c-petr", "phone", "k-8"),
+        "УТ-4": ("k-5", None, None),
+    }
+    notes = [entry.get("note") or "" for entry in orders["УТ-2"]["history"]]
+    assert "создан в 1С, № УТ-2; покупатель сайта найден по e-mail" in notes, notes
+    annas = counter.orders.list(counter.tenant, None, None, None, 10, customer="c-anna")["orders"]
+    assert {o.get("one_c", {}).get("number") for o in annas if o.get("from_1c")} == {"УТ-1", "УТ-2"}
 
 
 def test_discounts_1c_gives_while_editing_come_back_and_the_totals_agree(counter):

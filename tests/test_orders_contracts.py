@@ -134,3 +134,25 @@ def test_the_outbox_claims_each_event_for_one_runner(stores):
     }
     assert outbox.redeliver("t", event_id) and outbox.get("t", event_id)["status"] == "pending"
     assert not outbox.redeliver("t", "no-such-event")
+
+
+def test_an_orders_customer_is_found_again_by_email_and_phone(stores):
+    """Each order with the shop's customer id records its e-mail and phone (the latest order's
+    customer wins); one read answers several keys, and keys nobody gave are simply absent."""
+    store, _ = stores
+    first = order("1", customer="c-1")
+    first["customer"] |= {"email": " Anna@Example.TEST ", "phone": "8 (999) 123-45-67"}
+    store.create("t", first, [], [])
+    anonymous = order("2")
+    anonymous["customer"] |= {"email": "guest@example.test"}
+    store.create("t", anonymous, [], [])
+    keys = ["email:anna@example.test", "phone:79991234567", "email:guest@example.test", "phone:700"]
+    assert store.customers_by_contact("t", keys) == {
+        "email:anna@example.test": "c-1",
+        "phone:79991234567": "c-1",
+    }
+    later = order("3", customer="c-2")
+    later["customer"] |= {"email": "anna@example.test"}
+    store.create("t", later, [], [])
+    assert store.customers_by_contact("t", ["email:anna@example.test"]) == {"email:anna@example.test": "c-2"}
+    assert store.customers_by_contact("other", keys) == {} and store.customers_by_contact("t", []) == {}

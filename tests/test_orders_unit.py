@@ -223,3 +223,19 @@ def test_the_document_says_the_currency_its_prices_are_in(order_currency, base, 
     from chalicelib.commerceml.site_orders import document_currency
 
     assert document_currency(order_currency, base) == sent
+
+
+def test_contact_keys_are_normalised_and_bounded():
+    from chalicelib.orders.customers import contact_keys, matched
+
+    assert contact_keys({"email": " A@B.ru ", "phone": "8 (999) 123-45-67"}) == [
+        "email:a@b.ru",
+        "phone:79991234567",
+    ]
+    assert contact_keys({"email": "x" * 300 + "@b.ru", "phone": "1" * 40}) == [], (
+        "1C's unbounded text never makes a key"
+    )
+    assert contact_keys({"email": "not an address", "phone": "12"}) == []
+    known = {"email:a@b.ru": "c-1", "phone:79991234567": "c-2"}
+    assert matched({"email": "A@b.ru", "phone": "+7 999 123 45 67"}, known) == ("c-1", "email")
+    assert matched({"phone": "+7 999 123 45 67"}, known) == ("c-2", "phone") and matched({}, known) is None

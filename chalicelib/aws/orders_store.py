@@ -8,6 +8,7 @@
   {t}#counters  order_number    the tenant's order number sequence
   {t}#queries   {session}       the order ids one `mode=query` offered (confirmed by `success`)
   {t}#outbox    {event id}      webhook events; qpk={t}#outbox while pending
+  {t}#contacts  email:…/phone:… the site customer id an order last gave that e-mail/phone
 An order with the shop's customer id also has upk={t}#customer#{id}, usk={order id} (index
 `customer`: a customer's orders in one query).
 An order and its outbox entries are written in one transaction."""
@@ -25,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import query_all, resource
 from chalicelib.aws.outbox import outbox_item
+from chalicelib.orders.customers import contact_keys
 from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
 
 
@@ -113,6 +115,19 @@ class OrdersStore:
                 pending = result.get("UnprocessedKeys") or {}
         return held
 
+    def customers_by_contact(self, tenant: str, keys: list[str]) -> dict[str, str]:
+        """Site customer ids by e-mail/phone key (at most a few keys: one BatchGetItem)."""
+        if not keys:
+            return {}
+        wanted = [{"pk": f"{tenant}#contacts", "sk": key} for key in sorted(set(keys))]
+        pending: dict[str, Any] = {self.table_name: {"Keys": wanted}}
+        found: dict[str, str] = {}
+        while pending:
+            result = self.client.batch_get_item(RequestItems=pending)
+            found |= {i["sk"]: i["customer_id"] for i in result["Responses"].get(self.table_name, [])}
+            pending = result.get("UnprocessedKeys") or {}
+        return found
+
     def next_number(self, tenant: str) -> int:
         return self.next_counter(tenant, "order_number")
 
@@ -182,6 +197,10 @@ class OrdersStore:
                 }
             )
         actions += [self._outbox_put(tenant, e) for e in events]
+        customer = order.get("customer") or {}
+        for key in contact_keys(customer) if customer.get("id") else []:
+            item = {"pk": f"{tenant}#contacts", "sk": key, "customer_id": customer["id"]}
+            actions.append({"Put": {"TableName": self.table_name, "Item": item}})
         if idempotency_key:
             actions.append(
                 {

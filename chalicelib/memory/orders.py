@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.aws.outbox import event_of, outbox_item
+from chalicelib.orders.customers import contact_keys
 
 
 class InMemoryOutbox:
@@ -95,6 +96,7 @@ class InMemoryOrdersStore:
         self.markers: dict[tuple[str, str], str] = {}
         self.queries: dict[tuple[str, str], list[str]] = {}
         self.taken_lines: dict[tuple[str, str], dict[str, Any]] = {}
+        self.contacts: dict[tuple[str, str], str] = {}  # (tenant, email:/phone: key) -> customer id
         self.outbox = InMemoryOutbox()
         self.lock = threading.RLock()
 
@@ -145,6 +147,9 @@ class InMemoryOrdersStore:
     def holds(self, tenant: str, offer_ids: list[str]) -> dict[str, Any]:
         return {o: self.held[(tenant, o)] for o in set(offer_ids) if (tenant, o) in self.held}
 
+    def customers_by_contact(self, tenant: str, keys: list[str]) -> dict[str, str]:
+        return {key: self.contacts[(tenant, key)] for key in keys if (tenant, key) in self.contacts}
+
     def next_number(self, tenant: str) -> int:
         return self.next_counter(tenant, "order_number")
 
@@ -188,6 +193,9 @@ class InMemoryOrdersStore:
                 self.held[(tenant, offer)] = self.held.get((tenant, offer), 0) + quantity
             for event in events:
                 self.outbox.add(tenant, event["event"], event["payload"])
+            customer = order.get("customer") or {}
+            for key in contact_keys(customer) if customer.get("id") else []:
+                self.contacts[(tenant, key)] = customer["id"]
             if idempotency_key:
                 self.markers[(tenant, idempotency_key)] = order["id"]
 

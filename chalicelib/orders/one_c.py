@@ -13,8 +13,9 @@ from chalicelib.commerceml.model import DocumentProblem, Order, OrderUpdate
 from chalicelib.commerceml.orders import DocumentKind, document_kind, order_reference, settlement
 from chalicelib.commerceml.site_orders import order_document
 from chalicelib.observability import logger
-from chalicelib.orders import rules
+from chalicelib.orders import customers, rules
 from chalicelib.orders.changes import Change, OrderChanges
+from chalicelib.orders.customers import contact_keys
 from chalicelib.orders.from_1c import describe_edit, lines_from_1c, order_from_1c
 from chalicelib.orders.views import options_for, view
 from chalicelib.ports import AlreadyPlaced, OrdersStore
@@ -186,6 +187,7 @@ class OneC:
         """An order keyed in 1C, as a site order marked `from_1c`: 1C has it already (never offered
         back), its stock is 1C's own (nothing held), found again by 1C's `Ид`."""
         order = order_from_1c(doc, str(self.store.next_number(tenant.id)))
+        self._find_site_customer(tenant, order)
         event = {"event": "order.created", "payload": {"order": view(order)}}
         try:
             self.store.create(tenant.id, order, [], [event], f"1c:{doc.id}")
@@ -194,6 +196,26 @@ class OneC:
         self.changes.apply(tenant.id, order["id"], self._mark_exported, confirm=True)
         logger.info("order from 1C imported", extra={"order": order["id"], "number_1c": doc.number})
         return order
+
+    def _find_site_customer(self, tenant: Tenant, order: dict[str, Any]) -> None:
+        """A phone order's customer is the site's when 1C's contragent is one the site sent it
+        (same id), else when its e-mail, then its phone, is one a site customer ordered with:
+        the order then lists under that customer, 1C's own id kept beside it."""
+        customer = order["customer"]
+        their_id = customer.get("id")
+        if their_id and self.store.customer_page(tenant.id, their_id, None, 1)[0]:
+            found: tuple[str, str] | None = (their_id, "id")
+        else:
+            found = customers.matched(
+                customer, self.store.customers_by_contact(tenant.id, contact_keys(customer))
+            )
+        if found is None:
+            return
+        site_id, how = found
+        if their_id and their_id != site_id:
+            customer["id_1c"] = their_id
+        customer["id"], customer["matched_by"] = site_id, how
+        order["history"][-1]["note"] += f"; покупатель сайта найден по {customers.MATCH_WORDS[how]}"
 
     def _order_of(self, tenant: Tenant, order_id: str | None, number: str | None) -> dict[str, Any] | None:
         order = self.store.get(tenant.id, order_id) if order_id else None
