@@ -59,6 +59,12 @@ def bench_reader(sizes: list[int], results: dict) -> None:
         results[f"reader.products_per_s.{label}"] = timing["products_per_s"]
         results[f"reader.mb_per_s.{label}"] = timing["mb_per_s"]
         results[f"reader.peak_rss_mb.{label}"] = memory["peak_rss_mb"]
+        print(
+            f"reader {label:>5} as CommerceML 3.1: {timing['cml31_products_per_s']:>7} products/s, "
+            f"{timing['cml31_seconds_vs_2x']}x the time of the same catalog as 2.x"
+        )
+        results[f"reader.cml31_products_per_s.{label}"] = timing["cml31_products_per_s"]
+        results[f"reader.cml31_seconds_vs_2x.{label}"] = timing["cml31_seconds_vs_2x"]
 
 
 @contextmanager

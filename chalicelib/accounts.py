@@ -105,6 +105,8 @@ class Accounts:
                     raise TenantError(problem)
         if changes.get("orders_from_1c") not in (None, "report", "import"):
             raise TenantError("orders_from_1c: report или import")
+        if changes.get("catalog_schema") not in (None, "2", "3.1"):
+            raise TenantError("catalog_schema: 2 или 3.1")
         policy = changes.get("stock_policy")
         if policy is not None and policy not in STOCK_POLICIES:
             raise TenantError(f"stock_policy: одно из {', '.join(STOCK_POLICIES)}")

@@ -75,6 +75,16 @@ class Warehouse(Shape):
     contacts: list[Contact] = Field(default_factory=list)
 
 
+class UnitOfMeasure(Shape):
+    """A unit 1C sent (`ЕдиницаИзмерения`): a CommerceML 3.1 product names its unit by `code`."""
+
+    id: str
+    code: Text = Field(None, description="OKEI code (796 = piece)")
+    name: Text = Field(None, description="short name, e.g. шт")
+    full_name: Text = None
+    international: Text = None
+
+
 class ProductSummary(Shape):
     id: str
     sku: Text
@@ -162,6 +172,8 @@ class Offer(Shape):
     characteristics: list[Characteristic]
     prices: list[OfferPrice]
     stock: Stock
+    dimensions: Dimensions | None = Field(None, description="the variant's own (CommerceML 3.1 offers)")
+    weight: Number = Field(None, description="the variant's own `Вес` (CommerceML 3.1 offers)")
 
 
 class ProductProperty(Shape):
@@ -283,6 +295,7 @@ MODELS: list[type[BaseModel]] = [
     Category,
     PriceType,
     Warehouse,
+    UnitOfMeasure,
     ProductSummary,
     Facets,
     Offer,

@@ -202,6 +202,9 @@ class TenantSettings:
     # unknown, the site stays the shop's own) or "import" (they become site orders, marked as from
     # 1C, so the customer's account and the shop see them).
     orders_from_1c: str = "report"
+    # The catalog schema `init` offers a client that asks (`version=` in init): "2" (the default:
+    # 2.x files, which every 1C exchange sends) or "3.1" (the 1C-Bitrix add-on's file set).
+    catalog_schema: str = "2"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,6 +225,7 @@ class TenantSettings:
             "api_rate_per_minute": self.api_rate_per_minute,
             "stock_policy": self.stock_policy,
             "orders_from_1c": self.orders_from_1c,
+            "catalog_schema": self.catalog_schema,
         }
 
     @classmethod

@@ -183,13 +183,28 @@ def test_deactivate_waits_for_the_exchanges_imports_and_skips_after_a_failed_one
 
 
 def test_extra_add_on_files_are_accepted_and_journaled(stack):
+    """The add-on's customer directory is kept, not imported; 3.1's storages, units and price
+    lists are catalog files (tests/test_cml31.py), and in an orders exchange they are kept too."""
     onec = stack.onec()
     assert onec.checkauth().keyword == "success"
     onec.init()
-    for name in ("contragents_1.xml", "storages_1.xml", "units_1.xml", "priceLists_1.xml"):
-        assert onec.call("catalog", "file", b"<?xml version='1.0'?><x/>", filename=name).keyword == "success"
-        reply = onec.call("catalog", "import", filename=name)
-        assert reply.keyword == "success" and "не использует" in reply.text
+    assert (
+        onec.call("catalog", "file", b"<?xml version='1.0'?><x/>", filename="contragents_1.xml").keyword
+        == "success"
+    )
+    reply = onec.call("catalog", "import", filename="contragents_1.xml")
+    assert reply.keyword == "success" and "не использует" in reply.text
+    assert (
+        onec.call("catalog", "file", b"<?xml version='1.0'?><x/>", filename="units_1.xml").keyword
+        == "success"
+    )
+    reply = onec.call("catalog", "import", filename="units_1.xml")
+    while reply.keyword == "progress":
+        stack.pump.drain()
+        reply = onec.call("catalog", "import", filename="units_1.xml")
+    assert reply.keyword == "failure" and "КоммерческаяИнформация" in reply.text, (
+        "a catalog file: read, and this one is not CommerceML"
+    )
     token = onec.cookie.split(".", 1)[1]
     calls = wiring.container().exchange_store.get_session("demo", token)["calls"]
     assert any("contragents_1.xml: принят" in c for c in calls)

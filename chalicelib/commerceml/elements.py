@@ -50,6 +50,7 @@ class ReadContext(Protocol):
 
     properties: dict[str, Property]  # the document's own classifier, as read so far
     known_properties: Mapping[str, Property]  # earlier files' (a classifier sent separately)
+    cml3: bool  # CommerceML 3.x: `БазоваяЕдиница` names a unit of `ЕдиницыИзмерения` by its Ид
 
     def error(self, reason: str, line: int | None = None, record: Any = None) -> CommerceMLError: ...
 
@@ -141,8 +142,11 @@ class CatalogElements:
 
     def unit(self, el: Any) -> Unit:
         code = child_text(el, "Код")
+        unit_id = child_text(el, "Ид") or code
+        if not unit_id:  # a real 3.1 export has one whose Ид and Код are blanks: skipped, named
+            raise self.read.error("у единицы измерения нет ни Ид, ни Код", el.sourceline)
         return Unit(
-            id=child_text(el, "Ид") or code,
+            id=unit_id,
             code=code or None,
             short_name=child_text(el, "НаименованиеКраткое") or None,
             full_name=child_text(el, "НаименованиеПолное") or None,
@@ -152,6 +156,8 @@ class CatalogElements:
     def base_unit(self, el: Any) -> Unit | None:
         code = (el.get("Код") or "").strip()
         short = text(el)
+        if self.read.cml3 and not code:  # 3.1: `<БазоваяЕдиница>796 </БазоваяЕдиница>`, a reference
+            code, short = short, ""
         recalc = child(el, "Пересчет")
         if recalc is not None and not code:
             code = child_text(recalc, "Единица")
@@ -328,6 +334,11 @@ class CatalogElements:
                 o.status = text(c) or o.status
             elif name == "ИдХарактеристики":
                 variant = text(c)
+            elif name in _DIMENSIONS:  # 3.1 offers carry their own size and weight
+                if text(c):
+                    o.dimensions[_DIMENSIONS[name]] = as_decimal(text(c), name)
+            elif name == "Вес":
+                o.weight = as_decimal(text(c), "Вес") if text(c) else None
         if not o.id:
             raise self.read.error("у элемента Предложение нет Ид", el.sourceline)
         if variant and "#" not in o.id:  # the characteristic sent apart: `Ид#ИдХарактеристики`

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import posixpath
 
-IMPORT_ORDER = ("import", "offers", "prices", "rests")
+# 2.x: import, offers, prices, rests; 3.1 (docs/protocol.md §9): the classifier's lists first, then
+# goods, then the offers' parts. `propertiesoffers` before `offers`, which it begins with.
+IMPORT_ORDER = (
+    "groups", "propertiesgoods", "units", "storages", "pricelists", "import", "goods",
+    "propertiesoffers", "offers", "prices", "rests",
+)  # fmt: skip
 
 
 def import_order(name: str) -> tuple[int, str]:

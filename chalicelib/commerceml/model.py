@@ -198,6 +198,8 @@ class Offer:
     status: str | None = None
     deletion_mark: bool = False
     version: str | None = None
+    dimensions: dict[str, Decimal] = field(default_factory=dict)  # 3.1: a variant's own size
+    weight: Decimal | None = None
 
     @property
     def deleted(self) -> bool:

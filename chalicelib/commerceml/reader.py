@@ -1,4 +1,4 @@
-"""Streaming CommerceML 2 reader (2.03-2.10): one pass, bounded memory, any namespace.
+"""Streaming CommerceML reader (2.03-2.10 and 3.1): one pass, bounded memory, any namespace.
 
 `read(stream, filename)` yields a DocumentHeader, Section starts, the entities (groups,
 properties, price types, warehouses, units, products, offers, order documents) and a final
@@ -36,6 +36,8 @@ from chalicelib.commerceml.xml import (
 )
 
 ROOT = "КоммерческаяИнформация"
+# What the 1C-Bitrix add-on sends after `version=3.1` (docs/protocol.md §9).
+CML3_VERSIONS = ("3", "3.0", "3.1")
 SECTIONS = {
     "Классификатор": "classifier",
     "Каталог": "catalog",
@@ -100,6 +102,7 @@ class _Reader:
         self.counts: dict[str, int] = {}
         self.saw_root = False
         self.packages = 0  # `Контейнер` elements begun so far
+        self.cml3 = False
         self.elements = CatalogElements(self)
         self.documents = OrderDocuments(self, self.elements)
 
@@ -209,14 +212,15 @@ class _Reader:
         version = (el.get("ВерсияСхемы") or "").strip()
         # the namespace as written (lxml's QName refuses one holding "}", which XML allows)
         namespace = el.tag[1:].rpartition("}")[0] if el.tag.startswith("{") else ""
-        if version.startswith("3") or "commerceml_3" in namespace:
+        if version[:1] not in ("", "2", "3") or (version.startswith("3") and version not in CML3_VERSIONS):
             raise self.error(
-                f"неподдерживаемая версия схемы {version or namespace}: "
-                "поддерживается CommerceML 2.03-2.10, выберите её в настройках обмена 1С",
+                f"неподдерживаемая версия схемы {version}: поддерживаются CommerceML 2.03-2.10 и 3.1, "
+                "выберите одну из них в настройках обмена 1С",
                 el.sourceline,
             )
+        self.cml3 = version.startswith("3") or "commerceml_3" in namespace
         return DocumentHeader(
-            schema_version=version or "2",
+            schema_version=version or ("3" if self.cml3 else "2"),
             generated_at=el.get("ДатаФормирования"),
             filename=self.filename,
         )

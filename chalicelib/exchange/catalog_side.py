@@ -13,7 +13,7 @@ from chalicelib.exchange.answers import Answer
 from chalicelib.exchange.ends import ExchangeEnds
 from chalicelib.exchange.filenames import sanitize
 from chalicelib.exchange.sessions import ExchangeRequest, Session
-from chalicelib.exchange.uploads import UNUSED_FILES, Uploads
+from chalicelib.exchange.uploads import UNUSED_CATALOG_FILES, Uploads
 from chalicelib.ids import JobId
 from chalicelib.importjob import ImportJob, JobKind
 from chalicelib.ports import ExchangeStore, Queue
@@ -29,7 +29,7 @@ class CatalogExchange:
     def import_(self, session: Session, request: ExchangeRequest) -> Answer:
         filename = sanitize(request.params.get("filename"))
         tenant, area = session.tenant.id, self.uploads.area(session)
-        if UNUSED_FILES.match(posixpath.basename(filename)):
+        if UNUSED_CATALOG_FILES.match(posixpath.basename(filename)):
             return self.uploads.accept_unused(session, filename)
         job_id = str(JobId.for_file(area, filename))
         job = self.store.get_job(tenant, job_id)

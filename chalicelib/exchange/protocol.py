@@ -29,6 +29,7 @@ from chalicelib.values import utc_stamp
 
 Handler = Callable[[Session, ExchangeRequest], Answer]
 ECHOED_VERSION = "2.09"  # what Bitrix answers; 2.x files are what the reader reads
+CATALOG_3 = "3.1"  # offered to a catalog client that asks, when the tenant chose it
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
 
 
@@ -153,9 +154,13 @@ class Exchange:
             fields["cml_version"] = cml_version
         self.store.start_area(session.tenant.id, session.token, **fields)
         reply = ["zip=yes", f"file_limit={self.settings.file_limit}"]
+        answer_version = None
         if request.type == "sale" and version:
-            # Only a version whose files we read: the add-on switches to CommerceML 3 on `3.x`.
+            # Orders stay 2.x (their writer's schema): the add-on switches to CommerceML 3 on `3.x`.
             answer_version = version if version in SUPPORTED_VERSIONS else ECHOED_VERSION
+        elif request.type == "catalog" and version and session.tenant.settings.catalog_schema == "3.1":
+            answer_version = CATALOG_3  # the add-on then sends its 3.1 set (docs/protocol.md §9)
+        if answer_version:
             sessid = f"{session.tenant.id}.{session.token}".encode().hex()  # as checkauth gives it
             reply += [f"sessid={sessid}", f"version={answer_version}"]
         return answers.lines(*reply)

@@ -17,8 +17,10 @@ from chalicelib.observability import logger
 from chalicelib.ports import Blobs, ExchangeStore
 from chalicelib.settings import Settings
 
-# Files the add-on sends that the site does not import (docs/clients.md §15).
+# Files the add-on sends that the site does not import (docs/clients.md §15): in a catalog
+# exchange its customer directory; in an orders exchange the 3.1 reference files as well.
 UNUSED_FILES = re.compile(r"(contragents|storages|units|pricelists)_", re.IGNORECASE)
+UNUSED_CATALOG_FILES = re.compile(r"contragents_", re.IGNORECASE)
 
 
 class Uploads:
@@ -52,8 +54,9 @@ class Uploads:
         return answers.success(f"{filename}: принята часть {parts}, {len(data)} байт")
 
     def accept_unused(self, session: Session, filename: str) -> Answer:
-        """Files the 1C-Bitrix add-on sends beyond the catalog and orders (the customer directory,
-        and in 3.x mode storages, units, price lists): kept with the upload, not imported."""
+        """Files the 1C-Bitrix add-on sends beyond the catalog and orders (its customer directory;
+        3.1's storages, units and price lists in an orders exchange): kept with the upload, not
+        imported."""
         self.store.log_call(
             session.tenant.id, session.token, f"{filename}: принят и сохранён, не загружается"
         )

@@ -126,6 +126,14 @@ class ShopCatalog:
             if d["active"]
         ]
 
+    def units(self, tenant: Tenant) -> list[dict[str, Any]]:
+        """Units of measure 1C sent (`ЕдиницыИзмерения`; 3.1's `units_` file): a 3.1 product's
+        `unit` is one of these codes."""
+        return [
+            {k: d.get(k) for k in ("id", "code", "name", "full_name", "international")}
+            for d in self.reference(tenant, "unit")
+        ]
+
     # -- a product ------------------------------------------------------------------------------
     def _names(self, tenant: Tenant, kind: str) -> dict[str, str]:
         return {d["id"]: d["name"] for d in self.reference(tenant, kind)}
@@ -171,6 +179,12 @@ class ShopCatalog:
                     for w in stock.get("warehouses", [])
                 ],
             },
+            **(
+                {"dimensions": {k: _number(v) for k, v in info["dimensions"].items()}}
+                if info.get("dimensions")
+                else {}
+            ),
+            **({"weight": _number(info["weight"])} if info.get("weight") is not None else {}),
         }
 
     def product(self, tenant: Tenant, raw_id: str) -> dict[str, Any] | None:

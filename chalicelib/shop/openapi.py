@@ -85,6 +85,12 @@ def spec() -> dict[str, Any]:
                     "responses": {"200": _ok(_list("warehouses", "Warehouse")), **_ERRORS},
                 }
             },
+            "/units": {
+                "get": {
+                    "summary": "Units of measure (a 3.1 product's unit is one of their codes)",
+                    "responses": {"200": _ok(_list("units", "UnitOfMeasure")), **_ERRORS},
+                }
+            },
             "/products": {
                 "get": {
                     "summary": "Listed products (active, with an offer), sorted and filtered, a page at a time",

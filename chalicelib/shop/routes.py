@@ -61,6 +61,13 @@ def warehouses() -> dict[str, Any]:
     return {"warehouses": catalog.warehouses(tenant)}
 
 
+@shop_routes.route("/units", methods=["GET"], cors=CORS)
+@json_api
+def units() -> dict[str, Any]:
+    catalog, tenant = _shop()
+    return {"units": catalog.units(tenant)}
+
+
 @shop_routes.route("/products", methods=["GET"], cors=CORS)
 @json_api
 def products() -> dict[str, Any]:

@@ -191,6 +191,10 @@ def offer_records(offer: Offer) -> Iterator[Record]:
             "characteristics": _characteristics(offer.characteristics),
             "properties": _properties(offer.properties),
         }
+        if offer.dimensions:  # only when sent: 2.x offers' records stay as they were
+            data["dimensions"] = dict(offer.dimensions)
+        if offer.weight is not None:
+            data["weight"] = offer.weight
         yield Record(OFFER, offer.id, canonical(data), not offer.deleted)
     if PRICES in offer.parts:
         prices = [

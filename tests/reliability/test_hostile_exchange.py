@@ -261,7 +261,12 @@ XML_REASONS = {
     "xml: JSON": "не XML-файл",
     "xml: declared utf-8, bytes windows-1251": "не в той кодировке, что объявлена",
     "xml: unknown declared encoding": "неизвестная кодировка",
-    "xml: CommerceML 3.1": "неподдерживаемая версия схемы 3.1",
+    "xml: CommerceML 4.0": "неподдерживаемая версия схемы 4.0",
+    "xml 3.1: XXE external entity": "в файле есть DOCTYPE: DTD и внешние сущности запрещены",
+    "xml 3.1: malformed": "строка \\d+.*(ошибка разметки XML|не в той кодировке)",
+    "xml 3.1: product without Ид": "у элемента Товар нет Ид",
+    "xml 3.1: stock NaN": "Количество: «NaN» не является числом",
+    "xml 3.1: unit with a blank Ид and Код": "у единицы измерения нет ни Ид, ни Код",
     "xml: an orders document sent as catalog": "документ заказов, а не каталог",
     "xml: product without Ид": "у элемента Товар нет Ид",
     "xml: stock 1E+5000": "Количество: «1E\\+5000» вне допустимого диапазона",
@@ -286,7 +291,25 @@ RECORD_LEVEL = {
     "xml: price Infinity",
     "xml: price 1E-50",
     "xml: record over 400 KB",
+    "xml 3.1: product without Ид",
+    "xml 3.1: stock NaN",
+    "xml 3.1: unit with a blank Ид and Код",
 }
+
+
+def cml31(data: bytes) -> bytes:
+    """The same document as the 1C-Bitrix add-on sends it in 3.1 mode (docs/protocol.md §9)."""
+    return data.replace(
+        'ВерсияСхемы="2.05"'.encode(), 'xmlns="urn:1C.ru:commerceml_3" ВерсияСхемы="3.1"'.encode()
+    )
+
+
+UNIT_31 = (
+    "<Классификатор><Ид>c</Ид><Наименование>К</Наименование><ЕдиницыИзмерения><ЕдиницаИзмерения>"
+    "<Ид>    </Ид><НаименованиеКраткое>ед</НаименованиеКраткое><Код>    </Код></ЕдиницаИзмерения>"
+    "<ЕдиницаИзмерения><Ид>796 </Ид><НаименованиеКраткое>шт</НаименованиеКраткое><Код>796 </Код>"
+    "</ЕдиницаИзмерения></ЕдиницыИзмерения></Классификатор>"
+)
 
 
 for name, data in {
@@ -304,7 +327,14 @@ for name, data in {
         "Куртка".encode(), "Куртка".encode("cp1251")
     ),
     "xml: unknown declared encoding": cml.catalog(cml.product()).replace(b"UTF-8", b"x-klingon"),
-    "xml: CommerceML 3.1": cml.catalog(cml.product()).replace(b'"2.05"', b'"3.1"'),
+    "xml: CommerceML 4.0": cml.catalog(cml.product()).replace(b'"2.05"', b'"4.0"'),
+    "xml 3.1: XXE external entity": cml31(XXE),
+    "xml 3.1: malformed": cml31(cml.catalog(cml.product()))[:-40] + b"<<<>>>",
+    "xml 3.1: product without Ид": cml31(cml.catalog("<Товар><Наименование>Без Ид</Наименование></Товар>")),
+    "xml 3.1: stock NaN": cml31(cml.offers(cml.offer(quantity="NaN"))),
+    "xml 3.1: unit with a blank Ид and Код": cml31(
+        cml.catalog(cml.product()).replace("<Каталог".encode(), (UNIT_31 + "<Каталог").encode(), 1)
+    ),
     "xml: an orders document sent as catalog": (
         '<?xml version="1.0"?><КоммерческаяИнформация ВерсияСхемы="2.08"><Документ><Ид>1</Ид>'
         "<Номер>1</Номер><ХозОперация>Заказ товара</ХозОперация></Документ></КоммерческаяИнформация>"
