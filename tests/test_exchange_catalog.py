@@ -204,21 +204,38 @@ def test_full_upload_deactivates_absent_incremental_does_not_and_later_upload_re
     assert _active(stack) == {"a": True, "b": True, "c": True}, "deactivated, not deleted: it comes back"
 
 
-def test_a_full_export_split_into_files_of_each_kind_deactivates_only_what_no_part_listed(stack):
-    """1C's numbered parts (import0_1.xml, import1_1.xml, offers0_1.xml, offers1_1.xml), every one
-    full, in one zip: no part switches off another's products or offers; at `complete` what no part
-    listed — the product and the offer of an earlier exchange — is deactivated, nothing else."""
-    from tests.reliability import cml
+# The same split full export as 1C names it in 2.x and as the add-on sends it in 3.1 mode.
+SPLIT_NAMES = {
+    "2.x": ("import0_1.xml", "import1_1.xml", "offers0_1.xml", "offers1_1.xml"),
+    "3.1": tuple(
+        f"{kind}_1_{n}_5f0c{n}e7a-3d1b-4c52-9a0e-1c2b3d4e5f6{n}.xml"
+        for kind in ("goods", "offers")
+        for n in (1, 2)
+    ),
+}
 
+
+@pytest.mark.parametrize("schema", SPLIT_NAMES)
+def test_a_full_export_split_into_files_of_each_kind_deactivates_only_what_no_part_listed(stack, schema):
+    """1C's numbered parts (import0_1.xml, import1_1.xml, offers0_1.xml, offers1_1.xml; in 3.1
+    goods_1_1_….xml, goods_1_2_….xml, …), every one full, in one zip: no part switches off
+    another's products or offers; at `complete` what no part listed — the product and the offer of
+    an earlier exchange — is deactivated, nothing else."""
+    from tests.reliability import cml
+    from tests.reliability.test_hostile_exchange import cml31
+
+    as_sent = cml31 if schema == "3.1" else (lambda data: data)
     onec = stack.onec()
     assert onec.send_file("import.xml", _catalog([("old", "Снят")], full=False)).keyword == "success"
     assert onec.send_file("offers.xml", cml.offers(cml.offer("old"))).keyword == "success"
-    parts = {
-        "import0_1.xml": _catalog([("a", "A"), ("b", "B")], full=True),
-        "import1_1.xml": _catalog([("c", "C")], full=True),
-        "offers0_1.xml": cml.offers(cml.offer("a") + cml.offer("b"), only_changes=False),
-        "offers1_1.xml": cml.offers(cml.offer("c"), only_changes=False),
-    }
+    documents = (
+        _catalog([("a", "A"), ("b", "B")], full=True),
+        _catalog([("c", "C")], full=True),
+        cml.offers(cml.offer("a") + cml.offer("b"), only_changes=False),
+        cml.offers(cml.offer("c"), only_changes=False),
+    )
+    parts = {name: as_sent(data) for name, data in zip(SPLIT_NAMES[schema], documents, strict=True)}
+    assert all((b"urn:1C.ru:commerceml_3" in data) == (schema == "3.1") for data in parts.values())
     replies = onec.send_zip(parts, list(parts))
     assert all(r.keyword == "success" for r in replies), [r.text for r in replies]
     assert _active(stack) == {"old": True, "a": True, "b": True, "c": True}
