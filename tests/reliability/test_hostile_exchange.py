@@ -299,9 +299,8 @@ RECORD_LEVEL = {
 
 def cml31(data: bytes) -> bytes:
     """The same document as the 1C-Bitrix add-on sends it in 3.1 mode (docs/protocol.md §9)."""
-    return data.replace(
-        'ВерсияСхемы="2.05"'.encode(), 'xmlns="urn:1C.ru:commerceml_3" ВерсияСхемы="3.1"'.encode()
-    )
+    version = re.compile('ВерсияСхемы="2\\.\\d+"'.encode())
+    return version.sub('xmlns="urn:1C.ru:commerceml_3" ВерсияСхемы="3.1"'.encode(), data, count=1)
 
 
 UNIT_31 = (
