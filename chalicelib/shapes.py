@@ -138,6 +138,11 @@ class Characteristic(Shape):
     value: str
 
 
+class PriceTax(Shape):
+    name: str
+    included: bool | None = Field(None, description="`УчтеноВСумме`: the price includes the tax")
+
+
 class OfferPrice(Shape):
     price_type_id: str
     price_type: Text
@@ -149,6 +154,7 @@ class OfferPrice(Shape):
         description="1C's `Коэффициент`, as sent: how many base units the price's `unit` holds (a "
         "price per pack of 10 has 10); the price of one base unit is value / coefficient",
     )
+    tax: PriceTax | None = Field(None, description="the price's own `Налог` (CommerceML 3.1)")
 
 
 class WarehouseStock(Shape):
@@ -214,6 +220,7 @@ class Product(Shape):
     group_ids: list[str]
     category_id: Text = Field(None, description="1C's category of the product (2.08+)")
     manufacturer: Text = None
+    country: Text = Field(None, description="`Страна` as 1C sent it")
     properties: list[ProductProperty]
     requisites: dict[str, str]
     images: list[Image]

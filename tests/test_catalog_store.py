@@ -58,13 +58,20 @@ def test_offer_parts_share_one_item_and_a_prices_file_keeps_the_rest(store):
     )()
     store.write_changes(
         "t",
-        [put("prices", "p1#a", prices=[{"price_type_id": "rub", "value": "12"}])],
+        [
+            put(
+                "prices",
+                "p1#a",
+                prices=[{"price_type_id": "rub", "value": "12", "tax": {"name": "НДС", "included": True}}],
+            )
+        ],
         "1700000001000" + "0000000",
     )()
     state = store.product("t", "p1")
     (offer,) = state.offers
     assert offer.info["name"] == "Чай 100 г" and offer.stock["total"] == "3"
     assert [(p["price_type_id"], p["value"]) for p in offer.prices] == [("rub", "12")]
+    assert offer.prices[0]["tax"] == {"name": "НДС", "included": True}, "3.1's per-price tax is kept"
     assert state.updated == 1700000001000
     assert store.states("t", {"p1": ["offer:p1#a"]})["p1"] == state
     store.write_changes("t", [Deactivate("offer", "p1#a")], "1700000002000" + "0000000")()

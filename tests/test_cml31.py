@@ -77,6 +77,8 @@ def test_a_whole_3_1_set_lands_then_prices_only_and_rests_only_packages_update_t
         assert [Decimal(str(p["value"])) for p in served[oid]["prices"]] == [Decimal(prices[oid])]
         assert Decimal(str(served[oid]["stock"]["total"])) == Decimal(stock[oid])
     assert served[variant]["name"] == "Товар (предложение 2)"
+    assert all(p["tax"] == {"name": "НДС", "included": True} for o in served.values() for p in o["prices"])
+    assert body["country"] is None, "<Страна/> is sent empty"
 
     price_types = {t["id"]: t["name"] for t in checked(stack, "/price-types", "/price-types")["price_types"]}
     assert (
@@ -121,7 +123,8 @@ def test_a_3_1_offer_keeps_its_own_size_and_characteristics(stack):
         '<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_3" '
         'ВерсияСхемы="3.1"><Каталог СодержитТолькоИзменения="true"><Ид>c</Ид><Наименование>Товары</Наименование>'
         f"<Товары><Товар><Ид>{product_id}</Ид><Наименование>Кимоно BoyBo BBJJ24</Наименование>"
-        "<БазоваяЕдиница>796 </БазоваяЕдиница></Товар></Товары></Каталог></КоммерческаяИнформация>"
+        "<БазоваяЕдиница>796 </БазоваяЕдиница><Страна>ПАКИСТАН</Страна></Товар></Товары></Каталог>"
+        "</КоммерческаяИнформация>"
     ).encode()
     onec = stack.onec()
     assert onec.send_file("goods_1_1_x.xml", goods).keyword == "success"
@@ -141,7 +144,7 @@ def test_a_3_1_offer_keeps_its_own_size_and_characteristics(stack):
         for c in first.iterfind("c:ХарактеристикиТовара/c:ХарактеристикаТовара", NS)
     ]
     assert [(c["name"], c["value"]) for c in offer["characteristics"]] == sent
-    assert body["unit"] == "796"
+    assert body["unit"] == "796" and body["country"] == "ПАКИСТАН"
 
 
 def local(tag: str) -> str:

@@ -17,6 +17,7 @@ def pack(kind: str, doc: str) -> str:
     if kind == OFFER_PRICES:
         rows = [
             [p["price_type_id"], p["value"], p.get("currency"), p.get("unit"), p.get("coefficient")]
+            + ([p["tax"]] if p.get("tax") else [])  # 3.1's per-price tax, when sent
             for p in data["prices"]
         ]
         return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
@@ -29,8 +30,8 @@ def pack(kind: str, doc: str) -> str:
 
 
 def unpack_prices(raw: str) -> list[dict[str, Any]]:
-    fields = ("price_type_id", "value", "currency", "unit", "coefficient")
-    return [dict(zip(fields, row, strict=True)) for row in json.loads(raw)]
+    fields = ("price_type_id", "value", "currency", "unit", "coefficient", "tax")
+    return [dict(zip(fields, row, strict=False)) for row in json.loads(raw)]
 
 
 def unpack_stock(raw: str) -> dict[str, Any]:

@@ -249,6 +249,8 @@ class CatalogElements:
             elif name == "Картинка":
                 if text(c):
                     p.images.append(text(c))
+            elif name == "Страна":
+                p.country = text(c) or None
             elif name == "Изготовитель":
                 p.manufacturer = child_text(c, "Наименование") or None
             elif name == "ЗначенияСвойств":
@@ -363,6 +365,8 @@ class CatalogElements:
         if not (t.get("ЦенаЗаЕдиницу") or "").strip():
             return None
         coefficient = optional(t.get("Коэффициент"))
+        tax = child(el, "Налог")
+        included = child_text(tax, "УчтеноВСумме") if tax is not None else ""
         return Price(
             price_type_id=(t.get("ИдТипаЦены") or "").strip(),
             value=as_decimal(t.get("ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу"),
@@ -370,6 +374,8 @@ class CatalogElements:
             unit=optional(t.get("Единица")),
             coefficient=(as_decimal(coefficient, "Коэффициент") or Decimal(1)) if coefficient else None,
             presentation=optional(t.get("Представление")),
+            tax_name=(child_text(tax, "Наименование") or None) if tax is not None else None,
+            tax_included=as_bool(included) if included else None,
         )
 
     # -- orders -------------------------------------------------------------------------------

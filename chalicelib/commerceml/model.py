@@ -138,6 +138,7 @@ class Product:
     category_id: str | None = None
     images: list[str] = field(default_factory=list)
     manufacturer: str | None = None
+    country: str | None = None  # `Страна` (3.1; 2.x files rarely carry it)
     properties: list[PropertyValue] = field(default_factory=list)
     requisites: dict[str, str] = field(default_factory=dict)
     taxes: list[TaxRate] = field(default_factory=list)
@@ -169,6 +170,8 @@ class Price:
     unit: str | None = None
     coefficient: Decimal | None = None
     presentation: str | None = None
+    tax_name: str | None = None  # 3.1: the price's own `Налог` (name, counted in the price or not)
+    tax_included: bool | None = None
 
 
 @dataclass(slots=True)

@@ -167,6 +167,7 @@ class ShopCatalog:
                     "currency": p.get("currency"),
                     "unit": p.get("unit"),
                     "coefficient": _number(p.get("coefficient")),
+                    **({"tax": p["tax"]} if p.get("tax") else {}),
                 }
                 for p in offer.prices
             ],
@@ -216,6 +217,7 @@ class ShopCatalog:
             "group_ids": doc.get("group_ids") or [],
             "category_id": doc.get("category_id"),
             "manufacturer": doc.get("manufacturer"),
+            "country": doc.get("country"),
             "properties": [
                 {"id": p["id"], "name": p.get("name"), "value": p["value"]} for p in doc.get("properties", [])
             ],

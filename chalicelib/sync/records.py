@@ -160,6 +160,8 @@ def product_records(
         data["dimensions"] = dict(product.dimensions)
     if product.weight is not None:
         data["weight"] = product.weight
+    if product.country:  # only when sent: products without it keep their records as they were
+        data["country"] = product.country
     if product.full_name:  # only when sent: products without one keep their fingerprints
         data["full_name"] = product.full_name
     if product.category_id:
@@ -204,6 +206,7 @@ def offer_records(offer: Offer) -> Iterator[Record]:
                 "currency": p.currency,
                 "unit": p.unit,
                 "coefficient": p.coefficient,
+                **({"tax": {"name": p.tax_name, "included": p.tax_included}} if p.tax_name else {}),
             }
             for p in offer.prices
         ]
