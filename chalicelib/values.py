@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+BY_HAND = "console:"  # the source of an exchange session a person opened in the console (+ e-mail)
 
 
 def decimal_text(value: Decimal) -> str:

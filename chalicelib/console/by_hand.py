@@ -10,6 +10,7 @@ from chalicelib.commerceml.files import import_order
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, ExchangeStore
 from chalicelib.tenants import Tenant
+from chalicelib.values import BY_HAND
 
 
 class ExchangeCalls(Protocol):
@@ -30,7 +31,7 @@ class ByHand:
 
     def start(self, tenant: Tenant, who: str) -> str:
         """A new exchange session and its upload area; returns the session cookie value."""
-        cookie = self.exchange.session_for(tenant, "catalog", f"console:{who}")
+        cookie = self.exchange.session_for(tenant, "catalog", f"{BY_HAND}{who}")
         self.call(cookie, "init")
         return cookie
 

@@ -41,6 +41,7 @@ from chalicelib.ids import AreaId
 from chalicelib.importjob import FINAL_STATUSES
 from chalicelib.layout import Paths
 from chalicelib.settings import settings
+from chalicelib.values import BY_HAND
 
 STATIC = {
     "console.js": ("static/console.js", "text/javascript"),
@@ -249,7 +250,7 @@ def _cookie_for(tenant_id: str, email: str) -> str:
     """The exchange session this person's upload opened (never 1C's or another person's)."""
     token = query_params(console.current_request).get("upload", "")
     session = wiring.container().exchange_store.get_session(tenant_id, token) if token else None
-    if session is None or session.get("source") != f"console:{email}":
+    if session is None or session.get("source") != f"{BY_HAND}{email}":
         raise Refused(404, "нет такой загрузки")
     return f"{tenant_id}.{token}"
 

@@ -17,6 +17,7 @@ from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Blobs, ExchangeStore, Outbox
+from chalicelib.values import BY_HAND
 
 
 class HoldPort(Protocol):
@@ -124,6 +125,12 @@ class Publish:
         began_ms = exchange_began_ms(job)
         taken = self.holds.taken_offers(tenant, before_ms=began_ms)
         if not taken:
+            return
+        session = self.store.get_session(tenant, job.session) or {}
+        if str(session.get("source", "")).startswith(BY_HAND):
+            # A person's upload or replay may be an old file: its stock need not count what 1C
+            # took since, so the holds wait for 1C's own next stock report.
+            logger.info("holds kept: the stock came by hand", extra={"file": job.filename})
             return
         stocked = self.staging.values(Paths(tenant).staging(job.id, "stocked.jsonl.gz"))
         reported = {offer for offer in stocked if offer in taken}
