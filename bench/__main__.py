@@ -188,6 +188,23 @@ def _bare_batch_writer(items: int) -> float:
     return time.perf_counter() - started
 
 
+def bench_cml31(client, full: tuple, changed: tuple, changed_2x: dict, label: str, results: dict) -> None:
+    """The same catalogs as the 1C-Bitrix add-on sends them in 3.1 mode: the changed one again
+    (the store holds it already: nothing to write) and then the full one (its 1 % back), whose
+    writes are compared with the 2.x run that made the same change the other way."""
+    from bench.reader import as_cml31
+
+    _, again = _session(client, [as_cml31(path) for path in changed])
+    _, back = _session(client, [as_cml31(path) for path in full])
+    units_31, units_2x = sum(back["units"].values()), sum(changed_2x["units"].values())
+    print(
+        f"3.1 {label}: re-import of what is there writes {again['items_written']} items; the 1 % change "
+        f"back writes {back['items_written']} items, {units_31:.0f} write units (2.x: {units_2x:.0f})"
+    )
+    results[f"import.cml31.reimport_items.{label}"] = again["items_written"]
+    results[f"import.cml31.write_units_vs_2x.changed_1pct.{label}"] = round(units_31 / units_2x, 2)
+
+
 def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
     from chalice.test import Client
 
@@ -237,6 +254,7 @@ def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
                 )
                 if api:
                     bench_api(client, catalog, n, results)
+                bench_cml31(client, (imp, off), (c_imp, c_off), changed_run, label, results)
                 bare = _bare_batch_writer(first["items_written"])
                 ratio = round(seconds / bare, 2)
                 print(
