@@ -18,6 +18,7 @@ from chalicelib.tenants import (
     verify_password,
     webhook_url_problem,
 )
+from chalicelib.values import known_zone
 
 
 class TenantStore(Protocol):
@@ -107,6 +108,10 @@ class Accounts:
             raise TenantError("orders_from_1c: report или import")
         if changes.get("catalog_schema") not in (None, "2", "3.1"):
             raise TenantError("catalog_schema: 2 или 3.1")
+        if changes.get("time_zone") is not None and not known_zone(str(changes["time_zone"])):
+            raise TenantError(
+                "time_zone: часовой пояс по базе IANA, например Europe/Moscow или Asia/Yekaterinburg"
+            )
         policy = changes.get("stock_policy")
         if policy is not None and policy not in STOCK_POLICIES:
             raise TenantError(f"stock_policy: одно из {', '.join(STOCK_POLICIES)}")

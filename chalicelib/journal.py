@@ -46,6 +46,7 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
                 "type": session.get("type"),
                 "source": session.get("source"),
                 "started": when(session.get("created_at")),
+                "started_at": session.get("created_at"),
                 "calls": session.get("call_count", 0),
                 "files": [j.filename for j in jobs],
                 "sizes": sizes,
@@ -91,6 +92,7 @@ def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, An
         "type": session.get("type"),
         "source": session.get("source"),
         "started": when(session.get("created_at")),
+        "started_at": session.get("created_at"),
         "completed": when(session.get("completed_at")),
         "calls": session.get("calls", []),
         "files": [

@@ -205,6 +205,8 @@ class TenantSettings:
     # The catalog schema `init` offers a client that asks (`version=` in init): "2" (the default:
     # 2.x files, which every 1C exchange sends) or "3.1" (the 1C-Bitrix add-on's file set).
     catalog_schema: str = "2"
+    # Where the shop is: the console shows every time in this zone (IANA name).
+    time_zone: str = "Europe/Moscow"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -226,6 +228,7 @@ class TenantSettings:
             "stock_policy": self.stock_policy,
             "orders_from_1c": self.orders_from_1c,
             "catalog_schema": self.catalog_schema,
+            "time_zone": self.time_zone,
         }
 
     @classmethod

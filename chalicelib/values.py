@@ -4,8 +4,10 @@ timestamps. Pure."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 BY_HAND = "console:"  # the source of an exchange session a person opened in the console (+ e-mail)
@@ -26,3 +28,29 @@ def json_number(value: Any) -> int | float:
 def utc_stamp(epoch: float | None = None) -> str:
     """`2026-12-05T01:40:00Z`: now, or the given epoch seconds."""
     return time.strftime(UTC_FORMAT, time.gmtime(epoch))
+
+
+def known_zone(name: str) -> bool:
+    """An IANA time zone name this Python knows (Europe/Moscow, Asia/Novosibirsk, …)."""
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def local_time(stamp: Any, zone: str) -> str:
+    """A moment (epoch seconds, or a UTC timestamp as written above) as a person there reads it:
+    `05.12.2026 10:02`. Empty for no moment; the text as it is when it is no moment at all."""
+    if stamp in (None, ""):
+        return ""
+    try:
+        if isinstance(stamp, str) and not stamp.isdigit():
+            moment = datetime.strptime(stamp[:19], UTC_FORMAT[:17]).replace(tzinfo=UTC)
+        else:
+            moment = datetime.fromtimestamp(int(stamp), UTC)
+    except (ValueError, OverflowError):
+        return str(stamp)
+    return moment.astimezone(ZoneInfo(zone if known_zone(zone) else "UTC")).strftime("%d.%m.%Y %H:%M")

@@ -338,3 +338,26 @@ def test_the_front_door_leads_to_the_console_and_the_favicon_answers(stack):
     root = stack.client.http.get("/")
     assert root.status_code == 302 and root.headers["Location"] == "/console/"
     assert stack.client.http.get("/favicon.ico").status_code == 204
+
+
+def test_times_are_the_shops_own_and_states_are_words(console, samples):
+    """Every time on the pages is in the tenant's time zone (Moscow unless the owner sets another,
+    e.g. Vladivostok, UTC+10), and the states read as words, not the journal's English."""
+    from chalicelib.values import local_time
+
+    saved = console.post("/console/settings", {"time_zone": "Asia/Vladivostok", "csrf": console.csrf})
+    assert saved.status_code == 303, saved.body
+    assert wiring.container().accounts.require("demo").settings.time_zone == "Asia/Vladivostok"
+    first = console.upload("import0_1.xml", (samples / DOBRO / "import0_1.xml").read_bytes())
+    began = wiring.container().exchange_store.get_session("demo", first)["created_at"]
+    local = local_time(began, "Asia/Vladivostok")
+    assert local != local_time(began, "UTC"), "the zone moves the clock"
+    listing = console.get("/console/exchanges").body.decode()
+    row = listing.split(f"/console/exchanges/{first}")[1].split("</tr>")[0]
+    assert local in row and "успешно" in row, row
+    assert 'id="zone"' in listing and "Asia/Vladivostok" in listing
+    page = console.get(f"/console/exchanges/{first}").body.decode()
+    assert f"Обмен {local}" in page and '<span class="status">успешно</span>' in page
+    refused = console.post("/console/settings", {"time_zone": "Mars/Olympus", "csrf": console.csrf})
+    assert "time_zone: часовой пояс по базе IANA" in refused.body.decode()
+    assert wiring.container().accounts.require("demo").settings.time_zone == "Asia/Vladivostok"

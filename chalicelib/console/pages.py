@@ -24,7 +24,7 @@ from chalicelib.console.web import (
 from chalicelib.http import query_params
 from chalicelib.tenants import Tenant, TenantError
 
-SETTINGS = ("shop_price_type", "order_encoding", "image_base_url")
+SETTINGS = ("shop_price_type", "order_encoding", "image_base_url", "time_zone")
 
 
 @console.route("/catalog", methods=["GET"])

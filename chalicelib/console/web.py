@@ -5,7 +5,6 @@ own frame and scripts to our own files."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, wraps
@@ -14,13 +13,14 @@ from typing import Any, Concatenate, ParamSpec
 from urllib.parse import parse_qs, quote, urlsplit
 
 from chalice import Blueprint, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from chalicelib import wiring
 from chalicelib.console.auth import SignedIn
 from chalicelib.http import body_bytes
 from chalicelib.http import header as request_header
 from chalicelib.tenants import Tenant
+from chalicelib.values import local_time
 
 P = ParamSpec("P")
 
@@ -49,12 +49,37 @@ class Refused(Exception):
         self.status, self.message = status, message
 
 
+DEFAULT_ZONE = "Europe/Moscow"  # the tenants' default (tenants.TenantSettings.time_zone)
+
+# The states the journal, jobs, orders and webhooks keep (English: classes, API, logs), as the
+# console's people read them.
+STATUS_WORDS = {
+    "done": "успешно", "failed": "ошибка", "stalled": "остановлен", "running": "идёт", "queued": "в очереди",
+    "skipped": "пропущен", "deferred": "отложен", "busy": "ждёт очереди", "pending": "ждёт конца обмена",
+    "no import": "без загрузки", "new": "новый", "accepted": "принят", "paid": "оплачен", "shipped": "отгружен",
+    "delivered": "доставлен", "cancelled": "отменён", "dead": "не доставлено", "retrying": "повтор",
+    "no_receiver": "получатель не настроен",
+}  # fmt: skip
+
+
+def status_words(status: Any) -> str:
+    """`done` → «успешно»; a list of states (`done, failed`) word by word; other text as it is."""
+    return ", ".join(STATUS_WORDS.get(word, word) for word in str(status or "").split(", "))
+
+
+@pass_context
+def when(page: Any, stamp: Any) -> str:
+    """A moment in the tenant's time zone (`zone` of the page; Moscow when there is no tenant)."""
+    return local_time(stamp, page.get("zone") or DEFAULT_ZONE)
+
+
 @cache
 def templates() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True)
     )
-    env.filters["when"] = lambda s: time.strftime("%Y-%m-%d %H:%M", time.gmtime(int(s))) if s else ""
+    env.filters["when"] = when
+    env.filters["status_ru"] = status_words
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["q"] = lambda v: quote(str(v), safe="")
     return env
@@ -207,8 +232,11 @@ def json_answer(data: dict[str, Any], status: int = 200) -> Response:
 
 
 def context(signed: SignedIn, **extra: Any) -> dict[str, Any]:
-    tenants = [t.id for t in wiring.container().accounts.store.list()] if signed.operator else []
-    return {"signed": signed, "tenants": tenants, **extra}
+    accounts = wiring.container().accounts
+    tenants = [t.id for t in accounts.store.list()] if signed.operator else []
+    shown = extra.get("tenant") or (accounts.store.get(signed.tenant) if signed.tenant else None)
+    zone = shown.settings.time_zone if isinstance(shown, Tenant) else DEFAULT_ZONE
+    return {"signed": signed, "tenants": tenants, "zone": zone, **extra}
 
 
 def tenant_of(signed: SignedIn) -> Tenant:
