@@ -286,11 +286,16 @@ def samples_module():
 
 
 @pytest.fixture(scope="session")
-def live_stack():
+def live_stack(request):
     """`make run` as a subprocess (HTTP on loopback, its own queue and schedule threads, DynamoDB
-    Local), shared by the tests that need the real process: the races and the browser."""
+    Local), shared by the tests that need the real process: the races and the browser. It uses
+    the worker's DynamoDB Local (the contract tests' engine: one JVM less to start and keep)."""
     from tests.reliability import localstack
 
-    stack = localstack.start(schedule_seconds=1)
+    try:
+        engine = request.getfixturevalue("engine")
+    except pytest.skip.Exception:  # not installed here: the stack says it runs on moto
+        engine = None
+    stack = localstack.start(schedule_seconds=1, dynamodb=engine.endpoint if engine else None)
     yield stack
     stack.stop()

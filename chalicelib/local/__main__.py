@@ -55,6 +55,10 @@ def _start_dynamodb() -> tuple[DynamoDBLocal | None, str]:
 
     if os.environ.get("DYNAMODB", "auto") == "moto":
         return None, "DynamoDB: moto (DYNAMODB=moto)"
+    running = os.environ.get("DYNAMODB_LOCAL_ENDPOINT")  # one already running (the test suite's)
+    if running:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = running
+        return None, f"DynamoDB: DynamoDB Local at {running}"
     why = dynamodb_local.unavailable()
     if why is None:
         try:

@@ -113,12 +113,15 @@ class LocalStack:
             self.process.kill()
 
 
-def start(schedule_seconds: float = 1, timeout: float = 90) -> LocalStack:
+def start(schedule_seconds: float = 1, timeout: float = 90, dynamodb: str | None = None) -> LocalStack:
+    """`dynamodb`: the endpoint of a DynamoDB Local already running (the suite's), else its own."""
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STAGE"))}
     env.update(
         {"PORT": str(port), "MOTO_PORT": str(moto_port), "LOCAL_SCHEDULE_SECONDS": str(schedule_seconds)}
     )
+    if dynamodb:
+        env["DYNAMODB_LOCAL_ENDPOINT"] = dynamodb
     process = subprocess.Popen(
         [sys.executable, "-m", "chalicelib.local"],
         cwd=ROOT,
