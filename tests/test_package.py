@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,44 @@ def test_chalice_validate_configuration(stage, monkeypatch):
     monkeypatch.chdir(ROOT)
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage)
     validate_configuration(config)
+
+
+def _emitted_metrics() -> set[str]:
+    """The custom metric names the code emits (`metrics.add_metric(name=…)` in chalicelib)."""
+    from chalicelib.notify.delivery import Outcome
+
+    names = set()
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        names |= set(re.findall(r'add_metric\(\s*name="(\w+)"', path.read_text()))
+    return names | {f"Webhook_{o.value}" for o in Outcome}  # webhooks.py: f"Webhook_{result.outcome}"
+
+
+def test_alarms_and_dashboard_an_operator_acts_on(packaged):
+    """Each alarm watches a metric that exists (AWS's, or one the code emits), goes to the alarm
+    topic, and has its runbook line in the README; the dashboard shows them all."""
+    _, _, template = packaged
+    resources = template["Resources"]
+    alarms = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert set(alarms) == {
+        "DeadLettersAlarm", "WorkerErrorsAlarm", "SchedulerErrorsAlarm", "StalledImportAlarm",
+        "Api5xxAlarm", "DynamoDBThrottlesAlarm", "WebhooksGivenUpAlarm", "WorkerNearTimeoutAlarm",
+    }  # fmt: skip
+    readme = (ROOT / "README.md").read_text()
+    emitted = _emitted_metrics()
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        slug = alarm["AlarmName"]["Fn::Sub"].rsplit("}-", 1)[1]
+        assert f"| `{slug}` |" in readme, f"{name}: no runbook line for {slug}"
+        if alarm.get("Namespace") == "cmlbridge":
+            assert alarm["MetricName"] in emitted, (
+                f"{name} watches {alarm['MetricName']}, which nothing emits"
+            )
+    near = alarms["WorkerNearTimeoutAlarm"]["Threshold"]
+    assert near == 0.8 * resources["ImportWorker"]["Properties"]["Timeout"] * 1000
+    body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert all(f"${{{name}.Arn}}" in body for name in alarms)
+    assert {"Webhook_dead", "ImportStalled", "ImportFailed"} <= emitted
+    assert (
+        template["Conditions"]["HasAlarmEmail"]
+        and resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+    )
