@@ -108,6 +108,11 @@ class Accounts:
             raise TenantError("orders_from_1c: report или import")
         if changes.get("catalog_schema") not in (None, "2", "3.1"):
             raise TenantError("catalog_schema: 2 или 3.1")
+        hours = changes.get("overdue_hours")
+        if hours is not None and (
+            not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 8760
+        ):
+            raise TenantError("overdue_hours: целое число часов от 0 (не напоминать) до 8760")
         if changes.get("time_zone") is not None and not known_zone(str(changes["time_zone"])):
             raise TenantError(
                 "time_zone: часовой пояс по базе IANA, например Europe/Moscow или Asia/Yekaterinburg"

@@ -68,10 +68,11 @@ def cmd_tenants(args: argparse.Namespace) -> None:
                 changes[key] = (changes[key],) if changes[key] else ()
             if key in changes and isinstance(changes[key], list):
                 changes[key] = tuple(changes[key])
-        if "api_rate_per_minute" in changes:
-            if not str(changes["api_rate_per_minute"]).isdigit():
-                raise TenantError("api_rate_per_minute must be a whole number")
-            changes["api_rate_per_minute"] = int(changes["api_rate_per_minute"])
+        for whole in ("api_rate_per_minute", "overdue_hours"):
+            if whole in changes:
+                if not str(changes[whole]).isdigit():
+                    raise TenantError(f"{whole} must be a whole number")
+                changes[whole] = int(changes[whole])
         before = accounts.require(args.tenant).settings.shop_price_type
         _print(_tenant_view(accounts.update_settings(args.tenant, **changes)))
         if "shop_price_type" in changes and changes["shop_price_type"] != before:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.console.auth import ConsoleAuth
     from chalicelib.console.by_hand import ByHand
     from chalicelib.exchange.protocol import Exchange
+    from chalicelib.exchange.watch import ExchangeWatch
     from chalicelib.exchange.worker import ImportWorker
     from chalicelib.notify.scheduler import Scheduler
     from chalicelib.orders.placing import Placing
@@ -141,6 +142,12 @@ class Container:
         return Placing(self.settings.idempotency_table, client("dynamodb"), self.accounts, self.orders)
 
     @cached_property
+    def exchange_watch(self) -> ExchangeWatch:
+        from chalicelib.exchange.watch import ExchangeWatch
+
+        return ExchangeWatch(self.exchange_store, self.outbox)
+
+    @cached_property
     def scheduler(self) -> Scheduler:
         from chalicelib.exchange.ends import ExchangeEnds
         from chalicelib.notify.scheduler import Scheduler
@@ -152,7 +159,7 @@ class Container:
             allow_private=self.settings.allow_private_webhooks,
         )
         ends = ExchangeEnds(self.exchange_store, self.job_queue)
-        return Scheduler(self.accounts, self.orders, self.blobs, sender, ends)
+        return Scheduler(self.accounts, self.orders, self.blobs, sender, ends, self.exchange_watch)
 
     @cached_property
     def console_auth(self) -> ConsoleAuth:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.importjob import ImportJob, JobStatus
+from chalicelib.importjob import ImportJob, JobKind, JobStatus
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, ExchangeStore
 
@@ -188,3 +188,24 @@ def _epoch(value: Any) -> int | None:
         return int(time.mktime(time.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone)
     except ValueError:
         return None
+
+
+def banner(jobs: list[ImportJob], rows: list[dict[str, Any]], overdue: bool) -> dict[str, Any]:
+    """The exchanges page's first line: the latest catalog import (when, how, what it changed),
+    whether the last two failed or the catalog is overdue, and the latest orders exchange."""
+    imports = sorted(
+        (j for j in jobs if j.kind == JobKind.IMPORT and j.final),
+        key=lambda j: (j.created_at, j.id),
+        reverse=True,
+    )
+    latest = imports[0] if imports else None
+    sale = next((r for r in rows if r.get("type") == "sale"), None)
+    return {
+        "catalog": {
+            "at": latest.finished_at or latest.created_at, "status": latest.status, "file": latest.filename,
+            "changed": sum(int((latest.counts or {}).get(k, 0)) for k in CHANGED),
+        } if latest else None,
+        "failing": len(imports) >= 2 and all(j.status == JobStatus.FAILED for j in imports[:2]),
+        "overdue": overdue,
+        "orders": {"at": sale["started_at"], "outcome": sale["outcome"]} if sale else None,
+    }  # fmt: skip

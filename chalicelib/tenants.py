@@ -207,6 +207,9 @@ class TenantSettings:
     catalog_schema: str = "2"
     # Where the shop is: the console shows every time in this zone (IANA name).
     time_zone: str = "Europe/Moscow"
+    # Tell the owner (webhook `exchange.overdue`, the console's banner) when 1C has sent no catalog
+    # for this many hours; 0: never. A day: shops exchange every few minutes to hourly.
+    overdue_hours: int = 24
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -229,6 +232,7 @@ class TenantSettings:
             "orders_from_1c": self.orders_from_1c,
             "catalog_schema": self.catalog_schema,
             "time_zone": self.time_zone,
+            "overdue_hours": self.overdue_hours,
         }
 
     @classmethod

@@ -361,3 +361,30 @@ def test_times_are_the_shops_own_and_states_are_words(console, samples):
     refused = console.post("/console/settings", {"time_zone": "Mars/Olympus", "csrf": console.csrf})
     assert "time_zone: часовой пояс по базе IANA" in refused.body.decode()
     assert wiring.container().accounts.require("demo").settings.time_zone == "Asia/Vladivostok"
+
+
+def test_the_exchanges_page_says_first_how_the_catalog_and_the_orders_go(console, samples):
+    """The banner answers the owner's question at a glance: when the catalog last came and what it
+    changed, two failures in a row, a catalog overdue past the tenant's hours, the orders."""
+    from chalicelib.exchange.finish import LAST_IMPORT
+
+    page = console.get("/console/exchanges").body.decode()
+    banner = page.split('id="banner"')[1].split("</section>")[0]
+    assert "из 1С ещё не приходил" in banner and "1С ещё не забирала заказы" in banner
+    console.upload("import0_1.xml", (samples / DOBRO / "import0_1.xml").read_bytes())
+    (job,) = [j for j in wiring.container().exchange_store.jobs("demo") if j.kind == "import"]
+    banner = console.get("/console/exchanges").body.decode().split('id="banner"')[1].split("</section>")[0]
+    assert f"успешно, изменено записей: {job.counts['created']}" in banner and "import0_1.xml" in banner
+    assert "с ошибкой" not in banner and "не приходил" not in banner
+    for _ in range(2):
+        console.upload("import.xml", b'<?xml version="1.0"?><Nope/>')
+    page = console.get("/console/exchanges").body.decode()
+    banner = page.split('id="banner"')[1].split("</section>")[0]
+    assert (
+        "Две последние загрузки каталога — с ошибкой" in banner
+        and 'class="card banner warn" id="banner"' in page
+    )
+    store = wiring.container().exchange_store
+    store.set_pointer("demo", LAST_IMPORT, str(int(store.pointer("demo", LAST_IMPORT)) - 25 * 3600))
+    banner = console.get("/console/exchanges").body.decode().split('id="banner"')[1].split("</section>")[0]
+    assert "Каталог не приходил из 1С дольше 24 ч" in banner

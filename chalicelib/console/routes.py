@@ -126,8 +126,13 @@ def exchanges(visit: Visit) -> Response:
     charts = journal.daily(jobs, _orders_since(tenant, CHART_DAYS), events, CHART_DAYS)
     actions = wiring.container().console_store.actions(tenant.id, limit=15)
     stalled = [j for j in jobs if j.status == "stalled"]
+    overdue = wiring.container().exchange_watch.state(tenant.id, tenant.settings.overdue_hours)["overdue"]
+    top = journal.banner(jobs, rows, overdue)
     return render(
-        "exchanges.html", **context(signed, rows=rows, charts=charts, actions=actions, stalled=stalled)
+        "exchanges.html",
+        **context(
+            signed, rows=rows, charts=charts, actions=actions, stalled=stalled, banner=top, tenant=tenant
+        ),
     )
 
 

@@ -39,6 +39,9 @@ def exchange_began_ms(job: ImportJob) -> int:
     return job.created_at * 1000 if began is None else began
 
 
+LAST_IMPORT = "last_import"  # epoch seconds of the tenant's latest finished catalog import
+
+
 def event_id_for(job_id: str, started: int) -> str:
     """The `catalog.imported` event of a job: the same id however often the job finishes."""
     return f"{started * 1000:012x}{hashlib.sha256(job_id.encode()).hexdigest()[:12]}"
@@ -98,6 +101,7 @@ class Publish:
         started = job.created_at or int(time.time())
         self.blobs.copy(paths.staging(job.id, "seen.jsonl.gz"), paths.seen(started, job.id))
         self._release_reported_holds(tenant, job)
+        self.store.set_pointer(tenant, LAST_IMPORT, str(int(time.time())))  # exchange/watch.py
         if job.full_kinds:
             self.ends.expect(tenant, job)
         counts = job.counts or {}

@@ -30,6 +30,7 @@ from chalicelib.exchange.parse import Parse
 from chalicelib.exchange.prepare import ImportRefused, Prepare
 from chalicelib.exchange.skips import Skips
 from chalicelib.exchange.staging import Staging
+from chalicelib.exchange.watch import ExchangeWatch
 from chalicelib.exchange.zipfiles import ZipRefused
 from chalicelib.ids import JobId
 from chalicelib.importjob import ImportJob, JobChanged, JobKind, JobStatus, Phase
@@ -60,6 +61,7 @@ class ImportWorker:
         price_type_of: PriceTypeOf | None = None,
     ) -> None:
         self.store, self.queue = store, queue
+        self.watch = ExchangeWatch(store, outbox)
         staging = Staging(blobs)
         self.prepare = Prepare(store, blobs, settings)
         self.cards = Cards(blobs, catalog, staging, price_type_of)
@@ -259,6 +261,8 @@ class ImportWorker:
         metrics.add_metric(name="ImportFailed", unit=MetricUnit.Count, value=1)
         job.fail(reason)
         run.save(job)
+        if self.watch.failed(run.tenant, job):
+            logger.info("owner told: two imports in a row failed", extra={"file": job.filename})
 
     def queue_rebuild(self, tenant: str, reason: str) -> str:
         """Rebuild every card and facet of the tenant from the stored catalog, in the worker."""

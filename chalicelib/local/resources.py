@@ -101,7 +101,8 @@ def create_all(stage: str | None = None) -> None:
     """Create every table, bucket and queue the template defines."""
     params = {"Stage": stage or settings().stage, "AWS::AccountId": LOCAL_ACCOUNT}
     arns: dict[str, str] = {}
-    pending = {name: res for name, res in load_template()["Resources"].items() if "Type" in res}
+    local = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue")  # alarms, topics: AWS only
+    pending = {name: res for name, res in load_template()["Resources"].items() if res.get("Type") in local}
     while pending:  # queues referenced by Fn::GetAtt are created before their users
         progressed = False
         for name, res in list(pending.items()):

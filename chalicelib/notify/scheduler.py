@@ -1,8 +1,9 @@
 """The scheduled run (every minute): per tenant, a bounded amount of work, the rest next time.
 
 1. for every tenant: managers for new orders that have none, the orders waiting for 1C
-   rendered as CommerceML into S3 (for setups that pick up files), and a catalog exchange 1C left
-   quiet without `complete` closed (its deactivation queued) — quick, never behind a receiver;
+   rendered as CommerceML into S3 (for setups that pick up files), a catalog exchange 1C left
+   quiet without `complete` closed (its deactivation queued), and the owner told when no catalog
+   came for their `overdue_hours` — quick, never behind a receiver;
 2. then due webhook deliveries, WEBHOOK_WORKERS tenants at a time, each tenant with its own time
    budget and the starting tenant rotating from run to run: a slow receiver holds up only its own
    tenant's events, never another tenant's.
@@ -45,6 +46,12 @@ class ExchangeEnds(Protocol):
     def close_quiet(self, tenant: str) -> bool: ...
 
 
+class ExchangeWatch(Protocol):
+    """A catalog exchange gone quiet for too long (exchange.watch.ExchangeWatch)."""
+
+    def tell_if_overdue(self, tenant: str, hours: int) -> bool: ...
+
+
 class Scheduler:
     def __init__(
         self,
@@ -53,9 +60,10 @@ class Scheduler:
         blobs: Blobs,
         sender: WebhookSender,
         exchange_ends: ExchangeEnds | None = None,
+        watch: ExchangeWatch | None = None,
     ) -> None:
         self.accounts, self.orders, self.blobs, self.sender = accounts, orders, blobs, sender
-        self.exchange_ends = exchange_ends
+        self.exchange_ends, self.watch = exchange_ends, watch
 
     def run(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:
         runner = uuid.uuid4().hex
@@ -89,6 +97,8 @@ class Scheduler:
         work = {"assigned": self.orders.assign_managers(tenant), "exported": self.export(tenant)}
         if self.exchange_ends is not None and self.exchange_ends.close_quiet(tenant.id):
             work["exchange_closed"] = True
+        if self.watch is not None and self.watch.tell_if_overdue(tenant.id, tenant.settings.overdue_hours):
+            work["exchange_overdue"] = True
         return work
 
     def _webhooks(self, tenant: Tenant, runner: str, deadline: float) -> dict[str, Any]:
