@@ -189,22 +189,19 @@ class ExchangeStore:
         return job_of(item) if item else None
 
     def save_job(self, tenant: str, job: ImportJob) -> None:
-        """Save what the job's transitions changed, if nobody saved it since it was read."""
+        """Save the job, if nobody saved it since it was read: the whole item under a version
+        condition (a job is small: the write costs what an update of it would, and nothing but
+        the job's own transitions writes it)."""
         if not job.changed:
             return
-        values = {**job.changes(), "version": job.version + 1}
+        seen = "#version = :seen" if job.version else "(attribute_not_exists(#version) OR #version = :seen)"
+        item = {"pk": f"{tenant}#job", "sk": job.id, "expires_at": self._retention(), **job.to_item()}
         try:
-            self.table.update_item(
-                Key={"pk": f"{tenant}#job", "sk": job.id},
-                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
-                ConditionExpression="attribute_exists(pk) AND "
-                + (
-                    "#version = :seen"
-                    if job.version
-                    else "(attribute_not_exists(#version) OR #version = :seen)"
-                ),
-                ExpressionAttributeNames={f"#{k}": k for k in values},
-                ExpressionAttributeValues={**{f":{k}": v for k, v in values.items()}, ":seen": job.version},
+            self.table.put_item(
+                Item={**item, "version": job.version + 1},
+                ConditionExpression=f"attribute_exists(pk) AND {seen}",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":seen": job.version},
             )
         except ClientError as exc:
             if conditional_failed(exc):
