@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
+import time
 from typing import Any
 
 from chalicelib import journal, wiring
 from chalicelib.orders.rules import InvalidOrder
 from chalicelib.tenants import Tenant, TenantError
+from chalicelib.usage import FIELDS, month_of
 
 
 def _print(data: Any) -> None:
@@ -266,7 +269,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=["owner", "user", "operator"], default="owner")
     usub.add_parser("users", help="console users of a shop").add_argument("tenant")
     users.set_defaults(func=cmd_console)
+
+    usage = sub.add_parser("usage", help="every tenant's usage of a month, the heaviest first")
+    usage.add_argument("--month", help="YYYY-MM (UTC; this month by default)")
+    usage.add_argument("--sort", choices=FIELDS, default="api_calls")
+    usage.set_defaults(func=cmd_usage)
     return parser
+
+
+def cmd_usage(args: argparse.Namespace) -> None:
+    month = args.month or month_of(time.time())
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise TenantError("--month: YYYY-MM, e.g. 2026-12")
+    rows = wiring.container().usage.report(month, args.sort)
+    print(f"usage {month} (by {args.sort}):")
+    print("\t".join(["tenant", *FIELDS]))
+    for row in rows:
+        print("\t".join(str(row[k]) for k in ("tenant", *FIELDS)))
 
 
 def cmd_catalog(args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from chalicelib.accounts import Accounts
 from chalicelib.http import ApiError
 from chalicelib.observability import logger
+from chalicelib.ports import UsageCount
 from chalicelib.tenants import Tenant
 
 MAX_BAD_KEYS = 30  # wrong or missing API keys a minute from one source before it waits
@@ -20,8 +21,8 @@ class Limiter(Protocol):
 
 
 class ApiKeys:
-    def __init__(self, accounts: Accounts, limiter: Limiter) -> None:
-        self.accounts, self.limiter = accounts, limiter
+    def __init__(self, accounts: Accounts, limiter: Limiter, usage: UsageCount | None = None) -> None:
+        self.accounts, self.limiter, self.usage = accounts, limiter, usage
 
     def tenant_of(self, request: Any) -> Tenant:
         """The tenant of the request's API key (Chalice's request: headers and context)."""
@@ -46,6 +47,8 @@ class ApiKeys:
                 f"retry in {wait} s",
                 headers={"Retry-After": str(wait)},
             )
+        if self.usage is not None:
+            self.usage.count(tenant.id, "api_calls")
         return tenant
 
 

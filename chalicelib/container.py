@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.orders.placing import Placing
     from chalicelib.orders.service import Orders
     from chalicelib.shop.catalog import ShopCatalog
+    from chalicelib.usage import Usage
 
 
 class Container:
@@ -93,14 +94,20 @@ class Container:
         from chalicelib.aws.orders_store import OrdersStore
         from chalicelib.orders.service import Orders
 
-        return Orders(OrdersStore(self.settings.orders_table), self.catalog_store)
+        return Orders(OrdersStore(self.settings.orders_table), self.catalog_store, self.usage)
 
     @cached_property
     def exchange(self) -> Exchange:
         from chalicelib.exchange.protocol import Exchange
 
         return Exchange(
-            self.accounts, self.exchange_store, self.blobs, self.job_queue, self.settings, self.orders
+            self.accounts,
+            self.exchange_store,
+            self.blobs,
+            self.job_queue,
+            self.settings,
+            self.orders,
+            self.usage,
         )
 
     @cached_property
@@ -120,6 +127,7 @@ class Container:
             self.outbox,
             holds=self.orders,
             price_type_of=price_type_of,
+            usage=self.usage,
         )
 
     @cached_property
@@ -132,7 +140,7 @@ class Container:
     def api_keys(self) -> ApiKeys:
         from chalicelib.apikeys import ApiKeys
 
-        return ApiKeys(self.accounts, self.rate_limiter)
+        return ApiKeys(self.accounts, self.rate_limiter, self.usage)
 
     @cached_property
     def place_order(self) -> Placing:
@@ -140,6 +148,13 @@ class Container:
         from chalicelib.orders.placing import Placing
 
         return Placing(self.settings.idempotency_table, client("dynamodb"), self.accounts, self.orders)
+
+    @cached_property
+    def usage(self) -> Usage:
+        from chalicelib.aws.usage import UsageStore
+        from chalicelib.usage import Usage
+
+        return Usage(UsageStore(self.settings.exchange_table))
 
     @cached_property
     def exchange_watch(self) -> ExchangeWatch:
@@ -159,7 +174,9 @@ class Container:
             allow_private=self.settings.allow_private_webhooks,
         )
         ends = ExchangeEnds(self.exchange_store, self.job_queue)
-        return Scheduler(self.accounts, self.orders, self.blobs, sender, ends, self.exchange_watch)
+        return Scheduler(
+            self.accounts, self.orders, self.blobs, sender, ends, self.exchange_watch, self.usage
+        )
 
     @cached_property
     def console_auth(self) -> ConsoleAuth:

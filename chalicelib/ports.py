@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, Protocol
@@ -217,3 +217,22 @@ class OrdersStore(Protocol):
     def release_taken(self, tenant: str, item: dict[str, Any]) -> bool: ...
     def remember_query(self, tenant: str, session: str, order_ids: list[str]) -> None: ...
     def queried(self, tenant: str, session: str) -> list[str] | None: ...
+
+
+class UsageStore(Protocol):
+    """Each tenant's usage a month (`YYYY-MM`): counters only ever added to (usage.py)."""
+
+    def add(self, tenant: str, month: str, counts: Mapping[str, int]) -> None: ...
+    def month(self, month: str) -> dict[str, dict[str, int]]: ...
+
+
+class UsageAdd(Protocol):
+    """A rare event's usage, written as it happens (usage.Usage)."""
+
+    def add(self, tenant: str, **counts: int) -> None: ...
+
+
+class UsageCount(Protocol):
+    """A request's usage, added up in the container and written when due (usage.Usage)."""
+
+    def count(self, tenant: str, field: str) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +189,23 @@ def engine():
     running = dynamodb_local.start()
     yield running
     running.stop()
+
+
+def table_on_engine(request, monkeypatch, resource: str) -> str:
+    """A fresh table shaped as `resource` of the template, on moto or DynamoDB Local (the contract
+    fixtures' `request.param`); its name. The caller resets the clients when done."""
+    from chalicelib.aws import clients
+    from chalicelib.local.resources import _create_table, load_template
+
+    if request.param == "moto":
+        request.getfixturevalue("aws")
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("engine").endpoint)
+        clients.reset()
+    props = dict(load_template()["Resources"][resource]["Properties"])
+    props["TableName"] = f"contract-{uuid.uuid4().hex[:12]}"
+    _create_table(props)
+    return props["TableName"]
 
 
 # End-to-end flows run the app on moto (or the local stack), and the adapters' contract cases run

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -388,3 +389,23 @@ def test_the_exchanges_page_says_first_how_the_catalog_and_the_orders_go(console
     store.set_pointer("demo", LAST_IMPORT, str(int(store.pointer("demo", LAST_IMPORT)) - 25 * 3600))
     banner = console.get("/console/exchanges").body.decode().split('id="banner"')[1].split("</section>")[0]
     assert "Каталог не приходил из 1С дольше 24 ч" in banner
+
+
+def test_operators_see_every_tenants_usage_of_a_month_and_owners_do_not(console, stack):
+    from chalicelib.usage import month_of
+
+    usage = wiring.container().usage
+    month = month_of(time.time())
+    usage.add("demo", orders=2, api_calls=10)
+    usage.add("rival", orders=5, api_calls=3)
+    assert console.get("/console/usage").status_code == 403, "an owner sees no other shop's usage"
+    wiring.container().console_auth.add_user("ops@provider.ru", PASSWORD, None, "operator", "test")
+    operator = Browser(stack)
+    assert operator.login("ops@provider.ru").status_code == 303
+    page = operator.get("/console/usage").body.decode()
+    table = page.split('id="usage"')[1]
+    assert table.index(">demo<") < table.index(">rival<"), "the heaviest by API calls first"
+    by_orders = operator.get("/console/usage?sort=orders").body.decode().split('id="usage"')[1]
+    assert by_orders.index(">rival<") < by_orders.index(">demo<") and 'aria-sort="descending"' in by_orders
+    assert f"Использование за {month}" in page
+    assert operator.get("/console/usage?month=2026-13").status_code == 400

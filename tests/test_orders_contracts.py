@@ -5,13 +5,13 @@ and webhook delivery rely on."""
 from __future__ import annotations
 
 import time
-import uuid
 from decimal import Decimal
 
 import pytest
 
 from chalicelib.memory import InMemoryOrdersStore
 from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
+from tests.conftest import table_on_engine
 
 
 @pytest.fixture(params=["memory", "moto", "dynamodb-local"])
@@ -24,17 +24,9 @@ def stores(request, monkeypatch):
     from chalicelib.aws import clients
     from chalicelib.aws.orders_store import OrdersStore
     from chalicelib.aws.outbox import Outbox
-    from chalicelib.local.resources import _create_table, load_template
 
-    if request.param == "moto":
-        request.getfixturevalue("aws")
-    else:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("engine").endpoint)
-        clients.reset()
-    props = dict(load_template()["Resources"]["OrdersTable"]["Properties"])
-    props["TableName"] = f"orders-{uuid.uuid4().hex[:12]}"
-    _create_table(props)
-    yield OrdersStore(props["TableName"]), Outbox(props["TableName"])
+    table = table_on_engine(request, monkeypatch, "OrdersTable")
+    yield OrdersStore(table), Outbox(table)
     clients.reset()
 
 

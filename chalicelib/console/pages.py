@@ -3,6 +3,8 @@ shop API and the admin CLI call, for the signed-in person's tenant only."""
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 from chalice import Response
@@ -17,12 +19,15 @@ from chalicelib.console.web import (
     console,
     context,
     owner_only,
+    page,
     record,
     render,
     shop_page,
+    signed_in,
 )
 from chalicelib.http import query_params
 from chalicelib.tenants import Tenant, TenantError
+from chalicelib.usage import FIELDS, month_of
 
 SETTINGS = ("shop_price_type", "order_encoding", "image_base_url", "time_zone")
 
@@ -197,3 +202,20 @@ def add_user(visit: Visit) -> Response:
         return _users_page(signed, tenant, str(exc), 400)
     record(signed, "user.add", email=data.get("email", "").strip().lower())
     raise Redirect("/console/users")
+
+
+@console.route("/usage", methods=["GET"])
+@page
+def usage() -> Response:
+    """Every tenant's usage of a month, the heaviest first (operators only): what a provider bills
+    and where abuse shows."""
+    signed = signed_in()
+    if not signed.operator:
+        raise Refused(403, "использование всех магазинов видит только оператор")
+    params = query_params(console.current_request)
+    month = params.get("month") or month_of(time.time())
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise Refused(400, "месяц пишется так: 2026-12")
+    sort = str(params.get("sort")) if params.get("sort") in FIELDS else "api_calls"
+    rows = wiring.container().usage.report(month, sort)
+    return render("usage.html", **context(signed, rows=rows, month=month, sort=sort, fields=FIELDS))

@@ -16,7 +16,7 @@ from chalicelib.ids import SessionToken
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.ports import Blobs, ExchangeStore, Outbox
+from chalicelib.ports import Blobs, ExchangeStore, Outbox, UsageAdd
 from chalicelib.values import BY_HAND
 
 
@@ -91,9 +91,10 @@ class Publish:
         outbox: Outbox,
         holds: HoldPort | None,
         ends: ExchangeEnd,
+        usage: UsageAdd | None = None,
     ) -> None:
         self.store, self.blobs, self.staging = store, blobs, staging
-        self.outbox, self.holds, self.ends = outbox, holds, ends
+        self.outbox, self.holds, self.ends, self.usage = outbox, holds, ends, usage
 
     def run(self, job: ImportJob, run: JobRun) -> Step:
         tenant, paths = run.tenant, Paths(run.tenant)
@@ -105,6 +106,9 @@ class Publish:
         if job.full_kinds:
             self.ends.expect(tenant, job)
         counts = job.counts or {}
+        if self.usage is not None:
+            changed = sum(int(counts.get(k, 0)) for k in ("created", "updated", "deactivated"))
+            self.usage.add(tenant, imports=1, records_changed=changed, bytes_uploaded=job.bytes_total)
         self.outbox.add(
             tenant,
             "catalog.imported",

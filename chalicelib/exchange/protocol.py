@@ -22,7 +22,7 @@ from chalicelib.exchange.sale import OrdersPort, SaleExchange
 from chalicelib.exchange.sessions import COOKIE, ExchangeRequest, Session, SessionError, Sessions, token_ref
 from chalicelib.exchange.uploads import Uploads
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.ports import Blobs, ExchangeStore, Queue
+from chalicelib.ports import Blobs, ExchangeStore, Queue, UsageCount
 from chalicelib.settings import Settings
 from chalicelib.tenants import Tenant
 from chalicelib.values import utc_stamp
@@ -42,8 +42,9 @@ class Exchange:
         queue: Queue,
         settings: Settings,
         orders: OrdersPort | None,
+        usage: UsageCount | None = None,
     ) -> None:
-        self.store, self.settings = store, settings
+        self.store, self.settings, self.usage = store, settings, usage
         self.sessions = Sessions(accounts, store, settings)
         uploads = Uploads(store, blobs, settings)
         self.catalog = CatalogExchange(store, queue, uploads)
@@ -110,6 +111,8 @@ class Exchange:
             return self.sessions.checkauth(request)
         session = self.sessions.resolve(request)
         logger.append_keys(tenant=session.tenant.id, exchange_session=token_ref(session.token))
+        if self.usage is not None:
+            self.usage.count(session.tenant.id, "exchange_calls")
         try:
             answer = self._route(session, request)
         except Exception:

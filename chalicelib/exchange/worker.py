@@ -35,7 +35,7 @@ from chalicelib.exchange.zipfiles import ZipRefused
 from chalicelib.ids import JobId
 from chalicelib.importjob import ImportJob, JobChanged, JobKind, JobStatus, Phase
 from chalicelib.observability import MetricUnit, logger, metrics
-from chalicelib.ports import Blobs, Catalog, ExchangeStore, ItemTooLarge, Outbox, Queue
+from chalicelib.ports import Blobs, Catalog, ExchangeStore, ItemTooLarge, Outbox, Queue, UsageAdd
 from chalicelib.settings import Settings
 
 MAX_ATTEMPTS = 3
@@ -59,8 +59,9 @@ class ImportWorker:
         outbox: Outbox,
         holds: HoldPort | None = None,
         price_type_of: PriceTypeOf | None = None,
+        usage: UsageAdd | None = None,
     ) -> None:
-        self.store, self.queue = store, queue
+        self.store, self.queue, self.usage = store, queue, usage
         self.watch = ExchangeWatch(store, outbox)
         staging = Staging(blobs)
         self.prepare = Prepare(store, blobs, settings)
@@ -73,7 +74,10 @@ class ImportWorker:
                 (Phase.PARSE, Parse(blobs, catalog, staging, self.prepare, self.cards)),
                 (Phase.APPLY, apply),
                 (Phase.CARDS, self.cards),
-                (Phase.DONE, Publish(store, blobs, staging, outbox, holds, ExchangeEnds(store, queue))),
+                (
+                    Phase.DONE,
+                    Publish(store, blobs, staging, outbox, holds, ExchangeEnds(store, queue), usage),
+                ),
             ],
             JobKind.DEACTIVATE: [
                 (Phase.PREPARE, PlanDeactivation(store, blobs, staging, self.cards)),
@@ -261,6 +265,8 @@ class ImportWorker:
         metrics.add_metric(name="ImportFailed", unit=MetricUnit.Count, value=1)
         job.fail(reason)
         run.save(job)
+        if self.usage is not None and job.kind == JobKind.IMPORT:
+            self.usage.add(run.tenant, imports_failed=1)
         if self.watch.failed(run.tenant, job):
             logger.info("owner told: two imports in a row failed", extra={"file": job.filename})
 

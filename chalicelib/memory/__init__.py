@@ -10,6 +10,7 @@ from chalicelib.memory.exchange import (
     InMemoryJobQueue,
 )
 from chalicelib.memory.orders import InMemoryOrdersStore, InMemoryOutbox
+from chalicelib.memory.usage import InMemoryUsageStore
 
 __all__ = [
     "InMemoryBlobStore",
@@ -19,4 +20,5 @@ __all__ = [
     "InMemoryJobQueue",
     "InMemoryOrdersStore",
     "InMemoryOutbox",
+    "InMemoryUsageStore",
 ]

@@ -21,7 +21,7 @@ from chalicelib.accounts import Accounts
 from chalicelib.layout import Paths
 from chalicelib.notify.webhooks import WebhookSender
 from chalicelib.observability import logger
-from chalicelib.ports import Blobs
+from chalicelib.ports import Blobs, UsageAdd
 from chalicelib.tenants import Tenant
 
 SAFETY_SECONDS = 20
@@ -61,9 +61,10 @@ class Scheduler:
         sender: WebhookSender,
         exchange_ends: ExchangeEnds | None = None,
         watch: ExchangeWatch | None = None,
+        usage: UsageAdd | None = None,
     ) -> None:
         self.accounts, self.orders, self.blobs, self.sender = accounts, orders, blobs, sender
-        self.exchange_ends, self.watch = exchange_ends, watch
+        self.exchange_ends, self.watch, self.usage = exchange_ends, watch, usage
 
     def run(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:
         runner = uuid.uuid4().hex
@@ -107,7 +108,12 @@ class Scheduler:
             return {}
         budget = min(deadline, time.monotonic() + TENANT_WEBHOOK_SECONDS)
         tenant = self.accounts.ensure_webhook_secret(tenant)
-        return self.sender.deliver_due(tenant, runner, budget)
+        counts = self.sender.deliver_due(tenant, runner, budget)
+        if self.usage is not None and (counts.get("delivered") or counts.get("dead")):
+            self.usage.add(
+                tenant.id, webhooks_delivered=counts.get("delivered", 0), webhooks_dead=counts.get("dead", 0)
+            )
+        return counts
 
     def export(self, tenant: Tenant) -> int | None:
         """Write the waiting orders to exports/<tenant>/orders/ when they changed."""

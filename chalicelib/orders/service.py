@@ -17,7 +17,7 @@ from chalicelib.orders.holds import held_quantities
 from chalicelib.orders.one_c import OneC
 from chalicelib.orders.rules import OfferFacts, OrderRejected
 from chalicelib.orders.views import view
-from chalicelib.ports import AlreadyPlaced, Catalog, HoldConflict, OrdersStore, new_id
+from chalicelib.ports import AlreadyPlaced, Catalog, HoldConflict, OrdersStore, UsageAdd, new_id
 from chalicelib.tenants import Tenant
 from chalicelib.values import utc_stamp
 
@@ -26,8 +26,8 @@ _ORDER_ID = re.compile(r"[0-9a-f]{12,40}")
 
 
 class Orders:
-    def __init__(self, store: OrdersStore, catalog: Catalog) -> None:
-        self.store, self.catalog = store, catalog
+    def __init__(self, store: OrdersStore, catalog: Catalog, usage: UsageAdd | None = None) -> None:
+        self.store, self.catalog, self.usage = store, catalog, usage
         self.changes = OrderChanges(store)
         self.one_c = OneC(store, self.changes)
         # what the exchange's sale side calls (exchange.sale.OrdersPort), the scheduler's export
@@ -125,6 +125,8 @@ class Orders:
                 ],
             ) from None
         logger.info("order placed", extra={"order": order["id"], "number": order["number"]})
+        if self.usage is not None:
+            self.usage.add(tenant.id, orders=1)
         return view(order)
 
     def get(self, tenant: Tenant, order_id: str) -> dict[str, Any] | None:
