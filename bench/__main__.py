@@ -254,6 +254,7 @@ def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
                 )
                 if api:
                     bench_api(client, catalog, n, results)
+                    bench_rate_limit(results)
                 bench_cml31(client, (imp, off), (c_imp, c_off), changed_run, label, results)
                 bare = _bare_batch_writer(first["items_written"])
                 ratio = round(seconds / bare, 2)
@@ -289,6 +290,20 @@ def _changed_total() -> int:
         sum((j.counts or {}).get(k, 0) for k in ("created", "updated", "deactivated"))
         for j in wiring.container().exchange_store.jobs("bench")
     )
+
+
+def bench_rate_limit(results: dict) -> None:
+    """The rate limit's writes per request at the reference load (1,000 requests a minute for one
+    key, its limit 1,200, three containers taking turns), on the stack's DynamoDB."""
+    from chalicelib.aws.ratelimit import RateLimiter
+    from chalicelib.settings import settings
+
+    now = (time.time() // 60) * 60 + 1
+    containers = [RateLimiter(settings().exchange_table, clock=lambda: now) for _ in range(3)]
+    admitted = sum(containers[i % 3].take("bench-rate", 1200) == 0 for i in range(1000))
+    writes = sum(c.writes for c in containers)
+    print(f"rate limit: 1,000 requests a minute in 3 containers: {admitted} admitted, {writes} writes")
+    results["api.rate_limit_writes_per_request"] = round(writes / 1000, 3)
 
 
 def bench_api(client, catalog, n: int, results: dict) -> None:
