@@ -34,11 +34,15 @@ def test_group_filter_includes_subgroups(stack, samples):
 
 
 class CallCounter:
+    """DynamoDB calls of the read path; the rate limit's batched writes (one in ~20 requests,
+    measured in tests/test_ratelimit.py) are left out so the count is the read path's own."""
+
     def __init__(self):
         self.calls = 0
 
     def __call__(self, **kwargs):
-        self.calls += 1
+        if "#rate" not in str(kwargs.get("params")):
+            self.calls += 1
 
 
 def count_calls(stack, path: str) -> int:
@@ -71,13 +75,13 @@ def test_reads_cost_a_bounded_number_of_calls(stack, samples):
     page_small = count_calls(stack, common)
     big = "ArtemiusUA__django-cml/tests/tests_fixtures/import.xml"  # 282 more products
     assert onec.send_file("import.xml", (samples / big).read_bytes()).keyword == "success"
-    # API key lookup + the rate-limit counter + the product partition + the units orders hold
-    # (one batch read; price type and warehouse names are cached a minute)
-    assert count_calls(stack, f"/products/{product.id}") == detail_small <= 4
-    # the common page (a group, a sort, in_stock): the key lookup, the rate-limit counter, ONE query
-    assert count_calls(stack, common) == page_small == 2 + 1
+    # API key lookup + the product partition + the units orders hold (one batch read; price type
+    # and warehouse names are cached a minute)
+    assert count_calls(stack, f"/products/{product.id}") == detail_small <= 3
+    # the common page (a group, a sort, in_stock): the key lookup and ONE query
+    assert count_calls(stack, common) == page_small == 1 + 1
     # without in_stock: one query per stock flag
-    assert count_calls(stack, f"/products?group={group}&sort=name&limit=20") == 2 + 2
+    assert count_calls(stack, f"/products?group={group}&sort=name&limit=20") == 1 + 2
 
 
 def test_change_feed_lists_exactly_what_changed(stack, samples):

@@ -48,7 +48,25 @@ def _one(param: str, item: str, summary: str) -> dict[str, Any]:
     }
 
 
+# Catalog reads carry a strong ETag and answer 304 to If-None-Match (shop/routes.py, cacheable).
+CACHEABLE = (
+    "/groups", "/categories", "/price-types", "/warehouses", "/units", "/products", "/products/{product_id}",
+    "/facets",
+)  # fmt: skip
+NOT_MODIFIED = {
+    "description": "not modified: If-None-Match named the answer's current ETag (no body)",
+    "headers": {"ETag": {"schema": {"type": "string"}}},
+}
+
+
 def spec() -> dict[str, Any]:
+    document = _document()
+    for path in CACHEABLE:
+        document["paths"][path]["get"]["responses"]["304"] = NOT_MODIFIED
+    return document
+
+
+def _document() -> dict[str, Any]:
     cursor = {"name": "cursor", "in": "query", "schema": {"type": "string"}}
     limit = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
     return {

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+from collections.abc import Callable
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.http import ApiError, cors, json_api
+from chalicelib.http import ApiError, cors, header, json_api
 from chalicelib.shop.catalog import ShopCatalog
 from chalicelib.shop.openapi import spec
 from chalicelib.tenants import Tenant
@@ -27,6 +31,30 @@ def _params() -> dict[str, Any]:
     return params
 
 
+CACHE_SECONDS = 30  # how long a browser or a shop's HTTP cache may reuse a catalog answer
+
+
+def cacheable(view: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
+    """A catalog read with a strong ETag (a digest of the answer) and `Cache-Control: private,
+    max-age=CACHE_SECONDS` (answers are per API key: `Vary: X-Api-Key`); a request whose
+    `If-None-Match` names the same ETag gets 304 and no body. Inside json_api: errors are never
+    cached."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        body = json.dumps(view(*args, **kwargs), ensure_ascii=False, separators=(",", ":"))
+        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+        headers: dict[str, str | list[str]] = {
+            "ETag": etag, "Cache-Control": f"private, max-age={CACHE_SECONDS}", "Vary": "X-Api-Key",
+        }  # fmt: skip
+        asked = header(shop_routes.current_request, "If-None-Match")
+        if etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*":
+            return Response(body="", status_code=304, headers=headers)
+        return Response(body=body, status_code=200, headers={"Content-Type": "application/json", **headers})
+
+    return wrapper
+
+
 def _shop() -> tuple[ShopCatalog, Tenant]:
     """The catalog use case and the tenant of the request's API key."""
     services = wiring.container()
@@ -35,6 +63,7 @@ def _shop() -> tuple[ShopCatalog, Tenant]:
 
 @shop_routes.route("/groups", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def groups() -> dict[str, Any]:
     catalog, tenant = _shop()
     return {"groups": catalog.groups(tenant)}
@@ -42,6 +71,7 @@ def groups() -> dict[str, Any]:
 
 @shop_routes.route("/categories", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def categories() -> dict[str, Any]:
     catalog, tenant = _shop()
     return {"categories": catalog.categories(tenant)}
@@ -49,6 +79,7 @@ def categories() -> dict[str, Any]:
 
 @shop_routes.route("/price-types", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def price_types() -> dict[str, Any]:
     catalog, tenant = _shop()
     return {"price_types": catalog.price_types(tenant)}
@@ -56,6 +87,7 @@ def price_types() -> dict[str, Any]:
 
 @shop_routes.route("/warehouses", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def warehouses() -> dict[str, Any]:
     catalog, tenant = _shop()
     return {"warehouses": catalog.warehouses(tenant)}
@@ -63,6 +95,7 @@ def warehouses() -> dict[str, Any]:
 
 @shop_routes.route("/units", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def units() -> dict[str, Any]:
     catalog, tenant = _shop()
     return {"units": catalog.units(tenant)}
@@ -70,6 +103,7 @@ def units() -> dict[str, Any]:
 
 @shop_routes.route("/products", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def products() -> dict[str, Any]:
     catalog, tenant = _shop()
     return catalog.products(tenant, _params())
@@ -77,6 +111,7 @@ def products() -> dict[str, Any]:
 
 @shop_routes.route("/products/{product_id}", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def product(product_id: str) -> dict[str, Any]:
     catalog, tenant = _shop()
     found = catalog.product(tenant, product_id)
@@ -87,6 +122,7 @@ def product(product_id: str) -> dict[str, Any]:
 
 @shop_routes.route("/facets", methods=["GET"], cors=CORS)
 @json_api
+@cacheable
 def facets() -> dict[str, Any]:
     catalog, tenant = _shop()
     params = _params()
