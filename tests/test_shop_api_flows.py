@@ -3,11 +3,13 @@ of reads, the change feed, the OpenAPI document."""
 
 from __future__ import annotations
 
+import json
+
 from openapi_spec_validator import validate
 
 from chalicelib import wiring
 from chalicelib.commerceml.model import Product
-from tests.test_shop_api import DOBRO, checked, get, parsed
+from tests.test_shop_api import DOBRO, KEY, checked, get, parsed
 
 
 def test_openapi_document_is_valid(stack):
@@ -162,3 +164,37 @@ def test_a_prices_only_and_a_rests_only_file_update_the_cards(stack, samples):
     )
     after = checked(stack, "/facets", "/facets")
     assert after["in_stock"] == before["in_stock"] - 1 and after["count"] == before["count"]
+
+
+def test_catalog_reads_carry_an_etag_and_answer_304_when_nothing_changed(stack):
+    """A shop's HTTP cache (or a browser) asks again with If-None-Match and gets 304 and no body
+    while the answer is the same; a change makes a new ETag. Errors are never cacheable."""
+    from tests.reliability import cml
+
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("e1", "Чайник"))).keyword == "success"
+    assert (
+        onec.send_file("offers.xml", cml.offers(cml.offer("e1", quantity="3", price="100"))).keyword
+        == "success"
+    )
+    first = stack.client.http.request("GET", "/api/v1/products/e1", headers=KEY)
+    etag = first.headers["ETag"]
+    assert (
+        first.status_code == 200
+        and etag.startswith('"')
+        and first.headers["Cache-Control"] == "private, max-age=30"
+    )
+    assert first.headers["Vary"] == "X-Api-Key"
+    again = stack.client.http.request("GET", "/api/v1/products/e1", headers={**KEY, "If-None-Match": etag})
+    assert again.status_code == 304 and not again.body and again.headers["ETag"] == etag
+    assert (
+        onec.send_file("offers.xml", cml.offers(cml.offer("e1", quantity="3", price="120"))).keyword
+        == "success"
+    )
+    changed = stack.client.http.request("GET", "/api/v1/products/e1", headers={**KEY, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert json.loads(changed.body)["offers"][0]["prices"][0]["value"] == 120
+    missing = stack.client.http.request("GET", "/api/v1/products/nope", headers=KEY)
+    assert missing.status_code == 404 and "ETag" not in missing.headers
+    listing = stack.client.http.request("GET", "/api/v1/products?limit=5", headers=KEY)
+    assert listing.status_code == 200 and "ETag" in listing.headers
