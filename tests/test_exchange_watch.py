@@ -50,7 +50,7 @@ def test_no_catalog_for_the_tenants_hours_tells_the_owner_once_per_silence():
     room = Room()
     assert room.send("import.xml", cml.catalog(cml.product("a"))).keyword == "success"
     clock = Clock(time.time())
-    watch = ExchangeWatch(room.store, room.outbox, clock)
+    watch = ExchangeWatch(room.store, room.outbox, clock, every_minutes=1)
     scheduler = Scheduler(room.accounts, _NoOrders(), room.blobs, sender=_NoSender(), watch=watch)
     assert watch.state("shop", 24)["overdue"] is False
     clock.now += 23 * 3600
@@ -63,6 +63,13 @@ def test_no_catalog_for_the_tenants_hours_tells_the_owner_once_per_silence():
     assert told["payload"]["overdue_hours"] == 24
     scheduler.run(lambda: 60_000)
     assert len(events(room, "exchange.overdue")) == 1, "once per silence"
+    quarter = ExchangeWatch(room.store, room.outbox, clock)  # the scheduled run's: one minute in 15
+    looked = 0
+    for _ in range(15):  # a tenant overdue with nothing told yet: told in one of 15 minutes
+        clock.now += 60
+        room.store.set_pointer("shop", "overdue_told", "")
+        looked += quarter.tell_if_overdue("shop", 24)
+    assert looked == 1, "each tenant once every 15 minutes"
     room.accounts.update_settings("shop", overdue_hours=0)
     assert watch.tell_if_overdue("shop", 0) is False, "0: the owner does not want to know"
 

@@ -321,3 +321,37 @@ def test_an_exchange_1c_leaves_without_complete_is_closed_by_the_schedule(stack,
         "a": True,
     }
     assert "exchange_closed" not in run_schedule(stack)["demo"]
+
+
+def test_an_unchanged_export_costs_no_s3_read_for_ten_minutes():
+    """Every minute, every tenant: the export marker is read from S3 only when this container has
+    not seen it within EXPORT_TRUST_SECONDS (the fleet's S3 GETs were a cost of their own)."""
+    from chalicelib.accounts import Accounts, InMemoryTenantStore
+    from chalicelib.memory import InMemoryBlobStore
+    from chalicelib.notify import scheduler as schedule
+
+    class CountingBlobs(InMemoryBlobStore):
+        gets = 0
+
+        def get(self, key):
+            CountingBlobs.gets += 1
+            return super().get(key)
+
+    class Waiting:
+        fingerprint = "f1"
+
+        def render_waiting(self, tenant, encoding=None):
+            return b"<x/>", self.fingerprint, ["1"], []
+
+    accounts = Accounts(InMemoryTenantStore())
+    accounts.add("shop")
+    tenant = accounts.require("shop")
+    orders, blobs = Waiting(), CountingBlobs()
+    run = schedule.Scheduler(accounts, orders, blobs, sender=None)
+    assert run.export(tenant) == 1 and run.export(tenant) is None
+    reads = CountingBlobs.gets
+    assert run.export(tenant) is None and CountingBlobs.gets == reads, "seen a moment ago: no read"
+    orders.fingerprint = "f2"
+    assert run.export(tenant) == 1, "a change is written at once"
+    other = schedule.Scheduler(accounts, orders, blobs, sender=None)  # another container
+    assert other.export(tenant) is None and CountingBlobs.gets == reads + 2

@@ -6,6 +6,7 @@ for the tenant's `overdue_hours` (once per silence; the scheduled run looks ever
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +17,18 @@ from chalicelib.ports import ExchangeStore, Outbox
 OVERDUE_TOLD = "overdue_told"  # the LAST_IMPORT value an overdue notice was sent for
 
 
+OVERDUE_EVERY_MINUTES = 15  # overdue is counted in hours: each tenant is looked at every 15 minutes
+
+
 class ExchangeWatch:
-    def __init__(self, store: ExchangeStore, outbox: Outbox, clock: Callable[[], float] = time.time) -> None:
-        self.store, self.outbox, self.clock = store, outbox, clock
+    def __init__(
+        self,
+        store: ExchangeStore,
+        outbox: Outbox,
+        clock: Callable[[], float] = time.time,
+        every_minutes: int = OVERDUE_EVERY_MINUTES,
+    ) -> None:
+        self.store, self.outbox, self.clock, self.every_minutes = store, outbox, clock, every_minutes
 
     def failed(self, tenant: str, job: ImportJob) -> bool:
         """An import failed: the owner is told when the import before it had failed too (the
@@ -41,7 +51,12 @@ class ExchangeWatch:
         return True
 
     def tell_if_overdue(self, tenant: str, hours: int) -> bool:
-        """The scheduled run: no catalog for `hours` (0: the tenant does not want to know)."""
+        """The scheduled run: no catalog for `hours` (0: the tenant does not want to know). Each
+        tenant is looked at in one minute of every `every_minutes` (spread by its id), so the
+        minute's run reads nothing for the others."""
+        minute = int(self.clock() // 60)
+        if not hours or (minute + zlib.crc32(tenant.encode())) % self.every_minutes:
+            return False
         last = self.store.pointer(tenant, LAST_IMPORT)
         if not hours or not last or self.clock() - int(last) < hours * 3600:
             return False

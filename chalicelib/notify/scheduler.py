@@ -1,7 +1,8 @@
 """The scheduled run (every minute): per tenant, a bounded amount of work, the rest next time.
 
 1. for every tenant: managers for new orders that have none, the orders waiting for 1C
-   rendered as CommerceML into S3 (for setups that pick up files), a catalog exchange 1C left
+   rendered as CommerceML into S3 (for setups that pick up files; unchanged, it costs no S3 read
+   for EXPORT_TRUST_SECONDS), a catalog exchange 1C left
    quiet without `complete` closed (its deactivation queued), and the owner told when no catalog
    came for their `overdue_hours` — quick, never behind a receiver;
 2. then due webhook deliveries, WEBHOOK_WORKERS tenants at a time, each tenant with its own time
@@ -25,6 +26,7 @@ from chalicelib.ports import Blobs, UsageAdd
 from chalicelib.tenants import Tenant
 
 SAFETY_SECONDS = 20
+EXPORT_TRUST_SECONDS = 600  # a container trusts the export marker it saw for this long
 
 
 class OrdersWork(Protocol):
@@ -65,6 +67,9 @@ class Scheduler:
     ) -> None:
         self.accounts, self.orders, self.blobs, self.sender = accounts, orders, blobs, sender
         self.exchange_ends, self.watch, self.usage = exchange_ends, watch, usage
+        # tenant → (the fingerprint this container saw in S3, when): trusted for EXPORT_TRUST_SECONDS,
+        # then read again (another run may have written since)
+        self.exported: dict[str, tuple[str, float]] = {}
 
     def run(self, remaining_ms: Callable[[], int]) -> dict[str, Any]:
         runner = uuid.uuid4().hex
@@ -120,7 +125,11 @@ class Scheduler:
         data, fingerprint, ids, skipped = self.orders.render_waiting(tenant)
         folder = Paths(tenant.id).exports
         marker = f"{folder}latest.fingerprint"
+        seen, at = self.exported.get(tenant.id, ("", 0.0))
+        if seen == fingerprint and time.monotonic() - at < EXPORT_TRUST_SECONDS:
+            return None  # as this container saw it a moment ago: no S3 read
         if (self.blobs.get(marker) or b"").decode() == fingerprint:
+            self.exported[tenant.id] = (fingerprint, time.monotonic())
             return None
         if skipped:
             logger.warning("orders left out of the export", extra={"orders": [n for n, _ in skipped]})
@@ -129,4 +138,5 @@ class Scheduler:
         self.blobs.put(f"{folder}{stamp}.xml", data, content_type)
         self.blobs.put(f"{folder}latest.xml", data, content_type)
         self.blobs.put(marker, fingerprint.encode(), "text/plain")
+        self.exported[tenant.id] = (fingerprint, time.monotonic())
         return len(ids)
