@@ -149,3 +149,45 @@ def test_a_3_1_offer_keeps_its_own_size_and_characteristics(stack):
 
 def local(tag: str) -> str:
     return tag.rpartition("}")[2]
+
+
+def test_a_3_1_properties_file_then_goods_serve_the_products_property_values(stack):
+    """`propertiesGoods_` (a real one, tests/fixtures/cml31) comes in a file of its own before
+    `goods_`: a product's reference value resolves to the property's text, a string value stays."""
+    properties = next(FIXTURES.glob("propertiesGoods_1_1_*.xml"))
+    data = properties.read_bytes()
+    root = ET.fromstring(data)
+    weight = next(
+        p for p in root.iter(f"{{{NS['c']}}}Свойство") if p.findtext("c:Наименование", namespaces=NS) == "Вес"
+    )
+    weight_id = weight.findtext("c:Ид", namespaces=NS)
+    variant = weight.find("c:ВариантыЗначений/c:Справочник", NS)
+    value_id, value = (
+        variant.findtext("c:ИдЗначения", namespaces=NS),
+        variant.findtext("c:Значение", namespaces=NS),
+    )
+    link_id = "58bf743a-2231-11ee-98e2-fa163e775e1f"
+    goods = (
+        '<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_3" '
+        'ВерсияСхемы="3.1"><Каталог СодержитТолькоИзменения="true"><Ид>c</Ид><Наименование>Товары</Наименование>'
+        "<Товары><Товар><Ид>ёлка-1</Ид><Наименование>Ёлка 1,6 м</Наименование><БазоваяЕдиница>796 </БазоваяЕдиница>"
+        f"<ЗначенияСвойств><ЗначенияСвойства><Ид>{weight_id}</Ид><Значение>{value_id}</Значение></ЗначенияСвойства>"
+        f"<ЗначенияСвойства><Ид>{link_id}</Ид><Значение>https://example.test/cert.pdf</Значение></ЗначенияСвойства>"
+        "</ЗначенияСвойств></Товар></Товары></Каталог></КоммерческаяИнформация>"
+    ).encode()
+    offers = (
+        '<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_3" '
+        'ВерсияСхемы="3.1"><ПакетПредложений СодержитТолькоИзменения="true"><Ид>#c</Ид><Предложения><Предложение>'
+        "<Ид>ёлка-1</Ид><Наименование>Ёлка 1,6 м</Наименование><Остатки><Остаток><Количество>4</Количество>"
+        "</Остаток></Остатки></Предложение></Предложения></ПакетПредложений></КоммерческаяИнформация>"
+    ).encode()
+    onec = stack.onec()
+    replies = onec.send_zip(
+        {properties.name: data, "goods_1_1_x.xml": goods, "offers_1_1_x.xml": offers},
+        [properties.name, "goods_1_1_x.xml", "offers_1_1_x.xml"],
+    )
+    assert all(r.keyword == "success" for r in replies), [r.text for r in replies]
+    body = checked(stack, f"/products/{quote('ёлка-1', safe='')}", "/products/{product_id}")
+    served = {p["name"]: p["value"] for p in body["properties"]}
+    assert served == {"Вес": value, "Ссылка на документ качества": "https://example.test/cert.pdf"}
+    assert Decimal(str(body["offers"][0]["stock"]["total"])) == 4
