@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.observability import logger
 from chalicelib.ports import UsageStore
 
 FLUSH_SECONDS = 60
@@ -41,11 +42,19 @@ class Usage:
             self.counted += 1
             due = self.counted >= FLUSH_COUNT or self.clock() - self.flushed_at >= FLUSH_SECONDS
         if due:
-            self.flush()
+            self._quietly(self.flush)
 
     def add(self, tenant: str, **counts: int) -> None:
-        """A rare event's counts, written now."""
-        self.store.add(tenant, month_of(self.clock()), counts)
+        """A rare event's counts, written now (never at the cost of the event: a failed write is
+        logged and the count lost)."""
+        self._quietly(lambda: self.store.add(tenant, month_of(self.clock()), counts))
+
+    @staticmethod
+    def _quietly(write: Callable[[], None]) -> None:
+        try:
+            write()
+        except Exception:  # accounting never fails the request or the import it counts
+            logger.exception("usage not recorded")
 
     def flush(self) -> None:
         with self.lock:

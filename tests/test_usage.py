@@ -102,3 +102,18 @@ def test_a_month_of_a_tenant_through_the_real_path_reaches_the_operator(shop, ca
     out = capsys.readouterr().out
     assert f"usage {month} (by orders)" in out and "\ndemo\t" in out
     assert admin.main(["usage", "--month", "2026-13"]) == 2
+
+
+def test_a_failed_usage_write_never_fails_what_it_counts():
+    class Broken(InMemoryUsageStore):
+        def add(self, tenant, month, counts):
+            raise RuntimeError("DynamoDB is having a day")
+
+    clock = Clock()
+    usage = Usage(Broken(), clock)
+    usage.add("a", orders=1)  # logged, not raised
+    clock.now += 61
+    usage.count("a", "api_calls")  # the due flush fails quietly too (its counts are lost)
+    usage.count("a", "api_calls")
+    with pytest.raises(RuntimeError):
+        usage.flush()  # an explicit flush (tests, shutdown) says so
