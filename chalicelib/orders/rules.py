@@ -27,7 +27,8 @@ STATUS_NAMES = {
     "delivered": "Доставлен",
     "cancelled": "Отменён",
 }
-MAX_LINES = 90  # one DynamoDB transaction: the order, its number, an outbox entry, a hold per line
+MAX_LINES = 90  # one DynamoDB transaction (≤ 100 items): the order, its number, ≤ 3 outbox entries, the
+# Idempotency-Key marker, ≤ 2 contact keys (orders/customers.py) and a hold per line: at most 98
 
 
 class OrderRejected(ValueError):
