@@ -161,6 +161,8 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     offers = console.upload("offers0_1.xml", (samples / DOBRO / "offers0_1.xml").read_bytes())
     diff = console.get(f"/console/exchanges/{offers}").body.decode()
     assert "в продаже" in diff and "<ins>" in diff, "cards listed once offered: old → new"
+    table = diff.split('<table class="diff">')[1].split("</table>")[0]
+    assert "None" not in table and '<small class="id">' in table, "the name first, the id below it"
     product = re.search(r'href="/console/products/([^"]+)"', diff).group(1)
     product_page = console.get(f"/console/products/{product}")
     assert product_page.status_code == 200 and "Предложения" in product_page.body.decode()
@@ -168,7 +170,8 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     console.upload("offers0_1.xml", changed)
     page = console.get(f"/console/products/{quote(moved, safe='')}").body.decode()
     history = page.split('id="history"')[1].split("</ul>")[0]
-    assert "offers0_1.xml" in history and "price_min" in history and "→" in history, history
+    assert "offers0_1.xml" in history and "цена" in history and "→" in history, history
+    assert "price_min" not in history and "None" not in history, "Russian field names, no None"
     download = console.get(f"/console/exchanges/{first}/file?area={first}-1&name=import0_1.xml&part=1")
     assert download.status_code == 303 and "import0_1.xml" in download.headers["Location"]
     replayed = console.post(f"/console/exchanges/{first}/replay", {})
