@@ -412,3 +412,32 @@ def test_operators_see_every_tenants_usage_of_a_month_and_owners_do_not(console,
     assert by_orders.index(">rival<") < by_orders.index(">demo<") and 'aria-sort="descending"' in by_orders
     assert f"Использование за {month}" in page
     assert operator.get("/console/usage?month=2026-13").status_code == 400
+
+
+def test_a_new_shop_loads_the_sample_catalog_and_sees_it_everywhere(console, stack):
+    """«Загрузить пример» sends a small catalog through the protocol 1C uses: the exchange shows it,
+    the shop API serves it (groups, a product with variants, prices, stock); a shop's own catalog
+    stays (the sample's files are incremental)."""
+    from tests.reliability import cml
+
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("own-1", "Свой товар"))).keyword == "success"
+    answer = console.post("/console/sample", {})
+    assert answer.status_code == 303, answer.body
+    page = console.get(answer.headers["Location"]).body.decode()
+    assert "import.xml" in page and "offers.xml" in page and page.count("успешно") >= 2
+    pot = stack.client.http.request("GET", "/api/v1/products/sample-pot", headers={"X-Api-Key": "demo-key"})
+    body = json.loads(pot.body)
+    assert {o["id"] for o in body["offers"]} == {"sample-pot#s", "sample-pot#l"}
+    assert body["offers"][0]["stock"]["total"] == 3 and body["active"] is True
+    groups = json.loads(
+        stack.client.http.request("GET", "/api/v1/groups", headers={"X-Api-Key": "demo-key"}).body
+    )
+    assert {"Чай", "Посуда"} <= {g["name"] for g in groups["groups"]}
+    own = json.loads(
+        stack.client.http.request("GET", "/api/v1/products/own-1", headers={"X-Api-Key": "demo-key"}).body
+    )
+    assert own["active"] is True, "the shop's own catalog stays"
+    assert 'for="upload-file"' in console.get("/console/exchanges").body.decode(), (
+        "the file input has its label"
+    )

@@ -51,6 +51,15 @@ class ByHand:
             else []
         )
 
+    def send(self, tenant: Tenant, who: str, files: dict[str, bytes]) -> str:
+        """Files sent as 1C sends them (one exchange; `import` each in order): the session token."""
+        cookie = self.start(tenant, who)
+        for filename, data in files.items():
+            self.chunk(cookie, filename, data)
+        for filename in files:
+            self.finish(cookie, filename)
+        return cookie.partition(".")[2]
+
     def replay(self, tenant: Tenant, who: str, session_id: str) -> str | None:
         """Send an earlier session's uploaded files again, chunk by chunk, and import them."""
         uploads = self.store.uploaded_files(tenant.id, session_id, whole_session=True)

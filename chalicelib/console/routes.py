@@ -13,6 +13,7 @@ from chalice import Response
 
 from chalicelib import journal, wiring
 from chalicelib.console.auth import ConsoleError
+from chalicelib.console.sample import sample_files
 from chalicelib.console.web import (
     FORM,
     HERE,
@@ -195,6 +196,17 @@ def replay(visit: Visit, session_id: str) -> Response:
     if token is None:
         raise Refused(404, f"у обмена {session_id} нет сохранённых файлов")
     record(signed, "replay", exchange=session_id, new_exchange=token)
+    raise Redirect(f"/console/exchanges/{token}")
+
+
+@console.route("/sample", methods=["POST"], content_types=FORM)
+@shop_page
+def sample(visit: Visit) -> Response:
+    """«Загрузить пример»: a small catalog through the protocol 1C uses (console/sample.py)."""
+    signed, tenant = visit.signed, visit.tenant
+    owner_only(signed, "загружать пример каталога")
+    token = wiring.container().by_hand.send(tenant, signed.email, sample_files())
+    record(signed, "sample", exchange=token)
     raise Redirect(f"/console/exchanges/{token}")
 
 

@@ -57,6 +57,7 @@ ROUTES = {
     ),
     "/console/users": ("owner", {"email": "friend@attacker.example", "password": "long enough pw"}),
     "/console/jobs/skip": ("owner", {"job": "no-such-job"}),
+    "/console/sample": ("owner", {}),
     "/console/tenants": ("operator", {"tenant": "rival"}),
     "/console/jobs/resume": ("any", {"job": "no-such-job"}),
     "/console/orders/no-such-order/cancel": ("any", {}),
@@ -90,6 +91,8 @@ def test_every_post_route_as_each_role(people, losses, route, email):
     elif route in ("/console/webhooks", "/console/settings", "/console/users"):
         assert response.status_code == 303, body
         assert owned_state() != before
+    elif route == "/console/sample":  # the sample catalog loads for the owner (and an operator)
+        assert response.status_code == 303 and "/console/exchanges/" in response.headers["Location"], body
     else:  # the thing named does not exist: a plain 404 with its reason, for every role
         assert response.status_code == 404 and "нет" in body, body
 
