@@ -60,7 +60,9 @@ def aws():
 
     with mock_aws():
         wiring.reset(clients=False)
-        resources.create_all()
+        if "resources" in _BUILT:  # the tables and bucket as create_all made them; queues anew
+            resources.create_all(kinds=("AWS::SQS::Queue",))
+        built_once("resources", resources.create_all)
         yield
         wiring.reset(clients=False)
 

@@ -97,12 +97,14 @@ def _create_queue(props: dict[str, Any]) -> str:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
-def create_all(stage: str | None = None) -> None:
-    """Create every table, bucket and queue the template defines."""
+LOCAL_KINDS = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue")  # alarms, topics: AWS only
+
+
+def create_all(stage: str | None = None, kinds: tuple[str, ...] = LOCAL_KINDS) -> None:
+    """Create every table, bucket and queue the template defines (or those of `kinds`)."""
     params = {"Stage": stage or settings().stage, "AWS::AccountId": LOCAL_ACCOUNT}
     arns: dict[str, str] = {}
-    local = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue")  # alarms, topics: AWS only
-    pending = {name: res for name, res in load_template()["Resources"].items() if res.get("Type") in local}
+    pending = {name: res for name, res in load_template()["Resources"].items() if res.get("Type") in kinds}
     while pending:  # queues referenced by Fn::GetAtt are created before their users
         progressed = False
         for name, res in list(pending.items()):
