@@ -239,3 +239,19 @@ def test_contact_keys_are_normalised_and_bounded():
     known = {"email:a@b.ru": "c-1", "phone:79991234567": "c-2"}
     assert matched({"email": "A@b.ru", "phone": "+7 999 123 45 67"}, known) == ("c-1", "email")
     assert matched({"phone": "+7 999 123 45 67"}, known) == ("c-2", "phone") and matched({}, known) is None
+
+
+def test_a_1c_contragent_id_too_long_for_a_customer_key_is_left_out():
+    from chalicelib.commerceml.model import Contractor, Order
+    from chalicelib.orders.from_1c import order_from_1c
+
+    doc = Order(
+        id="1c-1",
+        number="УТ-9",
+        date="2026-12-05",
+        amount=None,
+        contractors=[Contractor(id="x" * 5000, name="Пётр")],
+    )
+    assert "id" not in order_from_1c(doc, "7")["customer"]
+    doc.contractors[0].id = "k-7"
+    assert order_from_1c(doc, "7")["customer"]["id"] == "k-7"

@@ -12,6 +12,8 @@ from chalicelib.orders.rules import history_entry
 from chalicelib.ports import new_id
 from chalicelib.values import decimal_text, utc_stamp
 
+MAX_CUSTOMER_ID = 100  # as the shop API takes one (a key of the orders' customer index)
+
 Edited = tuple[list[dict[str, Any]], dict[str, Decimal | str | None], list[dict[str, Any]]]
 
 
@@ -91,7 +93,7 @@ def order_from_1c(doc: Document, number: str) -> dict[str, Any]:
     contacts = party.contacts if party else {}
     customer = {
         "name": name,
-        **({"id": party.id} if party and party.id else {}),
+        **({"id": party.id} if party and party.id and len(party.id) <= MAX_CUSTOMER_ID else {}),
         **({"email": contacts["Почта"]} if contacts.get("Почта") else {}),
         **({"phone": contacts.get("ТелефонРабочий") or contacts.get("Телефон")} if contacts else {}),
     }
