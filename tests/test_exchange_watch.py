@@ -52,13 +52,13 @@ def test_no_catalog_for_the_tenants_hours_tells_the_owner_once_per_silence():
     clock = Clock(time.time())
     watch = ExchangeWatch(room.store, room.outbox, clock, every_minutes=1)
     scheduler = Scheduler(room.accounts, _NoOrders(), room.blobs, sender=_NoSender(), watch=watch)
-    assert watch.state("shop", 24)["overdue"] is False
+    assert watch.overdue("shop", 24) is False
     clock.now += 23 * 3600
     scheduler.run(lambda: 60_000)
     assert events(room, "exchange.overdue") == [], "within the day"
     clock.now += 2 * 3600
     summary = scheduler.run(lambda: 60_000)
-    assert summary["shop"].get("exchange_overdue") is True and watch.state("shop", 24)["overdue"] is True
+    assert summary["shop"].get("exchange_overdue") is True and watch.overdue("shop", 24) is True
     (told,) = events(room, "exchange.overdue")
     assert told["payload"]["overdue_hours"] == 24
     scheduler.run(lambda: 60_000)

@@ -127,7 +127,7 @@ def exchanges(visit: Visit) -> Response:
     charts = journal.daily(jobs, _orders_since(tenant, CHART_DAYS), events, CHART_DAYS)
     actions = wiring.container().console_store.actions(tenant.id, limit=15)
     stalled = [j for j in jobs if j.status == "stalled"]
-    overdue = wiring.container().exchange_watch.state(tenant.id, tenant.settings.overdue_hours)["overdue"]
+    overdue = wiring.container().exchange_watch.overdue(tenant.id, tenant.settings.overdue_hours)
     top = journal.banner(jobs, rows, overdue)
     return render(
         "exchanges.html",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 from chalicelib.exchange.finish import LAST_IMPORT, event_id_for
 from chalicelib.importjob import ImportJob, JobKind, JobStatus
@@ -69,11 +68,10 @@ class ExchangeWatch:
         self.store.set_pointer(tenant, OVERDUE_TOLD, last)
         return True
 
-    def state(self, tenant: str, hours: int) -> dict[str, Any]:
-        """What the console's banner says: when the catalog last came, and whether that is overdue."""
+    def overdue(self, tenant: str, hours: int) -> bool:
+        """What the console's banner says: no catalog for `hours` (0: never overdue)."""
         last = self.store.pointer(tenant, LAST_IMPORT)
-        at = int(last) if last else None
-        return {"last_import_at": at, "overdue": bool(hours and at and self.clock() - at >= hours * 3600)}
+        return bool(hours and last and self.clock() - int(last) >= hours * 3600)
 
     def _latest_imports(self, tenant: str, job: ImportJob) -> list[ImportJob]:
         """This import and the finished ones before it, newest first (the last twenty jobs)."""

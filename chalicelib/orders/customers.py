@@ -3,8 +3,9 @@ again (e-mail, phone), and which of them matched — pure, the store keeps the k
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from chalicelib.commerceml.site_orders import phone_digits
 
 MATCH_WORDS = {"id": "коду контрагента", "email": "e-mail", "phone": "телефону"}
 
@@ -16,7 +17,7 @@ def email_key(email: str | None) -> str | None:
 
 def phone_key(phone: str | None) -> str | None:
     """Digits only; a Russian number written 8XXXXXXXXXX is the same as +7XXXXXXXXXX."""
-    digits = re.sub(r"\D", "", phone or "")
+    digits = phone_digits(phone) or ""
     if len(digits) == 11 and digits.startswith("8"):
         digits = "7" + digits[1:]
     return f"phone:{digits}" if 6 <= len(digits) <= 20 else None
