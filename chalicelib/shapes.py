@@ -100,12 +100,19 @@ class ProductSummary(Shape):
     updated_at: str | None = Field(None, description="when what the list shows last changed")
 
 
+class PropertyFlags(Shape):
+    external: bool | None = Field(None, description="3.1 `Внешний`: a property kept outside 1C's own set")
+    informational: bool | None = Field(
+        None, description="3.1 `Информационное`: for the product page, not for choosing (no filter)"
+    )
+
+
 class FacetValue(Shape):
     value: str
     count: int = Field(description="listed products with this value")
 
 
-class FacetProperty(Shape):
+class FacetProperty(PropertyFlags):
     id: str
     name: Text
     values: list[FacetValue] = Field(description="the most common values (at most 200), by value")
@@ -155,6 +162,14 @@ class OfferPrice(Shape):
         "price per pack of 10 has 10); the price of one base unit is value / coefficient",
     )
     tax: PriceTax | None = Field(None, description="the price's own `Налог` (CommerceML 3.1)")
+    min_quantity: Number = Field(
+        None, description="`МинКоличество`: a quantity tier — this price holds from this many units on"
+    )
+
+
+class QuantityBreak(Shape):
+    min_quantity: float = Field(description="from this many units on")
+    percent: float = Field(description="every price of the offer is this many percent lower")
 
 
 class WarehouseStock(Shape):
@@ -177,15 +192,24 @@ class Offer(Shape):
     barcodes: list[str] = []
     characteristics: list[Characteristic]
     prices: list[OfferPrice]
+    quantity_breaks: list[QuantityBreak] = Field(
+        default_factory=list, description="`СкидкиНаценки` by volume, lowest quantity first"
+    )
     stock: Stock
     dimensions: Dimensions | None = Field(None, description="the variant's own (CommerceML 3.1 offers)")
     weight: Number = Field(None, description="the variant's own `Вес` (CommerceML 3.1 offers)")
 
 
-class ProductProperty(Shape):
+class ProductProperty(PropertyFlags):
     id: str
     name: Text
     value: str
+
+
+class Component(Shape):
+    id: str = Field(description="the part's product id")
+    quantity: float
+    name: Text = Field(None, description="as the bundle names the part, when it does")
 
 
 class Image(Shape):
@@ -223,6 +247,10 @@ class Product(Shape):
     country: Text = Field(None, description="`Страна` as 1C sent it")
     properties: list[ProductProperty]
     requisites: dict[str, str]
+    components: list[Component] = Field(
+        default_factory=list,
+        description="a bundle's parts (`Комплектующие`, `НаборыТовара`), with quantities",
+    )
     images: list[Image]
     active: bool = Field(description="false: no longer sold (deactivated by 1C)")
     updated_at: str

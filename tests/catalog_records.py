@@ -23,7 +23,9 @@ def records(items: Iterable[dict]) -> Iterator[tuple[str, str, str, bool]]:
             if "doc" in item:
                 yield "offer", offer_id, item["doc"], active
             if "prices" in item:
-                yield "prices", offer_id, json.dumps({"prices": unpack_prices(item["prices"])}), True
+                prices, breaks = unpack_prices(item["prices"])
+                part = {"prices": prices, **({"breaks": breaks} if breaks else {})}
+                yield "prices", offer_id, json.dumps(part), True
             if "stock" in item:
                 yield "stock", offer_id, json.dumps(unpack_stock(item["stock"])), True
         elif sk.startswith("variant#"):

@@ -190,4 +190,13 @@ def test_a_3_1_properties_file_then_goods_serve_the_products_property_values(sta
     body = checked(stack, f"/products/{quote('ёлка-1', safe='')}", "/products/{product_id}")
     served = {p["name"]: p["value"] for p in body["properties"]}
     assert served == {"Вес": value, "Ссылка на документ качества": "https://example.test/cert.pdf"}
+    flags = {
+        c.findtext("c:Наименование", namespaces=NS): {
+            "external": c.findtext("c:Внешний", namespaces=NS) == "true",
+            "informational": c.findtext("c:Информационное", namespaces=NS) == "true",
+        }
+        for c in root.iter(f"{{{NS['c']}}}Свойство")
+    }
+    for p in body["properties"]:  # 3.1's flags, as the real file sets them
+        assert {k: p.get(k) for k in ("external", "informational")} == flags[p["name"]], p
     assert Decimal(str(body["offers"][0]["stock"]["total"])) == 4

@@ -506,7 +506,7 @@ def test_offer_extras_coefficient_zero_and_stock_per_warehouse_in_rests(stack):
     detail = _detail(stack, "p9")["offers"][0]
     assert detail["stock"]["total"] == 7
     assert {w["id"]: w["quantity"] for w in detail["stock"]["warehouses"]} == {"w1": 3, "w2": 4}
-    prices = unpack_prices(next(i for i in stack.catalog_items() if i["sk"] == "offer#p9")["prices"])
+    prices, _ = unpack_prices(next(i for i in stack.catalog_items() if i["sk"] == "offer#p9")["prices"])
     assert str(prices[0]["coefficient"]) == "1", "a Коэффициент of 0 is taken as 1"
     assert detail["prices"][0]["coefficient"] == 1, "served as stored"
     pack = offer.replace("p9", "p10").replace("<Коэффициент>0<", "<Единица>уп</Единица><Коэффициент>10<")

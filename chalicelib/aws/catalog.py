@@ -371,11 +371,13 @@ def _product_state(product_id: str, items: list[dict[str, Any]]) -> ProductState
             continue
         offer_id = item["sk"].removeprefix("offer#")
         variant = variants.get(offer_id)
+        prices, breaks = unpack_prices(item["prices"]) if item.get("prices") else ([], [])
         offers.append(
             OfferState(
                 id=offer_id,
                 info=json.loads(item["doc"]) if item.get("doc") else None,
-                prices=unpack_prices(item["prices"]) if item.get("prices") else [],
+                prices=prices,
+                breaks=breaks,
                 stock=unpack_stock(item["stock"]) if item.get("stock") else None,
                 active=bool(item.get("active", True))
                 and bool(variant is None or variant.get("active", True)),

@@ -15,11 +15,10 @@ def pack(kind: str, doc: str) -> str:
     write unit instead of two)."""
     data = json.loads(doc)
     if kind == OFFER_PRICES:
-        rows = [
-            [p["price_type_id"], p["value"], p.get("currency"), p.get("unit"), p.get("coefficient")]
-            + ([p["tax"]] if p.get("tax") else [])  # 3.1's per-price tax, when sent
-            for p in data["prices"]
-        ]
+        rows = [_price_row(p) for p in data["prices"]]
+        if data.get("breaks"):  # quantity breaks beside the rows, only when sent
+            breaks = [[b["min_quantity"], b["percent"]] for b in data["breaks"]]
+            return json.dumps({"p": rows, "b": breaks}, ensure_ascii=False, separators=(",", ":"))
         return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
     if kind == OFFER_STOCK:
         rows = [[w["id"], w["quantity"]] for w in data.get("warehouses", [])]
@@ -29,9 +28,24 @@ def pack(kind: str, doc: str) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def unpack_prices(raw: str) -> list[dict[str, Any]]:
-    fields = ("price_type_id", "value", "currency", "unit", "coefficient", "tax")
-    return [dict(zip(fields, row, strict=False)) for row in json.loads(raw)]
+_PRICE_FIELDS = ("price_type_id", "value", "currency", "unit", "coefficient", "tax", "min_quantity")
+
+
+def _price_row(p: dict[str, Any]) -> list[Any]:
+    """A price as a row; the optional tail (3.1's tax, a quantity tier's minimum) only when sent."""
+    row = [p["price_type_id"], p["value"], p.get("currency"), p.get("unit"), p.get("coefficient")]
+    tail = [p.get("tax"), p.get("min_quantity")]
+    while tail and tail[-1] is None:
+        tail.pop()
+    return row + tail
+
+
+def unpack_prices(raw: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An offer's prices and its quantity breaks."""
+    data = json.loads(raw)
+    rows, breaks = (data["p"], data["b"]) if isinstance(data, dict) else (data, [])
+    prices = [{k: v for k, v in zip(_PRICE_FIELDS, row, strict=False) if k != "tax" or v} for row in rows]
+    return prices, [{"min_quantity": m, "percent": pct} for m, pct in breaks]
 
 
 def unpack_stock(raw: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.commerceml.errors import CommerceMLError
+from chalicelib.commerceml.extras import BUNDLE_ELEMENTS, components, quantity_breaks
 from chalicelib.commerceml.model import (
     INFO,
     PRICES,
@@ -43,6 +44,7 @@ from chalicelib.commerceml.xml import (
 _NO_PARTS: frozenset[str] = frozenset()
 _EMPTY_REF = "00000000-0000-0000-0000-000000000000"  # an unset reference value
 _DIMENSIONS = {"Длина": "length", "Ширина": "width", "Высота": "height"}
+_PROPERTY_FLAGS = {"Внешний": "external", "Информационное": "informational"}  # 3.1
 
 
 class ReadContext(Protocol):
@@ -104,6 +106,8 @@ class CatalogElements:
                 prop.for_offers = as_bool(text(c))
             elif name == "Множественное":
                 prop.multiple = as_bool(text(c))
+            elif name in _PROPERTY_FLAGS:
+                setattr(prop, _PROPERTY_FLAGS[name], as_bool(text(c)))
             elif name == "ПометкаУдаления":
                 prop.deleted = as_bool(text(c))
         self.read.properties[prop.id] = prop
@@ -274,6 +278,8 @@ class CatalogElements:
                 ]
             elif name == "ХарактеристикиТовара":
                 p.characteristics = self.characteristics(c)
+            elif name in BUNDLE_ELEMENTS:
+                p.components += components(c)
             elif name == "ПометкаУдаления":
                 p.deletion_mark = as_bool(text(c))
             elif name == "НомерВерсии":
@@ -341,6 +347,8 @@ class CatalogElements:
                     o.dimensions[_DIMENSIONS[name]] = as_decimal(text(c), name)
             elif name == "Вес":
                 o.weight = as_decimal(text(c), "Вес") if text(c) else None
+            elif name == "СкидкиНаценки":  # kept with the prices, as 1C-Bitrix keeps them
+                o.quantity_breaks = quantity_breaks(c)
         if not o.id:
             raise self.read.error("у элемента Предложение нет Ид", el.sourceline)
         if variant and "#" not in o.id:  # the characteristic sent apart: `Ид#ИдХарактеристики`
@@ -365,6 +373,7 @@ class CatalogElements:
         if not (t.get("ЦенаЗаЕдиницу") or "").strip():
             return None
         coefficient = optional(t.get("Коэффициент"))
+        min_quantity = optional(t.get("МинКоличество"))
         tax = child(el, "Налог")
         included = child_text(tax, "УчтеноВСумме") if tax is not None else ""
         return Price(
@@ -376,6 +385,7 @@ class CatalogElements:
             presentation=optional(t.get("Представление")),
             tax_name=(child_text(tax, "Наименование") or None) if tax is not None else None,
             tax_included=as_bool(included) if included else None,
+            min_quantity=as_decimal(min_quantity, "МинКоличество") if min_quantity else None,
         )
 
     # -- orders -------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ class Property:
     for_offers: bool | None = None
     multiple: bool = False
     deleted: bool = False
+    external: bool | None = None  # 3.1 `Внешний`: kept outside 1C's own property set
+    informational: bool | None = None  # 3.1 `Информационное`: shown to buyers, not used to choose
 
 
 @dataclass(slots=True)
@@ -126,6 +128,16 @@ class TaxRate:
 
 
 @dataclass(slots=True)
+class Component:
+    """One part of a bundle: `Комплектующие/Комплектующее` (the schema's) or 1C-Bitrix's
+    `НаборыТовара/Набор/ЭлементНабора`."""
+
+    id: str
+    quantity: Decimal
+    name: str | None = None
+
+
+@dataclass(slots=True)
 class Product:
     id: str
     name: str
@@ -151,6 +163,7 @@ class Product:
     image_captions: dict[str, str] = field(default_factory=dict)  # `ОписаниеФайла`: path#caption
     dimensions: dict[str, Decimal] = field(default_factory=dict)  # length, width, height
     weight: Decimal | None = None
+    components: list[Component] = field(default_factory=list)  # a bundle's parts
 
     @property
     def deleted(self) -> bool:
@@ -172,6 +185,16 @@ class Price:
     presentation: str | None = None
     tax_name: str | None = None  # 3.1: the price's own `Налог` (name, counted in the price or not)
     tax_included: bool | None = None
+    min_quantity: Decimal | None = None  # `МинКоличество`: the price holds from this quantity on
+
+
+@dataclass(slots=True)
+class QuantityBreak:
+    """`СкидкиНаценки/СкидкаНаценка` with the volume condition, as 1C-Bitrix reads it: from
+    `min_quantity` units on, every price of the offer is `percent` lower."""
+
+    min_quantity: Decimal
+    percent: Decimal
 
 
 @dataclass(slots=True)
@@ -196,6 +219,7 @@ class Offer:
     properties: list[PropertyValue] = field(default_factory=list)
     prices: list[Price] = field(default_factory=list)
     absent_prices: int = 0  # `Цена` elements with an empty `ЦенаЗаЕдиницу` (price on request)
+    quantity_breaks: list[QuantityBreak] = field(default_factory=list)
     quantity: Decimal | None = None
     stock: list[StockEntry] = field(default_factory=list)
     status: str | None = None

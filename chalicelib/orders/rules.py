@@ -67,6 +67,19 @@ class OfferFacts:
     unit_code: str | None = None  # ОКЕИ code of the base unit (796: a piece)
     unit_name: str | None = None
     service: bool = False  # a service: never stock-checked, never held
+    tiers: tuple[tuple[Decimal, Decimal], ...] = ()  # (МинКоличество, price) of the shop's type
+    breaks: tuple[tuple[Decimal, Decimal], ...] = ()  # (from quantity, percent off): СкидкиНаценки
+
+    def unit_price(self, quantity: Decimal) -> Decimal | None:
+        """The price of one unit when `quantity` are bought: the highest quantity tier reached,
+        less the highest volume discount reached — what the shop shows beside the offer."""
+        if self.price is None:
+            return None
+        price = next((value for minimum, value in reversed(self.tiers) if quantity >= minimum), self.price)
+        percent = next((off for minimum, off in reversed(self.breaks) if quantity >= minimum), None)
+        if percent:
+            price = (price * (100 - percent) / 100).quantize(CENT, ROUND_HALF_UP)
+        return price
 
     @property
     def available(self) -> Decimal:
@@ -175,12 +188,13 @@ def price_lines(
         if reason or fact is None or fact.price is None:
             problems.append({"line": n, "offer_id": offer_id, "reason": reason})
             continue
-        gross = (fact.price * quantity).quantize(CENT, ROUND_HALF_UP)
+        price = fact.unit_price(wanted[offer_id]) or fact.price
+        gross = (price * quantity).quantize(CENT, ROUND_HALF_UP)
         line = {
             "offer_id": offer_id,
             "name": fact.name,
             "quantity": quantity,
-            "price": fact.price,
+            "price": price,
             "amount": gross,
             "currency": fact.currency,
         }

@@ -49,7 +49,8 @@ class Orders:
             for offer in product.offers:
                 if offer.id not in wanted:
                     continue
-                price = next((p for p in offer.prices if p["price_type_id"] == shop_type), None)
+                shop_prices = [p for p in offer.prices if p["price_type_id"] == shop_type]
+                price = min(shop_prices, key=lambda p: _number(p.get("min_quantity")), default=None)
                 stock = offer.stock or {}
                 name = (offer.info or offer.variant or {}).get("name")
                 unit = (offer.info or {}).get("unit") or product.doc.get("unit") or {}
@@ -65,6 +66,14 @@ class Orders:
                     unit_code=unit.get("code"),
                     unit_name=unit.get("name"),
                     service=kind == "service",
+                    tiers=tuple(
+                        sorted(
+                            (_number(p["min_quantity"]), _number(p["value"]))
+                            for p in shop_prices
+                            if p.get("min_quantity")
+                        )
+                    ),
+                    breaks=tuple((_number(b["min_quantity"]), _number(b["percent"])) for b in offer.breaks),
                 )
         return facts
 
@@ -260,3 +269,8 @@ class Orders:
         if released:
             logger.info("holds released by a stock upload", extra={"lines": released})
         return released
+
+
+def _number(value: Any) -> Decimal:
+    """A stored number (0 when absent: a price without `МинКоличество` holds from the first unit)."""
+    return Decimal(str(value)) if value is not None else Decimal(0)

@@ -138,6 +138,18 @@ class ShopCatalog:
     def _names(self, tenant: Tenant, kind: str) -> dict[str, str]:
         return {d["id"]: d["name"] for d in self.reference(tenant, kind)}
 
+    def _flags(self, tenant: Tenant, property_id: str) -> dict[str, bool]:
+        """A 3.1 property's `Внешний` / `Информационное`, when 1C sent them."""
+        flags = self._cached(
+            tenant,
+            "property_flags",
+            lambda: {
+                d["id"]: {k: d[k] for k in ("external", "informational") if d.get(k) is not None}
+                for d in self.reference(tenant, "property")
+            },
+        )
+        return flags.get(property_id) or {}
+
     def image_url(self, tenant: Tenant, key: str) -> str:
         """Under the tenant's CDN base when configured, else a presigned S3 URL."""
         base = (tenant.settings.image_base_url or "").rstrip("/")
@@ -168,8 +180,17 @@ class ShopCatalog:
                     "unit": p.get("unit"),
                     "coefficient": _number(p.get("coefficient")),
                     **({"tax": p["tax"]} if p.get("tax") else {}),
+                    **(
+                        {"min_quantity": _number(p["min_quantity"])}
+                        if p.get("min_quantity") is not None
+                        else {}
+                    ),
                 }
                 for p in offer.prices
+            ],
+            "quantity_breaks": [
+                {"min_quantity": _number(b["min_quantity"]), "percent": _number(b["percent"])}
+                for b in offer.breaks
             ],
             "stock": {
                 "total": _number(stock.get("total")),
@@ -219,9 +240,14 @@ class ShopCatalog:
             "manufacturer": doc.get("manufacturer"),
             "country": doc.get("country"),
             "properties": [
-                {"id": p["id"], "name": p.get("name"), "value": p["value"]} for p in doc.get("properties", [])
+                {"id": p["id"], "name": p.get("name"), "value": p["value"], **self._flags(tenant, p["id"])}
+                for p in doc.get("properties", [])
             ],
             "requisites": requisites,
+            "components": [
+                {"id": c["id"], "quantity": _number(c["quantity"]), "name": c.get("name")}
+                for c in doc.get("components") or []
+            ],
             "images": [
                 {"url": self.image_url(tenant, i["key"]), **_caption(i)}
                 for i in doc.get("images", [])
@@ -311,6 +337,7 @@ class ShopCatalog:
                 {
                     "id": pid,
                     "name": names.get(pid),
+                    **self._flags(tenant, pid),
                     "values": [{"value": v, "count": n} for v, n in sorted(values.items())],
                     "more_values": (facet.get("more") or {}).get(pid, 0),
                 }

@@ -57,6 +57,7 @@ class OfferState:
     stock: dict[str, Any] | None
     active: bool = True
     variant: dict[str, Any] | None = None  # a 2.03/2.04 `Товар` variant's characteristics
+    breaks: list[dict[str, Any]] = field(default_factory=list)  # quantity breaks (`СкидкиНаценки`)
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,9 @@ def build_card(
     for offer in offers:
         for price in offer.prices:
             value = _decimal(price.get("value"))
+            tier = _decimal(price.get("min_quantity"))
+            if tier is not None and tier > 1:  # a quantity tier is not the price a listing shows
+                continue
             if price.get("price_type_id") == shop_price_type and value is not None:
                 prices.append(value)
                 currency = currency or price.get("currency")

@@ -166,6 +166,11 @@ def product_records(
         data["full_name"] = product.full_name
     if product.category_id:
         data["category_id"] = product.category_id
+    if product.components:
+        data["components"] = [
+            {"id": c.id, "quantity": c.quantity, **({"name": c.name} if c.name else {})}
+            for c in product.components
+        ]
     active = not product.deleted
     if "#" not in product.id:
         yield Record(PRODUCT, product.id, canonical(data), active)
@@ -207,10 +212,16 @@ def offer_records(offer: Offer) -> Iterator[Record]:
                 "unit": p.unit,
                 "coefficient": p.coefficient,
                 **({"tax": {"name": p.tax_name, "included": p.tax_included}} if p.tax_name else {}),
+                **({"min_quantity": p.min_quantity} if p.min_quantity is not None else {}),
             }
             for p in offer.prices
         ]
-        yield Record(OFFER_PRICES, offer.id, canonical({"prices": prices}))
+        part: dict[str, Any] = {"prices": prices}
+        if offer.quantity_breaks:  # only when sent: offers without them keep their records
+            part["breaks"] = [
+                {"min_quantity": b.min_quantity, "percent": b.percent} for b in offer.quantity_breaks
+            ]
+        yield Record(OFFER_PRICES, offer.id, canonical(part))
     if STOCK in offer.parts:
         stock = {
             "total": offer.total_stock,
@@ -237,6 +248,8 @@ def classifier_record(entity: Group | Category | Property | PriceType | Warehous
             "for_offers": entity.for_offers,
             "multiple": entity.multiple,
         }
+        flags = {"external": entity.external, "informational": entity.informational}
+        data.update({k: v for k, v in flags.items() if v is not None})  # 3.1 only: 2.x unchanged
         return Record(PROPERTY, entity.id, canonical(data), not entity.deleted)
     if isinstance(entity, PriceType):
         data = {

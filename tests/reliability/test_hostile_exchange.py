@@ -279,6 +279,9 @@ XML_REASONS = {
     "xml: record over 400 KB": "больше, чем помещается в одну запись",
     "xml: 12 MB text node": "текст одного элемента длиннее 10 МБ",
     "xml: control character in a name": "недопустимый управляющий символ",
+    "xml: price tier of «много»": "МинКоличество: «много» не является числом",
+    "xml: volume discount of NaN %": "Процент: «NaN» не является числом",
+    "xml: bundle part quantity Infinity": "Количество: «Infinity» не является числом",
 }
 # One bad field of one record never costs the file (README, "One rule for record-level problems"):
 # these answer `success`, naming the record left out, its line and element, and why.
@@ -294,6 +297,9 @@ RECORD_LEVEL = {
     "xml 3.1: product without Ид",
     "xml 3.1: stock NaN",
     "xml 3.1: unit with a blank Ид and Код",
+    "xml: price tier of «много»",
+    "xml: volume discount of NaN %",
+    "xml: bundle part quantity Infinity",
 }
 
 
@@ -353,6 +359,22 @@ for name, data in {
     ),
     "xml: 12 MB text node": cml.catalog(cml.product(extra=f"<Описание>{'z' * 12_000_000}</Описание>")),
     "xml: control character in a name": cml.catalog(cml.product(name="a&#1;b")),
+    "xml: price tier of «много»": cml.offers(
+        cml.offer().replace("</Валюта>", "</Валюта><МинКоличество>много</МинКоличество>")
+    ),
+    "xml: volume discount of NaN %": cml.offers(
+        cml.offer().replace(
+            "</Цены>",
+            "</Цены><СкидкиНаценки><СкидкаНаценка><Условие>Объем</Условие><ЗначениеУсловия>5</ЗначениеУсловия>"
+            "<Процент>NaN</Процент></СкидкаНаценка></СкидкиНаценки>",
+        )
+    ),
+    "xml: bundle part quantity Infinity": cml.catalog(
+        cml.product(
+            extra="<Комплектующие><Комплектующее><Ид>p2</Ид><Количество>Infinity</Количество></Комплектующее>"
+            "</Комплектующие>"
+        )
+    ),
 }.items():
     CASES[name] = lambda stack, data=data, name=name: (
         send(stack, "import_hostile.xml", data),
