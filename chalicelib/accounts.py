@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
+from chalicelib import certificates
 from chalicelib.tenants import (
     MIN_SECRET_CHARS,
     STOCK_POLICIES,
@@ -117,6 +118,16 @@ class Accounts:
             raise TenantError(
                 "time_zone: часовой пояс по базе IANA, например Europe/Moscow или Asia/Yekaterinburg"
             )
+        if "client_certificates" in changes:
+            listed = changes["client_certificates"] or ()
+            try:
+                changes["client_certificates"] = certificates.registered(
+                    [listed] if isinstance(listed, str) else listed  # type: ignore[arg-type]
+                )
+            except (ValueError, TypeError) as exc:
+                raise TenantError(f"client_certificates: {exc}") from None
+        if changes.get("certificates_guard") not in (None, *[s.value for s in certificates.Surface]):
+            raise TenantError("certificates_guard: exchange (1С), shop (API магазина) или both")
         policy = changes.get("stock_policy")
         if policy is not None and policy not in STOCK_POLICIES:
             raise TenantError(f"stock_policy: одно из {', '.join(STOCK_POLICIES)}")
@@ -125,7 +136,9 @@ class Accounts:
             raise TenantError(image_base_problem(str(base)) or "image_base_url must be text")
         for name, value in changes.items():
             problem = (
-                None if name in ("webhook_urls", "webhook_secret") else settings_text_problem(value, name)
+                None
+                if name in ("webhook_urls", "webhook_secret", "client_certificates")
+                else settings_text_problem(value, name)
             )
             if problem:
                 raise TenantError(problem)

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from chalicelib import journal, wiring
+from chalicelib import admin_certificates, journal, wiring
 from chalicelib.orders.rules import InvalidOrder
 from chalicelib.tenants import Tenant, TenantError
 from chalicelib.usage import FIELDS, month_of
@@ -274,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--month", help="YYYY-MM (UTC; this month by default)")
     usage.add_argument("--sort", choices=FIELDS, default="api_calls")
     usage.set_defaults(func=cmd_usage)
+    admin_certificates.add_parser(sub)
     return parser
 
 

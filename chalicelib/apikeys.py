@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from chalicelib import certificates
 from chalicelib.accounts import Accounts
 from chalicelib.http import ApiError
 from chalicelib.observability import logger
@@ -38,6 +39,15 @@ class ApiKeys:
                 raise _too_many_bad_keys(wait)
             raise ApiError(401, "unauthorized", "a valid X-Api-Key header is required")
         logger.append_keys(tenant=tenant.id)
+        settings = tenant.settings
+        refused = certificates.refusal(
+            settings.client_certificates,
+            certificates.Surface(settings.certificates_guard),
+            certificates.Surface.SHOP,
+            certificates.presented(request.context),
+        )
+        if refused:
+            raise ApiError(403, "client_certificate_required", refused.en)
         wait = self.limiter.take(tenant.id, tenant.settings.api_rate_per_minute)
         if wait:
             raise ApiError(

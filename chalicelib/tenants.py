@@ -210,6 +210,10 @@ class TenantSettings:
     # Tell the owner (webhook `exchange.overdue`, the console's banner) when 1C has sent no catalog
     # for this many hours; 0: never. A day: shops exchange every few minutes to hourly.
     overdue_hours: int = 24
+    # SHA-256 fingerprints of the client certificates this shop's calls must present (none: no
+    # certificate is asked for), and which calls: "exchange" (1C), "shop" (the shop API) or "both".
+    client_certificates: tuple[str, ...] = ()
+    certificates_guard: str = "both"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,6 +237,8 @@ class TenantSettings:
             "catalog_schema": self.catalog_schema,
             "time_zone": self.time_zone,
             "overdue_hours": self.overdue_hours,
+            "client_certificates": list(self.client_certificates),
+            "certificates_guard": self.certificates_guard,
         }
 
     @classmethod
@@ -240,7 +246,7 @@ class TenantSettings:
         data = data or {}
         known = cls.__dataclass_fields__
         clean = {k: v for k, v in data.items() if k in known and v is not None}
-        for key in ("webhook_urls", "managers"):
+        for key in ("webhook_urls", "managers", "client_certificates"):
             if key in clean:
                 clean[key] = tuple(clean[key])
         for key in ("manager_rules", "payment_systems", "delivery_services"):

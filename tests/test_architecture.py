@@ -25,7 +25,16 @@ PURE = {"commerceml", "sync"}
 PURE_SHARED = {"values"}  # pure helpers every box may use (one Decimal text, one UTC stamp)
 AWS_LIBRARIES = {"boto3", "botocore"}
 HTTP_LIBRARIES = {"chalice", "urllib", "http", "requests"}
-WIRING_USERS = {"http", "admin", "exchange/routes", "exchange/jobs", "shop/routes", "orders/routes", "local"}
+WIRING_USERS = {
+    "http",
+    "admin",
+    "admin_certificates",
+    "exchange/routes",
+    "exchange/jobs",
+    "shop/routes",
+    "orders/routes",
+    "local",
+}
 WIRING_USERS |= {"console/web", "console/routes", "console/pages"}  # the console's routes
 MAX_LINES = 400
 AWS_USERS = {"aws", "memory", "local", "container", "wiring"}  # wiring: resets boto3's clients

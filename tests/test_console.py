@@ -131,6 +131,20 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(console):
     assert rebuild and rebuild[0].status == "done", "a new price type rebuilt the cards"
 
 
+def test_the_owner_registers_client_certificates_on_the_settings_page(console):
+    fingerprint = ":".join(["AB"] * 32)
+    page = console.get("/console/settings").body.decode()
+    assert "Сертификаты клиента" in page and 'name="fingerprints"' in page
+    saved = console.post("/console/certificates", {"fingerprints": f"{fingerprint}\n", "guard": "exchange"})
+    assert saved.status_code == 303
+    settings = wiring.container().accounts.require("demo").settings
+    assert (settings.client_certificates, settings.certificates_guard) == (("ab" * 32,), "exchange")
+    assert "ab" * 32 in console.get("/console/settings").body.decode()
+    refused = console.post("/console/certificates", {"fingerprints": "not a fingerprint", "guard": "both"})
+    assert refused.status_code == 400 and "не SHA-256" in refused.body.decode()
+    assert wiring.container().accounts.require("demo").settings.client_certificates == ("ab" * 32,)
+
+
 def _with_first_price_moved(offers: bytes) -> tuple[bytes, str]:
     """The offers file with its first offer's price 7 higher, and that offer's product id."""
     from lxml import etree

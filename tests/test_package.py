@@ -168,3 +168,20 @@ def test_alarms_and_dashboard_an_operator_acts_on(packaged):
         template["Conditions"]["HasAlarmEmail"]
         and resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
     )
+
+
+def test_mutual_tls_domain_is_an_option_off_by_default(packaged):
+    """A custom domain with mutual TLS in front of the same API, on only when a domain is given
+    (per stage, as a parameter); cfn-lint above has linted both branches."""
+    _, _, template = packaged
+    params, resources = template["Parameters"], template["Resources"]
+    assert params["MtlsDomainName"]["Default"] == "" and params["MtlsOnly"]["Default"] == "false"
+    domain = resources["MtlsDomain"]
+    assert domain["Condition"] == "UseMtls" and domain["Type"] == "AWS::ApiGateway::DomainName"
+    assert domain["Properties"]["MutualTlsAuthentication"]["TruststoreUri"] == {"Ref": "MtlsTruststoreUri"}
+    assert domain["Properties"]["SecurityPolicy"] == "TLS_1_2"
+    mapping = resources["MtlsBasePathMapping"]["Properties"]
+    assert mapping["RestApiId"] == {"Ref": "RestAPI"} and mapping["DomainName"] == {"Ref": "MtlsDomain"}
+    api = resources["RestAPI"]["Properties"]
+    assert api["DisableExecuteApiEndpoint"] == {"Fn::If": ["MtlsOnlyEndpoint", True, False]}
+    assert api["DefinitionBody"]["paths"], "the merge kept Chalice's API"

@@ -174,6 +174,25 @@ def save_settings(visit: Visit) -> Response:
     raise Redirect("/console/settings")
 
 
+@console.route("/certificates", methods=["POST"], content_types=FORM)
+@shop_page
+def certificate_settings(visit: Visit) -> Response:
+    """The client certificates this shop's calls must present (fingerprints, one a line) and
+    which calls they guard; removing one revokes it on the next call."""
+    signed, tenant = visit.signed, visit.tenant
+    data = visit.form
+    owner_only(signed, "менять сертификаты клиента")
+    listed = tuple(line.strip() for line in (data.get("fingerprints") or "").splitlines() if line.strip())
+    try:
+        wiring.container().accounts.update_settings(
+            tenant.id, client_certificates=listed, certificates_guard=data.get("guard") or "both"
+        )
+    except TenantError as exc:
+        raise Refused(400, str(exc)) from None
+    record(signed, "certificates", count=str(len(listed)), guard=data.get("guard") or "both")
+    raise Redirect("/console/settings")
+
+
 def _users_page(signed: SignedIn, tenant: Tenant, error: str | None = None, status: int = 200) -> Response:
     listed = [
         {k: v for k, v in u.items() if k != "password_hash"}

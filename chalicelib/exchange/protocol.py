@@ -74,7 +74,9 @@ class Exchange:
         hand): the same path as 1C's call."""
         params = {"type": kind, "mode": mode, **({"filename": filename} if filename else {})}
         headers = {"Cookie": f"{COOKIE}={session}"}
-        return self.handle(ExchangeRequest(kind, mode, params, headers, body, source="console"))
+        return self.handle(
+            ExchangeRequest(kind, mode, params, headers, body, source="console", by_person=True)
+        )
 
     def handle(self, request: ExchangeRequest) -> Answer:
         started = time.perf_counter()

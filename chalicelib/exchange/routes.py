@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib import wiring
+from chalicelib import certificates, wiring
 from chalicelib.exchange.answers import Answer, as_utf8, failure
 from chalicelib.exchange.sessions import COOKIE, ExchangeRequest
 from chalicelib.http import body_bytes, header, query_params
@@ -57,6 +57,7 @@ def _handle() -> Response:
         headers=dict(request.headers),
         body=body_bytes(request),
         source=(context.get("identity") or {}).get("sourceIp") or "unknown",
+        certificate=certificates.presented(context),
     )
     try:
         exchange = wiring.container().exchange

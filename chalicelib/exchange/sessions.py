@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib import certificates
 from chalicelib.accounts import Accounts
 from chalicelib.exchange import answers
 from chalicelib.exchange.answers import Answer
@@ -36,6 +37,8 @@ class ExchangeRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     source: str = "unknown"
+    certificate: str | None = None  # the client certificate (PEM) the TLS layer verified
+    by_person: bool = False  # the console's exchange by hand: a signed-in person, not 1C
 
     def header(self, name: str) -> str:
         for key, value in self.headers.items():
@@ -125,6 +128,7 @@ class Sessions:
                 "если они указаны, прокси-сервер не передаёт заголовок Authorization"
             )
         tenant = self.login(request.source, *credentials)
+        self._admit(tenant, request)
         now = int(time.time())
         token = self._open_session(tenant, request)
         value = f"{tenant.id}.{token}"
@@ -163,16 +167,34 @@ class Sessions:
             if item and tenant and tenant.active and int(item.get("valid_until", 0)) >= time.time():
                 if item.get("completed_at") and request.mode != "complete":
                     raise SessionError("сеанс обмена уже завершён (mode=complete): начните новый с checkauth")
+                self._admit(tenant, request)
                 return Session(tenant, token, item)
         credentials = _basic_credentials(request.header("Authorization"))
         if credentials is None:
             raise SessionError("сессия обмена не найдена или истекла: начните обмен заново (mode=checkauth)")
         return self._basic_session(request, *credentials)
 
+    @staticmethod
+    def _admit(tenant: Tenant, request: ExchangeRequest) -> None:
+        """A shop that registered client certificates for 1C's calls gets them only with one."""
+        if request.by_person:
+            return
+        settings = tenant.settings
+        guard = certificates.Surface(settings.certificates_guard)
+        reason = certificates.refusal(
+            settings.client_certificates, guard, certificates.Surface.EXCHANGE, request.certificate
+        )
+        if reason:
+            logger.warning(
+                "1C call refused: client certificate", extra={"tenant": tenant.id, "reason": reason}
+            )
+            raise SessionError(reason.ru)
+
     def _basic_session(self, request: ExchangeRequest, login: str, password: str) -> Session:
         """A client that sends Basic auth instead of the cookie gets a session of its own (one per
         source address and login), never one that another client opened."""
         tenant = self.login(request.source, login, password)
+        self._admit(tenant, request)
         caller = hashlib.sha256(f"{request.source}|{login}".encode()).hexdigest()[:32]
         token = self.store.basic_session(tenant.id, caller)
         item = self.store.get_session(tenant.id, token) if token else None

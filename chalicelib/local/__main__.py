@@ -121,6 +121,12 @@ def main() -> int:
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage)
     ThreadedHTTPServer.request_queue_size = 256  # socketserver's default of 5 resets bursts
     server = create_local_server(app_module.app, config, host, port)
+    tls = os.environ.get("LOCAL_TLS") == "1"
+    if tls:
+        from chalicelib.local.tls import serve_tls
+
+        tls_folder = Path(os.environ.get("CMLBRIDGE_CA_DIR") or ROOT / ".local-state" / "tls")
+        authority = serve_tls(server, tls_folder, app_module.app, config)
     stop = threading.Event()
     pump = QueuePump(app_module.import_worker, settings().import_queue_name)
 
@@ -154,7 +160,7 @@ def main() -> int:
     threads = [threading.Thread(target=target, daemon=True) for target in loops]
     for thread in threads:
         thread.start()
-    base = f"http://{host}:{port}"
+    base = f"{'https' if tls else 'http'}://{host}:{port}"
     print(
         "\n".join(
             [
@@ -171,6 +177,15 @@ def main() -> int:
                 + (f"AWS_ENDPOINT_URL_DYNAMODB={dynamodb.endpoint} " if dynamodb else "")
                 + "AWS_ACCESS_KEY_ID=local "
                 "AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=eu-central-1 .venv/bin/python -m chalicelib.admin tenants list",
+                *(
+                    [
+                        f"  HTTPS           : server and client certificates from the CA {authority.certificate_path}",
+                        f"  a client cert   : (the admin CLI's environment above) .venv/bin/python -m "
+                        f"chalicelib.admin certificates issue {tenant} --ca {authority.folder}",
+                    ]
+                    if tls
+                    else []
+                ),
                 "Press Ctrl-C to stop.",
                 "",
             ]
@@ -178,7 +193,7 @@ def main() -> int:
         flush=True,
     )
     try:
-        server.serve_forever()
+        server.server.serve_forever()  # the banner above says where (Chalice's own line says http)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:

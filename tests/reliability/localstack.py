@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from chalicelib.local.dynamodb_local import free_port
 from tests.conftest import ROOT
@@ -26,10 +28,20 @@ class LocalStack:
     port: int
     moto_port: int
     output: list[str] = field(default_factory=list)
+    tls: Path | None = None  # `make run TLS=1`: the provider CA's folder
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def client_context(self, certificate: Path | None = None) -> ssl.SSLContext | None:
+        """What a client of the TLS stack trusts (its CA) and presents (`name.crt` + `name.key`)."""
+        if self.tls is None:
+            return None
+        context = ssl.create_default_context(cafile=self.tls / "ca.crt")
+        if certificate is not None:
+            context.load_cert_chain(certificate.with_suffix(".crt"), certificate.with_suffix(".key"))
+        return context
 
     @property
     def dynamodb_endpoint(self) -> str | None:
@@ -45,12 +57,14 @@ class LocalStack:
         body: bytes | None = None,
         headers: dict | None = None,
         timeout: float = 60,
+        certificate: Path | None = None,
     ) -> tuple[int, bytes]:
         request = urllib.request.Request(
             f"{self.base}{path}", data=body, headers=headers or {}, method=method
         )
+        context = self.client_context(certificate)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -113,15 +127,22 @@ class LocalStack:
             self.process.kill()
 
 
-def start(schedule_seconds: float = 1, timeout: float = 90, dynamodb: str | None = None) -> LocalStack:
-    """`dynamodb`: the endpoint of a DynamoDB Local already running (the suite's), else its own."""
+def start(
+    schedule_seconds: float = 1, timeout: float = 90, dynamodb: str | None = None, tls: Path | None = None
+) -> LocalStack:
+    """`dynamodb`: the endpoint of a DynamoDB Local already running (the suite's), "moto", else its own;
+    `tls`: serve HTTPS with client certificates, its provider CA in that folder."""
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STAGE"))}
     env.update(
         {"PORT": str(port), "MOTO_PORT": str(moto_port), "LOCAL_SCHEDULE_SECONDS": str(schedule_seconds)}
     )
-    if dynamodb:
+    if dynamodb == "moto":
+        env["DYNAMODB"] = "moto"
+    elif dynamodb:
         env["DYNAMODB_LOCAL_ENDPOINT"] = dynamodb
+    if tls:
+        env.update({"LOCAL_TLS": "1", "CMLBRIDGE_CA_DIR": str(tls)})
     process = subprocess.Popen(
         [sys.executable, "-m", "chalicelib.local"],
         cwd=ROOT,
@@ -130,7 +151,7 @@ def start(schedule_seconds: float = 1, timeout: float = 90, dynamodb: str | None
         stderr=subprocess.STDOUT,
         text=True,
     )
-    stack = LocalStack(process, port, moto_port)
+    stack = LocalStack(process, port, moto_port, tls=tls)
 
     def drain() -> None:  # the stack logs every call: keep its pipe from filling up
         for line in process.stdout:

@@ -56,6 +56,7 @@ ROUTES = {
         {"image_base_url": "https://cdn.attacker.example", "order_encoding": "utf-8"},
     ),
     "/console/users": ("owner", {"email": "friend@attacker.example", "password": "long enough pw"}),
+    "/console/certificates": ("owner", {"fingerprints": "ab" * 32, "guard": "shop"}),
     "/console/jobs/skip": ("owner", {"job": "no-such-job"}),
     "/console/sample": ("owner", {}),
     "/console/tenants": ("operator", {"tenant": "rival"}),
@@ -69,7 +70,14 @@ ROUTES = {
 def owned_state() -> tuple:
     tenant = wiring.container().accounts.require("demo")
     users = sorted(u["email"] for u in wiring.container().console_store.users("demo"))
-    return tenant.settings.webhook_urls, tenant.settings.webhook_secret, tenant.settings.image_base_url, users
+    settings = tenant.settings
+    return (
+        settings.webhook_urls,
+        settings.webhook_secret,
+        settings.image_base_url,
+        settings.client_certificates,
+        users,
+    )
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
@@ -88,7 +96,7 @@ def test_every_post_route_as_each_role(people, losses, route, email):
         operator = email.startswith("ops@")
         assert response.status_code == (303 if operator else 403), body
         assert operator or "магазин выбирает только оператор" in body
-    elif route in ("/console/webhooks", "/console/settings", "/console/users"):
+    elif route in ("/console/webhooks", "/console/settings", "/console/users", "/console/certificates"):
         assert response.status_code == 303, body
         assert owned_state() != before
     elif route == "/console/sample":  # the sample catalog loads for the owner (and an operator)
