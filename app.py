@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
-from chalicelib import observability, wiring
+from chalicelib import function_url, observability, wiring
 from chalicelib.console import console, front
 from chalicelib.exchange import jobs
 from chalicelib.exchange.routes import BINARY_TYPES, exchange_routes
@@ -36,6 +36,12 @@ def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.lambda_function(name="shop_reads")
+def shop_reads(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The shop API behind a Lambda function URL (infra/resources.json): the same routes."""
+    return function_url.handle(app, app.routes, event, context)
 
 
 @app.on_sqs_message(queue=IMPORT_QUEUE, batch_size=1, name="import_worker")

@@ -306,6 +306,21 @@ def bench_rate_limit(results: dict) -> None:
     results["api.rate_limit_writes_per_request"] = round(writes / 1000, 3)
 
 
+def response_bytes(timed, catalog, group: str) -> dict:
+    """What a list page and a product answer weigh, as sent and gzipped (data transfer out)."""
+    import gzip
+
+    found = {}
+    for name, path in (
+        ("list_page", f"/api/v1/products?group={group}&sort=price&limit=50"),
+        ("product", f"/api/v1/products/{catalog.product_id(7)}"),
+    ):
+        raw = json.dumps(timed(path)[1], ensure_ascii=False, separators=(",", ":")).encode()
+        found[f"api.response_bytes.{name}"] = len(raw)
+        found[f"api.response_bytes_gzip.{name}"] = len(gzip.compress(raw, 6))
+    return found
+
+
 def bench_api(client, catalog, n: int, results: dict) -> None:
     """Through the app (chalice.test) on the stack's DynamoDB: the shop API's read paths."""
     from chalicelib import wiring
@@ -335,7 +350,12 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
     queries = wiring.container().catalog_store.stats.queries - before
     detail = [timed(f"/api/v1/products/{catalog.product_id(i)}")[0] for i in range(0, n, max(1, n // 60))]
     common_pages = pages(common, 4) * 5
-    whole = pages("/api/v1/products?sort=name&limit=50", 10)
+    whole_path = "/api/v1/products?sort=name&limit=50"
+    timed(whole_path)
+    before = wiring.container().catalog_store.stats.queries
+    timed(whole_path)
+    whole_queries = wiring.container().catalog_store.stats.queries - before
+    whole = pages(whole_path, 10)
     facets = [timed(f"/api/v1/facets?group={g}")[0] for g in catalog.groups[:30]]
 
     def pct(values: list[float], q: int) -> float:
@@ -349,6 +369,8 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
         f"api.list_all_page_p50_ms.{label}": pct(whole, 50),
         f"api.facets_p50_ms.{label}": pct(facets, 50),
         "api.list_page_queries": queries,
+        "api.list_all_page_queries": whole_queries,
+        **response_bytes(timed, catalog, group),
     }
     results.update(figures)
     print(
@@ -356,7 +378,8 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
         f"(p95 {figures[f'api.product_detail_p95_ms.{label}']}); common page of 50 (group, in_stock, "
         f"sort=price) p50 {figures[f'api.list_page_p50_ms.{label}']} ms (p95 "
         f"{figures[f'api.list_page_p95_ms.{label}']}) in {queries} DynamoDB query; a page of the whole "
-        f"catalog by name p50 {figures[f'api.list_all_page_p50_ms.{label}']} ms; facets p50 "
+        f"catalog by name p50 {figures[f'api.list_all_page_p50_ms.{label}']} ms in {whole_queries} "
+        f"queries; facets p50 "
         f"{figures[f'api.facets_p50_ms.{label}']} ms"
     )
 

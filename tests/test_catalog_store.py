@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.aws.catalog import CatalogStore
 from chalicelib.memory import InMemoryCatalogStore
-from chalicelib.sync.cards import Card, ListQuery, OfferState, ProductState, build_card
+from chalicelib.sync.cards import WHOLE, Card, ListQuery, OfferState, ProductState, build_card
 from chalicelib.sync.diff import Deactivate, Put
 from chalicelib.sync.records import Record, canonical
 
@@ -74,6 +74,14 @@ def test_offer_parts_share_one_item_and_a_prices_file_keeps_the_rest(store):
     assert offer.prices[0]["tax"] == {"name": "НДС", "included": True}, "3.1's per-price tax is kept"
     assert state.updated == 1700000001000
     assert store.states("t", {"p1": ["offer:p1#a"]})["p1"] == state
+    tiers = [{"price_type_id": "rub", "value": "9", "min_quantity": "10"}]
+    breaks = [{"min_quantity": "5", "percent": "3"}]
+    store.write_changes(
+        "t", [put("prices", "p1#a", prices=tiers, breaks=breaks)], "1700000001500" + "0000000"
+    )()
+    (tiered,) = store.product("t", "p1").offers
+    assert [(p["value"], p["min_quantity"], p.get("tax")) for p in tiered.prices] == [("9", "10", None)]
+    assert [(b["min_quantity"], b["percent"]) for b in tiered.breaks] == [("5", "3")]
     store.write_changes("t", [Deactivate("offer", "p1#a")], "1700000002000" + "0000000")()
     assert store.product("t", "p1").offers[0].active is False
     assert store.product("u", "p1") is None, "another tenant's key space"
@@ -183,6 +191,25 @@ def test_cards_list_in_order_with_full_pages_and_no_repeats(store):
             assert ids == _expected(cards, query, set(buckets)), (query, buckets)
             full = all(size == query.limit for size in sizes[:-2])
             assert full and len(sizes) <= len(ids) // query.limit + 2, (query, sizes)  # full until the end
+
+
+def test_the_whole_catalog_is_one_query_a_shard_with_every_sort_and_filter(store):
+    """Every card is in the whole catalog's listing too (split over two keys by product id): a
+    page of it is two queries however many groups the catalog has, in stock a filter there."""
+    cards = _cards(60)
+    store.write_cards("t", cards, [])()
+    everything = {"leaf-a", "leaf-b", "leaf-c"}
+    for query in QUERIES:
+        before = store.stats.queries
+        store.cards("t", query, [WHOLE])
+        assert store.stats.queries - before <= 2 * 3, "at most MAX_ROUNDS a shard, for a filtered page"
+        if not query.has_filter() and query.in_stock is None:
+            assert store.stats.queries - before == 2, query
+        ids, _ = _read_all(store, query, [WHOLE])
+        assert ids == _expected(cards, query, everything), query
+    gone = cards[0]
+    store.write_cards("t", [], [(gone.id, group) for group in gone.buckets])()
+    assert gone.id not in _read_all(store, ListQuery(limit=50), [WHOLE])[0]
 
 
 def test_removed_cards_leave_the_listing_and_facets_round_trip(store):

@@ -185,3 +185,14 @@ def test_mutual_tls_domain_is_an_option_off_by_default(packaged):
     api = resources["RestAPI"]["Properties"]
     assert api["DisableExecuteApiEndpoint"] == {"Fn::If": ["MtlsOnlyEndpoint", True, False]}
     assert api["DefinitionBody"]["paths"], "the merge kept Chalice's API"
+
+
+def test_the_shop_api_has_a_function_url_front_door(packaged):
+    """The same app behind a Lambda function URL (chalicelib/function_url.py): no API Gateway fee
+    per request; CORS preflights answered by the URL itself."""
+    _, _, template = packaged
+    reads = template["Resources"]["ShopReads"]["Properties"]
+    assert reads["Handler"] == "app.shop_reads"
+    assert reads["FunctionUrlConfig"]["AuthType"] == "NONE", "the app checks the API key itself"
+    assert "x-api-key" in reads["FunctionUrlConfig"]["Cors"]["AllowHeaders"]
+    assert template["Outputs"]["ShopReadsUrl"]["Value"] == {"Fn::GetAtt": ["ShopReadsUrl", "FunctionUrl"]}

@@ -34,6 +34,7 @@ from chalicelib.aws.catalog_table import DynamoCatalogTable, IndexPage, item_siz
 from chalicelib.aws.offer_items import pack, unpack_prices, unpack_stock
 from chalicelib.ports import ItemTooLarge
 from chalicelib.sync.cards import (
+    WHOLE,
     Card,
     ListQuery,
     OfferState,
@@ -51,6 +52,14 @@ HISTORY_DAYS = 90  # a product's card changes the console shows (the table's TTL
 MAX_ITEM_BYTES = 390_000  # DynamoDB refuses items over 400 KB; our size counts conservatively
 MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered short, with a cursor
 READERS = 8
+# The whole catalog's listing is split over this many keys by product id, merged on read: a page is
+# one query a shard, and no listing key takes more than half of a catalog's card writes.
+WHOLE_SHARDS = 2
+WHOLE_FLAG = "a"  # its sort values carry no stock flag (in-stock is a filter there): one query a shard
+
+
+def whole_shard(product_id: str) -> str:
+    return f"{WHOLE}{hashlib.blake2b(product_id.encode(), digest_size=2).digest()[0] % WHOLE_SHARDS}"
 
 
 def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
@@ -174,11 +183,12 @@ class CatalogStore:
         return self._card_item(tenant, short, group)
 
     def _card_item(self, tenant: str, card: Card, group: str) -> dict[str, Any]:
-        order = sort_values(card)
+        whole = group == WHOLE
+        order = sort_values(card, WHOLE_FLAG if whole else None)
         item: dict[str, Any] = {
             "pk": f"{tenant}#p#{card.id}",
             "sk": f"card#{group}",
-            "lpk": f"{tenant}#l#{group}",
+            "lpk": f"{tenant}#l#{whole_shard(card.id) if whole else group}",
             "ln": order["name"],
             "lu": order["updated"],
             "card": json.dumps(card.to_dict(), ensure_ascii=False, separators=(",", ":")),
@@ -193,6 +203,8 @@ class CatalogStore:
             item["barcodes"] = list(card.barcodes)
         if card.props:
             item["props"] = list(card.props)
+        if whole:
+            item["st"] = int(card.in_stock)
         return item
 
     def _write(
@@ -291,6 +303,9 @@ class CatalogStore:
         index, attr = INDEXES[query.order]
         flags = ["1", "0"] if query.in_stock is None else ["1" if query.in_stock else "0"]
         sources = [(bucket, flag) for bucket in buckets for flag in flags]
+        if buckets == [WHOLE]:  # one query a shard, stock filtered rather than keyed
+            sources = [(f"{WHOLE}{n}", WHOLE_FLAG) for n in range(WHOLE_SHARDS)]
+            query = replace(query, stock_filtered=True)
 
         def one(source: tuple[str, str]) -> tuple[list[dict[str, Any]], str | None]:
             bucket, flag = source

@@ -70,6 +70,8 @@ def card_filter(query: ListQuery) -> ConditionBase | None:
     """The list filters a key condition does not cover, as DynamoDB evaluates them
     (`sync.cards.matches` is the same rule for the twin)."""
     parts: list[ConditionBase] = []
+    if query.stock_filter is not None:
+        parts.append(Attr("st").eq(query.stock_filter))
     if query.q:
         parts.append(Attr("search").contains(query.q))
     if query.sku:

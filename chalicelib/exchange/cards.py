@@ -164,7 +164,10 @@ class Cards:
                     new = card.summary() if card else None
                     if new is not None:
                         _write(out, new)
-                    if (new and old and new.fp == old.fp) or (new is None and old is None):
+                    if (new and old and new.fp == old.fp and old.whole) or (new is None and old is None):
+                        continue
+                    if card is not None and old is not None and new is not None and new.fp == old.fp:
+                        puts.append(card)  # unchanged: it only joins the whole catalog's listing
                         continue
                     scopes.update(old.scopes if old else (), new.scopes if new else ())
                     difference = _difference(product_id, old, new)

@@ -20,6 +20,8 @@ DYNAMODB_MAX_ITEM = 400 * 1024
 
 def matches(item: dict[str, Any], query: ListQuery) -> bool:
     """`catalog_table.card_filter` as Python."""
+    if query.stock_filter is not None and item.get("st") != query.stock_filter:
+        return False
     if query.q and query.q not in item.get("search", ""):
         return False
     if query.sku and item.get("sku") != query.sku:

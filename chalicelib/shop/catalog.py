@@ -25,6 +25,7 @@ from chalicelib.shop.queries import decode_cursor, encode_cursor, group_param, l
 from chalicelib.sync.cards import (
     ALL,
     CATEGORY_BUCKET,
+    WHOLE,
     OfferState,
     category_bucket,
     is_category_bucket,
@@ -265,13 +266,16 @@ class ShopCatalog:
         if category is not None:
             return [category_bucket(category)]
 
-        def filled() -> dict[str, int]:  # the groups holding cards, from the catalog's facet
-            return self._cached(
-                tenant, "buckets", lambda: (self.store.facet(tenant.id, ALL) or {}).get("buckets", {})
-            )
+        def whole() -> dict[str, Any]:  # the catalog's facet: its count and the groups holding cards
+            return self._cached(tenant, "whole", lambda: self.store.facet(tenant.id, ALL) or {})
 
-        if group is None:
-            return sorted(b for b in filled() if not is_category_bucket(b))
+        def filled() -> dict[str, int]:
+            return dict(whole().get("buckets", {}))
+
+        if group is None:  # the whole listing once every card is in it (a rebuild after upgrading)
+            if filled().get(WHOLE, 0) == whole().get("count", 0):
+                return [WHOLE]
+            return sorted(b for b in filled() if not is_category_bucket(b) and b != WHOLE)
         children: dict[str | None, list[str]] = {}
         for g in self.reference(tenant, "group"):
             children.setdefault(g.get("parent_id"), []).append(g["id"])

@@ -21,6 +21,7 @@ from chalicelib.values import decimal_text
 
 ALL = "*"  # the facet scope of the whole catalog
 NO_GROUP = "-"  # the listing bucket of a product without a group
+WHOLE = "~all"  # the whole catalog's listing bucket: every listed card is in it too (a query a shard)
 CATEGORY_BUCKET = "~c:"  # + a category id: the listing bucket and facet scope of a category
 
 
@@ -99,7 +100,7 @@ class Card:
 
     @property
     def buckets(self) -> tuple[str, ...]:
-        return buckets_of(self.groups)
+        return (*buckets_of(self.groups), WHOLE)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,7 +108,7 @@ class Card:
     def summary(self) -> CardSummary:
         return CardSummary(
             self.id, self.fingerprint(), self.name, self.groups, self.scopes, self.props,
-            self.price_min, self.price_max, self.stock, self.in_stock,
+            self.price_min, self.price_max, self.stock, self.in_stock, True,
         )  # fmt: skip
 
 
@@ -126,22 +127,25 @@ class CardSummary:
     price_max: str | None
     stock: str
     in_stock: bool
+    whole: bool = False  # its items include the whole catalog's listing (cards written since it came)
 
     @property
     def buckets(self) -> tuple[str, ...]:
-        return buckets_of(self.groups)
+        return (*buckets_of(self.groups), WHOLE) if self.whole else buckets_of(self.groups)
 
     def to_list(self) -> list[Any]:
         return [getattr(self, f) for f in self.__slots__]
 
     @classmethod
     def from_list(cls, row: list[Any]) -> CardSummary:
-        """Group ids, property values and prices repeat across cards: interned, each held once."""
-        (id_, fp, name, groups, scopes, props, low, high, stock, in_stock) = row
+        """Group ids, property values and prices repeat across cards: interned, each held once.
+        A row kept before the whole listing existed has no `whole` (its cards are not in it)."""
+        (id_, fp, name, groups, scopes, props, low, high, stock, in_stock, *whole) = row
         low, high, stock = (sys.intern(v) if isinstance(v, str) else v for v in (low, high, stock))
         return cls(
-            id_, fp, name, _shared(groups), _shared(scopes), _shared(props), low, high, stock, in_stock
-        )
+            id_, fp, name, _shared(groups), _shared(scopes), _shared(props), low, high, stock, in_stock,
+            bool(whole and whole[0]),
+        )  # fmt: skip
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -223,10 +227,11 @@ def price_key(price: str) -> str:
     return f"{max(scaled, 0):0{PRICE_WIDTH}d}"
 
 
-def sort_values(card: Card) -> dict[str, str]:
+def sort_values(card: Card, flag: str | None = None) -> dict[str, str]:
     """The card's position in each order: `{in stock 1|0}#{value}\x01{id}`. The id makes it unique;
-    \x01 (never in XML text) sorts "Чай" before "Чай зелёный"."""
-    stocked = "1" if card.in_stock else "0"
+    \x01 (never in XML text) sorts "Чай" before "Чай зелёный". `flag` replaces the stock flag
+    where stock is filtered rather than keyed (the whole catalog's listing)."""
+    stocked = flag or ("1" if card.in_stock else "0")
     values = {
         "name": f"{stocked}#{name_key(card.name)}\x01{card.id}",
         "updated": f"{stocked}#{card.updated:013d}\x01{card.id}",
@@ -253,6 +258,7 @@ class ListQuery:
     sort: str = "name"
     limit: int = 50
     after: str | None = None  # the sort value of the last card of the previous page
+    stock_filtered: bool = False  # the listing read keys no stock flag: `in_stock` is a filter
 
     @property
     def order(self) -> str:
@@ -267,9 +273,16 @@ class ListQuery:
         return self.order == "price"
 
     def has_filter(self) -> bool:
-        return bool(self.properties or self.q or self.sku or self.barcode) or (
-            not self.price_in_key and (self.price_min is not None or self.price_max is not None)
+        return (
+            bool(self.properties or self.q or self.sku or self.barcode)
+            or self.stock_filter is not None
+            or (not self.price_in_key and (self.price_min is not None or self.price_max is not None))
         )
+
+    @property
+    def stock_filter(self) -> int | None:
+        """1 or 0 when in-stock is asked of a listing that does not key it, else None."""
+        return None if not self.stock_filtered or self.in_stock is None else int(self.in_stock)
 
 
 def search_text(name: str, sku: str | None) -> str:
