@@ -7,11 +7,14 @@
            reports them, table + indexes), the hottest partition key's share of an import's
            writes, and the bare cost of writing the same items with boto3's batch_writer
   api      p50/p95 of a product, of the common list page (a group, a sort, in_stock), of a page
-           of the whole catalog and of facets, and DynamoDB queries per common page
+           of the whole catalog and of facets, DynamoDB queries per page, and per request: wall and
+           CPU ms, read units, answer bytes as sent and gzipped (the inputs of `make capacity`)
+  replay   a day of reads (Zipf over products and pages, a 1%-changed import every 15 minutes)
+           against a shared cache honouring max-age and ETags: the hit ratio `make capacity` uses
   bare     (BENCH_PARTS=bare) only the batch_writer baseline for imports already in results.json
 
 BENCH_SIZES=10000 python -m bench   limits the sizes (default: 10000,100000);
-BENCH_PARTS=reader,import           picks the parts (default: reader,import,api).
+BENCH_PARTS=reader,import           picks the parts (default: reader,replay,import,api).
 """
 
 from __future__ import annotations
@@ -321,6 +324,26 @@ def response_bytes(timed, catalog, group: str) -> dict:
     return found
 
 
+def request_cost(timed, paths: list[str]) -> dict:
+    """Per request, averaged: wall and CPU milliseconds in the app (CPU is what a smaller Lambda
+    stretches) and the catalog table's read units as DynamoDB reports them."""
+    from chalicelib import wiring
+
+    stats = wiring.container().catalog_store.stats
+    wall = cpu = units = 0.0
+    for path in paths:
+        started, used, spent = time.perf_counter(), time.process_time(), stats.read_units
+        timed(path)
+        wall += time.perf_counter() - started
+        cpu += time.process_time() - used
+        units += stats.read_units - spent
+    return {
+        "wall_ms": round(wall * 1000 / len(paths), 2),
+        "cpu_ms": round(cpu * 1000 / len(paths), 2),
+        "read_units": round(units / len(paths), 2),
+    }
+
+
 def bench_api(client, catalog, n: int, results: dict) -> None:
     """Through the app (chalice.test) on the stack's DynamoDB: the shop API's read paths."""
     from chalicelib import wiring
@@ -356,6 +379,14 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
     timed(whole_path)
     whole_queries = wiring.container().catalog_store.stats.queries - before
     whole = pages(whole_path, 10)
+    per_request = {
+        "list_page": request_cost(
+            timed, [f"/api/v1/products?group={g}&sort=price&limit=50" for g in catalog.groups[:40]]
+        ),
+        "product": request_cost(
+            timed, [f"/api/v1/products/{catalog.product_id(i)}" for i in range(1, n, max(1, n // 40))]
+        ),
+    }
     facets = [timed(f"/api/v1/facets?group={g}")[0] for g in catalog.groups[:30]]
 
     def pct(values: list[float], q: int) -> float:
@@ -371,6 +402,7 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
         "api.list_page_queries": queries,
         "api.list_all_page_queries": whole_queries,
         **response_bytes(timed, catalog, group),
+        **{f"api.{what}.{name}": value for name, cost in per_request.items() for what, value in cost.items()},
     }
     results.update(figures)
     print(
@@ -386,10 +418,14 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
 
 def main() -> int:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
-    parts = os.environ.get("BENCH_PARTS", "reader,import,api").split(",")
+    parts = os.environ.get("BENCH_PARTS", "reader,replay,import,api").split(",")
     results: dict = {}
     if "reader" in parts:
         bench_reader(sizes, results)
+    if "replay" in parts:
+        from bench import replay
+
+        results.update(replay.main())
     if "import" in parts:
         bench_import_and_api(sizes, results, api="api" in parts)
     if "bare" in parts:  # the batch_writer baseline alone, for an import measured in an earlier run

@@ -1,10 +1,12 @@
-"""`make capacity`: what cmlbridge costs per tenant a month, and where an account hits its limits,
-from the counts `make bench` measured (bench/results.json) and the dated prices and default quotas
-in bench/prices.json.
+"""`make capacity`: what cmlbridge costs per tenant a month, today's read path beside the new one
+(and the new one behind a CDN), at the reference load and at a small shop's; and where an account
+of 10,000 tenants hits its limits. Every input is a figure `make bench` measured
+(bench/results.json) or a dated price or quota (bench/prices.json); each is printed with its
+source.
 
-Scenario: 10,000 tenants × 50,000 SKUs; an exchange every 15 minutes changing 1 % (1C's exchange
-plan sends only what changed); 1,000 shop reads a minute per tenant (half list pages, half product
-pages); 100 orders a day per tenant. Every figure below says where it comes from.
+Reference: 50,000 SKUs; an exchange every 15 minutes changing 1 % (1C's exchange plan sends only
+what changed); 1,000 shop reads a minute (half list pages, half product pages); 100 orders a day.
+Small shop: 5,000 SKUs, 50 reads a minute, 10 orders a day.
 """
 
 from __future__ import annotations
@@ -12,32 +14,157 @@ from __future__ import annotations
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TENANTS, SKUS, EXCHANGES_PER_DAY, CHANGED = 10_000, 50_000, 24 * 4, 0.01
-READS_PER_MINUTE, ORDERS_PER_DAY, DAYS = 1_000, 100, 30
-# Per call, from the read paths (chalicelib/shop/catalog.py) and item sizes the bench writes:
-# a common list page is one Query of 50 cards (~0.6 KB each, eventually consistent: 0.5 unit per
-# 4 KB), a product page one partition query (~8 items, ~6 KB); every API call also reads the API
-# key (0.5) and counts the rate limit: measured by `make bench` (`api.rate_limit_writes_per_request`:
-# the counter writes in batches, chalicelib/aws/ratelimit.py); one write a request before that.
-READ_UNITS = {"list page": math.ceil(50 * 0.6 / 4) * 0.5, "product": math.ceil(6 / 4) * 0.5}
-KEY_LOOKUP_READ = 0.5
+TENANTS, EXCHANGES_PER_DAY, CHANGED, DAYS = 10_000, 24 * 4, 0.01, 30
+KEY_LOOKUP_READ = 0.5  # the API key's tenant: one eventually consistent read of an item under 4 KB
 ORDER_WRITE_UNITS = 12  # order + holds + number + outbox events + 1C's query/success/statuses
 ORDER_READ_UNITS = 8
-LAMBDA_GB = 1.0  # the import worker's memory setting (.chalice/config.json)
+IMPORT_GB = 1.0  # the import worker's memory (.chalice/config.json)
+MEMORY_MB = {"today": 1024, "new": 512}  # api_handler / shop_reads (.chalice/config.json)
+NEEDED = (
+    "import.write_units.changed_1pct.10k",
+    "import.seconds.changed_1pct.10k",
+    "import.bytes_per_product.10k",
+    "api.rate_limit_writes_per_request",
+    "api.response_bytes.list_page",
+    "api.response_bytes_gzip.list_page",
+    "api.response_bytes.product",
+    "api.response_bytes_gzip.product",
+    "api.wall_ms.list_page",
+    "api.cpu_ms.list_page",
+    "api.read_units.list_page",
+    "api.wall_ms.product",
+    "api.cpu_ms.product",
+    "api.read_units.product",
+    "api.cache_hit_ratio.reference.max_age_30",
+    "api.cache_hit_ratio.small.max_age_30",
+)
+
+
+@dataclass(frozen=True)
+class Load:
+    name: str
+    skus: int
+    reads_per_minute: int
+    orders_per_day: int
+
+    @property
+    def reads(self) -> int:
+        return self.reads_per_minute * 60 * 24 * DAYS
+
+
+LOADS = (Load("reference", 50_000, 1_000, 100), Load("small", 5_000, 50, 10))
+
+
+def per_read(m: dict, what: str) -> float:
+    """The read mix's average of a per-request figure (half list pages, half product pages)."""
+    return (m[f"{what}.list_page"] + m[f"{what}.product"]) / 2
+
+
+def lambda_seconds(m: dict, memory_mb: int, mb_per_vcpu: int) -> float:
+    """A read's billed duration: its waiting as measured, its CPU stretched by the share of a vCPU
+    the memory setting buys (Lambda: one vCPU at 1,769 MB)."""
+    wall, cpu = per_read(m, "api.wall_ms"), per_read(m, "api.cpu_ms")
+    return (wall - cpu + cpu * max(1.0, mb_per_vcpu / memory_mb)) / 1000
+
+
+def common_month(load: Load, m: dict, p: dict) -> dict[str, float]:
+    """What does not depend on the read path: imports, orders, storage."""
+    scale = load.skus / 10_000  # the bench's catalog: 10k products, 2 variants each
+    exchanges = EXCHANGES_PER_DAY * DAYS
+    write_units = m["import.write_units.changed_1pct.10k"] * scale
+    upload_bytes = load.skus * CHANGED * m["import.bytes_per_product.10k"]
+    chunks = max(2, math.ceil(upload_bytes / 10_000_000))
+    s3_puts, s3_gets = chunks + 12, 14  # chunks, staging files, state files; reads of them
+    import_seconds = m["import.seconds.changed_1pct.10k"] * scale**0.5  # fixed costs grow with the index
+    orders = load.orders_per_day * DAYS
+    return {
+        "DynamoDB writes (imports)": exchanges * write_units * p["dynamodb_per_million_write_units"] / 1e6,
+        "Lambda (imports)": exchanges * import_seconds * IMPORT_GB * p["lambda_per_gb_second"],
+        "DynamoDB orders": orders
+        * (
+            ORDER_WRITE_UNITS * p["dynamodb_per_million_write_units"]
+            + ORDER_READ_UNITS * p["dynamodb_per_million_read_units"]
+        )
+        / 1e6,
+        "DynamoDB storage": load.skus * 4 * 0.9 / 1e6 * p["dynamodb_storage_per_gb_month"],
+        "S3 requests": exchanges
+        * (s3_puts * p["s3_put_per_thousand"] + s3_gets * p["s3_get_per_thousand"])
+        / 1e3,
+        "S3 storage": (upload_bytes * EXCHANGES_PER_DAY * 7 / 1e9 + load.skus * 3 * 40 / 1e9)
+        * p["s3_storage_per_gb_month"],
+        "SQS": exchanges * 4 * p["sqs_per_million_requests"] / 1e6,
+    }
+
+
+def origin_month(requests: float, memory_mb: int, m: dict, p: dict) -> dict[str, float]:
+    """What the app costs for the reads that reach it: Lambda, DynamoDB reads, the rate limit."""
+    seconds = lambda_seconds(m, memory_mb, p["lambda_mb_per_vcpu"])
+    return {
+        "Lambda (API)": requests
+        * (seconds * memory_mb / 1024 * p["lambda_per_gb_second"] + p["lambda_per_million_requests"] / 1e6),
+        "DynamoDB reads (shop)": requests
+        * (per_read(m, "api.read_units") + KEY_LOOKUP_READ)
+        * p["dynamodb_per_million_read_units"]
+        / 1e6,
+        "DynamoDB writes (rate limit)": requests
+        * m["api.rate_limit_writes_per_request"]
+        * p["dynamodb_per_million_write_units"]
+        / 1e6,
+    }
+
+
+def read_paths(load: Load, m: dict, p: dict) -> dict[str, dict[str, float]]:
+    reads = load.reads
+    raw, packed = per_read(m, "api.response_bytes"), per_read(m, "api.response_bytes_gzip")
+    hit = m[f"api.cache_hit_ratio.{load.name}.max_age_30"]
+    return {
+        "today: API Gateway REST, answers uncompressed": {
+            "API Gateway": reads * p["api_gateway_rest_per_million"] / 1e6,
+            **origin_month(reads, MEMORY_MB["today"], m, p),
+            "Data transfer out": reads * raw / 1e9 * p["data_transfer_out_per_gb"],
+        },
+        "new: Lambda function URL, answers gzipped": {
+            **origin_month(reads, MEMORY_MB["new"], m, p),
+            "Data transfer out": reads * packed / 1e9 * p["data_transfer_out_per_gb"],
+        },
+        f"new behind a CDN (max-age 30 s: {hit:.0%} of reads from its cache)": {
+            "CDN requests": reads * p["cloudfront_https_per_10k_requests"] / 1e4,
+            "CDN transfer out": reads * packed / 1e9 * p["cloudfront_transfer_out_per_gb"],
+            **origin_month(reads * (1 - hit), MEMORY_MB["new"], m, p),
+        },
+    }
+
+
+def assumptions(m: dict, p: dict) -> list[str]:
+    return [
+        f"  a 1%-changed exchange of 10k products: {m['import.write_units.changed_1pct.10k']:,.0f} write units, "
+        f"{m['import.seconds.changed_1pct.10k']} s (bench: import.*.changed_1pct.10k), scaled by SKUs",
+        f"  answer bytes, list page / product: {m['api.response_bytes.list_page']:,} / "
+        f"{m['api.response_bytes.product']:,} as sent, {m['api.response_bytes_gzip.list_page']:,} / "
+        f"{m['api.response_bytes_gzip.product']:,} gzipped (bench: api.response_bytes*)",
+        f"  per read, list page / product: {m['api.wall_ms.list_page']} / {m['api.wall_ms.product']} ms wall, "
+        f"{m['api.cpu_ms.list_page']} / {m['api.cpu_ms.product']} ms CPU, {m['api.read_units.list_page']} / "
+        f"{m['api.read_units.product']} read units (bench: api.wall_ms/cpu_ms/read_units, DynamoDB Local's "
+        f"ConsumedCapacity); + {KEY_LOOKUP_READ} for the API key",
+        f"  Lambda billed duration: waiting + CPU × {p['lambda_mb_per_vcpu']} MB / memory (one vCPU at "
+        f"{p['lambda_mb_per_vcpu']} MB): {lambda_seconds(m, MEMORY_MB['today'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "
+        f"at {MEMORY_MB['today']} MB, {lambda_seconds(m, MEMORY_MB['new'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "
+        f"at {MEMORY_MB['new']} MB",
+        f"  rate limit: {m['api.rate_limit_writes_per_request']} writes a request (bench: api.rate_limit_*)",
+        f"  CDN hit ratio at max-age 30 s: {m['api.cache_hit_ratio.reference.max_age_30']:.1%} reference, "
+        f"{m['api.cache_hit_ratio.small.max_age_30']:.1%} small (bench: api.cache_hit_ratio.*, a day replayed)",
+        f"  prices as of {p['as_of']}: {p['source'].split('.')[0]}",
+    ]
 
 
 def main() -> int:
     results = ROOT / "bench" / "results.json"
-    needed = (
-        "import.write_units.changed_1pct.10k",
-        "import.seconds.changed_1pct.10k",
-        "import.bytes_per_product.10k",
-    )
     measured = json.loads(results.read_text()) if results.exists() else {}
-    missing = [k for k in needed if k not in measured]
+    missing = [k for k in NEEDED if k not in measured]
     if missing:
         print(
             f"no bench figures ({', '.join(missing)}): run `BENCH_SIZES=10000 make bench` first",
@@ -45,105 +172,90 @@ def main() -> int:
         )
         return 1
     prices = json.loads((ROOT / "bench" / "prices.json").read_text())
-    quotas = prices["quotas"]
-    scale = SKUS / 10_000  # the bench's catalog: 10k products, 2 variants each
-    # a 1%-changed exchange of the 10k catalog, as DynamoDB reported its write units, scaled
-    write_units = measured["import.write_units.changed_1pct.10k"] * scale
-    seconds_1pct = measured["import.seconds.changed_1pct.10k"]
-    bytes_per_sku = measured["import.bytes_per_product.10k"]
-    rate_limit_write = measured.get("api.rate_limit_writes_per_request", 1)  # 1: not measured yet
-
-    # -- one tenant, one exchange -------------------------------------------------------------
-    upload_bytes = SKUS * CHANGED * bytes_per_sku
-    chunks = max(2, math.ceil(upload_bytes / 10_000_000))
-    s3_puts = chunks + 12  # chunks, staging (changes, index, seen, touched, repeats), state files
-    s3_gets = 14
-    index_mb = SKUS * 3 * 40 / 1e6  # index lines and card summary, read and written per import
-    lambda_seconds = seconds_1pct * (SKUS / 10_000) ** 0.5  # fixed costs grow with the index
-
-    # -- one tenant, a month ----------------------------------------------------------------------
-    exchanges = EXCHANGES_PER_DAY * DAYS
-    api_calls = READS_PER_MINUTE * 60 * 24 * DAYS
-    month = {
-        "DynamoDB writes (imports)": exchanges
-        * write_units
-        * prices["dynamodb_per_million_write_units"]
-        / 1e6,
-        "DynamoDB writes (rate limit)": api_calls
-        * rate_limit_write
-        * prices["dynamodb_per_million_write_units"]
-        / 1e6,
-        "DynamoDB reads (shop)": api_calls
-        * ((READ_UNITS["list page"] + READ_UNITS["product"]) / 2 + KEY_LOOKUP_READ)
-        * prices["dynamodb_per_million_read_units"]
-        / 1e6,
-        "DynamoDB orders": ORDERS_PER_DAY
-        * DAYS
-        * (
-            ORDER_WRITE_UNITS * prices["dynamodb_per_million_write_units"]
-            + ORDER_READ_UNITS * prices["dynamodb_per_million_read_units"]
+    print("assumptions, and where each was measured:")
+    print("\n".join(assumptions(measured, prices)))
+    figures: dict[str, float] = {}
+    for load in LOADS:
+        common = common_month(load, measured, prices)
+        print(
+            f"\n{load.name}: {load.skus:,} SKUs, an exchange every 15 min changing {CHANGED:.0%}, "
+            f"{load.reads_per_minute:,} reads/min, {load.orders_per_day} orders/day — per tenant, a month"
         )
-        / 1e6,
-        "DynamoDB storage": SKUS * 4 * 0.9 / 1e6 * prices["dynamodb_storage_per_gb_month"],
-        "Lambda (imports)": exchanges * lambda_seconds * LAMBDA_GB * prices["lambda_per_gb_second"],
-        "Lambda (API)": api_calls
-        * (0.03 * 0.5 * prices["lambda_per_gb_second"] + prices["lambda_per_million_requests"] / 1e6),
-        "API Gateway": api_calls * prices["api_gateway_rest_per_million"] / 1e6,
-        "S3 requests": exchanges
-        * (s3_puts * prices["s3_put_per_thousand"] + s3_gets * prices["s3_get_per_thousand"])
-        / 1e3,
-        "S3 storage": (upload_bytes * EXCHANGES_PER_DAY * 7 / 1e9 + index_mb / 1e3)
-        * prices["s3_storage_per_gb_month"],
-        "SQS": exchanges * 4 * prices["sqs_per_million_requests"] / 1e6,
-    }
-    total = sum(month.values())
-    print(f"prices as of {prices['as_of']} ({prices['source'].split('.')[0]})")
-    print(
-        f"per tenant ({SKUS:,} SKUs, an exchange every 15 min changing {CHANGED:.0%}, "
-        f"{READS_PER_MINUTE:,} reads/min, {ORDERS_PER_DAY} orders/day), a month:"
-    )
-    for name, cost in sorted(month.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:<30} ${cost:>10,.2f}")
-    print(f"  {'total':<30} ${total:>10,.2f}")
-
-    # -- the account: ceilings ------------------------------------------------------------------
-    exchange_wps = TENANTS * EXCHANGES_PER_DAY * write_units / 86_400
-    api_rps = TENANTS * READS_PER_MINUTE / 60
-    rate_limit_wps = api_rps * rate_limit_write
-    read_ups = api_rps * ((READ_UNITS["list page"] + READ_UNITS["product"]) / 2 + KEY_LOOKUP_READ)
-    concurrency = TENANTS * EXCHANGES_PER_DAY * lambda_seconds / 86_400
-    lines = [
-        ("catalog writes, averaged", exchange_wps, quotas["dynamodb_table_write_units_per_second"], "WU/s"),
-        (
-            "catalog writes, every tenant in the same minute",
-            TENANTS * write_units / 60,
-            quotas["dynamodb_table_write_units_per_second"],
-            "WU/s",
-        ),
-        (
-            "rate-limit counter writes",
-            rate_limit_wps,
-            quotas["dynamodb_table_write_units_per_second"],
-            "WU/s",
-        ),
-        ("shop reads", read_ups, quotas["dynamodb_table_read_units_per_second"], "RU/s"),
-        ("API requests", api_rps, quotas["api_gateway_requests_per_second"], "req/s"),
-        ("import Lambda concurrency, averaged", concurrency, quotas["lambda_concurrency"], ""),
-    ]
-    print(f"\naccount of {TENANTS:,} tenants: load against default quotas")
-    for name, load, limit, unit in lines:
-        flag = "OVER" if load > limit else "ok"
-        print(f"  {name:<48} {load:>12,.0f} {unit:<6} of {limit:>8,} {flag}")
-    print(f"  account total a month: ${total * TENANTS:,.0f}")
-    figures = {
-        "capacity.monthly_usd_per_tenant": round(total, 2),
-        "capacity.import_write_units_per_exchange": round(write_units),
-        "capacity.api_requests_per_second_account": round(api_rps),
-    }
+        totals = {}
+        for path, reads in read_paths(load, measured, prices).items():
+            month = {**reads, **common}
+            totals[path] = sum(month.values())
+            print(f"  {path}: ${totals[path]:,.2f}")
+            for name, cost in sorted(month.items(), key=lambda kv: -kv[1]):
+                if cost >= 0.005:
+                    print(f"    {name:<30} ${cost:>9,.2f}")
+        today, new, cdn = totals.values()
+        suffix = "" if load.name == "reference" else f".{load.name}"
+        figures |= {
+            f"capacity.monthly_usd_per_tenant{suffix}": round(new, 2),
+            f"capacity.monthly_usd_per_tenant.today{suffix}": round(today, 2),
+            f"capacity.monthly_usd_per_tenant.cdn{suffix}": round(cdn, 2),
+        }
+        print(f"  the new read path costs {new / today:.0%} of today's")
+    account(measured, prices)
     merged = json.loads(results.read_text())
     merged.update(figures)
     results.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
     return 0
+
+
+def account(m: dict, p: dict) -> None:
+    """An account of TENANTS reference tenants against the default quotas."""
+    load, quotas = LOADS[0], p["quotas"]
+    write_units = m["import.write_units.changed_1pct.10k"] * load.skus / 10_000
+    rps = TENANTS * load.reads_per_minute / 60
+    seconds = m["import.seconds.changed_1pct.10k"] * (load.skus / 10_000) ** 0.5
+    lines = [
+        (
+            "catalog writes, averaged",
+            TENANTS * EXCHANGES_PER_DAY * write_units / 86_400,
+            "dynamodb_table_write_units_per_second",
+            "WU/s",
+        ),
+        (
+            "catalog writes, every tenant in the same minute",
+            TENANTS * write_units / 60,
+            "dynamodb_table_write_units_per_second",
+            "WU/s",
+        ),
+        (
+            "rate-limit counter writes",
+            rps * m["api.rate_limit_writes_per_request"],
+            "dynamodb_table_write_units_per_second",
+            "WU/s",
+        ),
+        (
+            "shop reads",
+            rps * (per_read(m, "api.read_units") + KEY_LOOKUP_READ),
+            "dynamodb_table_read_units_per_second",
+            "RU/s",
+        ),
+        ("API requests (through API Gateway)", rps, "api_gateway_requests_per_second", "req/s"),
+        (
+            "shop reads Lambda concurrency",
+            rps * lambda_seconds(m, MEMORY_MB["new"], p["lambda_mb_per_vcpu"]),
+            "lambda_concurrency",
+            "",
+        ),
+        (
+            "import Lambda concurrency, averaged",
+            TENANTS * EXCHANGES_PER_DAY * seconds / 86_400,
+            "lambda_concurrency",
+            "",
+        ),
+    ]
+    print(
+        f"\naccount of {TENANTS:,} reference tenants: load against default quotas (raise them, or shard accounts)"
+    )
+    for name, load_value, quota, unit in lines:
+        limit = quotas[quota]
+        flag = "OVER" if load_value > limit else "ok"
+        print(f"  {name:<48} {load_value:>12,.0f} {unit:<6} of {limit:>8,} {flag}")
 
 
 if __name__ == "__main__":

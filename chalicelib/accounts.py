@@ -109,6 +109,11 @@ class Accounts:
             raise TenantError("orders_from_1c: report или import")
         if changes.get("catalog_schema") not in (None, "2", "3.1"):
             raise TenantError("catalog_schema: 2 или 3.1")
+        seconds = changes.get("cache_seconds")
+        if seconds is not None and (
+            not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds <= 3600
+        ):
+            raise TenantError("cache_seconds: целое число секунд от 0 до 3600")
         hours = changes.get("overdue_hours")
         if hours is not None and (
             not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 8760

@@ -71,7 +71,7 @@ def cmd_tenants(args: argparse.Namespace) -> None:
                 changes[key] = (changes[key],) if changes[key] else ()
             if key in changes and isinstance(changes[key], list):
                 changes[key] = tuple(changes[key])
-        for whole in ("api_rate_per_minute", "overdue_hours"):
+        for whole in ("api_rate_per_minute", "overdue_hours", "cache_seconds"):
             if whole in changes:
                 if not str(changes[whole]).isdigit():
                     raise TenantError(f"{whole} must be a whole number")

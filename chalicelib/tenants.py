@@ -214,6 +214,9 @@ class TenantSettings:
     # certificate is asked for), and which calls: "exchange" (1C), "shop" (the shop API) or "both".
     client_certificates: tuple[str, ...] = ()
     certificates_guard: str = "both"
+    # How long a shop's cache, a browser or a CDN may reuse a catalog answer (`Cache-Control:
+    # max-age`); answers carry ETags, so a reuse past it costs a 304. 0: ask every time.
+    cache_seconds: int = 30
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -239,6 +242,7 @@ class TenantSettings:
             "overdue_hours": self.overdue_hours,
             "client_certificates": list(self.client_certificates),
             "certificates_guard": self.certificates_guard,
+            "cache_seconds": self.cache_seconds,
         }
 
     @classmethod

@@ -198,3 +198,8 @@ def test_catalog_reads_carry_an_etag_and_answer_304_when_nothing_changed(stack):
     assert missing.status_code == 404 and "ETag" not in missing.headers
     listing = stack.client.http.request("GET", "/api/v1/products?limit=5", headers=KEY)
     assert listing.status_code == 200 and "ETag" in listing.headers
+    from chalicelib import wiring
+
+    wiring.container().accounts.update_settings("demo", cache_seconds=300)  # the tenant's own max-age
+    longer = stack.client.http.request("GET", "/api/v1/groups", headers=KEY)
+    assert longer.headers["Cache-Control"] == "private, max-age=300"

@@ -25,9 +25,10 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
+from chalicelib.aws.card_items import MAX_ITEM_BYTES, WHOLE_FLAG, WHOLE_SHARDS, card_item, whole_key
 from chalicelib.aws.catalog_facets import FacetItems
 from chalicelib.aws.catalog_feed import feed_entries, feed_items
 from chalicelib.aws.catalog_table import DynamoCatalogTable, IndexPage, item_size
@@ -40,8 +41,6 @@ from chalicelib.sync.cards import (
     OfferState,
     ProductState,
     price_key,
-    search_text,
-    sort_values,
 )
 from chalicelib.sync.diff import Change, Deactivate
 from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
@@ -49,17 +48,8 @@ from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, V
 INDEXES = {"name": ("cards_name", "ln"), "price": ("cards_price", "lp"), "updated": ("cards_updated", "lu")}
 OFFER_PARTS = {OFFER: "doc", OFFER_PRICES: "prices", OFFER_STOCK: "stock"}
 HISTORY_DAYS = 90  # a product's card changes the console shows (the table's TTL removes older)
-MAX_ITEM_BYTES = 390_000  # DynamoDB refuses items over 400 KB; our size counts conservatively
 MAX_ROUNDS = 3  # queries per bucket for a filtered page before it is answered short, with a cursor
-READERS = 8
-# The whole catalog's listing is split over this many keys by product id, merged on read: a page is
-# one query a shard, and no listing key takes more than half of a catalog's card writes.
-WHOLE_SHARDS = 2
-WHOLE_FLAG = "a"  # its sort values carry no stock flag (in-stock is a filter there): one query a shard
-
-
-def whole_shard(product_id: str) -> str:
-    return f"{WHOLE}{hashlib.blake2b(product_id.encode(), digest_size=2).digest()[0] % WHOLE_SHARDS}"
+READERS = 16  # a page of many groups, or a product with its offers read side by side
 
 
 def _item_key(tenant: str, kind: str, entity_id: str) -> tuple[str, str]:
@@ -82,6 +72,11 @@ class CatalogStore:
     @property
     def stats(self) -> Any:
         return self.table.stats
+
+    @cached_property
+    def _readers(self) -> ThreadPoolExecutor:
+        """Queries of one read run side by side; kept for the container's life (no pool a page)."""
+        return ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="catalog-reader")
 
     # -- the import's writes ---------------------------------------------------------------------
     def write_changes(
@@ -154,7 +149,7 @@ class CatalogStore:
     ) -> Any:
         """Put cards (one item per own group), delete (product, group) cards no longer listed, and
         add what changed in each product's card to its history (kept HISTORY_DAYS)."""
-        puts = [self._fitting_card_item(tenant, card, group) for card in cards for group in card.buckets]
+        puts = [card_item(tenant, card, group) for card in cards for group in card.buckets]
         puts += [self._history_item(tenant, entry) for entry in history or ()]
         deletes = [(f"{tenant}#p#{product}", f"card#{group}") for product, group in removed]
         return self._waiter(self._write(puts, deletes))
@@ -173,39 +168,6 @@ class CatalogStore:
         """The product's latest card changes, newest first (one query)."""
         items = self.table.partition(f"{tenant}#h#{product_id}", limit=limit, newest_first=True)
         return [json.loads(i["entry"]) for i in items]
-
-    def _fitting_card_item(self, tenant: str, card: Card, group: str) -> dict[str, Any]:
-        """A card over an item's size (a 300 KB name, thousands of properties) is listed shortened."""
-        item = self._card_item(tenant, card, group)
-        if item_size(item) <= MAX_ITEM_BYTES:
-            return item
-        short = replace(card, name=card.name[:1000], props=card.props[:100], barcodes=card.barcodes[:20])
-        return self._card_item(tenant, short, group)
-
-    def _card_item(self, tenant: str, card: Card, group: str) -> dict[str, Any]:
-        whole = group == WHOLE
-        order = sort_values(card, WHOLE_FLAG if whole else None)
-        item: dict[str, Any] = {
-            "pk": f"{tenant}#p#{card.id}",
-            "sk": f"card#{group}",
-            "lpk": f"{tenant}#l#{whole_shard(card.id) if whole else group}",
-            "ln": order["name"],
-            "lu": order["updated"],
-            "card": json.dumps(card.to_dict(), ensure_ascii=False, separators=(",", ":")),
-            "search": search_text(card.name, card.sku),
-        }
-        if "price" in order:
-            item["lp"] = order["price"]
-            item["pmin"] = Decimal(card.price_min or "0")
-        if card.sku:
-            item["sku"] = card.sku
-        if card.barcodes:
-            item["barcodes"] = list(card.barcodes)
-        if card.props:
-            item["props"] = list(card.props)
-        if whole:
-            item["st"] = int(card.in_stock)
-        return item
 
     def _write(
         self,
@@ -251,8 +213,7 @@ class CatalogStore:
         if len(ids) <= 1:
             found = {i: self.product(tenant, i) for i in ids}
         else:
-            with ThreadPoolExecutor(max_workers=READERS) as pool:
-                found = dict(zip(ids, pool.map(lambda i: self.product(tenant, i), ids), strict=True))
+            found = dict(zip(ids, self._readers.map(lambda i: self.product(tenant, i), ids), strict=True))
         return {i: state for i, state in found.items() if state is not None}
 
     def states(self, tenant: str, members: dict[str, list[str]]) -> dict[str, ProductState]:
@@ -297,25 +258,25 @@ class CatalogStore:
     def cards(
         self, tenant: str, query: ListQuery, buckets: list[str]
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One list page over the buckets (groups) asked: per bucket and stock flag one index query
+        """One list page over the buckets (groups) asked — or WHOLE, the whole catalog by name: one
+        query a shard —: per bucket and stock flag one index query
         from the cursor on, the answers merged by the sort value. Returns the cards (each with its
         sort value under `_at`) and the next cursor: the last sort value, or None at the end."""
         index, attr = INDEXES[query.order]
         flags = ["1", "0"] if query.in_stock is None else ["1" if query.in_stock else "0"]
-        sources = [(bucket, flag) for bucket in buckets for flag in flags]
-        if buckets == [WHOLE]:  # one query a shard, stock filtered rather than keyed
-            sources = [(f"{WHOLE}{n}", WHOLE_FLAG) for n in range(WHOLE_SHARDS)]
+        sources = [(f"{tenant}#l#{bucket}", flag) for bucket in buckets for flag in flags]
+        if buckets == [WHOLE]:  # by name: one query a shard, stock filtered rather than keyed
+            if query.order != "name":
+                raise ValueError("the whole catalog's own listing is by name; other sorts read the groups")
+            index, attr = "cards_whole", "wn"
+            sources = [(whole_key(tenant, n), WHOLE_FLAG) for n in range(WHOLE_SHARDS)]
             query = replace(query, stock_filtered=True)
 
         def one(source: tuple[str, str]) -> tuple[list[dict[str, Any]], str | None]:
-            bucket, flag = source
-            return self._source(index, attr, f"{tenant}#l#{bucket}", flag, query)
+            key, flag = source
+            return self._source(index, attr, key, flag, query)
 
-        if len(sources) == 1:
-            answers = [one(sources[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=READERS) as pool:
-                answers = list(pool.map(one, sources))
+        answers = [one(sources[0])] if len(sources) == 1 else list(self._readers.map(one, sources))
         cards, bound = _merge(answers, attr, query.descending, query.limit)
         if len(cards) == query.limit:
             return cards, cards[-1]["_at"]

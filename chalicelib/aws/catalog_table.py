@@ -16,7 +16,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
-from chalicelib.aws.clients import query_all, resource
+from chalicelib.aws.clients import resource
 from chalicelib.sync.cards import ListQuery
 
 BATCH_WRITE = 25  # DynamoDB's limit (moto accepts more: keep it ourselves)
@@ -29,6 +29,7 @@ class TableStats:
     calls: int = 0  # BatchWriteItem calls
     items: int = 0  # items put or deleted
     queries: int = 0  # Query calls (reads)
+    read_units: float = 0.0  # read units DynamoDB reports for the queries (what a read costs)
     units: Counter[str] = field(default_factory=Counter)  # write units DynamoDB reports: table, each index
     keys: Counter[tuple[str, str]] | None = (
         None  # estimated write units per (table or index, partition key): bench only
@@ -36,6 +37,7 @@ class TableStats:
 
 
 INDEX_SORT_KEYS = {"cards_name": "ln", "cards_price": "lp", "cards_updated": "lu"}
+INDEX_KEYS = {"cards_name": "lpk", "cards_price": "lpk", "cards_updated": "lpk", "cards_whole": "wpk"}
 
 
 def item_size(item: dict[str, Any]) -> int:
@@ -55,9 +57,9 @@ def tally(keys: Counter[tuple[str, str]], requests: list[dict[str, Any]]) -> Non
         item = (request.get("PutRequest") or {}).get("Item") or request["DeleteRequest"]["Key"]
         units = item_units(item)
         keys[("table", item["pk"])] += units
-        for index, sort_key in INDEX_SORT_KEYS.items():
+        for index, sort_key in {**INDEX_SORT_KEYS, "cards_whole": "wn"}.items():
             if sort_key in item:
-                keys[(index, item["lpk"])] += units
+                keys[(index, item[INDEX_KEYS[index]])] += units
 
 
 @dataclass(frozen=True)
@@ -159,11 +161,21 @@ class DynamoCatalogTable:
         if after is not None:
             condition = condition & Key("sk").gt(after)
         self._count()
-        if limit is None:
-            return query_all(self.table, KeyConditionExpression=condition, ScanIndexForward=not newest_first)
-        return self.table.query(
-            KeyConditionExpression=condition, Limit=limit, ScanIndexForward=not newest_first
-        )["Items"]
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": not newest_first,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if limit is not None:
+            kwargs["Limit"] = limit
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self.table.query(**kwargs)
+            self._spent(page)
+            items += page["Items"]
+            if limit is not None or "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def index_page(
         self,
@@ -180,17 +192,27 @@ class DynamoCatalogTable:
         evaluated, the filters applied."""
         kwargs: dict[str, Any] = {
             "IndexName": index,
-            "KeyConditionExpression": Key("lpk").eq(pk) & Key(sort_attr).between(low, high),
+            "KeyConditionExpression": Key(INDEX_KEYS[index]).eq(pk) & Key(sort_attr).between(low, high),
             "ScanIndexForward": forward,
             "Limit": limit,
+            "ReturnConsumedCapacity": "TOTAL",
+            # A page needs the card and where it sorts: the rest (filter attributes, keys) is
+            # neither sent nor deserialized (the read units are the same; the CPU is not).
+            "ProjectionExpression": f"card, {sort_attr}",
         }
         condition = card_filter(query)
         if condition is not None:
             kwargs["FilterExpression"] = condition
         self._count()
         page = self.table.query(**kwargs)
+        self._spent(page)
         last = page.get("LastEvaluatedKey")
         return IndexPage(page["Items"], last[sort_attr] if last else None)
+
+    def _spent(self, page: dict[str, Any]) -> None:
+        used = (page.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0
+        with self._lock:
+            self.stats.read_units += float(used)
 
     def _count(self) -> None:
         with self._lock:

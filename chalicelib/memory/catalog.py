@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.aws.catalog import CatalogStore
-from chalicelib.aws.catalog_table import IndexPage, TableStats, item_size
+from chalicelib.aws.catalog_table import INDEX_KEYS, IndexPage, TableStats, item_size
 from chalicelib.sync.cards import ListQuery
 
 DYNAMODB_MAX_ITEM = 400 * 1024
@@ -88,7 +88,7 @@ class MemoryCatalogTable:
             (
                 v
                 for v in self.items.values()
-                if v.get("lpk") == pk and sort_attr in v and low <= v[sort_attr] <= high
+                if v.get(INDEX_KEYS[index]) == pk and sort_attr in v and low <= v[sort_attr] <= high
             ),
             key=lambda i: i[sort_attr].encode(),
             reverse=not forward,

@@ -260,7 +260,9 @@ class ShopCatalog:
         }
 
     # -- lists and facets -----------------------------------------------------------------------
-    def _buckets(self, tenant: Tenant, group: str | None, category: str | None = None) -> list[str]:
+    def _buckets(
+        self, tenant: Tenant, group: str | None, category: str | None = None, by_name: bool = False
+    ) -> list[str]:
         """The listing buckets a page reads: the category's, the group and its subgroups, or every
         group's (each card is in one or more of those)."""
         if category is not None:
@@ -272,8 +274,8 @@ class ShopCatalog:
         def filled() -> dict[str, int]:
             return dict(whole().get("buckets", {}))
 
-        if group is None:  # the whole listing once every card is in it (a rebuild after upgrading)
-            if filled().get(WHOLE, 0) == whole().get("count", 0):
+        if group is None:  # by name, the whole listing once every card is in it (after upgrading, a rebuild)
+            if by_name and filled().get(WHOLE, 0) == whole().get("count", 0):
                 return [WHOLE]
             return sorted(b for b in filled() if not is_category_bucket(b) and b != WHOLE)
         children: dict[str | None, list[str]] = {}
@@ -292,7 +294,8 @@ class ShopCatalog:
 
     def products(self, tenant: Tenant, params: dict[str, Any]) -> dict[str, Any]:
         query = list_query(params)
-        cards, after = self.store.cards(tenant.id, query, self._buckets(tenant, query.group, query.category))
+        buckets = self._buckets(tenant, query.group, query.category, by_name=query.sort == "name")
+        cards, after = self.store.cards(tenant.id, query, buckets)
         return {
             "items": [self._summary(tenant, card) for card in cards],
             "next_cursor": encode_cursor({"sort": query.sort, "after": after}) if after else None,

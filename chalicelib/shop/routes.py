@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -31,12 +32,14 @@ def _params() -> dict[str, Any]:
     return params
 
 
-CACHE_SECONDS = 30  # how long a browser or a shop's HTTP cache may reuse a catalog answer
+# How long a browser, a shop's HTTP cache or a CDN may reuse a catalog answer: the tenant's
+# `cache_seconds` (30 by default), set by `_shop()` for the answer it serves.
+_max_age: ContextVar[int] = ContextVar("max_age", default=30)
 
 
 def cacheable(view: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
     """A catalog read with a strong ETag (a digest of the answer) and `Cache-Control: private,
-    max-age=CACHE_SECONDS` (answers are per API key: `Vary: X-Api-Key`); a request whose
+    max-age=<the tenant's cache_seconds>` (answers are per API key: `Vary: X-Api-Key`); a request whose
     `If-None-Match` names the same ETag gets 304 and no body. Inside json_api: errors are never
     cached."""
 
@@ -45,7 +48,7 @@ def cacheable(view: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
         body = json.dumps(view(*args, **kwargs), ensure_ascii=False, separators=(",", ":"))
         etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
         headers: dict[str, str | list[str]] = {
-            "ETag": etag, "Cache-Control": f"private, max-age={CACHE_SECONDS}", "Vary": "X-Api-Key",
+            "ETag": etag, "Cache-Control": f"private, max-age={_max_age.get()}", "Vary": "X-Api-Key",
         }  # fmt: skip
         asked = header(shop_routes.current_request, "If-None-Match")
         if etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*":
@@ -58,7 +61,9 @@ def cacheable(view: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
 def _shop() -> tuple[ShopCatalog, Tenant]:
     """The catalog use case and the tenant of the request's API key."""
     services = wiring.container()
-    return services.shop_catalog, services.api_keys.tenant_of(shop_routes.current_request)
+    tenant = services.api_keys.tenant_of(shop_routes.current_request)
+    _max_age.set(tenant.settings.cache_seconds)
+    return services.shop_catalog, tenant
 
 
 @shop_routes.route("/groups", methods=["GET"], cors=CORS)

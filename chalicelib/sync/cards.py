@@ -21,7 +21,7 @@ from chalicelib.values import decimal_text
 
 ALL = "*"  # the facet scope of the whole catalog
 NO_GROUP = "-"  # the listing bucket of a product without a group
-WHOLE = "~all"  # the whole catalog's listing bucket: every listed card is in it too (a query a shard)
+WHOLE = "~all"  # a page of the whole catalog by name: read from its own listing (two queries)
 CATEGORY_BUCKET = "~c:"  # + a category id: the listing bucket and facet scope of a category
 
 
@@ -100,7 +100,12 @@ class Card:
 
     @property
     def buckets(self) -> tuple[str, ...]:
-        return (*buckets_of(self.groups), WHOLE)
+        return buckets_of(self.groups)
+
+    @property
+    def whole(self) -> bool:
+        """A card is written into the whole catalog's listing too (with its first bucket)."""
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,7 +136,7 @@ class CardSummary:
 
     @property
     def buckets(self) -> tuple[str, ...]:
-        return (*buckets_of(self.groups), WHOLE) if self.whole else buckets_of(self.groups)
+        return buckets_of(self.groups)
 
     def to_list(self) -> list[Any]:
         return [getattr(self, f) for f in self.__slots__]
@@ -297,6 +302,8 @@ def facets(cards: Iterable[Card | CardSummary], scopes: set[str] | None = None) 
     buckets: Counter[str] = Counter()
     for card in cards:
         buckets.update(card.buckets)
+        if card.whole:
+            buckets[WHOLE] += 1
         for scope in (ALL, *card.scopes):
             if scopes is not None and scope not in scopes:
                 continue
