@@ -90,6 +90,9 @@ class ProductSummary(Shape):
     sku: Text
     name: Text
     group_ids: list[str]
+    breadcrumbs: list[Crumb] = Field(
+        default_factory=list, description="the first group's trail, the root first ({id, name} each)"
+    )
     category_id: Text = Field(None, description="1C's category of the product (2.08+)")
     price: Number = Field(description="lowest offer price of the shop price type")
     price_max: Number = Field(None, description="highest offer price of the shop price type")
@@ -155,6 +158,9 @@ class OfferPrice(Shape):
     price_type: Text
     value: Number
     currency: Text
+    currency_code: Text = Field(
+        None, description="ISO 4217, from 1C's `Валюта` (руб, RUB, 643) or the price type's"
+    )
     unit: Text
     coefficient: Number = Field(
         None,
@@ -206,6 +212,11 @@ class ProductProperty(PropertyFlags):
     value: str
 
 
+class Crumb(Shape):
+    id: str
+    name: str
+
+
 class Component(Shape):
     id: str = Field(description="the part's product id")
     quantity: float
@@ -242,6 +253,9 @@ class Product(Shape):
     nomenclature: Nomenclature = Field(default_factory=lambda: Nomenclature())
     unit: Text
     group_ids: list[str]
+    breadcrumbs: list[Crumb] = Field(
+        default_factory=list, description="the first group's trail, the root first ({id, name} each)"
+    )
     category_id: Text = Field(None, description="1C's category of the product (2.08+)")
     manufacturer: Text = None
     country: Text = Field(None, description="`Страна` as 1C sent it")

@@ -54,3 +54,25 @@ def local_time(stamp: Any, zone: str) -> str:
     except (ValueError, OverflowError):
         return str(stamp)
     return moment.astimezone(ZoneInfo(zone if known_zone(zone) else "UTC")).strftime("%d.%m.%Y %H:%M")
+
+
+# What 1C writes in `Валюта` (a name, an abbreviation, the ОКВ number) -> ISO 4217.
+_ISO_CURRENCIES = {
+    "руб": "RUB", "руб.": "RUB", "рубль": "RUB", "rur": "RUB", "643": "RUB", "₽": "RUB",
+    "грн": "UAH", "грн.": "UAH", "гривна": "UAH", "980": "UAH", "₴": "UAH",
+    "тенге": "KZT", "тг": "KZT", "тг.": "KZT", "398": "KZT", "₸": "KZT",
+    "бел. руб.": "BYN", "бел.руб.": "BYN", "бел. руб": "BYN", "933": "BYN",
+    "сум": "UZS", "860": "UZS", "драм": "AMD", "051": "AMD", "сом": "KGS", "417": "KGS",
+    "$": "USD", "долл": "USD", "долл.": "USD", "840": "USD", "€": "EUR", "евро": "EUR", "978": "EUR",
+    "юань": "CNY", "156": "CNY",
+}  # fmt: skip
+
+
+def iso_currency(text: str | None) -> str | None:
+    """The ISO 4217 code of a currency as 1C names it (`руб`, `RUB`, `643`), None when unknown."""
+    if not text:
+        return None
+    cleaned = " ".join(text.strip().lower().split())
+    if len(cleaned) == 3 and cleaned.isascii() and cleaned.isalpha():
+        return "RUB" if cleaned == "rur" else cleaned.upper()
+    return _ISO_CURRENCIES.get(cleaned)

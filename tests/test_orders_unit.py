@@ -255,3 +255,12 @@ def test_a_1c_contragent_id_too_long_for_a_customer_key_is_left_out():
     assert "id" not in order_from_1c(doc, "7")["customer"]
     doc.contractors[0].id = "k-7"
     assert order_from_1c(doc, "7")["customer"]["id"] == "k-7"
+
+
+def test_currencies_as_1c_names_them_read_as_iso_4217():
+    from chalicelib.values import iso_currency
+
+    assert [iso_currency(v) for v in ("руб", "руб.", " RUB ", "RUR", "643", "грн", "тенге", "eur", "$")] == [
+        "RUB", "RUB", "RUB", "RUB", "RUB", "UAH", "KZT", "EUR", "USD",
+    ]  # fmt: skip
+    assert iso_currency("фантики") is None and iso_currency(None) is None

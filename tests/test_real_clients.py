@@ -558,6 +558,7 @@ def test_price_on_request_is_no_price_and_the_offer_with_its_stock_stays(stack):
         served = {p["price_type_id"]: p["value"] for p in offer["prices"]}
         expected = {"opt": 90 + n} | ({} if n % 2 else {"retail": 100 + n})
         assert served == expected and offer["stock"]["total"] == n + 1, (n, offer)
+        assert {p["currency_code"] for p in offer["prices"]} == {"RUB"}, "1C's «руб» as ISO 4217"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ of reads, the change feed, the OpenAPI document."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from openapi_spec_validator import validate
 
@@ -16,6 +17,10 @@ def test_openapi_document_is_valid(stack):
     status, body = get(stack, "/openapi.json", headers={})
     assert status == 200
     validate(body)
+    operations = [o for methods in body["paths"].values() for o in methods.values()]
+    names = [o["operationId"] for o in operations]
+    assert len(names) == len(set(names)) == len(operations), "every call named once, for generated clients"
+    assert all({"401", "403", "429"} <= o["responses"].keys() for o in operations)
 
 
 def test_group_filter_includes_subgroups(stack, samples):
@@ -33,6 +38,19 @@ def test_group_filter_includes_subgroups(stack, samples):
     assert root != leaf, "the sample nests its groups"
     listed = checked(stack, f"/products?group={root}", "/products")["items"]
     assert products[0].id in [i["id"] for i in listed]
+    from lxml import etree
+
+    trail, node = (
+        [],
+        next(  # the group's chain as the XML nests it, read apart from the reader
+            g for g in etree.parse(str(samples / rel)).iter("{*}Группа") if g.findtext("{*}Ид") == leaf
+        ),
+    )
+    while node is not None and node.tag.endswith("Группа"):
+        trail.insert(0, {"id": node.findtext("{*}Ид"), "name": node.findtext("{*}Наименование")})
+        node = node.getparent().getparent()
+    product = checked(stack, f"/products/{quote(products[0].id, safe='')}", "/products/{product_id}")
+    assert product["breadcrumbs"] == trail and len(trail) > 1
 
 
 class CallCounter:

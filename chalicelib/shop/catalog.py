@@ -21,30 +21,23 @@ from typing import Any, TypeVar, cast
 from chalicelib.commerceml.requisites import full_name, nomenclature, weight
 from chalicelib.params import BadRequest, parse_limit, path_ids
 from chalicelib.ports import Catalog
+from chalicelib.shop.offer_view import OfferNames, answer_number, offer_view
 from chalicelib.shop.queries import decode_cursor, encode_cursor, group_param, list_query
 from chalicelib.sync.cards import (
     ALL,
     CATEGORY_BUCKET,
     WHOLE,
-    OfferState,
     category_bucket,
     is_category_bucket,
 )
 from chalicelib.sync.plan import MAX_ID_BYTES
 from chalicelib.tenants import Tenant
-from chalicelib.values import json_number
 
 T = TypeVar("T")
 # Units held by orders 1C has not taken yet, per offer (the orders store's `holds`, one batch read).
 Holds = Callable[[str, list[str]], Mapping[str, Decimal]]
 
 BUCKETS_PRUNED_ABOVE = 8  # larger subtrees skip the groups holding no cards (per the facets)
-
-
-def _number(value: Any) -> int | float | None:
-    if value is None or value == "":
-        return None
-    return json_number(value)
 
 
 def _caption(image: dict[str, Any]) -> dict[str, str]:
@@ -139,6 +132,16 @@ class ShopCatalog:
     def _names(self, tenant: Tenant, kind: str) -> dict[str, str]:
         return {d["id"]: d["name"] for d in self.reference(tenant, kind)}
 
+    def _breadcrumbs(self, tenant: Tenant, group_id: str | None) -> list[dict[str, str]]:
+        """The product's first group and its ancestors, the root first (a storefront's trail)."""
+        groups = {g["id"]: g for g in self.reference(tenant, "group") if g["active"]}
+        trail: list[dict[str, str]] = []
+        while group_id in groups and len(trail) < 32 and all(c["id"] != group_id for c in trail):
+            group = groups[group_id]
+            trail.append({"id": group["id"], "name": group["name"]})
+            group_id = group.get("parent_id")
+        return trail[::-1]
+
     def _flags(self, tenant: Tenant, property_id: str) -> dict[str, bool]:
         """A 3.1 property's `Внешний` / `Информационное`, when 1C sent them."""
         flags = self._cached(
@@ -156,60 +159,6 @@ class ShopCatalog:
         base = (tenant.settings.image_base_url or "").rstrip("/")
         return f"{base}/{key}" if base else self.presign(key)
 
-    def _offer(
-        self,
-        offer: OfferState,
-        price_names: dict[str, str],
-        stores: dict[str, str],
-        held: Mapping[str, Decimal],
-    ) -> dict[str, Any]:
-        info = offer.info or offer.variant or {}
-        characteristics = info.get("characteristics") or (offer.variant or {}).get("characteristics") or []
-        stock = offer.stock or {}
-        return {
-            "id": offer.id,
-            "name": info.get("name"),
-            "sku": info.get("sku"),
-            "barcodes": info.get("barcodes") or [],
-            "characteristics": [{"name": c["name"], "value": c["value"]} for c in characteristics],
-            "prices": [
-                {
-                    "price_type_id": p["price_type_id"],
-                    "price_type": price_names.get(p["price_type_id"]),
-                    "value": _number(p["value"]),
-                    "currency": p.get("currency"),
-                    "unit": p.get("unit"),
-                    "coefficient": _number(p.get("coefficient")),
-                    **({"tax": p["tax"]} if p.get("tax") else {}),
-                    **(
-                        {"min_quantity": _number(p["min_quantity"])}
-                        if p.get("min_quantity") is not None
-                        else {}
-                    ),
-                }
-                for p in offer.prices
-            ],
-            "quantity_breaks": [
-                {"min_quantity": _number(b["min_quantity"]), "percent": _number(b["percent"])}
-                for b in offer.breaks
-            ],
-            "stock": {
-                "total": _number(stock.get("total")),
-                "held": _number(held.get(offer.id, 0)),
-                "available": _available(stock.get("total"), held.get(offer.id)),
-                "warehouses": [
-                    {"id": w["id"], "name": stores.get(w["id"]), "quantity": _number(w["quantity"])}
-                    for w in stock.get("warehouses", [])
-                ],
-            },
-            **(
-                {"dimensions": {k: _number(v) for k, v in info["dimensions"].items()}}
-                if info.get("dimensions")
-                else {}
-            ),
-            **({"weight": _number(info["weight"])} if info.get("weight") is not None else {}),
-        }
-
     def product(self, tenant: Tenant, raw_id: str) -> dict[str, Any] | None:
         """A product by the id its path carries (percent-encoded or not: 1C's ids may be
         Cyrillic, or hold `#`, `/`, spaces and `%`)."""
@@ -221,7 +170,9 @@ class ShopCatalog:
             return None
         doc = state.doc
         requisites = doc.get("requisites") or {}
-        price_names, stores = self._names(tenant, "price_type"), self._names(tenant, "warehouse")
+        names = OfferNames(
+            {d["id"]: d for d in self.reference(tenant, "price_type")}, self._names(tenant, "warehouse")
+        )
         offers = [o for o in state.offers if o.active]
         held = self.holds(tenant.id, [o.id for o in offers]) if self.holds and offers else {}
         return {
@@ -231,12 +182,15 @@ class ShopCatalog:
             "name": doc.get("name"),
             "description": doc.get("description"),
             "description_html": doc.get("description_html"),
-            "dimensions": {k: _number(v) for k, v in (doc.get("dimensions") or {}).items()},
-            "weight": _number(doc.get("weight") if doc.get("weight") is not None else weight(requisites)),
+            "dimensions": {k: answer_number(v) for k, v in (doc.get("dimensions") or {}).items()},
+            "weight": answer_number(
+                doc.get("weight") if doc.get("weight") is not None else weight(requisites)
+            ),
             "full_name": doc.get("full_name") or full_name(requisites),
             "nomenclature": nomenclature(requisites),
             "unit": (doc.get("unit") or {}).get("name") or (doc.get("unit") or {}).get("code"),
             "group_ids": doc.get("group_ids") or [],
+            "breadcrumbs": self._breadcrumbs(tenant, (doc.get("group_ids") or [None])[0]),
             "category_id": doc.get("category_id"),
             "manufacturer": doc.get("manufacturer"),
             "country": doc.get("country"),
@@ -246,7 +200,7 @@ class ShopCatalog:
             ],
             "requisites": requisites,
             "components": [
-                {"id": c["id"], "quantity": _number(c["quantity"]), "name": c.get("name")}
+                {"id": c["id"], "quantity": answer_number(c["quantity"]), "name": c.get("name")}
                 for c in doc.get("components") or []
             ],
             "images": [
@@ -256,7 +210,7 @@ class ShopCatalog:
             ],
             "active": state.active,
             "updated_at": _iso(state.updated),
-            "offers": [self._offer(o, price_names, stores, held) for o in offers],
+            "offers": [offer_view(o, names, held) for o in offers],
         }
 
     # -- lists and facets -----------------------------------------------------------------------
@@ -310,11 +264,11 @@ class ShopCatalog:
             "category_id": next(
                 (g[len(CATEGORY_BUCKET) :] for g in card.get("groups") or [] if is_category_bucket(g)), None
             ),
-            "price": _number(card.get("price_min")),
-            "price_max": _number(card.get("price_max")),
+            "price": answer_number(card.get("price_min")),
+            "price_max": answer_number(card.get("price_max")),
             "currency": card.get("currency"),
             "in_stock": card["in_stock"],
-            "stock": _number(card.get("stock")),
+            "stock": answer_number(card.get("stock")),
             "image": self.image_url(tenant, card["image"]) if card.get("image") else None,
             "updated_at": _iso(card["updated"]),
         }
@@ -336,8 +290,8 @@ class ShopCatalog:
             "count": facet.get("count", 0),
             "in_stock": facet.get("in_stock", 0),
             "price": {
-                "min": _number(facet.get("price_min")),
-                "max": _number(facet.get("price_max")),
+                "min": answer_number(facet.get("price_min")),
+                "max": answer_number(facet.get("price_max")),
                 "currency": currency,
             },
             "properties": [
@@ -374,13 +328,6 @@ class ShopCatalog:
         else:
             cursor = f"{after}:{skip}" if after else None
         return {"changes": list(latest.values()), "next": encode_cursor({"csk": cursor}) if cursor else None}
-
-
-def _available(total: Any, held: Decimal | None) -> int | float | None:
-    """What can still be ordered: the stock 1C reported less what orders hold (never below 0)."""
-    if total is None:
-        return None
-    return _number(max(Decimal(str(total)) - (held or Decimal(0)), Decimal(0)))
 
 
 def _iso(millis: int) -> str:

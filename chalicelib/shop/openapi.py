@@ -59,10 +59,36 @@ NOT_MODIFIED = {
 }
 
 
+# What a generated client names each call (method, path) -> operationId.
+OPERATIONS = {
+    ("get", "/groups"): "listGroups",
+    ("get", "/categories"): "listCategories",
+    ("get", "/price-types"): "listPriceTypes",
+    ("get", "/warehouses"): "listWarehouses",
+    ("get", "/units"): "listUnits",
+    ("get", "/products"): "listProducts",
+    ("get", "/facets"): "getFacets",
+    ("get", "/products/{product_id}"): "getProduct",
+    ("post", "/orders"): "placeOrder",
+    ("get", "/orders"): "listOrders",
+    ("get", "/orders/{order_id}"): "getOrder",
+    ("post", "/orders/{order_id}/cancel"): "cancelOrder",
+    ("post", "/orders/{order_id}/payment"): "recordPayment",
+    ("get", "/changes"): "listChanges",
+}
+RATE_LIMITED = {"$ref": "#/components/responses/TooManyRequests"}
+FORBIDDEN = {"$ref": "#/components/responses/Forbidden"}
+
+
 def spec() -> dict[str, Any]:
     document = _document()
     for path in CACHEABLE:
         document["paths"][path]["get"]["responses"]["304"] = NOT_MODIFIED
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            operation["operationId"] = OPERATIONS[(method, path)]
+            operation["responses"].setdefault("403", FORBIDDEN)
+            operation["responses"].setdefault("429", RATE_LIMITED)
     return document
 
 
@@ -308,6 +334,8 @@ def _document() -> dict[str, Any]:
                     ("Unauthorized", "missing or wrong X-Api-Key"),
                     ("NotFound", "no such item"),
                     ("Unprocessable", "the request cannot be carried out"),
+                    ("Forbidden", "a client certificate this shop registered is required"),
+                    ("TooManyRequests", "over the key's requests a minute (Retry-After says when)"),
                 )
             },
         },
