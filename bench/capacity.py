@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TENANTS, EXCHANGES_PER_DAY, CHANGED, DAYS = 10_000, 24 * 4, 0.01, 30
 KEY_LOOKUP_READ = 0.5  # the API key's tenant: one eventually consistent read of an item under 4 KB
+HELD_READ = 0.5  # a list page's one query of what orders hold (a shop's few held offers: under 4 KB)
 ORDER_WRITE_UNITS = 12  # order + holds + number + outbox events + 1C's query/success/statuses
 ORDER_READ_UNITS = 8
 IMPORT_GB = 1.0  # the import worker's memory (.chalice/config.json)
@@ -107,7 +108,7 @@ def origin_month(requests: float, memory_mb: int, m: dict, p: dict) -> dict[str,
         "Lambda (API)": requests
         * (seconds * memory_mb / 1024 * p["lambda_per_gb_second"] + p["lambda_per_million_requests"] / 1e6),
         "DynamoDB reads (shop)": requests
-        * (per_read(m, "api.read_units") + KEY_LOOKUP_READ)
+        * (per_read(m, "api.read_units") + HELD_READ / 2 + KEY_LOOKUP_READ)
         * p["dynamodb_per_million_read_units"]
         / 1e6,
         "DynamoDB writes (rate limit)": requests
@@ -149,7 +150,7 @@ def assumptions(m: dict, p: dict) -> list[str]:
         f"  per read, list page / product: {m['api.wall_ms.list_page']} / {m['api.wall_ms.product']} ms wall, "
         f"{m['api.cpu_ms.list_page']} / {m['api.cpu_ms.product']} ms CPU, {m['api.read_units.list_page']} / "
         f"{m['api.read_units.product']} read units (bench: api.wall_ms/cpu_ms/read_units, DynamoDB Local's "
-        f"ConsumedCapacity); + {KEY_LOOKUP_READ} for the API key",
+        f"ConsumedCapacity); + {KEY_LOOKUP_READ} for the API key, + {HELD_READ} a list page for what orders hold",
         f"  Lambda billed duration: waiting + CPU × {p['lambda_mb_per_vcpu']} MB / memory (one vCPU at "
         f"{p['lambda_mb_per_vcpu']} MB): {lambda_seconds(m, MEMORY_MB['today'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "
         f"at {MEMORY_MB['today']} MB, {lambda_seconds(m, MEMORY_MB['new'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "

@@ -134,7 +134,10 @@ class Container:
     def shop_catalog(self) -> ShopCatalog:
         from chalicelib.shop.catalog import ShopCatalog
 
-        return ShopCatalog(self.catalog_store, self.blobs.url, holds=self.orders.store.holds)
+        store = self.orders.store
+        return ShopCatalog(
+            self.catalog_store, self.blobs.url, holds=store.holds, held_products=store.held_products
+        )
 
     @cached_property
     def api_keys(self) -> ApiKeys:

@@ -90,15 +90,15 @@ class ProductSummary(Shape):
     sku: Text
     name: Text
     group_ids: list[str]
-    breadcrumbs: list[Crumb] = Field(
-        default_factory=list, description="the first group's trail, the root first ({id, name} each)"
-    )
     category_id: Text = Field(None, description="1C's category of the product (2.08+)")
     price: Number = Field(description="lowest offer price of the shop price type")
     price_max: Number = Field(None, description="highest offer price of the shop price type")
     currency: Text = None
     in_stock: bool
-    stock: float
+    stock: float = Field(description="what 1C reported, over the product's offers")
+    available: Number = Field(
+        None, description="what can be ordered: stock less what orders 1C has not taken hold (never below 0)"
+    )
     image: Text = Field(description="first image URL")
     updated_at: str | None = Field(None, description="when what the list shows last changed")
 

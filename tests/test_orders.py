@@ -200,9 +200,22 @@ def test_bad_lines_are_named(shop):
     )
 
 
-def test_stock_held_by_orders_1c_has_not_taken(shop):
+def test_stock_held_by_orders_1c_has_not_taken(shop, monkeypatch):
+    monkeypatch.setattr("chalicelib.shop.catalog.HELD_TTL", 0)  # list pages read the holds afresh
     offer = shop.offer  # five or more in stock
     stock = int(offer.total_stock)
+
+    def listed() -> dict:
+        found, cursor = [], ""
+        while True:  # the whole catalog, page by page, until the product turns up
+            page = get(shop, f"/products?limit=100{cursor}")[1]
+            found = [i for i in page["items"] if i["id"] == offer.product_id]
+            if found or not page["next_cursor"]:
+                return found[0]
+            cursor = f"&cursor={page['next_cursor']}"
+
+    before = listed()
+    assert before["available"] == before["stock"]
 
     def served() -> dict:
         product = get(shop, f"/products/{quote(offer.product_id, safe='')}")[1]
@@ -212,6 +225,10 @@ def test_stock_held_by_orders_1c_has_not_taken(shop):
     assert post(shop, body(offer.id, 2), "two")[0] == 201
     assert (served()["total"], served()["held"], served()["available"]) == (stock, 2, stock - 2), (
         "the product view shows what can still be ordered beside what 1C reported"
+    )
+    after = listed()
+    assert (after["stock"], after["available"]) == (before["stock"], before["stock"] - 2), (
+        "a list page shows it too"
     )
     assert post(shop, body(offer.id, stock - 2), "all")[0] == 201
     assert served()["available"] == 0

@@ -61,6 +61,19 @@ def test_an_order_with_its_holds_number_events_and_key_is_all_or_nothing(stores)
     assert store.waiting_for_1c("t")[0]["id"] == first["id"] and store.next_number("t") == 1
 
 
+def test_what_orders_hold_is_summed_per_product_for_list_pages(stores):
+    store, _ = stores
+    held = [
+        ("p1#a", Decimal(2), Decimal(5)),
+        ("p1#b", Decimal(1), Decimal(5)),
+        ("p2", Decimal(3), Decimal(5)),
+    ]
+    store.create("t", order("1", lines=[(o, int(q)) for o, q, _ in held]), held, [], "k1")
+    store.create("u", order("1", lines=[("p1#a", 4)]), [("p1#a", Decimal(4), Decimal(5))], [], "k1")
+    assert store.held_products("t") == {"p1": 3, "p2": 3}
+    assert store.held_products("nobody") == {}
+
+
 def test_holds_of_more_offers_than_one_batch_are_all_read(stores):
     """A product view asks for every offer's holds: past BatchGetItem's 100 keys too."""
     store, _ = stores

@@ -29,6 +29,8 @@ from chalicelib.aws.outbox import outbox_item
 from chalicelib.orders.customers import contact_keys
 from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
 
+MAX_HELD_READ = 1000  # held offers a list page counts (one query; a shop's few cost half a read unit)
+
 
 def _key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:40]
@@ -113,6 +115,16 @@ class OrdersStore:
                 for item in result["Responses"].get(self.table_name, []):
                     held[item["sk"]] = Decimal(item.get("held", 0))
                 pending = result.get("UnprocessedKeys") or {}
+        return held
+
+    def held_products(self, tenant: str) -> dict[str, Decimal]:
+        """What orders hold per product (its offers' holds summed): one query of the tenant's holds,
+        a small item per held offer; past MAX_HELD_READ of them the rest count as none."""
+        page = self.table.query(KeyConditionExpression=Key("pk").eq(f"{tenant}#holds"), Limit=MAX_HELD_READ)
+        held: dict[str, Decimal] = {}
+        for item in (i for i in page["Items"] if Decimal(i.get("held", 0)) > 0):
+            product = item["sk"].partition("#")[0]
+            held[product] = held.get(product, Decimal(0)) + Decimal(item["held"])
         return held
 
     def customers_by_contact(self, tenant: str, keys: list[str]) -> dict[str, str]:

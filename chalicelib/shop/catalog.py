@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 from chalicelib.commerceml.requisites import full_name, nomenclature, weight
 from chalicelib.params import BadRequest, parse_limit, path_ids
 from chalicelib.ports import Catalog
-from chalicelib.shop.offer_view import OfferNames, answer_number, offer_view
+from chalicelib.shop.offer_view import OfferNames, answer_number, available, offer_view
 from chalicelib.shop.queries import decode_cursor, encode_cursor, group_param, list_query
 from chalicelib.sync.cards import (
     ALL,
@@ -37,6 +37,7 @@ T = TypeVar("T")
 # Units held by orders 1C has not taken yet, per offer (the orders store's `holds`, one batch read).
 Holds = Callable[[str, list[str]], Mapping[str, Decimal]]
 
+HELD_TTL = 5.0  # seconds a container reuses what orders hold, for list pages
 BUCKETS_PRUNED_ABOVE = 8  # larger subtrees skip the groups holding no cards (per the facets)
 
 
@@ -51,8 +52,9 @@ class ShopCatalog:
         presign: Callable[[str], str],
         reference_ttl: float = 60.0,
         holds: Holds | None = None,
+        held_products: Callable[[str], Mapping[str, Decimal]] | None = None,
     ) -> None:
-        self.store, self.presign, self.holds = store, presign, holds
+        self.store, self.presign, self.holds, self.held_products = store, presign, holds, held_products
         self.reference_ttl = reference_ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
@@ -250,12 +252,26 @@ class ShopCatalog:
         query = list_query(params)
         buckets = self._buckets(tenant, query.group, query.category, by_name=query.sort == "name")
         cards, after = self.store.cards(tenant.id, query, buckets)
+        held = self._held(tenant) if cards else {}
         return {
-            "items": [self._summary(tenant, card) for card in cards],
+            "items": [self._summary(tenant, card, held.get(card["id"])) for card in cards],
             "next_cursor": encode_cursor({"sort": query.sort, "after": after}) if after else None,
         }
 
-    def _summary(self, tenant: Tenant, card: dict[str, Any]) -> dict[str, Any]:
+    def _held(self, tenant: Tenant) -> Mapping[str, Decimal]:
+        """What orders hold per product, for list pages: read at most every HELD_TTL seconds a
+        container (a product page reads its offers' holds exactly)."""
+        if self.held_products is None:
+            return {}
+        key, now = (tenant.id, "held"), time.monotonic()
+        cached = self._cache.get(key)
+        if cached and cached[0] > now:
+            return cast(Mapping[str, Decimal], cached[1])
+        held = self.held_products(tenant.id)
+        self._cache[key] = (now + HELD_TTL, held)
+        return held
+
+    def _summary(self, tenant: Tenant, card: dict[str, Any], held: Decimal | None = None) -> dict[str, Any]:
         return {
             "id": card["id"],
             "sku": card.get("sku"),
@@ -269,6 +285,7 @@ class ShopCatalog:
             "currency": card.get("currency"),
             "in_stock": card["in_stock"],
             "stock": answer_number(card.get("stock")),
+            "available": available(card.get("stock"), held),
             "image": self.image_url(tenant, card["image"]) if card.get("image") else None,
             "updated_at": _iso(card["updated"]),
         }
