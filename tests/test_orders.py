@@ -161,6 +161,33 @@ def test_query_without_success_offers_the_same_orders_and_new_ones_wait(shop):
     assert nothing.keyword == "success" and "подтверждать нечего" in nothing.text
 
 
+def test_an_order_1c_takes_but_never_confirms_is_shown_stuck_and_found_by_number(shop):
+    """Each `mode=query` that offers an order without `success` is counted; from the third the
+    console's orders page calls it stuck and says what to look at; a number finds it."""
+    from tests.test_console import PASSWORD, Browser
+
+    status, placed = post(shop, body(shop.offers[0].id), "stuck")
+    assert status == 201
+    for _ in range(3):
+        assert placed["id"] in [d.id for d in query(sale_session(shop))[0]]
+    tenant = wiring.container().accounts.require("demo")
+    (waiting,) = wiring.container().orders.waiting(tenant)
+    assert (waiting["id"], waiting["offered"]["times"], waiting["stuck"]) == (placed["id"], 3, True)
+    wiring.container().console_auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    browser = Browser(shop)
+    assert browser.login("owner@demo.shop").status_code == 303
+    page = browser.get("/console/orders").body.decode()
+    assert "3 раза" in page and "застрял" in page and "mode=success" in page, page
+    found = browser.get(f"/console/orders?q=№{placed['number']}").body.decode()
+    assert f"Найдено по № «№{placed['number']}»" in found and f"<tr><td>{placed['number']}</td>" in found
+    assert "Заказа с таким номером нет" in browser.get("/console/orders?q=999999").body.decode()
+    again = sale_session(shop)
+    query(again)
+    assert again.call("sale", "success").keyword == "success"
+    assert wiring.container().orders.waiting(tenant) == []
+    assert "Все заказы приняты 1С" in browser.get("/console/orders").body.decode()
+
+
 def test_idempotency_key(shop):
     payload = body(shop.offers[0].id)
     first = post(shop, payload, "same-key")

@@ -74,6 +74,16 @@ def test_what_orders_hold_is_summed_per_product_for_list_pages(stores):
     assert store.held_products("nobody") == {}
 
 
+def test_each_query_counts_what_it_offered(stores):
+    store, _ = stores
+    store.remember_query("t", "s1", ["a", "b"])
+    store.remember_query("t", "s2", ["a"])
+    offered = store.offered("t", ["a", "b", "c"])
+    assert {k: v["times"] for k, v in offered.items()} == {"a": 2, "b": 1}
+    assert offered["a"]["first_at"] <= offered["a"]["last_at"] and store.queried("t", "s2") == ["a"]
+    assert store.offered("u", ["a"]) == {}
+
+
 def test_holds_of_more_offers_than_one_batch_are_all_read(stores):
     """A product view asks for every offer's holds: past BatchGetItem's 100 keys too."""
     store, _ = stores

@@ -7,6 +7,7 @@
                                 that offer in an exchange begun after `confirmed_ms`
   {t}#counters  order_number    the tenant's order number sequence
   {t}#queries   {session}       the order ids one `mode=query` offered (confirmed by `success`)
+  {t}#offered   {order id}      how often `mode=query` offered it, first and last time
   {t}#outbox    {event id}      webhook events; qpk={t}#outbox while pending
   {t}#contacts  email:…/phone:… the site customer id an order last gave that e-mail/phone
 An order with the shop's customer id also has upk={t}#customer#{id}, usk={order id} (index
@@ -24,6 +25,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from chalicelib.aws import order_queries
 from chalicelib.aws.clients import query_all, resource
 from chalicelib.aws.outbox import outbox_item
 from chalicelib.orders.customers import contact_keys
@@ -376,19 +378,12 @@ class OrdersStore:
             raise
         return True
 
-    # -- query batches (mode=query → mode=success) ----------------------------------------------
+    # -- query batches (mode=query → mode=success): chalicelib/aws/order_queries.py ----------------
     def remember_query(self, tenant: str, session: str, order_ids: list[str]) -> None:
-        self.table.put_item(
-            Item={
-                "pk": f"{tenant}#queries",
-                "sk": session,
-                "order_ids": order_ids,
-                "expires_at": int(time.time()) + 30 * 86400,
-            }
-        )
+        order_queries.remember(self.table, tenant, session, order_ids)
 
     def queried(self, tenant: str, session: str) -> list[str] | None:
-        item = self.table.get_item(Key={"pk": f"{tenant}#queries", "sk": session}, ConsistentRead=True).get(
-            "Item"
-        )
-        return list(item["order_ids"]) if item else None
+        return order_queries.queried(self.table, tenant, session)
+
+    def offered(self, tenant: str, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return order_queries.offered(self.client, self.table_name, tenant, order_ids)

@@ -69,10 +69,17 @@ def product(visit: Visit, product_id: str) -> Response:
 def orders(visit: Visit) -> Response:
     signed, tenant = visit.signed, visit.tenant
     use_case = wiring.container().orders
-    recent = use_case.list(tenant, None, None, None, 100)["orders"]
-    waiting = [o for o in recent if not o.get("exported_at") and o["status"] != "cancelled"]
+    asked = query_params(console.current_request).get("q", "").strip()[:40]
+    recent = use_case.find(tenant, asked) if asked else use_case.list(tenant, None, None, None, 100)["orders"]
     return render(
-        "orders.html", **context(signed, recent=recent, waiting=waiting, flagged=use_case.flagged(tenant))
+        "orders.html",
+        **context(
+            signed,
+            recent=recent,
+            asked=asked,
+            waiting=use_case.waiting(tenant),
+            flagged=use_case.flagged(tenant),
+        ),
     )
 
 

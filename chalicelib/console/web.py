@@ -73,6 +73,14 @@ def when(page: Any, stamp: Any) -> str:
     return local_time(stamp, page.get("zone") or DEFAULT_ZONE)
 
 
+def plural(count: Any, one: str, few: str, many: str) -> str:
+    """The Russian word for a count: 1 раз, 2 раза, 5 раз, 21 раз, 22 раза, 11 раз."""
+    n = abs(int(count or 0))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    return few if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else many
+
+
 @cache
 def templates() -> Environment:
     env = Environment(
@@ -82,6 +90,7 @@ def templates() -> Environment:
     env.filters["status_ru"] = status_words
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["q"] = lambda v: quote(str(v), safe="")
+    env.filters["plural"] = plural
     return env
 
 

@@ -95,6 +95,7 @@ class InMemoryOrdersStore:
         self.counters: dict[tuple[str, str], int] = {}
         self.markers: dict[tuple[str, str], str] = {}
         self.queries: dict[tuple[str, str], list[str]] = {}
+        self.offers: dict[tuple[str, str], dict[str, int]] = {}
         self.taken_lines: dict[tuple[str, str], dict[str, Any]] = {}
         self.contacts: dict[tuple[str, str], str] = {}  # (tenant, email:/phone: key) -> customer id
         self.outbox = InMemoryOutbox()
@@ -259,6 +260,13 @@ class InMemoryOrdersStore:
 
     def remember_query(self, tenant: str, session: str, order_ids: list[str]) -> None:
         self.queries[(tenant, session)] = list(order_ids)
+        now = int(time.time())
+        for order_id in order_ids:
+            seen = self.offers.setdefault((tenant, order_id), {"times": 0, "first_at": now})
+            seen.update(times=seen["times"] + 1, last_at=now)
+
+    def offered(self, tenant: str, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {o: dict(self.offers[(tenant, o)]) for o in set(order_ids) if (tenant, o) in self.offers}
 
     def queried(self, tenant: str, session: str) -> list[str] | None:
         found = self.queries.get((tenant, session))

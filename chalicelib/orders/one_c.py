@@ -22,6 +22,8 @@ from chalicelib.ports import AlreadyPlaced, OrdersStore
 from chalicelib.tenants import Tenant
 from chalicelib.values import utc_stamp
 
+STUCK_AFTER = 3  # offers to 1C without `success` after which the console calls an order stuck
+
 
 class OneC:
     def __init__(self, store: OrdersStore, changes: OrderChanges) -> None:
@@ -77,6 +79,17 @@ class OneC:
         )
 
     # -- orders a person has to look at ------------------------------------------------------------
+    def waiting(self, tenant: Tenant) -> list[dict[str, Any]]:
+        """The orders 1C has not confirmed, oldest first, each with how often `mode=query` offered
+        it (`offered`: times, first_at, last_at) and `stuck` when that is STUCK_AFTER or more:
+        1C takes the document but never answers `success` for it."""
+        waiting = sorted(self.store.waiting_for_1c(tenant.id), key=lambda o: o.get("created_at") or "")
+        offers = self.store.offered(tenant.id, [o["id"] for o in waiting])
+        for order in waiting:
+            order["offered"] = offers.get(order["id"]) or {"times": 0}
+            order["stuck"] = order["offered"]["times"] >= STUCK_AFTER
+        return waiting
+
     def flag(self, tenant: Tenant, order_id: str, reason: str) -> bool:
         def change(order: dict[str, Any]) -> Change | None:
             if (order.get("problem") or {}).get("reason") == reason:

@@ -36,6 +36,7 @@ class Orders:
         self.query_document, self.confirm = one_c.query_document, one_c.confirm
         self.apply_documents, self.reference_document = one_c.apply_documents, one_c.reference_document
         self.render_waiting, self.flag, self.flagged = one_c.render_waiting, one_c.flag, one_c.flagged
+        self.waiting = one_c.waiting
         self.cancel, self.fix = one_c.cancel, one_c.fix
 
     # -- the shop places an order ----------------------------------------------------------------
@@ -141,6 +142,15 @@ class Orders:
     def get(self, tenant: Tenant, order_id: str) -> dict[str, Any] | None:
         order = self.store.get(tenant.id, order_id)
         return view(order) if order else None
+
+    def find(self, tenant: Tenant, number: str) -> list[dict[str, Any]]:
+        """Orders by the site's number, else by 1C's (among the latest 200)."""
+        number = number.strip().lstrip("№").strip()
+        order = self.store.by_number(tenant.id, number) if number else None
+        if order is not None:
+            return [view(order)]
+        latest = self.list(tenant, None, None, None, 200)["orders"] if number else []
+        return [o for o in latest if str((o.get("one_c") or {}).get("number") or "").strip() == number]
 
     def list(
         self,
