@@ -109,6 +109,7 @@ def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, An
             {
                 "id": j.id,
                 "file": j.filename,
+                "area": j.area,
                 "status": PENDING if j.by_full_files and j.status == JobStatus.QUEUED else j.status,
                 "phase": j.phase,
                 "counts": j.counts,

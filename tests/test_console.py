@@ -455,3 +455,29 @@ def test_a_new_shop_loads_the_sample_catalog_and_sees_it_everywhere(console, sta
     assert 'for="upload-file"' in console.get("/console/exchanges").body.decode(), (
         "the file input has its label"
     )
+
+
+def test_a_failed_file_is_shown_like_an_issue_its_lines_marked_and_its_repeats_counted(console):
+    """A consultant asks why an exchange failed: the file's lines around the one the error names,
+    that one marked, the `Ид` there a link, and how many recent loads failed the same way."""
+    lines = [
+        '<?xml version="1.0" encoding="windows-1251"?>',
+        '<КоммерческаяИнформация ВерсияСхемы="2.05"><Каталог СодержитТолькоИзменения="true">',
+        "<Ид>c</Ид><Наименование>Каталог</Наименование><Товары>",
+        "<Товар><Ид>кран-1</Ид><Наименование>Кран</Наименование></Товар>",
+        "<Товар><Ид>кран-2</Ид><Наименование>Кран «двойной»</Наимен></Товар>",
+        "</Товары></Каталог></КоммерческаяИнформация>",
+    ]
+    data = "\n".join(lines).encode("cp1251")
+    for _ in range(2):
+        exchange = console.upload("import.xml", data)
+    (job,) = [
+        j for j in wiring.container().exchange_store.jobs("demo", prefix=exchange) if j.kind == "import"
+    ]
+    assert job.status == "failed" and "строка 5" in (job.error or ""), job.error
+    page = console.get(f"/console/exchanges/{exchange}").body.decode()
+    marked = re.search(r'<span class="marked" aria-current="true">\s*5  (.*?)</span>', page)
+    assert marked and "Кран «двойной»&lt;/Наимен&gt;" in marked.group(1), page  # cp1251 read back, escaped
+    assert "строки 2–6 (отмечена строка 5)" in page
+    assert 'href="/console/products/%D0%BA%D1%80%D0%B0%D0%BD-2"' in page, "the Ид links to its product"
+    assert "Та же ошибка в 2 из последних загрузок" in page

@@ -13,6 +13,7 @@ from chalice import Response
 
 from chalicelib import journal, wiring
 from chalicelib.console.auth import ConsoleError
+from chalicelib.console.excerpt import excerpt, failing_line, same_error_count
 from chalicelib.console.sample import sample_files
 from chalicelib.console.web import (
     FORM,
@@ -42,6 +43,7 @@ from chalicelib.ids import AreaId
 from chalicelib.importjob import FINAL_STATUSES
 from chalicelib.layout import Paths
 from chalicelib.settings import settings
+from chalicelib.tenants import Tenant
 from chalicelib.values import BY_HAND
 
 STATIC = {
@@ -162,7 +164,27 @@ def exchange(visit: Visit, session_id: str) -> Response:
         job["id"]: journal.diff(wiring.container().blobs, tenant.id, job["id"]) for job in detail["jobs"]
     }
     running = any(job["status"] not in (*FINAL_STATUSES, journal.PENDING) for job in detail["jobs"])
-    return render("exchange.html", **context(signed, x=detail, diffs=diffs, running=running))
+    failures = {job["id"]: _failure(tenant, job) for job in detail["jobs"] if job["status"] == "failed"}
+    return render(
+        "exchange.html", **context(signed, x=detail, diffs=diffs, running=running, failures=failures)
+    )
+
+
+def _failure(tenant: Tenant, job: dict[str, Any]) -> dict[str, Any]:
+    """A failed file as an error tracker shows it: its lines around the error, and the same error
+    in the recent exchanges."""
+    services = wiring.container()
+    recent = [j.error for j in services.exchange_store.jobs(tenant.id, limit=50) if j.status == "failed"]
+    found: dict[str, Any] = {"repeats": same_error_count(job["error"] or "", recent)}
+    line = failing_line(job["error"])
+    if line and job.get("area"):
+        try:
+            stream, _ = services.import_worker.prepare.open_file(tenant.id, job["area"], job["file"])
+        except Exception:  # the file is gone (kept 30 days) or was never stored: no excerpt
+            return found
+        with stream:
+            found.update(excerpt(stream, line), line=line)
+    return found
 
 
 @console.route("/exchanges/{session_id}/file", methods=["GET"])
