@@ -49,9 +49,10 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 
 # Lint runs beside the suite, its report printed after it: pytest leaves about a tenth of the two
-# cores idle (it waits on the local stack, DynamoDB Local and the browser), which is mypy's time.
+# cores idle (it waits on the local stack, DynamoDB Local and the browser), which is mypy's time —
+# at the lowest priority, so it takes only what the suite leaves.
 test: setup
-	@mkdir -p .local-state; $(MAKE) --no-print-directory lint > .local-state/lint.log 2>&1 & lint=$$!; \
+	@mkdir -p .local-state; nice -n 19 $(MAKE) --no-print-directory lint > .local-state/lint.log 2>&1 & lint=$$!; \
 	$(BIN)/python -m pytest -n 2 -q; tests=$$?; \
 	wait $$lint; linted=$$?; cat .local-state/lint.log; \
 	[ $$linted -eq 0 ] || echo "make lint failed (its report is above)"; \
