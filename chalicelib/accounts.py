@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import replace
 from typing import Protocol
 
 from chalicelib import certificates
 from chalicelib.tenants import (
     MIN_SECRET_CHARS,
+    PUBLISHABLE_PREFIX,
     STOCK_POLICIES,
+    TENANT_ID,
     Tenant,
     TenantError,
     hash_api_key,
     image_base_problem,
     new_api_key,
+    new_publishable_key,
     new_secret,
     settings_text_problem,
     verify_password,
@@ -173,6 +177,22 @@ class Accounts:
         tenant = self.store.by_login(login) if login else None
         ok = verify_password(password, tenant.password_hash if tenant else None)
         return tenant if ok and tenant and tenant.active else None
+
+    def issue_publishable_key(self, tenant_id: str) -> str:
+        """Issue (or rotate) the catalog-only key for browsers; the previous one stops at once."""
+        key = new_publishable_key(tenant_id)
+        self.update_settings(tenant_id, publishable_key=key)
+        return key
+
+    def authenticate_publishable_key(self, key: str) -> Tenant | None:
+        """The tenant a publishable key belongs to (its id is in the key: one read, no index)."""
+        tenant_id = key.removeprefix(PUBLISHABLE_PREFIX).partition("_")[0]
+        known = key.startswith(PUBLISHABLE_PREFIX) and len(key) <= 200 and TENANT_ID.match(tenant_id)
+        tenant = self.store.get(tenant_id) if known else None
+        issued = tenant.settings.publishable_key if tenant else None
+        if tenant is None or not issued or not hmac.compare_digest(issued.encode(), key.encode()):
+            return None
+        return tenant if tenant.active else None
 
     def authenticate_api_key(self, api_key: str) -> Tenant | None:
         if not api_key:

@@ -57,6 +57,12 @@ def cmd_tenants(args: argparse.Namespace) -> None:
         key = accounts.issue_api_key(args.tenant)
         print(f"shop API key for {args.tenant} (shown once; the previous key no longer works):")
         print(key)
+    elif args.action == "publishable-key":
+        key = accounts.issue_publishable_key(args.tenant)
+        print(
+            f"publishable key for {args.tenant} (catalog reads only, for browsers; the previous one stops):"
+        )
+        print(key)
     elif args.action == "webhook":
         secret = accounts.set_webhook(args.tenant, args.url, args.secret)
         print(f"webhooks for {args.tenant}: {', '.join(args.url) or '(none)'}")
@@ -196,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     set1c.add_argument("--password")
     key = tsub.add_parser("api-key", help="issue or rotate the shop API key")
     key.add_argument("tenant")
+    tsub.add_parser(
+        "publishable-key", help="issue or rotate the catalog-only key a shop's browser pages may hold"
+    ).add_argument("tenant")
     hook = tsub.add_parser("webhook", help="set webhook URLs (and the signing secret)")
     hook.add_argument("tenant")
     hook.add_argument("--url", action="append", default=[], help="repeat for several receivers")

@@ -11,7 +11,7 @@ from chalicelib.accounts import Accounts
 from chalicelib.http import ApiError
 from chalicelib.observability import logger
 from chalicelib.ports import UsageCount
-from chalicelib.tenants import Tenant
+from chalicelib.tenants import PUBLISHABLE_PREFIX, Tenant
 
 MAX_BAD_KEYS = 30  # wrong or missing API keys a minute from one source before it waits
 
@@ -25,20 +25,31 @@ class ApiKeys:
     def __init__(self, accounts: Accounts, limiter: Limiter, usage: UsageCount | None = None) -> None:
         self.accounts, self.limiter, self.usage = accounts, limiter, usage
 
-    def tenant_of(self, request: Any) -> Tenant:
-        """The tenant of the request's API key (Chalice's request: headers and context)."""
+    def tenant_of(self, request: Any, catalog: bool = False) -> Tenant:
+        """The tenant of the request's API key (Chalice's request: headers and context). With
+        `catalog` (a catalog read) the shop's publishable key is taken too."""
         key = (request.headers or {}).get("x-api-key", "")
         source = ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
         wait = self.limiter.waiting(f"badkey|{source}")
         if wait:
             raise _too_many_bad_keys(wait)
-        tenant = self.accounts.authenticate_api_key(key) if key else None
+        publishable = key.startswith(PUBLISHABLE_PREFIX)
+        if publishable:
+            tenant = self.accounts.authenticate_publishable_key(key)
+        else:
+            tenant = self.accounts.authenticate_api_key(key) if key else None
         if tenant is None:
             wait = self.limiter.take(f"badkey|{source}", MAX_BAD_KEYS)
             if wait:
                 raise _too_many_bad_keys(wait)
             raise ApiError(401, "unauthorized", "a valid X-Api-Key header is required")
         logger.append_keys(tenant=tenant.id)
+        if publishable and not catalog:
+            raise ApiError(
+                403,
+                "publishable_key",
+                "a publishable key only reads the catalog: orders take the shop's API key",
+            )
         settings = tenant.settings
         refused = certificates.refusal(
             settings.client_certificates,

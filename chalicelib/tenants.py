@@ -60,6 +60,14 @@ def new_api_key(tenant_id: str) -> str:
     return f"cmlb_{tenant_id}_{secrets.token_urlsafe(24)}"
 
 
+PUBLISHABLE_PREFIX = "cmlb_pub_"
+
+
+def new_publishable_key(tenant_id: str) -> str:
+    """A key a shopper's browser may hold: it reads the catalog, never orders."""
+    return f"{PUBLISHABLE_PREFIX}{tenant_id}_{secrets.token_urlsafe(18)}"
+
+
 def new_secret() -> str:
     """32 random bytes, hex."""
     return secrets.token_hex(32)
@@ -217,6 +225,8 @@ class TenantSettings:
     # How long a shop's cache, a browser or a CDN may reuse a catalog answer (`Cache-Control:
     # max-age`); answers carry ETags, so a reuse past it costs a 304. 0: ask every time.
     cache_seconds: int = 30
+    # The catalog-only key for browsers (public by design: shown in the console); None: none issued.
+    publishable_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -243,6 +253,7 @@ class TenantSettings:
             "client_certificates": list(self.client_certificates),
             "certificates_guard": self.certificates_guard,
             "cache_seconds": self.cache_seconds,
+            "publishable_key": self.publishable_key,
         }
 
     @classmethod

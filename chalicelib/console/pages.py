@@ -200,6 +200,16 @@ def certificate_settings(visit: Visit) -> Response:
     raise Redirect("/console/settings")
 
 
+@console.route("/publishable-key", methods=["POST"], content_types=FORM)
+@shop_page
+def publishable_key(visit: Visit) -> Response:
+    """Issue or rotate the catalog-only key a shop's browser pages may hold."""
+    owner_only(visit.signed, "выпускать ключ для браузера")
+    wiring.container().accounts.issue_publishable_key(visit.tenant.id)
+    record(visit.signed, "publishable_key")
+    raise Redirect("/console/settings")
+
+
 def _users_page(signed: SignedIn, tenant: Tenant, error: str | None = None, status: int = 200) -> Response:
     listed = [
         {k: v for k, v in u.items() if k != "password_hash"}

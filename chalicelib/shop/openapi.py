@@ -325,7 +325,15 @@ def _document() -> dict[str, Any]:
             },
         },
         "components": {
-            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}},
+            "securitySchemes": {
+                "ApiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Api-Key",
+                    "description": "the shop's API key; catalog reads also take its publishable key "
+                    "(cmlb_pub_…, for browsers), which orders refuse with 403",
+                }
+            },
             "schemas": SCHEMAS,
             "responses": {
                 name: {"description": description, "content": {"application/json": {"schema": ref("Error")}}}

@@ -61,7 +61,7 @@ def cacheable(view: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
 def _shop() -> tuple[ShopCatalog, Tenant]:
     """The catalog use case and the tenant of the request's API key."""
     services = wiring.container()
-    tenant = services.api_keys.tenant_of(shop_routes.current_request)
+    tenant = services.api_keys.tenant_of(shop_routes.current_request, catalog=True)
     _max_age.set(tenant.settings.cache_seconds)
     return services.shop_catalog, tenant
 

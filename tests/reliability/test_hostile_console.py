@@ -57,6 +57,7 @@ ROUTES = {
     ),
     "/console/users": ("owner", {"email": "friend@attacker.example", "password": "long enough pw"}),
     "/console/certificates": ("owner", {"fingerprints": "ab" * 32, "guard": "shop"}),
+    "/console/publishable-key": ("owner", {}),
     "/console/jobs/skip": ("owner", {"job": "no-such-job"}),
     "/console/sample": ("owner", {}),
     "/console/tenants": ("operator", {"tenant": "rival"}),
@@ -65,6 +66,11 @@ ROUTES = {
     "/console/webhooks/no-such-event/redeliver": ("any", {}),
     "/console/exchanges/no-such-session/replay": ("any", {}),
 }
+
+
+OWNED_ROUTES = (
+    "/console/webhooks", "/console/settings", "/console/users", "/console/certificates", "/console/publishable-key",
+)  # fmt: skip
 
 
 def owned_state() -> tuple:
@@ -76,6 +82,7 @@ def owned_state() -> tuple:
         settings.webhook_secret,
         settings.image_base_url,
         settings.client_certificates,
+        settings.publishable_key,
         users,
     )
 
@@ -96,7 +103,7 @@ def test_every_post_route_as_each_role(people, losses, route, email):
         operator = email.startswith("ops@")
         assert response.status_code == (303 if operator else 403), body
         assert operator or "магазин выбирает только оператор" in body
-    elif route in ("/console/webhooks", "/console/settings", "/console/users", "/console/certificates"):
+    elif route in OWNED_ROUTES:
         assert response.status_code == 303, body
         assert owned_state() != before
     elif route == "/console/sample":  # the sample catalog loads for the owner (and an operator)
