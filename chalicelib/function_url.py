@@ -30,8 +30,15 @@ def handle(
     if rest is None:
         path = event.get("rawPath") or "/"
         return _error(404, "not_found", f"no such path {path[:200]!r} here: this URL serves {PREFIX}/…")
-    response = app(rest, context)
-    return _compressed(_single_headers(response), _header(event, "accept-encoding"))
+    response = _single_headers(app(rest, context))
+    if response["statusCode"] == 405:  # Chalice's own answer, in the API's error shape
+        allowed = response["headers"].get("Allow", "")
+        method = rest["httpMethod"]
+        response = {
+            **_error(405, "method_not_allowed", f"{method} is not served here; {allowed}"),
+            "headers": {"Content-Type": "application/json", "Allow": allowed},
+        }
+    return _compressed(response, _header(event, "accept-encoding"))
 
 
 def rest_event(event: dict[str, Any], routes: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -102,5 +102,7 @@ def test_gzip_when_asked_and_only_the_shop_api_behind_the_url(stack):
     for path in ("/1c_exchange", "/console/", "/health", "/api/v2/products"):
         status, _, body = through_url(stack, path, "type=catalog&mode=checkauth")
         assert status == 404 and "/api/v1" in json.loads(body)["error"]["message"], path
+    status, headers, body = through_url(stack, "/api/v1/groups", method="DELETE")
+    assert (status, json.loads(body)["error"]["code"], headers["Allow"]) == (405, "method_not_allowed", "GET")
     status, _, body = through_url(stack, "/api/v1/groups", headers={"x-api-key": "wrong"})
     assert status == 401 and json.loads(body)["error"]["code"] == "unauthorized"
