@@ -91,3 +91,34 @@ def test_a_bundle_serves_its_parts_with_quantities_in_either_form(stack):
         {"id": "вилка", "quantity": 1, "name": None},
     ]
     assert get(stack, f"/products/{quote('вилка')}")["components"] == []
+
+
+def test_characteristics_of_the_offers_on_sale_are_facets_and_filters(stack):
+    """A storefront filters by size and colour: the offers' characteristics count in `/facets`
+    (as `~<name>`) and filter the list like properties (`property=~Размер:M`)."""
+
+    def variants(product: str, sizes: tuple[str, ...]) -> str:
+        return "".join(
+            f"<Предложение><Ид>{product}#{size}</Ид><Наименование>{product} {size}</Наименование>"
+            "<ХарактеристикиТовара><ХарактеристикаТовара><Наименование>Размер</Наименование>"
+            f"<Значение>{size}</Значение></ХарактеристикаТовара></ХарактеристикиТовара>"
+            "<Цены><Цена><ИдТипаЦены>pt</ИдТипаЦены><ЦенаЗаЕдиницу>100</ЦенаЗаЕдиницу></Цена></Цены>"
+            "<Количество>1</Количество></Предложение>"
+            for size in sizes
+        )
+
+    onec = stack.onec()
+    products = cml.product("футболка", "Футболка") + cml.product("шорты", "Шорты")
+    assert onec.send_file("import.xml", cml.catalog(products)).keyword == "success"
+    offers = cml.offers(variants("футболка", ("S", "M")) + variants("шорты", ("M", "L")))
+    assert onec.send_file("offers.xml", offers).keyword == "success"
+    facet = next(p for p in get(stack, "/facets")["properties"] if p["id"] == "~Размер")
+    assert facet["name"] == "Размер" and facet["values"] == [
+        {"value": "L", "count": 1},
+        {"value": "M", "count": 2},
+        {"value": "S", "count": 1},
+    ]
+    listed = get(stack, f"/products?property={quote('~Размер:S')}")["items"]
+    assert [i["id"] for i in listed] == ["футболка"]
+    both = get(stack, f"/products?property={quote('~Размер:L')}&property={quote('~Размер:S')}")["items"]
+    assert sorted(i["id"] for i in both) == ["футболка", "шорты"]

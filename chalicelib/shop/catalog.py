@@ -26,6 +26,7 @@ from chalicelib.shop.queries import decode_cursor, encode_cursor, group_param, l
 from chalicelib.sync.cards import (
     ALL,
     CATEGORY_BUCKET,
+    CHARACTERISTIC,
     WHOLE,
     category_bucket,
     is_category_bucket,
@@ -314,7 +315,9 @@ class ShopCatalog:
             "properties": [
                 {
                     "id": pid,
-                    "name": names.get(pid),
+                    "name": pid.removeprefix(CHARACTERISTIC)
+                    if pid.startswith(CHARACTERISTIC)
+                    else names.get(pid),
                     **self._flags(tenant, pid),
                     "values": [{"value": v, "count": n} for v, n in sorted(values.items())],
                     "more_values": (facet.get("more") or {}).get(pid, 0),

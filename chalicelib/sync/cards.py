@@ -21,6 +21,7 @@ from chalicelib.values import decimal_text
 
 ALL = "*"  # the facet scope of the whole catalog
 NO_GROUP = "-"  # the listing bucket of a product without a group
+CHARACTERISTIC = "~"  # + a characteristic's name: its facet and filter "property" (`~Размер:L`)
 WHOLE = "~all"  # a page of the whole catalog by name: read from its own listing (two queries)
 CATEGORY_BUCKET = "~c:"  # + a category id: the listing bucket and facet scope of a category
 
@@ -178,6 +179,18 @@ def ancestors_of(groups: Iterable[str], parents: Mapping[str, str | None]) -> tu
     return tuple(found)
 
 
+def _characteristics(offers: list[OfferState]) -> set[tuple[str, str]]:
+    """The sizes, colours… of a product's offers on sale: facets and filters like properties."""
+    found = set()
+    for offer in offers:
+        info = offer.info or offer.variant or {}
+        for c in info.get("characteristics") or (offer.variant or {}).get("characteristics") or ():
+            name, value = str(c.get("name") or "").strip(), str(c.get("value") or "").strip()
+            if name and value:
+                found.add((name[:100], value[:200]))
+    return found
+
+
 def build_card(
     product: ProductState, shop_price_type: str | None, parents: Mapping[str, str | None]
 ) -> Card | None:
@@ -202,6 +215,7 @@ def build_card(
         groups += (category_bucket(doc["category_id"]),)
     props = sorted(
         {f"{p['id']}:{p['value']}" for p in doc.get("properties") or () if p.get("id") and p.get("value")}
+        | {f"{CHARACTERISTIC}{name}:{value}" for name, value in _characteristics(offers)}
     )
     image = next((i["key"] for i in doc.get("images") or () if i.get("key")), None)
     return Card(
