@@ -481,3 +481,36 @@ def test_a_failed_file_is_shown_like_an_issue_its_lines_marked_and_its_repeats_c
     assert "строки 2–6 (отмечена строка 5)" in page
     assert 'href="/console/products/%D0%BA%D1%80%D0%B0%D0%BD-2"' in page, "the Ид links to its product"
     assert "Та же ошибка в 2 из последних загрузок" in page
+
+
+def test_connecting_1c_says_what_to_type_renews_secrets_once_and_warns_of_unpriced_products(stack, console):
+    """«Подключение 1С»: the exchange URL and login, a new password or API key shown once (the
+    old ones stop at once), the shop's price type and the listed products without a price of it."""
+    from tests.reliability import cml
+
+    first = console.get("/console/exchanges").body.decode()
+    assert 'id="connect-first"' in first, "a new shop's console says where to begin"
+    page = console.get("/console/connect").body.decode()
+    assert re.search(r'<code id="exchange-url">https?://[^<]+/1c_exchange</code>', page), page
+    assert '<code id="login">demo</code>' in page and "1С ещё не подключалась" in page
+
+    renewed = console.post("/console/connect", {"renew": "password"})
+    password = re.search(r'<code id="new-password">([^<]+)</code>', renewed.body.decode()).group(1)
+    assert wiring.container().accounts.authenticate_1c("demo", password) is not None
+    assert wiring.container().accounts.authenticate_1c("demo", "demo") is None, "the old one stops"
+    renewed = console.post("/console/connect", {"renew": "api_key"})
+    key = re.search(r'<code id="new-api-key">([^<]+)</code>', renewed.body.decode()).group(1)
+    assert wiring.container().accounts.authenticate_api_key(key).id == "demo"
+
+    onec = stack.onec(password=password)
+    products = cml.product("a", "Чайник") + cml.product("b", "Кружка")
+    assert onec.send_file("import.xml", cml.catalog(products)).keyword == "success"
+    offers = (
+        cml.offer("a")
+        + "<Предложение><Ид>b</Ид><Наименование>Кружка</Наименование><Количество>2</Количество></Предложение>"
+    )
+    assert onec.send_file("offers.xml", cml.offers(offers)).keyword == "success"
+    page = console.get("/console/connect").body.decode()
+    assert '<b id="shop-price-type">Розница</b>' in page
+    assert "1 из 2 товаров в продаже без цены этого типа" in page
+    assert "1С ещё не подключалась" not in page

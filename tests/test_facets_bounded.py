@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.sync.cards import MAX_FACET_VALUES, bounded
+from chalicelib.sync.facets import MAX_FACET_VALUES, bounded
 
 values = st.dictionaries(st.text(min_size=1, max_size=60), st.integers(1, 50), max_size=400)
 facets = st.dictionaries(st.text(min_size=1, max_size=40), values, max_size=30)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from chalicelib.sync.cards import bounded
+from chalicelib.sync.facets import bounded
 
 BUCKET_PAGE_BYTES = 200_000  # listing buckets per page item
 

@@ -18,8 +18,9 @@ from chalicelib.exchange.staging import Staging
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, Catalog
-from chalicelib.sync.cards import ALL, CardSummary, bounded, build_card, empty_facet, facets
+from chalicelib.sync.cards import ALL, CardSummary, build_card
 from chalicelib.sync.diff import Change, Deactivate, Put
+from chalicelib.sync.facets import bounded, empty_facet, facets
 from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
 
 CARDS_CHUNK = 200

@@ -58,6 +58,7 @@ ROUTES = {
     "/console/users": ("owner", {"email": "friend@attacker.example", "password": "long enough pw"}),
     "/console/certificates": ("owner", {"fingerprints": "ab" * 32, "guard": "shop"}),
     "/console/publishable-key": ("owner", {}),
+    "/console/connect": ("owner", {"renew": "password"}),
     "/console/jobs/skip": ("owner", {"job": "no-such-job"}),
     "/console/sample": ("owner", {}),
     "/console/tenants": ("operator", {"tenant": "rival"}),
@@ -83,6 +84,7 @@ def owned_state() -> tuple:
         settings.image_base_url,
         settings.client_certificates,
         settings.publishable_key,
+        tenant.password_hash,
         users,
     )
 
@@ -103,6 +105,9 @@ def test_every_post_route_as_each_role(people, losses, route, email):
         operator = email.startswith("ops@")
         assert response.status_code == (303 if operator else 403), body
         assert operator or "магазин выбирает только оператор" in body
+    elif route == "/console/connect":  # a new 1C password, shown once on the page that answers
+        assert response.status_code == 200 and 'id="new-password"' in body, body
+        assert owned_state() != before
     elif route in OWNED_ROUTES:
         assert response.status_code == 303, body
         assert owned_state() != before

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from chalicelib import wiring
-from chalicelib.sync.cards import MAX_FACET_VALUES
+from chalicelib.sync.facets import MAX_FACET_VALUES
 from tests.reliability import cml
 
 KEY = {"X-Api-Key": "demo-key"}

@@ -1,0 +1,99 @@
+"""«Подключение 1С»: what a consultant types into 1C and what the owner checks first — the exchange
+URL, the 1C login (a new password on demand), the shop API key (rotated on demand), the shop's
+price type with how many listed products have no price of it, and the last exchanges 1C opened."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from chalice import Response
+
+from chalicelib import wiring
+from chalicelib.console.web import (
+    FORM,
+    Refused,
+    Visit,
+    console,
+    context,
+    owner_only,
+    record,
+    render,
+    shop_page,
+)
+from chalicelib.http import header
+from chalicelib.sync.cards import ALL
+from chalicelib.tenants import Tenant, TenantError
+
+
+@console.route("/connect", methods=["GET"])
+@shop_page
+def connect(visit: Visit) -> Response:
+    return _page(visit, {})
+
+
+@console.route("/connect", methods=["POST"], content_types=FORM)
+@shop_page
+def renew(visit: Visit) -> Response:
+    """A new 1C password or a new shop API key, shown once on the page that answers."""
+    owner_only(visit.signed, "менять пароль 1С и ключ API")
+    accounts, tenant, what = wiring.container().accounts, visit.tenant, visit.form.get("renew")
+    if what == "password":
+        if not tenant.login:
+            raise Refused(400, "у магазина ещё нет логина 1С: задайте его командой admin tenants set-1c")
+        password = secrets.token_urlsafe(12)
+        try:
+            accounts.set_1c_credentials(tenant.id, tenant.login, password)
+        except TenantError as exc:
+            raise Refused(400, str(exc)) from None
+        record(visit.signed, "1c.password")
+        return _page(visit, {"password": password})
+    if what == "api_key":
+        key = accounts.issue_api_key(tenant.id)
+        record(visit.signed, "api_key")
+        return _page(visit, {"api_key": key})
+    raise Refused(400, "нечего менять: renew=password или api_key")
+
+
+def _page(visit: Visit, shown: dict[str, str]) -> Response:
+    tenant = wiring.container().accounts.require(visit.tenant.id)
+    request = console.current_request
+    host = header(request, "host") or "localhost"
+    scheme = header(request, "x-forwarded-proto") or "http"
+    stage = (request.context or {}).get("stage") or ""
+    prefix = f"/{stage}" if stage and host.endswith(".amazonaws.com") else ""  # execute-api URLs name it
+    return render(
+        "connect.html",
+        **context(
+            visit.signed,
+            tenant=tenant,
+            url=f"{scheme}://{host}{prefix}/1c_exchange",
+            shown=shown,
+            price=_price_type(tenant),
+            sessions=_last_sessions(tenant),
+        ),
+    )
+
+
+def _price_type(tenant: Tenant) -> dict[str, Any]:
+    """The effective shop price type, and how many listed products have no price of it."""
+    services = wiring.container()
+    types = services.catalog_store.docs(tenant.id, "price_type")  # as stored now (the API caches a minute)
+    shop = tenant.settings.price_type_from(types)
+    chosen = next((t for t in types if t["id"] == shop), None)
+    facet = services.catalog_store.facet(tenant.id, ALL) or {}
+    unpriced = facet["count"] - facet["priced"] if "priced" in facet else None
+    rebuild = next((j for j in services.exchange_store.jobs(tenant.id, limit=50) if j.kind == "cards"), None)
+    return {
+        "chosen": chosen,
+        "types": types,
+        "unpriced": unpriced,
+        "listed": facet.get("count", 0),
+        "rebuild": rebuild,
+    }
+
+
+def _last_sessions(tenant: Tenant) -> list[dict[str, Any]]:
+    """The latest sessions 1C opened (a successful checkauth each), newest first."""
+    sessions = wiring.container().exchange_store.latest_sessions(tenant.id, limit=20)
+    return [s for s in sessions if s.get("source") != "console"][:5]
