@@ -177,6 +177,18 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     assert "в продаже" in diff and "<ins>" in diff, "cards listed once offered: old → new"
     table = diff.split('<table class="diff">')[1].split("</table>")[0]
     assert "None" not in table and '<small class="id">' in table, "the name first, the id below it"
+    listed = int(re.search(r'<a href="\?show=listed">в продаже (\d+)</a>', diff).group(1))
+    assert listed == table.count("<td>в продаже</td>") > 0, "the products counted by what happened"
+    only = console.get(f"/console/exchanges/{offers}?show=changed").body.decode()
+    assert "<td>в продаже</td>" not in only and "<b>изменено" in only
+    link = re.search(r'href="(/console/exchanges/[^"]+/diff\.csv\?job=[^"]+)"', diff).group(1)
+    exported = console.get(link.replace("&amp;", "&"))
+    rows = exported.body.decode().lstrip("\ufeff").splitlines()
+    assert exported.headers["Content-Type"].startswith("text/csv") and rows[0].startswith("Ид;что;")
+    assert len(rows) - 1 == listed and all(";в продаже;" in r for r in rows[1:]), (
+        "the whole diff, one row each"
+    )
+    assert console.get(f"/console/exchanges/{offers}/diff.csv?job=someone-else#x").status_code == 404
     product = re.search(r'href="/console/products/([^"]+)"', diff).group(1)
     product_page = console.get(f"/console/products/{product}")
     assert product_page.status_code == 200 and "Предложения" in product_page.body.decode()

@@ -4,6 +4,8 @@ in `pages.py`. Everything is read from the same journal and stores as the CLI an
 
 from __future__ import annotations
 
+import csv
+import io
 import posixpath
 import re
 import time
@@ -165,9 +167,10 @@ def exchange(visit: Visit, session_id: str) -> Response:
     }
     running = any(job["status"] not in (*FINAL_STATUSES, journal.PENDING) for job in detail["jobs"])
     failures = {job["id"]: _failure(tenant, job) for job in detail["jobs"] if job["status"] == "failed"}
-    return render(
-        "exchange.html", **context(signed, x=detail, diffs=diffs, running=running, failures=failures)
-    )
+    show = query_params(console.current_request).get("show", "")
+    show = show if show in ("listed", "changed", "unlisted") else ""
+    page = {"x": detail, "diffs": diffs, "running": running, "failures": failures, "show": show}
+    return render("exchange.html", **context(signed, **page))
 
 
 def _failure(tenant: Tenant, job: dict[str, Any]) -> dict[str, Any]:
@@ -208,6 +211,41 @@ def download(visit: Visit, session_id: str) -> Response:
     raise Redirect(
         wiring.container().blobs.url(key, LINK_SECONDS, download_as=f"{posixpath.basename(name)}{suffix}")
     )
+
+
+@console.route("/exchanges/{session_id}/diff.csv", methods=["GET"])
+@shop_page
+def diff_csv(visit: Visit, session_id: str) -> Response:
+    """One import's whole diff as CSV (Excel opens it: UTF-8 with a BOM, `;`-separated)."""
+    job_id = query_params(console.current_request).get("job", "")
+    if not job_id.startswith(f"{session_id}-") and not job_id.startswith(f"{session_id}#"):
+        raise Refused(404, "нет такой загрузки в этом обмене")
+    rows = journal.diff(wiring.container().blobs, visit.tenant.id, job_id)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(
+        [
+            "Ид",
+            "что",
+            "название было",
+            "название стало",
+            "цена была",
+            "цена стала",
+            "остаток был",
+            "остаток стал",
+        ]
+    )
+    words = {"listed": "в продаже", "unlisted": "снят", "changed": "изменён"}
+    for row in rows:
+        cells = [row.get(field) or [None, None] for field in ("name", "price_min", "stock")]
+        writer.writerow(
+            [row.get("id"), words.get(row.get("op", ""), row.get("op")), *(v for pair in cells for v in pair)]
+        )
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="diff-{session_id[:12]}.csv"',
+    }
+    return Response(body="\ufeff" + out.getvalue(), status_code=200, headers=headers)
 
 
 @console.route("/exchanges/{session_id}/replay", methods=["POST"], content_types=FORM)
