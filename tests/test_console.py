@@ -188,7 +188,8 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     assert len(rows) - 1 == listed and all(";в продаже;" in r for r in rows[1:]), (
         "the whole diff, one row each"
     )
-    assert console.get(f"/console/exchanges/{offers}/diff.csv?job=someone-else#x").status_code == 404
+    elsewhere = console.get(f"/console/exchanges/{offers}/diff.csv?job=someone-else")
+    assert elsewhere.status_code == 404 and "нет такой загрузки" in elsewhere.body.decode()
     product = re.search(r'href="/console/products/([^"]+)"', diff).group(1)
     product_page = console.get(f"/console/products/{product}")
     assert product_page.status_code == 200 and "Предложения" in product_page.body.decode()
@@ -525,4 +526,4 @@ def test_connecting_1c_says_what_to_type_renews_secrets_once_and_warns_of_unpric
     page = console.get("/console/connect").body.decode()
     assert '<b id="shop-price-type">Розница</b>' in page
     assert "1 из 2 товаров в продаже без цены этого типа" in page
-    assert "1С ещё не подключалась" not in page
+    assert "1С ещё не подключалась" not in page and " — каталог, с адреса" in page, "1C's sessions in words"

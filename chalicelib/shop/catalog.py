@@ -137,7 +137,9 @@ class ShopCatalog:
 
     def _breadcrumbs(self, tenant: Tenant, group_id: str | None) -> list[dict[str, str]]:
         """The product's first group and its ancestors, the root first (a storefront's trail)."""
-        groups = {g["id"]: g for g in self.reference(tenant, "group") if g["active"]}
+        groups = self._cached(
+            tenant, "group_map", lambda: {g["id"]: g for g in self.reference(tenant, "group") if g["active"]}
+        )
         trail: list[dict[str, str]] = []
         while group_id in groups and len(trail) < 32 and all(c["id"] != group_id for c in trail):
             group = groups[group_id]
