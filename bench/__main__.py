@@ -8,9 +8,11 @@
            writes, and the bare cost of writing the same items with boto3's batch_writer
   api      p50/p95 of a product, of the common list page (a group, a sort, in_stock), of a page
            of the whole catalog and of facets, DynamoDB queries per page, and per request: wall and
-           CPU ms, read units, answer bytes as sent and gzipped (the inputs of `make capacity`)
+           CPU ms, read units, answer bytes as sent and gzipped (the inputs of `make capacity`),
+           each for an answer made and for one taken from the container's answer cache
   replay   a day of reads (Zipf over products and pages, a 1%-changed import every 15 minutes)
-           against a shared cache honouring max-age and ETags: the hit ratio `make capacity` uses
+           against a shared cache honouring max-age and ETags, and over Lambda containers each
+           with its answer cache (with the api figures): the hit ratios `make capacity` uses
   bare     (BENCH_PARTS=bare) only the batch_writer baseline for imports already in results.json
 
 BENCH_SIZES=10000 python -m bench   limits the sizes (default: 10000,100000);
@@ -365,6 +367,10 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
             cursor = body["next_cursor"] or None
         return took
 
+    from chalicelib.shop.answers import AnswerCache
+
+    # The read path itself: an answer cache that keeps nothing (its hits are measured below).
+    wiring.container().__dict__["answer_cache"] = AnswerCache(budget_bytes=0)
     group = catalog.groups[0]
     common = f"/api/v1/products?group={group}&in_stock=true&sort=price&limit=50"
     timed(common)  # warms the per-container reference cache, as a running Lambda has it
@@ -379,14 +385,16 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
     timed(whole_path)
     whole_queries = wiring.container().catalog_store.stats.queries - before
     whole = pages(whole_path, 10)
-    per_request = {
-        "list_page": request_cost(
-            timed, [f"/api/v1/products?group={g}&sort=price&limit=50" for g in catalog.groups[:40]]
-        ),
-        "product": request_cost(
-            timed, [f"/api/v1/products/{catalog.product_id(i)}" for i in range(1, n, max(1, n // 40))]
-        ),
+    mix = {
+        "list_page": [f"/api/v1/products?group={g}&sort=price&limit=50" for g in catalog.groups[:40]],
+        "product": [f"/api/v1/products/{catalog.product_id(i)}" for i in range(1, n, max(1, n // 40))],
     }
+    per_request = {name: request_cost(timed, paths) for name, paths in mix.items()}
+    wiring.container().__dict__["answer_cache"] = AnswerCache()  # answers kept, as a Lambda keeps them
+    for paths in mix.values():
+        request_cost(timed, paths)
+    per_request |= {f"{name}_hit": request_cost(timed, paths) for name, paths in mix.items()}
+    assert client.http.request("GET", mix["product"][0], headers=headers).headers["X-Cache"] == "hit"
     facets = [timed(f"/api/v1/facets?group={g}")[0] for g in catalog.groups[:30]]
 
     def pct(values: list[float], q: int) -> float:
@@ -428,6 +436,11 @@ def main() -> int:
         results.update(replay.main())
     if "import" in parts:
         bench_import_and_api(sizes, results, api="api" in parts)
+    known = {**(json.loads(RESULTS.read_text()) if RESULTS.exists() else {}), **results}
+    if {"replay", "api"} & set(parts) and "api.wall_ms.list_page_hit" in known:
+        from bench import replay
+
+        results.update(replay.answer_cache(known))
     if "bare" in parts:  # the batch_writer baseline alone, for an import measured in an earlier run
         earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         for n in sizes:

@@ -42,6 +42,14 @@ NEEDED = (
     "api.read_units.product",
     "api.cache_hit_ratio.reference.max_age_30",
     "api.cache_hit_ratio.small.max_age_30",
+    "api.wall_ms.list_page_hit",
+    "api.cpu_ms.list_page_hit",
+    "api.read_units.list_page_hit",
+    "api.wall_ms.product_hit",
+    "api.cpu_ms.product_hit",
+    "api.read_units.product_hit",
+    "api.answer_cache_hit_ratio.reference",
+    "api.answer_cache_hit_ratio.small",
 )
 
 
@@ -60,15 +68,17 @@ class Load:
 LOADS = (Load("reference", 50_000, 1_000, 100), Load("small", 5_000, 50, 10))
 
 
-def per_read(m: dict, what: str) -> float:
-    """The read mix's average of a per-request figure (half list pages, half product pages)."""
-    return (m[f"{what}.list_page"] + m[f"{what}.product"]) / 2
+def per_read(m: dict, what: str, hit: bool = False) -> float:
+    """The read mix's average of a per-request figure (half list pages, half product pages), for
+    answers made or (`hit`) taken from the container's answer cache."""
+    tail = "_hit" if hit else ""
+    return (m[f"{what}.list_page{tail}"] + m[f"{what}.product{tail}"]) / 2
 
 
-def lambda_seconds(m: dict, memory_mb: int, mb_per_vcpu: int) -> float:
+def lambda_seconds(m: dict, memory_mb: int, mb_per_vcpu: int, hit: bool = False) -> float:
     """A read's billed duration: its waiting as measured, its CPU stretched by the share of a vCPU
     the memory setting buys (Lambda: one vCPU at 1,769 MB)."""
-    wall, cpu = per_read(m, "api.wall_ms"), per_read(m, "api.cpu_ms")
+    wall, cpu = per_read(m, "api.wall_ms", hit), per_read(m, "api.cpu_ms", hit)
     return (wall - cpu + cpu * max(1.0, mb_per_vcpu / memory_mb)) / 1000
 
 
@@ -101,14 +111,19 @@ def common_month(load: Load, m: dict, p: dict) -> dict[str, float]:
     }
 
 
-def origin_month(requests: float, memory_mb: int, m: dict, p: dict) -> dict[str, float]:
-    """What the app costs for the reads that reach it: Lambda, DynamoDB reads, the rate limit."""
-    seconds = lambda_seconds(m, memory_mb, p["lambda_mb_per_vcpu"])
+def origin_month(requests: float, memory_mb: int, m: dict, p: dict, kept: float = 0.0) -> dict[str, float]:
+    """What the app costs for the reads that reach it: Lambda, DynamoDB reads, the rate limit; a
+    share `kept` of them answered from the container's answer cache at a hit's measured cost."""
+    made = 1 - kept
+    seconds = made * lambda_seconds(m, memory_mb, p["lambda_mb_per_vcpu"]) + kept * lambda_seconds(
+        m, memory_mb, p["lambda_mb_per_vcpu"], hit=True
+    )
+    units = made * per_read(m, "api.read_units") + kept * per_read(m, "api.read_units", hit=True)
     return {
         "Lambda (API)": requests
         * (seconds * memory_mb / 1024 * p["lambda_per_gb_second"] + p["lambda_per_million_requests"] / 1e6),
         "DynamoDB reads (shop)": requests
-        * (per_read(m, "api.read_units") + HELD_READ / 2 + KEY_LOOKUP_READ)
+        * (units + HELD_READ / 2 + KEY_LOOKUP_READ)
         * p["dynamodb_per_million_read_units"]
         / 1e6,
         "DynamoDB writes (rate limit)": requests
@@ -122,14 +137,15 @@ def read_paths(load: Load, m: dict, p: dict) -> dict[str, dict[str, float]]:
     reads = load.reads
     raw, packed = per_read(m, "api.response_bytes"), per_read(m, "api.response_bytes_gzip")
     hit = m[f"api.cache_hit_ratio.{load.name}.max_age_30"]
+    kept = m[f"api.answer_cache_hit_ratio.{load.name}"]
     return {
         "today: API Gateway REST, answers uncompressed": {
             "API Gateway": reads * p["api_gateway_rest_per_million"] / 1e6,
             **origin_month(reads, MEMORY_MB["today"], m, p),
             "Data transfer out": reads * raw / 1e9 * p["data_transfer_out_per_gb"],
         },
-        "new: Lambda function URL, answers gzipped": {
-            **origin_month(reads, MEMORY_MB["new"], m, p),
+        f"new: Lambda function URL, answers gzipped, {kept:.0%} from the container's answer cache": {
+            **origin_month(reads, MEMORY_MB["new"], m, p, kept),
             "Data transfer out": reads * packed / 1e9 * p["data_transfer_out_per_gb"],
         },
         f"new behind a CDN (max-age 30 s: {hit:.0%} of reads from its cache)": {
@@ -156,6 +172,12 @@ def assumptions(m: dict, p: dict) -> list[str]:
         f"at {MEMORY_MB['today']} MB, {lambda_seconds(m, MEMORY_MB['new'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "
         f"at {MEMORY_MB['new']} MB",
         f"  rate limit: {m['api.rate_limit_writes_per_request']} writes a request (bench: api.rate_limit_*)",
+        f"  a hit of the container's answer cache: {m['api.wall_ms.list_page_hit']} / {m['api.wall_ms.product_hit']} "
+        f"ms wall, {m['api.cpu_ms.list_page_hit']} / {m['api.cpu_ms.product_hit']} ms CPU, "
+        f"{m['api.read_units.list_page_hit']} / {m['api.read_units.product_hit']} read units (bench: api.*_hit); "
+        f"{m['api.answer_cache_hit_ratio.reference']:.1%} reference, {m['api.answer_cache_hit_ratio.small']:.1%} "
+        "small of reads are hits (bench: api.answer_cache_hit_ratio.*, a day replayed over Lambda containers; "
+        "behind a CDN counted as none)",
         f"  CDN hit ratio at max-age 30 s: {m['api.cache_hit_ratio.reference.max_age_30']:.1%} reference, "
         f"{m['api.cache_hit_ratio.small.max_age_30']:.1%} small (bench: api.cache_hit_ratio.*, a day replayed)",
         f"  prices as of {p['as_of']}: {p['source'].split('.')[0]}",

@@ -14,6 +14,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 PAGE = 50
@@ -77,6 +79,96 @@ def replay(
             not_modified += 1
         fetched[url] = (now, version)
     return Outcome(total, hits, not_modified)
+
+
+def _requests(
+    products: int, reads_per_minute: int, minutes: int, s: float, rng: random.Random
+) -> Iterator[tuple]:
+    """(when, url) of the read mix, arriving as a Poisson process."""
+    groups = max(1, products // 100)
+    per_group = products // groups
+    product_weights, group_weights = _zipf(products, s), _zipf(groups, s)
+    now, rate = 0.0, reads_per_minute / 60
+    while now < minutes * 60:
+        now += rng.expovariate(rate)
+        if rng.random() < 0.5:
+            yield now, ("product", bisect.bisect(product_weights, rng.random() * product_weights[-1]))
+        else:
+            group = bisect.bisect(group_weights, rng.random() * group_weights[-1])
+            yield now, ("page", group, min(int(rng.expovariate(1.0)), per_group // PAGE))
+
+
+def in_containers(
+    products: int,
+    reads_per_minute: int,
+    orders_per_day: int,
+    service_ms: tuple[float, float],
+    sizes: tuple[int, int],
+    minutes: int = 24 * 60,
+    s: float = 1.0,
+    seed: int = 1,
+) -> tuple[float, int]:
+    """The answer cache inside each Lambda container (shop/answers.py): exact, so an entry is good
+    until the tenant's catalog version moves (every exchange, every 15 minutes) or what orders hold
+    changes (each order; 1C taking them at the next exchange), and for MAX_LIFE_SECONDS at most;
+    each container keeps BUDGET_BYTES (an answer counted at twice its bytes: Python's str of
+    Cyrillic). Lambda sends a request to an idle container — taken at random here, which spreads
+    reads more than reusing the warmest would — or starts one when all are busy; a container is
+    busy for the measured wall time of a miss or a hit (`service_ms`). Returns the share of reads
+    answered from a cache and the most containers used at once."""
+    from chalicelib.shop.answers import BUDGET_BYTES, MAX_LIFE_SECONDS
+
+    rng = random.Random(seed)
+    order_times = sorted(rng.uniform(0, minutes * 60) for _ in range(orders_per_day * minutes // (24 * 60)))
+    caches: list[OrderedDict] = []
+    used: list[int] = []
+    busy_until: list[float] = []
+    hits = total = 0
+    for now, url in _requests(products, reads_per_minute, minutes, s, rng):
+        total += 1
+        epoch = (int(now // EXCHANGE_SECONDS), bisect.bisect(order_times, now))
+        idle = [n for n, until in enumerate(busy_until) if until <= now]
+        if not idle:
+            caches.append(OrderedDict())
+            used.append(0)
+            busy_until.append(0.0)
+            idle = [len(caches) - 1]
+        n = rng.choice(idle)
+        cache, key = caches[n], (url, epoch)
+        made = cache.get(key)
+        if made is not None and now - made <= MAX_LIFE_SECONDS:
+            hits += 1
+            cache.move_to_end(key)
+            busy_until[n] = now + service_ms[1] / 1000
+            continue
+        size = 2 * sizes[url[0] == "page"]
+        cache[key] = now
+        used[n] += size
+        while used[n] > BUDGET_BYTES:
+            old, _ = cache.popitem(last=False)
+            used[n] -= 2 * sizes[old[0][0] == "page"]
+        busy_until[n] = now + service_ms[0] / 1000
+    return hits / total, len(caches)
+
+
+def answer_cache(measured: dict) -> dict:
+    """The in-container answer cache's hit ratio at both loads, from the bench's measured wall
+    times and answer sizes."""
+    service = (
+        (measured["api.wall_ms.list_page"] + measured["api.wall_ms.product"]) / 2,
+        (measured["api.wall_ms.list_page_hit"] + measured["api.wall_ms.product_hit"]) / 2,
+    )
+    sizes = (measured["api.response_bytes.product"], measured["api.response_bytes.list_page"])
+    results, lines = {}, []
+    for label, products, rpm, orders in (("reference", 50_000, 1_000, 100), ("small", 5_000, 50, 10)):
+        ratio, containers = in_containers(products, rpm, orders, service, sizes)
+        results[f"api.answer_cache_hit_ratio.{label}"] = round(ratio, 3)
+        lines.append(
+            f"answer cache replay {label:>9}: {ratio:.1%} of reads answered inside the Lambda "
+            f"({containers} containers at most, {service[0]:.1f} / {service[1]:.1f} ms a miss / a hit)"
+        )
+    print("\n".join(lines))
+    return results
 
 
 def main() -> dict:

@@ -31,6 +31,7 @@ class TenantStore(Protocol):
     def get(self, tenant_id: str) -> Tenant | None: ...
     def by_login(self, login: str) -> Tenant | None: ...
     def by_api_key_hash(self, api_key_hash: str) -> Tenant | None: ...
+    def touch_catalog(self, tenant_id: str, at_ms: int) -> None: ...
     def list(self) -> list[Tenant]: ...
 
 
@@ -39,7 +40,12 @@ class InMemoryTenantStore:
         self.tenants: dict[str, Tenant] = {}
 
     def put(self, tenant: Tenant) -> None:
-        self.tenants[tenant.id] = tenant
+        self.tenants[tenant.id] = replace(tenant, catalog_version=0)  # as a DynamoDB put drops it
+
+    def touch_catalog(self, tenant_id: str, at_ms: int) -> None:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is not None and tenant.catalog_version < at_ms:
+            self.tenants[tenant_id] = replace(tenant, catalog_version=at_ms)
 
     def get(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id)

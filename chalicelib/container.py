@@ -4,6 +4,7 @@ override is used as given) and install it with `wiring.use`; nothing changes one
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.notify.scheduler import Scheduler
     from chalicelib.orders.placing import Placing
     from chalicelib.orders.service import Orders
+    from chalicelib.shop.answers import AnswerCache
     from chalicelib.shop.catalog import ShopCatalog
     from chalicelib.usage import Usage
 
@@ -128,16 +130,20 @@ class Container:
             holds=self.orders,
             price_type_of=price_type_of,
             usage=self.usage,
+            catalog_written=lambda tenant: self.accounts.store.touch_catalog(tenant, int(time.time() * 1000)),
         )
+
+    @cached_property
+    def answer_cache(self) -> AnswerCache:
+        from chalicelib.shop.answers import AnswerCache
+
+        return AnswerCache()
 
     @cached_property
     def shop_catalog(self) -> ShopCatalog:
         from chalicelib.shop.catalog import ShopCatalog
 
-        store = self.orders.store
-        return ShopCatalog(
-            self.catalog_store, self.blobs.url, holds=store.holds, held_products=store.held_products
-        )
+        return ShopCatalog(self.catalog_store, self.blobs.url, held_offers=self.orders.store.held_offers)
 
     @cached_property
     def api_keys(self) -> ApiKeys:

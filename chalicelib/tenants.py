@@ -296,6 +296,9 @@ class Tenant:
     api_key_hash: str | None = None
     settings: TenantSettings = field(default_factory=TenantSettings)
     active: bool = True
+    # When the worker last wrote the catalog (epoch ms; 0: not since this was recorded): what the
+    # shop API's answer cache is keyed by. The store sets it alone (`touch_catalog`), never `put`.
+    catalog_version: int = 0
 
     def __post_init__(self) -> None:
         if not TENANT_ID.match(self.id):

@@ -61,7 +61,7 @@ def test_an_order_with_its_holds_number_events_and_key_is_all_or_nothing(stores)
     assert store.waiting_for_1c("t")[0]["id"] == first["id"] and store.next_number("t") == 1
 
 
-def test_what_orders_hold_is_summed_per_product_for_list_pages(stores):
+def test_what_orders_hold_is_read_per_offer_in_one_query(stores):
     store, _ = stores
     held = [
         ("p1#a", Decimal(2), Decimal(5)),
@@ -70,8 +70,8 @@ def test_what_orders_hold_is_summed_per_product_for_list_pages(stores):
     ]
     store.create("t", order("1", lines=[(o, int(q)) for o, q, _ in held]), held, [], "k1")
     store.create("u", order("1", lines=[("p1#a", 4)]), [("p1#a", Decimal(4), Decimal(5))], [], "k1")
-    assert store.held_products("t") == {"p1": 3, "p2": 3}
-    assert store.held_products("nobody") == {}
+    assert store.held_offers("t") == {"p1#a": 2, "p1#b": 1, "p2": 3}
+    assert store.held_offers("nobody") == {}
 
 
 def test_each_query_counts_what_it_offered(stores):

@@ -119,15 +119,11 @@ class OrdersStore:
                 pending = result.get("UnprocessedKeys") or {}
         return held
 
-    def held_products(self, tenant: str) -> dict[str, Decimal]:
-        """What orders hold per product (its offers' holds summed): one query of the tenant's holds,
-        a small item per held offer; past MAX_HELD_READ of them the rest count as none."""
+    def held_offers(self, tenant: str) -> dict[str, Decimal]:
+        """What orders hold per offer, for the shop API's pages: one query of the tenant's holds, a
+        small item per held offer; past MAX_HELD_READ of them the rest count as none."""
         page = self.table.query(KeyConditionExpression=Key("pk").eq(f"{tenant}#holds"), Limit=MAX_HELD_READ)
-        held: dict[str, Decimal] = {}
-        for item in (i for i in page["Items"] if Decimal(i.get("held", 0)) > 0):
-            product = item["sk"].partition("#")[0]
-            held[product] = held.get(product, Decimal(0)) + Decimal(item["held"])
-        return held
+        return {i["sk"]: Decimal(i["held"]) for i in page["Items"] if Decimal(i.get("held", 0)) > 0}
 
     def customers_by_contact(self, tenant: str, keys: list[str]) -> dict[str, str]:
         """Site customer ids by e-mail/phone key (at most a few keys: one BatchGetItem)."""

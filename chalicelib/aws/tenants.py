@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -34,6 +35,7 @@ def _from_item(item: dict[str, Any]) -> Tenant:
         api_key_hash=item.get("api_key_hash"),
         settings=TenantSettings.from_dict(item.get("settings")),
         active=bool(item.get("active", True)),
+        catalog_version=int(item.get("catalog_version", 0)),
     )
 
 
@@ -57,6 +59,18 @@ class DynamoTenantStore:
 
     def by_api_key_hash(self, api_key_hash: str) -> Tenant | None:
         return self._one("by_api_key", "api_key_hash", api_key_hash)
+
+    def touch_catalog(self, tenant_id: str, at_ms: int) -> None:
+        """The tenant's catalog changed at `at_ms`; the version only moves forward (a `put` of
+        the tenant drops it: 0, nothing cached, until the next import)."""
+        with contextlib.suppress(self.table.meta.client.exceptions.ConditionalCheckFailedException):
+            self.table.update_item(
+                Key={"tenant": tenant_id},
+                UpdateExpression="SET catalog_version = :v",
+                ConditionExpression="attribute_exists(tenant) AND "
+                "(attribute_not_exists(catalog_version) OR catalog_version < :v)",
+                ExpressionAttributeValues={":v": at_ms},
+            )
 
     def list(self) -> list[Tenant]:
         items = query_all(self.table, IndexName="by_kind", KeyConditionExpression=Key("kind").eq("tenant"))

@@ -60,8 +60,10 @@ class ImportWorker:
         holds: HoldPort | None = None,
         price_type_of: PriceTypeOf | None = None,
         usage: UsageAdd | None = None,
+        catalog_written: Callable[[str], None] | None = None,
     ) -> None:
         self.store, self.queue, self.usage = store, queue, usage
+        self.catalog_written = catalog_written
         self.watch = ExchangeWatch(store, outbox)
         staging = Staging(blobs)
         self.prepare = Prepare(store, blobs, settings)
@@ -119,8 +121,19 @@ class ImportWorker:
             self.queue.send({"tenant": tenant, "job": job_id}, delay_seconds=WAIT_SECONDS)
             return Outcome.BUSY
         finally:
+            self._catalog_written(tenant)
             self.store.release_lease(tenant, owner)
             logger.remove_keys(["job"])
+
+    def _catalog_written(self, tenant: str) -> None:
+        """Whatever the step did (wrote, failed half-way, was deferred), the tenant's catalog version
+        moves on, so the shop API's cached answers of it are not served again."""
+        if self.catalog_written is None:
+            return
+        try:
+            self.catalog_written(tenant)
+        except Exception:  # the answer cache's entries still end at their MAX_LIFE
+            logger.exception("the catalog version was not recorded")
 
     def _wait_for_lease(self, tenant: str, job: ImportJob) -> None:
         """Another import of the tenant runs: this message comes back later. A queued job says

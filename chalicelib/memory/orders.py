@@ -148,13 +148,8 @@ class InMemoryOrdersStore:
     def holds(self, tenant: str, offer_ids: list[str]) -> dict[str, Any]:
         return {o: self.held[(tenant, o)] for o in set(offer_ids) if (tenant, o) in self.held}
 
-    def held_products(self, tenant: str) -> dict[str, Decimal]:
-        held: dict[str, Decimal] = {}
-        for (owner, offer), quantity in list(self.held.items()):
-            if owner == tenant and quantity > 0:
-                product = offer.partition("#")[0]
-                held[product] = held.get(product, Decimal(0)) + Decimal(quantity)
-        return held
+    def held_offers(self, tenant: str) -> dict[str, Decimal]:
+        return {o: Decimal(q) for (owner, o), q in list(self.held.items()) if owner == tenant and q > 0}
 
     def customers_by_contact(self, tenant: str, keys: list[str]) -> dict[str, str]:
         return {key: self.contacts[(tenant, key)] for key in keys if (tenant, key) in self.contacts}

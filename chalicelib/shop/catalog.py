@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -35,11 +36,24 @@ from chalicelib.sync.plan import MAX_ID_BYTES
 from chalicelib.tenants import Tenant
 
 T = TypeVar("T")
-# Units held by orders 1C has not taken yet, per offer (the orders store's `holds`, one batch read).
-Holds = Callable[[str, list[str]], Mapping[str, Decimal]]
-
-HELD_TTL = 5.0  # seconds a container reuses what orders hold, for list pages
+HELD_TTL = 5.0  # seconds a container reuses what orders hold (list and product pages)
 BUCKETS_PRUNED_ABOVE = 8  # larger subtrees skip the groups holding no cards (per the facets)
+
+
+@dataclass(frozen=True)
+class Held:
+    offers: Mapping[str, Decimal]
+    products: Mapping[str, Decimal]  # the offers' holds summed per product
+    keyed: Mapping[str, Decimal]  # both, as the answer cache checks them: `o:<offer>`, `p:<product>`
+
+    @classmethod
+    def of(cls, offers: Mapping[str, Decimal]) -> Held:
+        products: dict[str, Decimal] = {}
+        for offer, quantity in offers.items():
+            product = offer.partition("#")[0]
+            products[product] = products.get(product, Decimal(0)) + quantity
+        keyed = {f"o:{o}": q for o, q in offers.items()} | {f"p:{p}": q for p, q in products.items()}
+        return cls(offers, products, keyed)
 
 
 def _caption(image: dict[str, Any]) -> dict[str, str]:
@@ -52,10 +66,9 @@ class ShopCatalog:
         store: Catalog,
         presign: Callable[[str], str],
         reference_ttl: float = 60.0,
-        holds: Holds | None = None,
-        held_products: Callable[[str], Mapping[str, Decimal]] | None = None,
+        held_offers: Callable[[str], Mapping[str, Decimal]] | None = None,
     ) -> None:
-        self.store, self.presign, self.holds, self.held_products = store, presign, holds, held_products
+        self.store, self.presign, self.held_offers = store, presign, held_offers
         self.reference_ttl = reference_ttl
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
@@ -179,7 +192,7 @@ class ShopCatalog:
             {d["id"]: d for d in self.reference(tenant, "price_type")}, self._names(tenant, "warehouse")
         )
         offers = [o for o in state.offers if o.active]
-        held = self.holds(tenant.id, [o.id for o in offers]) if self.holds and offers else {}
+        held = self.held(tenant).offers
         return {
             "id": product_id,
             "sku": doc.get("sku"),
@@ -255,22 +268,20 @@ class ShopCatalog:
         query = list_query(params)
         buckets = self._buckets(tenant, query.group, query.category, by_name=query.sort == "name")
         cards, after = self.store.cards(tenant.id, query, buckets)
-        held = self._held(tenant) if cards else {}
+        held = self.held(tenant).products if cards else {}
         return {
             "items": [self._summary(tenant, card, held.get(card["id"])) for card in cards],
             "next_cursor": encode_cursor({"sort": query.sort, "after": after}) if after else None,
         }
 
-    def _held(self, tenant: Tenant) -> Mapping[str, Decimal]:
-        """What orders hold per product, for list pages: read at most every HELD_TTL seconds a
-        container (a product page reads its offers' holds exactly)."""
-        if self.held_products is None:
-            return {}
+    def held(self, tenant: Tenant) -> Held:
+        """What orders hold, per offer and per product: one query a container every HELD_TTL
+        seconds (orders themselves check the holds exactly)."""
         key, now = (tenant.id, "held"), time.monotonic()
         cached = self._cache.get(key)
         if cached and cached[0] > now:
-            return cast(Mapping[str, Decimal], cached[1])
-        held = self.held_products(tenant.id)
+            return cast(Held, cached[1])
+        held = Held.of(self.held_offers(tenant.id) if self.held_offers else {})
         self._cache[key] = (now + HELD_TTL, held)
         return held
 

@@ -6,7 +6,6 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -32,28 +31,52 @@ def _params() -> dict[str, Any]:
     return params
 
 
-# How long a browser, a shop's HTTP cache or a CDN may reuse a catalog answer: the tenant's
-# `cache_seconds` (30 by default), set by `_shop()` for the answer it serves.
-_max_age: ContextVar[int] = ContextVar("max_age", default=30)
+def _query_key() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    query = shop_routes.current_request.query_params
+    return tuple(sorted((k, tuple(query.getlist(k))) for k in query)) if query else ()
 
 
 def cacheable(view: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
-    """A catalog read with a strong ETag (a digest of the answer) and `Cache-Control: private,
-    max-age=<the tenant's cache_seconds>` (answers are per API key: `Vary: X-Api-Key`); a request whose
-    `If-None-Match` names the same ETag gets 304 and no body. Inside json_api: errors are never
-    cached."""
+    """A catalog read for the tenant of the request's API key, `view(catalog, tenant, **path
+    params)`, answered from the container's answer cache when nothing it is made of changed
+    (shop/answers.py; `X-Cache: hit|miss|bypass` says which). A strong ETag (a digest of the
+    answer) and `Cache-Control: private, max-age=<the tenant's cache_seconds>` (answers are per
+    API key: `Vary: X-Api-Key`); a request whose `If-None-Match` names the same ETag gets 304 and
+    no body. Inside json_api: errors are never cached."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        body = json.dumps(view(*args, **kwargs), ensure_ascii=False, separators=(",", ":"))
-        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    def wrapper(**params: Any) -> Response:
+        services = wiring.container()
+        catalog, tenant = _shop()
+        settings = hashlib.blake2b(repr(tenant.settings).encode(), digest_size=8).digest()
+        key = (
+            tenant.id,
+            tenant.catalog_version,
+            settings,
+            view.__name__,
+            tuple(params.items()),
+            _query_key(),
+        )
+
+        def make() -> tuple[str, list[str]]:
+            found = view(catalog, tenant, **params)
+            shown = [f"p:{i['id']}" for i in found.get("items") or []]
+            shown += [f"o:{o['id']}" for o in found.get("offers") or []]
+            return json.dumps(found, ensure_ascii=False, separators=(",", ":")), shown
+
+        answer = services.answer_cache.answer(key, tenant.catalog_version, catalog.held(tenant).keyed, make)
         headers: dict[str, str | list[str]] = {
-            "ETag": etag, "Cache-Control": f"private, max-age={_max_age.get()}", "Vary": "X-Api-Key",
-        }  # fmt: skip
+            "ETag": answer.etag,
+            "Cache-Control": f"private, max-age={tenant.settings.cache_seconds}",
+            "Vary": "X-Api-Key",
+            "X-Cache": str(answer.outcome),
+        }
         asked = header(shop_routes.current_request, "If-None-Match")
-        if etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*":
+        if answer.etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*":
             return Response(body="", status_code=304, headers=headers)
-        return Response(body=body, status_code=200, headers={"Content-Type": "application/json", **headers})
+        return Response(
+            body=answer.body, status_code=200, headers={"Content-Type": "application/json", **headers}
+        )
 
     return wrapper
 
@@ -61,64 +84,55 @@ def cacheable(view: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
 def _shop() -> tuple[ShopCatalog, Tenant]:
     """The catalog use case and the tenant of the request's API key."""
     services = wiring.container()
-    tenant = services.api_keys.tenant_of(shop_routes.current_request, catalog=True)
-    _max_age.set(tenant.settings.cache_seconds)
-    return services.shop_catalog, tenant
+    return services.shop_catalog, services.api_keys.tenant_of(shop_routes.current_request, catalog=True)
 
 
 @shop_routes.route("/groups", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def groups() -> dict[str, Any]:
-    catalog, tenant = _shop()
+def groups(catalog: ShopCatalog, tenant: Tenant) -> dict[str, Any]:
     return {"groups": catalog.groups(tenant)}
 
 
 @shop_routes.route("/categories", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def categories() -> dict[str, Any]:
-    catalog, tenant = _shop()
+def categories(catalog: ShopCatalog, tenant: Tenant) -> dict[str, Any]:
     return {"categories": catalog.categories(tenant)}
 
 
 @shop_routes.route("/price-types", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def price_types() -> dict[str, Any]:
-    catalog, tenant = _shop()
+def price_types(catalog: ShopCatalog, tenant: Tenant) -> dict[str, Any]:
     return {"price_types": catalog.price_types(tenant)}
 
 
 @shop_routes.route("/warehouses", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def warehouses() -> dict[str, Any]:
-    catalog, tenant = _shop()
+def warehouses(catalog: ShopCatalog, tenant: Tenant) -> dict[str, Any]:
     return {"warehouses": catalog.warehouses(tenant)}
 
 
 @shop_routes.route("/units", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def units() -> dict[str, Any]:
-    catalog, tenant = _shop()
+def units(catalog: ShopCatalog, tenant: Tenant) -> dict[str, Any]:
     return {"units": catalog.units(tenant)}
 
 
 @shop_routes.route("/products", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def products() -> dict[str, Any]:
-    catalog, tenant = _shop()
+def products(catalog: ShopCatalog, tenant: Tenant) -> dict[str, Any]:
     return catalog.products(tenant, _params())
 
 
 @shop_routes.route("/products/{product_id}", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def product(product_id: str) -> dict[str, Any]:
-    catalog, tenant = _shop()
+def product(catalog: ShopCatalog, tenant: Tenant, product_id: str) -> dict[str, Any]:
     found = catalog.product(tenant, product_id)
     if found is None:
         raise ApiError(404, "not_found", f"no product {product_id!r}")
@@ -128,8 +142,7 @@ def product(product_id: str) -> dict[str, Any]:
 @shop_routes.route("/facets", methods=["GET"], cors=CORS)
 @json_api
 @cacheable
-def facets() -> dict[str, Any]:
-    catalog, tenant = _shop()
+def facets(catalog: ShopCatalog, tenant: Tenant) -> dict[str, Any]:
     params = _params()
     return catalog.facets(tenant, params.get("group") or None, params.get("category") or None)
 
