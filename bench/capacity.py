@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TENANTS, EXCHANGES_PER_DAY, CHANGED, DAYS = 10_000, 24 * 4, 0.01, 30
 KEY_LOOKUP_READ = 0.5  # the API key's tenant: one eventually consistent read of an item under 4 KB
-HELD_READ = 0.5  # a list page's one query of what orders hold (a shop's few held offers: under 4 KB)
+HELD_READ = 0.5  # a query of what orders hold (a shop's few held offers: under 4 KB), a container's every 5 s
 ORDER_WRITE_UNITS = 12  # order + holds + number + outbox events + 1C's query/success/statuses
 ORDER_READ_UNITS = 8
 IMPORT_GB = 1.0  # the import worker's memory (.chalice/config.json)
@@ -50,6 +50,8 @@ NEEDED = (
     "api.read_units.product_hit",
     "api.answer_cache_hit_ratio.reference",
     "api.answer_cache_hit_ratio.small",
+    "api.held_reads_per_request.reference",
+    "api.held_reads_per_request.small",
 )
 
 
@@ -111,9 +113,12 @@ def common_month(load: Load, m: dict, p: dict) -> dict[str, float]:
     }
 
 
-def origin_month(requests: float, memory_mb: int, m: dict, p: dict, kept: float = 0.0) -> dict[str, float]:
-    """What the app costs for the reads that reach it: Lambda, DynamoDB reads, the rate limit; a
-    share `kept` of them answered from the container's answer cache at a hit's measured cost."""
+def origin_month(
+    requests: float, memory_mb: int, m: dict, p: dict, held: float, kept: float = 0.0
+) -> dict[str, float]:
+    """What the app costs for the reads that reach it: Lambda, DynamoDB reads (`held`: reads of
+    what orders hold per request), the rate limit; a share `kept` of them answered from the
+    container's answer cache at a hit's measured cost."""
     made = 1 - kept
     seconds = made * lambda_seconds(m, memory_mb, p["lambda_mb_per_vcpu"]) + kept * lambda_seconds(
         m, memory_mb, p["lambda_mb_per_vcpu"], hit=True
@@ -123,7 +128,7 @@ def origin_month(requests: float, memory_mb: int, m: dict, p: dict, kept: float 
         "Lambda (API)": requests
         * (seconds * memory_mb / 1024 * p["lambda_per_gb_second"] + p["lambda_per_million_requests"] / 1e6),
         "DynamoDB reads (shop)": requests
-        * (units + HELD_READ / 2 + KEY_LOOKUP_READ)
+        * (units + HELD_READ * held + KEY_LOOKUP_READ)
         * p["dynamodb_per_million_read_units"]
         / 1e6,
         "DynamoDB writes (rate limit)": requests
@@ -138,20 +143,21 @@ def read_paths(load: Load, m: dict, p: dict) -> dict[str, dict[str, float]]:
     raw, packed = per_read(m, "api.response_bytes"), per_read(m, "api.response_bytes_gzip")
     hit = m[f"api.cache_hit_ratio.{load.name}.max_age_30"]
     kept = m[f"api.answer_cache_hit_ratio.{load.name}"]
+    held = m[f"api.held_reads_per_request.{load.name}"]
     return {
         "today: API Gateway REST, answers uncompressed": {
             "API Gateway": reads * p["api_gateway_rest_per_million"] / 1e6,
-            **origin_month(reads, MEMORY_MB["today"], m, p),
+            **origin_month(reads, MEMORY_MB["today"], m, p, held),
             "Data transfer out": reads * raw / 1e9 * p["data_transfer_out_per_gb"],
         },
         f"new: Lambda function URL, answers gzipped, {kept:.0%} from the container's answer cache": {
-            **origin_month(reads, MEMORY_MB["new"], m, p, kept),
+            **origin_month(reads, MEMORY_MB["new"], m, p, held, kept),
             "Data transfer out": reads * packed / 1e9 * p["data_transfer_out_per_gb"],
         },
         f"new behind a CDN (max-age 30 s: {hit:.0%} of reads from its cache)": {
             "CDN requests": reads * p["cloudfront_https_per_10k_requests"] / 1e4,
             "CDN transfer out": reads * packed / 1e9 * p["cloudfront_transfer_out_per_gb"],
-            **origin_month(reads * (1 - hit), MEMORY_MB["new"], m, p),
+            **origin_month(reads * (1 - hit), MEMORY_MB["new"], m, p, held),
         },
     }
 
@@ -166,7 +172,9 @@ def assumptions(m: dict, p: dict) -> list[str]:
         f"  per read, list page / product: {m['api.wall_ms.list_page']} / {m['api.wall_ms.product']} ms wall, "
         f"{m['api.cpu_ms.list_page']} / {m['api.cpu_ms.product']} ms CPU, {m['api.read_units.list_page']} / "
         f"{m['api.read_units.product']} read units (bench: api.wall_ms/cpu_ms/read_units, DynamoDB Local's "
-        f"ConsumedCapacity); + {KEY_LOOKUP_READ} for the API key, + {HELD_READ} a list page for what orders hold",
+        f"ConsumedCapacity); + {KEY_LOOKUP_READ} for the API key, + {HELD_READ} for what orders hold, read by "
+        f"{m['api.held_reads_per_request.reference']:.1%} / {m['api.held_reads_per_request.small']:.1%} of the "
+        "requests (a container's every 5 s; bench: api.held_reads_per_request.*)",
         f"  Lambda billed duration: waiting + CPU × {p['lambda_mb_per_vcpu']} MB / memory (one vCPU at "
         f"{p['lambda_mb_per_vcpu']} MB): {lambda_seconds(m, MEMORY_MB['today'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "
         f"at {MEMORY_MB['today']} MB, {lambda_seconds(m, MEMORY_MB['new'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "

@@ -31,7 +31,7 @@ from chalicelib.aws.outbox import outbox_item
 from chalicelib.orders.customers import contact_keys
 from chalicelib.ports import AlreadyPlaced, HoldConflict, StaleOrder, new_id
 
-MAX_HELD_READ = 1000  # held offers a list page counts (one query; a shop's few cost half a read unit)
+MAX_HELD_READ = 1000  # held offers the shop API counts (one query; a shop's few cost half a read unit)
 
 
 def _key_digest(key: str) -> str:
