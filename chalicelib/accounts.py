@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import replace
 from typing import Protocol
 
@@ -33,6 +34,9 @@ class TenantStore(Protocol):
     def by_api_key_hash(self, api_key_hash: str) -> Tenant | None: ...
     def touch_catalog(self, tenant_id: str, at_ms: int) -> None: ...
     def list(self) -> list[Tenant]: ...
+
+
+SECRET_OVERLAP_SECONDS = 24 * 3600  # a rotated-out webhook secret still signs this long
 
 
 class InMemoryTenantStore:
@@ -98,10 +102,15 @@ class Accounts:
         return api_key
 
     def set_webhook(self, tenant_id: str, urls: list[str], secret: str | None = None) -> str:
-        """Set the receivers; the signing secret stays unless a new one is given."""
+        """Set the receivers; the signing secret stays unless a new one is given, and then the
+        old one signs beside it for SECRET_OVERLAP_SECONDS."""
         changes: dict[str, object] = {"webhook_urls": tuple(urls)}
         if secret is not None:
             changes["webhook_secret"] = secret
+            old = self.require(tenant_id).settings.webhook_secret
+            if old:
+                changes["webhook_secret_previous"] = old
+                changes["webhook_secret_previous_until"] = int(time.time()) + SECRET_OVERLAP_SECONDS
         tenant = self.update_settings(tenant_id, **changes)
         return str(tenant.settings.webhook_secret)
 

@@ -199,6 +199,10 @@ class TenantSettings:
     status_map: dict[str, str] = field(default_factory=dict)  # overrides DEFAULT_STATUS_MAP
     webhook_urls: tuple[str, ...] = ()
     webhook_secret: str | None = None
+    # A rotated-out secret still signs (a second signature) until this moment (epoch s), so the
+    # receivers can change theirs in their own time (SECRET_OVERLAP_SECONDS).
+    webhook_secret_previous: str | None = None
+    webhook_secret_previous_until: int = 0
     managers: tuple[str, ...] = ()
     manager_rules: tuple[dict[str, Any], ...] = ()
     image_base_url: str | None = None  # CDN in front of the bucket; None = presigned S3 URLs
@@ -241,6 +245,8 @@ class TenantSettings:
             "status_map": dict(self.status_map),
             "webhook_urls": list(self.webhook_urls),
             "webhook_secret": self.webhook_secret,
+            "webhook_secret_previous": self.webhook_secret_previous,
+            "webhook_secret_previous_until": self.webhook_secret_previous_until,
             "managers": list(self.managers),
             "manager_rules": [dict(r) for r in self.manager_rules],
             "image_base_url": self.image_base_url,
@@ -268,6 +274,12 @@ class TenantSettings:
             if key in clean:
                 clean[key] = tuple(dict(r) for r in clean[key])
         return cls(**clean)
+
+    def webhook_secrets(self, now: float) -> list[str]:
+        """What signs a delivery now: the secret, and the rotated-out one while it overlaps."""
+        previous = self.webhook_secret_previous
+        overlapping = previous and now < self.webhook_secret_previous_until
+        return [s for s in (self.webhook_secret, previous if overlapping else None) if s]
 
     def price_type_from(self, price_types: list[dict[str, Any]]) -> str | None:
         """The shop's price type among the catalog's (by id or name), else the first by id."""

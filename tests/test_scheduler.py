@@ -96,7 +96,7 @@ def readme_verify(secret: str, headers: dict, body: bytes) -> bool:
     expected = (
         "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     )
-    return hmac.compare_digest(expected, headers["X-Cmlbridge-Signature"])
+    return any(hmac.compare_digest(expected, s.strip()) for s in headers["X-Cmlbridge-Signature"].split(","))
 
 
 def test_signed_delivery_verifies_with_the_readme_recipe(stack, clock):
@@ -119,6 +119,26 @@ def test_signed_delivery_verifies_with_the_readme_recipe(stack, clock):
     )
     run_schedule(stack)
     assert len(receiver.requests) == 1, "a delivered event is not sent again"
+
+
+def test_a_rotated_secret_signs_beside_the_new_one_for_a_day(stack, clock):
+    receiver = Receiver()
+    hook(receiver)
+    newer = "rotated-" + "fedcba9876543210" * 4
+    wiring.container().accounts.set_webhook("demo", [receiver.url], newer)
+    wiring.container().outbox.add("demo", "order.created", {"order": {"id": "1"}})
+    run_schedule(stack)
+    (both,) = receiver.requests
+    assert both["headers"]["X-Cmlbridge-Signature"].count("sha256=") == 2
+    assert readme_verify(newer, both["headers"], both["body"]) and readme_verify(
+        SECRET, both["headers"], both["body"]
+    )
+    clock.offset += 24 * 3600 + 60
+    wiring.container().outbox.add("demo", "order.created", {"order": {"id": "2"}})
+    run_schedule(stack)
+    later = receiver.requests[-1]
+    assert readme_verify(newer, later["headers"], later["body"])
+    assert not readme_verify(SECRET, later["headers"], later["body"]), "the old secret stops after a day"
 
 
 def test_failing_twice_then_succeeding_gives_one_delivery(stack, clock):

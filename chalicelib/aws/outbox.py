@@ -106,13 +106,15 @@ class Outbox:
         }
         if status == "pending":
             expression = (
-                "SET #s = :s, attempts = :a, targets = :t, deliveries = :log, qsk = :qsk REMOVE lease_until"
+                "SET #s = :s, attempts = :a, targets = :t, deliveries = :log, qsk = :qsk, next_at = :next "
+                "REMOVE lease_until"
             )
             values[":qsk"] = f"{next_at:011d}#{event_id}"
+            values[":next"] = next_at
         else:  # delivered or dead: leaves the queue, kept a while for the record
             expression = (
                 "SET #s = :s, attempts = :a, targets = :t, deliveries = :log, expires_at = :exp "
-                "REMOVE lease_until, qpk, qsk"
+                "REMOVE lease_until, qpk, qsk, next_at"
             )
             values[":exp"] = int(time.time()) + KEEP_DAYS * 86400
         self.table.update_item(
@@ -139,7 +141,8 @@ class Outbox:
         try:
             self.table.update_item(
                 Key={"pk": f"{tenant}#outbox", "sk": event_id},
-                UpdateExpression="SET #s = :pending, attempts = :zero, targets = :none, qpk = :qpk, qsk = :qsk REMOVE lease_until, expires_at",
+                UpdateExpression="SET #s = :pending, attempts = :zero, targets = :none, qpk = :qpk, qsk = :qsk, "
+                "next_at = :now REMOVE lease_until, expires_at",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
@@ -148,6 +151,7 @@ class Outbox:
                     ":none": {},
                     ":qpk": f"{tenant}#outbox",
                     ":qsk": f"{now:011d}#{event_id}",
+                    ":now": now,
                 },
             )
         except ClientError as exc:

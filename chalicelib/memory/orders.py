@@ -61,8 +61,10 @@ class InMemoryOutbox:
         item.pop("lease_until", None)
         if status == "pending":
             item["qsk"] = f"{next_at:011d}#{event_id}"
+            item["next_at"] = next_at
         else:
             item.pop("qsk", None)
+            item.pop("next_at", None)
 
     def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
         mine = [event_of(copy.deepcopy(v)) for (t, _), v in self.events.items() if t == tenant]
@@ -76,7 +78,8 @@ class InMemoryOutbox:
         item = self.events.get((tenant, event_id))
         if item is None:
             return False
-        item.update(status="pending", attempts=0, targets={}, qsk=f"{int(time.time()):011d}#{event_id}")
+        now = int(time.time())
+        item.update(status="pending", attempts=0, targets={}, qsk=f"{now:011d}#{event_id}", next_at=now)
         item.pop("lease_until", None)
         return True
 

@@ -31,6 +31,7 @@ class Posted:
     at: str
     status_code: int | None
     error: str | None
+    ms: int | None = None  # how long the receiver took to answer
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,7 @@ def settle(
                 "url": post.url,
                 "status_code": post.status_code,
                 "error": None if post.ok else post.error,
+                "ms": post.ms,
             }
         )
     if not urls and not targets:

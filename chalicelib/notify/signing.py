@@ -1,7 +1,9 @@
 """Webhook signatures and retry timing. Pure.
 
 Receivers check: X-Cmlbridge-Signature == "sha256=" + hex(HMAC-SHA256(secret, f"{timestamp}.{body}")),
-with timestamp = the X-Cmlbridge-Timestamp header and body = the raw request body.
+with timestamp = the X-Cmlbridge-Timestamp header and body = the raw request body. For a day after
+the secret is rotated the header carries two signatures, comma-separated (the new secret's first):
+a receiver accepts the request when one of them is its secret's.
 """
 
 from __future__ import annotations
@@ -20,8 +22,13 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def signature_header(secrets: list[str], timestamp: str, body: bytes) -> str:
+    return ",".join(signature(secret, timestamp, body) for secret in secrets)
+
+
 def verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
-    return hmac.compare_digest(signature(secret, timestamp, body), header or "")
+    expected = signature(secret, timestamp, body)
+    return any(hmac.compare_digest(expected, part.strip()) for part in (header or "").split(","))
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> int:

@@ -8,12 +8,12 @@ import functools
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.events import envelope
 from chalicelib.notify import http
 from chalicelib.notify.delivery import Outcome, Posted, settle, still_open
-from chalicelib.notify.signing import MAX_ATTEMPTS, retry_delay, signature
+from chalicelib.notify.signing import MAX_ATTEMPTS, retry_delay, signature_header
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Outbox
 from chalicelib.tenants import MIN_SECRET_CHARS, Tenant
@@ -58,27 +58,19 @@ class WebhookSender:
         return counts
 
     def _body(self, tenant: Tenant, item: dict[str, Any]) -> bytes:
-        created = datetime.fromtimestamp(int(item.get("created_at", 0)), tz=UTC).isoformat()
-        envelope = {
-            "id": item["id"],
-            "event": item["event"],
-            "tenant": tenant.id,
-            "created_at": created,
-            "data": json.loads(item["payload"]),
-        }
-        return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(envelope(tenant.id, item), ensure_ascii=False, separators=(",", ":")).encode()
 
     def _deliver(self, tenant: Tenant, item: dict[str, Any], runner: str) -> str:
         """Post to the receivers still open, then record what `settle` makes of it."""
         event_id, attempts = item["id"], int(item.get("attempts", 0))  # counted by the claim
         urls = list(tenant.settings.webhook_urls)
         targets = item.get("targets") or {}
-        secret = tenant.settings.webhook_secret or ""
-        if urls and len(secret) < MIN_SECRET_CHARS:
+        secrets = tenant.settings.webhook_secrets(self.clock())
+        if urls and (not secrets or len(secrets[0]) < MIN_SECRET_CHARS):
             raise ValueError(f"tenant {tenant.id} has no webhook secret of 32 random bytes")
         body = self._body(tenant, item)
         due = still_open(urls, targets) if attempts <= self.max_attempts else []
-        posted = [self._post(url, item["event"], event_id, secret, body) for url in due]
+        posted = [self._post(url, item["event"], event_id, secrets, body) for url in due]
         now = int(self.clock())
         result = settle(
             urls, targets, list(item.get("deliveries") or []), posted, attempts, self.max_attempts, now,
@@ -97,7 +89,7 @@ class WebhookSender:
         metrics.add_metric(name=f"Webhook_{result.outcome}", unit=MetricUnit.Count, value=1)
         return COUNTED_AS[result.outcome]
 
-    def _post(self, url: str, event: str, event_id: str, secret: str, body: bytes) -> Posted:
+    def _post(self, url: str, event: str, event_id: str, secrets: list[str], body: bytes) -> Posted:
         stamp = str(int(self.clock()))
         if self.require_https and not url.lower().startswith("https://"):
             return Posted(url, stamp, None, "refused: webhook URLs must be https in this stage")
@@ -107,7 +99,8 @@ class WebhookSender:
             "X-Cmlbridge-Event": event,
             "X-Cmlbridge-Delivery": event_id,
             "X-Cmlbridge-Timestamp": stamp,
-            "X-Cmlbridge-Signature": signature(secret, stamp, body),
+            "X-Cmlbridge-Signature": signature_header(secrets, stamp, body),
         }
+        started = time.monotonic()
         code, error = self.post(url, body, headers)
-        return Posted(url, stamp, code, error)
+        return Posted(url, stamp, code, error, round((time.monotonic() - started) * 1000))
