@@ -35,7 +35,14 @@ WIRING_USERS = {
     "orders/routes",
     "local",
 }
-WIRING_USERS |= {"console/web", "console/routes", "console/pages", "console/connect"}  # the console's routes
+WIRING_USERS |= {
+    "console/web",
+    "console/routes",
+    "console/pages",
+    "console/connect",
+    "console/webhooks",
+    "console/operator",
+}  # the console's routes
 MAX_LINES = 400
 AWS_USERS = {"aws", "memory", "local", "container", "wiring"}  # wiring: resets boto3's clients
 KEY_USERS = {"aws", "memory"}

@@ -4,6 +4,7 @@ reason, a product, a webhook redelivered, and every action journaled with who di
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -180,7 +181,7 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     listed = int(re.search(r'<a href="\?show=listed">в продаже (\d+)</a>', diff).group(1))
     assert listed == table.count("<td>в продаже</td>") > 0, "the products counted by what happened"
     only = console.get(f"/console/exchanges/{offers}?show=changed").body.decode()
-    assert "<td>в продаже</td>" not in only and "<b>изменено" in only
+    assert "<td>в продаже</td>" not in only and '<b aria-current="true">изменено' in only
     link = re.search(r'href="(/console/exchanges/[^"]+/diff\.csv\?job=[^"]+)"', diff).group(1)
     exported = console.get(link.replace("&amp;", "&"))
     rows = exported.body.decode().lstrip("\ufeff").splitlines()
@@ -254,17 +255,124 @@ def test_a_webhook_is_redelivered_from_its_page(console):
     assert console.post("/console/webhooks/not-an-event/redeliver", {}).status_code == 404
 
 
-def test_an_operator_sees_every_tenant_and_picks_one(stack):
-    wiring.container().console_auth.add_user("ops@cmlbridge.dev", PASSWORD, None, "operator", "test")
-    browser = Browser(stack)
-    assert browser.login("ops@cmlbridge.dev").status_code == 303
-    assert browser.get("/console/exchanges").headers.get("Location") == "/console/tenants"
-    page = browser.get("/console/tenants").body.decode()
+def test_a_diff_of_more_than_a_page_pages_and_keeps_its_filter(console, stack, monkeypatch):
+    from tests.reliability import cml
+
+    monkeypatch.setattr("chalicelib.console.routes.DIFF_PAGE", 20)  # 200 on a real page
+    ids = [f"p{n:03d}" for n in range(25)]
+    onec = stack.onec()
+    assert (
+        onec.send_file("import.xml", cml.catalog("".join(cml.product(i, f"Товар {i}") for i in ids))).keyword
+        == "success"
+    )
+    assert (
+        onec.send_file("offers.xml", cml.offers("".join(cml.offer(i, "1", "10") for i in ids))).keyword
+        == "success"
+    )
+    latest = re.search(
+        r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
+    )
+    path = latest.group(1)
+    first = console.get(f"{path}?show=listed").body.decode()
+    rows = re.findall(r'<tr><td><a href="/console/products/(p\d+)"', first)
+    assert len(rows) == 20 and "1–20 из 25" in first and 'page=2" rel="next"' in first
+    assert "show=listed&amp;page=2" in first, "the filter is kept"
+    second = console.get(f"{path}?show=listed&page=2").body.decode()
+    rest = re.findall(r'<tr><td><a href="/console/products/(p\d+)"', second)
+    assert len(rest) == 5 and "21–25 из 25" in second and 'rel="next"' not in second
+    assert sorted(rows + rest) == ids, "every product once across the pages"
+
+
+def test_the_webhooks_page_shows_each_delivery_like_a_payments_dashboard(console, stack):
+    """The body the receiver got, every attempt with its answer and time, the next retry, a test
+    event, the secret behind a click, the rotated one's overlap, and «no receiver» said."""
+    from tests.test_scheduler import Clock, Receiver, run_schedule
+
+    page = console.get("/console/webhooks").body.decode()
+    assert "Получатель не настроен" in page and 'id="send-test"' not in page
+    refused = console.post("/console/webhooks/test", {})
+    assert refused.status_code == 400 and "адрес получателя" in refused.body.decode()
+
+    receiver = Receiver(statuses=[500])
+    assert console.post("/console/webhooks", {"urls": receiver.url}).status_code == 303
+    assert console.post("/console/webhooks/test", {}).status_code == 303
+    clock = wiring.container().scheduler.sender.clock = Clock()
+    run_schedule(stack)
+    page = console.get("/console/webhooks").body.decode()
+    assert "webhook.test" in page and "следующая попытка" in page
+    assert '"by": "owner@demo.shop"' in html.unescape(page), "the body as the receiver got it"
+    assert re.search(
+        r'<tr class="attempt"><td>[^<]+</td><td>[^<]+/hooks</td><td>500 HTTP 500</td><td>\d+ мс</td>', page
+    )
+    clock.offset += 13 * 3600
+    run_schedule(stack)
+    page = console.get("/console/webhooks").body.decode()
+    assert page.count('<tr class="attempt">') == 2 and "OK" in page and "следующая попытка" not in page
+    assert json.loads(receiver.requests[-1]["body"])["data"]["message"].startswith("Проверка вебхука")
+
+    secret = wiring.container().accounts.require("demo").settings.webhook_secret
+    assert '<details id="secret-box"><summary>Показать секрет подписи' in page and secret in page
+    assert 'id="overlap"' not in page
+    console.post("/console/webhooks", {"urls": receiver.url, "rotate": "1"})
+    assert (
+        "Прежний секрет подписывает запросы вместе с новым до"
+        in console.get("/console/webhooks").body.decode()
+    )
+
+
+def test_the_operators_home_shows_which_shop_is_in_trouble_and_opens_it(stack, monkeypatch):
+    """Every shop with its last catalog exchange, orders waiting over an hour and dead webhooks;
+    worst first or sorted as asked; a link opens the shop on the page its trouble is on, and the
+    opening is journaled in the shop."""
+    from tests.reliability import cml
+
+    services = wiring.container()
+    accounts = services.accounts
+    for tenant in ("broken", "quiet"):
+        accounts.add(tenant, tenant.title())
+    accounts.set_1c_credentials("broken", "broken", "broken")
+    broken = stack.onec("broken", "broken")
+    for _ in range(2):
+        assert broken.send_file("import.xml", b"<not xml").keyword == "failure"
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("чай", "Чай"))).keyword == "success"
+    assert onec.send_file("offers.xml", cml.offers(cml.offer("чай", "5", "100"))).keyword == "success"
+    order = {"customer": {"name": "Анна"}, "lines": [{"offer_id": "чай", "quantity": 1}]}
+    placed = stack.client.http.request(
+        "POST",
+        "/api/v1/orders",
+        headers={"X-Api-Key": "demo-key", "Idempotency-Key": "o1", "Content-Type": "application/json"},
+        body=json.dumps(order).encode(),
+    )
+    assert placed.status_code == 201, placed.body
+    event = services.outbox.add("quiet", "order.created", {"order": {"id": "x"}})
+    services.outbox.claim("quiet", event, "r", int(time.time()), 60)
+    services.outbox.settle("quiet", event, "r", "dead", 12, None, {}, [])
+
+    services.console_auth.add_user("ops@cmlbridge.dev", PASSWORD, None, "operator", "test")
+    ops = Browser(stack)
+    assert ops.login("ops@cmlbridge.dev").status_code == 303
+    assert ops.get("/console/exchanges").headers.get("Location") == "/console/tenants"
+    later = time.time() + 2 * 3600
+    monkeypatch.setattr("chalicelib.console.operator.time.time", lambda: later)
+
+    def shops(sort: str = "") -> list[str]:
+        page = ops.get("/console/tenants" + (f"?sort={sort}" if sort else "")).body.decode()
+        return re.findall(r'<tr class="shop[^"]*" data-tenant="([^"]+)"', page)
+
+    assert shops() == ["broken", "demo", "quiet"]
+    page = html.unescape(ops.get("/console/tenants").body.decode())
+    assert "две загрузки подряд с ошибкой" in page and "ошибка" in page
+    assert shops("name") == ["broken", "demo", "quiet"] and shops("waiting")[0] == "demo"
+    assert shops("dead")[0] == "quiet" and shops("catalog")[0] == "quiet"  # never had a catalog
+
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    assert "demo" in page
-    picked = browser.post("/console/tenants", {"csrf": csrf, "tenant": "demo"}, csrf=False)
-    assert picked.status_code == 303
-    assert browser.get("/console/exchanges").status_code == 200
+    opened = ops.post("/console/tenants", {"csrf": csrf, "tenant": "demo", "open": "orders"}, csrf=False)
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/console/orders")
+    assert ops.get("/console/orders").status_code == 200
+    (entry,) = [a for a in services.console_store.actions("demo") if a["action"] == "operator.open"]
+    assert entry["who"] == "ops@cmlbridge.dev" and entry["page"] == "orders"
+    assert Browser(stack).get("/console/tenants").status_code in (302, 303)
 
 
 def test_the_admin_cli_adds_console_users(stack, monkeypatch, capsys):
@@ -307,6 +415,53 @@ def test_webhook_urls_and_secret_rotation_and_who_may_add_users(console, stack):
     assert "Секрет подписи" not in clerk.get("/console/webhooks").body.decode(), "a user does not see it"
     refused = clerk.post("/console/users", {"email": "more@demo.shop", "password": PASSWORD})
     assert refused.status_code == 403 and wiring.container().console_store.user("more@demo.shop") is None
+
+
+def test_an_owner_manages_the_shops_users_and_the_server_holds_the_rules(console, stack):
+    """Role changes hold from the next page, a removed user is signed out at once, a reset
+    password ends the user's sessions; a user may do none of it, nobody changes their own account
+    or leaves the shop without an owner, and another shop's users are out of reach."""
+    auth = wiring.container().console_auth
+    auth.add_user("clerk@demo.shop", PASSWORD, "demo", "user", "test")
+    auth.add_user("ops@cmlbridge.dev", PASSWORD, None, "operator", "test")
+    clerk = Browser(stack)
+    assert clerk.login("clerk@demo.shop").status_code == 303
+
+    def manage(who: Browser, email: str, action: str, **more: str):
+        return who.post("/console/users/manage", {"email": email, "action": action, **more})
+
+    def said(response) -> str:
+        return html.unescape(response.body.decode())
+
+    refused = manage(clerk, "owner@demo.shop", "remove")
+    assert refused.status_code == 403 and "только владелец" in said(refused)
+    assert "свою учётную запись" in said(manage(console, "owner@demo.shop", "remove"))
+    assert "нет такого пользователя" in said(manage(console, "owner@rival.shop", "reset"))
+
+    assert manage(console, "clerk@demo.shop", "role", role="owner").status_code == 303
+    assert manage(clerk, "owner@demo.shop", "role", role="user").status_code == 303
+    assert manage(console, "clerk@demo.shop", "remove").status_code == 403, "the new role holds at once"
+
+    ops = Browser(stack)
+    assert ops.login("ops@cmlbridge.dev").status_code == 303
+    token = re.search(r'name="csrf" value="([^"]+)"', ops.get("/console/tenants").body.decode()).group(1)
+    assert ops.post("/console/tenants", {"csrf": token, "tenant": "demo"}, csrf=False).status_code == 303
+    last = manage(ops, "clerk@demo.shop", "role", role="user")
+    assert last.status_code == 400 and "последний владелец" in said(last)
+    assert "последний владелец" in said(manage(ops, "clerk@demo.shop", "remove"))
+
+    reset = manage(clerk, "owner@demo.shop", "reset")
+    password = re.search(r"Новый пароль для owner@demo.shop: <code>([^<]+)</code>", said(reset)).group(1)
+    assert console.get("/console/users").status_code == 303, "the reset ended the user's sessions"
+    again = Browser(stack)
+    assert again.login("owner@demo.shop", password).status_code == 303
+    assert again.get("/console/users").status_code == 200
+
+    assert manage(clerk, "owner@demo.shop", "remove").status_code == 303
+    assert again.get("/console/users").status_code == 303, "a removed user is signed out at once"
+    assert wiring.container().console_store.user("owner@demo.shop") is None
+    actions = {a["action"] for a in wiring.container().console_store.actions("demo")}
+    assert {"user.role", "user.reset_password", "user.remove"} <= actions
 
 
 def test_links_redirects_and_the_cookie_carry_api_gateways_stage_prefix(monkeypatch):

@@ -209,6 +209,8 @@ def test_console_users_sessions_and_the_action_journal(console_store):
     store.put_user({"email": "b@y.ru", "tenant": "u", "role": "user", "password_hash": "h"})
     assert store.user("a@x.ru")["tenant"] == "t" and store.user("c@z.ru") is None
     assert [u["email"] for u in store.users("t")] == ["a@x.ru"]
+    store.delete_user("b@y.ru")
+    assert store.user("b@y.ru") is None and store.users("u") == []
     store.put_session(
         "k1", {"email": "a@x.ru", "role": "owner", "csrf": "c", "expires_at": int(time.time()) + 60}
     )

@@ -29,6 +29,9 @@ class ConsoleStore:
         item = self.table.get_item(Key={"pk": "console#user", "sk": email}, ConsistentRead=True).get("Item")
         return plain(item) if item else None
 
+    def delete_user(self, email: str) -> None:
+        self.table.delete_item(Key={"pk": "console#user", "sk": email})
+
     def users(self, tenant: str | None) -> list[dict[str, Any]]:
         items = query_all(self.table, KeyConditionExpression=Key("pk").eq("console#user"))
         return [plain(i) for i in items if tenant is None or i.get("tenant") == tenant]

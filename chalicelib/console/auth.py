@@ -2,7 +2,10 @@
 behind an HttpOnly SameSite=Strict cookie (Secure in prod), a CSRF token per session, and the
 same login throttle as 1C's checkauth (per source and email, and per email).
 
-Roles: `owner` (a tenant's; may add users), `user` (a tenant's), `operator` (every tenant)."""
+Roles: `owner` (a tenant's; may add, remove and re-role its users and reset their passwords),
+`user` (a tenant's), `operator` (every tenant). A session is checked against its user on every
+request: a removed user is signed out at once, a changed role holds from the next page, and a
+reset password ends the user's sessions."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}$")
 class ConsoleStore(Protocol):
     def put_user(self, user: dict[str, Any]) -> None: ...
     def user(self, email: str) -> dict[str, Any] | None: ...
+    def delete_user(self, email: str) -> None: ...
     def users(self, tenant: str | None) -> list[dict[str, Any]]: ...
     def put_session(self, key: str, item: dict[str, Any]) -> None: ...
     def session(self, key: str) -> dict[str, Any] | None: ...
@@ -112,6 +116,7 @@ class ConsoleAuth:
         value = secrets.token_urlsafe(32)
         item = {
             "email": email,
+            "issued_at": int(time.time() * 1000),
             "role": user["role"],
             "home": user.get("tenant"),
             "tenant": user.get("tenant"),
@@ -126,11 +131,55 @@ class ConsoleAuth:
         if not value:
             return None
         item = self.store.session(_key(value))
-        return self._signed_in(_key(value), item) if item else None
+        user = self.store.user(item["email"]) if item else None
+        if item is None or user is None or int(item.get("issued_at", 0)) < int(user.get("valid_after", 0)):
+            return None
+        return self._signed_in(_key(value), {**item, "role": user["role"]})
 
     @staticmethod
     def _signed_in(key: str, item: dict[str, Any]) -> SignedIn:
         return SignedIn(item["email"], item["role"], item.get("home"), item.get("tenant"), item["csrf"], key)
+
+    # -- a shop's users, managed by its owner (or an operator) ---------------------------------
+    def _member(self, by: SignedIn, email: str) -> dict[str, Any]:
+        """A user of the shop `by` is looking at, whom `by` may manage."""
+        if not by.owns:
+            raise ConsoleError("пользователями магазина управляет его владелец")
+        user = self.store.user(email.strip().lower())
+        if user is None or user.get("tenant") != by.tenant or user.get("tenant") is None:
+            raise ConsoleError("нет такого пользователя в этом магазине")
+        if user["email"] == by.email:
+            raise ConsoleError("свою учётную запись так не меняют: попросите другого владельца")
+        return user
+
+    def _last_owner(self, user: dict[str, Any]) -> bool:
+        owners = [u for u in self.store.users(user["tenant"]) if u["role"] == "owner"]
+        return owners == [u for u in owners if u["email"] == user["email"]]
+
+    def remove_user(self, by: SignedIn, email: str) -> str:
+        user = self._member(by, email)
+        if user["role"] == "owner" and self._last_owner(user):
+            raise ConsoleError("это последний владелец магазина: сначала назначьте другого")
+        self.store.delete_user(user["email"])
+        return str(user["email"])
+
+    def set_role(self, by: SignedIn, email: str, role: str) -> str:
+        user = self._member(by, email)
+        if role not in ("owner", "user"):
+            raise ConsoleError("роль: владелец или пользователь")
+        if user["role"] == "owner" and role != "owner" and self._last_owner(user):
+            raise ConsoleError("это последний владелец магазина: сначала назначьте другого")
+        self.store.put_user({**user, "role": role})
+        return str(user["email"])
+
+    def reset_password(self, by: SignedIn, email: str) -> tuple[str, str]:
+        """A new password (shown once to the owner); the user's open sessions end."""
+        user = self._member(by, email)
+        password = secrets.token_urlsafe(12)
+        self.store.put_user(
+            {**user, "password_hash": hash_password(password), "valid_after": int(time.time() * 1000)}
+        )
+        return str(user["email"]), password
 
     def switch_tenant(self, signed: SignedIn, tenant: str) -> None:
         if not signed.operator:

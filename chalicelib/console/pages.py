@@ -106,45 +106,6 @@ def order_action(visit: Visit, order_id: str, action: str) -> Response:
     raise Redirect("/console/orders")
 
 
-@console.route("/webhooks", methods=["GET"])
-@shop_page
-def webhooks(visit: Visit) -> Response:
-    signed, tenant = visit.signed, visit.tenant
-    events = wiring.container().outbox.recent(tenant.id, limit=50)
-    return render("webhooks.html", **context(signed, tenant=tenant, events=events))
-
-
-@console.route("/webhooks/{event_id}/redeliver", methods=["POST"], content_types=FORM)
-@shop_page
-def redeliver(visit: Visit, event_id: str) -> Response:
-    signed, tenant = visit.signed, visit.tenant
-    if not wiring.container().outbox.redeliver(tenant.id, event_id):
-        raise Refused(404, "нет такой доставки")
-    record(signed, "webhook.redeliver", event=event_id)
-    raise Redirect("/console/webhooks")
-
-
-@console.route("/webhooks", methods=["POST"], content_types=FORM)
-@shop_page
-def webhook_settings(visit: Visit) -> Response:
-    signed, tenant = visit.signed, visit.tenant
-    data = visit.form
-    owner_only(signed, "менять адреса вебхуков и секрет подписи")
-    urls = [u.strip() for u in (data.get("urls") or "").splitlines() if u.strip()]
-    accounts = wiring.container().accounts
-    try:
-        if data.get("rotate"):
-            from chalicelib.tenants import new_secret
-
-            accounts.set_webhook(tenant.id, urls, new_secret())
-        else:
-            accounts.set_webhook(tenant.id, urls)
-    except TenantError as exc:
-        raise Refused(400, str(exc)) from None
-    record(signed, "webhook.settings", urls=" ".join(urls)[:500], rotated=bool(data.get("rotate")))
-    raise Redirect("/console/webhooks")
-
-
 @console.route("/settings", methods=["GET"])
 @shop_page
 def settings_page(visit: Visit) -> Response:
@@ -210,12 +171,14 @@ def publishable_key(visit: Visit) -> Response:
     raise Redirect("/console/settings")
 
 
-def _users_page(signed: SignedIn, tenant: Tenant, error: str | None = None, status: int = 200) -> Response:
+def _users_page(
+    signed: SignedIn, tenant: Tenant, error: str | None = None, status: int = 200, **shown: str
+) -> Response:
     listed = [
-        {k: v for k, v in u.items() if k != "password_hash"}
+        {k: v for k, v in u.items() if k not in ("password_hash", "valid_after")}
         for u in wiring.container().console_store.users(tenant.id)
     ]
-    return render("users.html", status=status, **context(signed, users=listed, error=error))
+    return render("users.html", status=status, **context(signed, users=listed, error=error, **shown))
 
 
 @console.route("/users", methods=["GET"])
@@ -237,6 +200,31 @@ def add_user(visit: Visit) -> Response:
     except ConsoleError as exc:
         return _users_page(signed, tenant, str(exc), 400)
     record(signed, "user.add", email=data.get("email", "").strip().lower())
+    raise Redirect("/console/users")
+
+
+@console.route("/users/manage", methods=["POST"], content_types=FORM)
+@shop_page
+def manage_user(visit: Visit) -> Response:
+    """Remove a user, change their role, or reset their password (shown once on the page that
+    answers): the shop's owner, or an operator, and never their own account."""
+    signed, tenant, data = visit.signed, visit.tenant, visit.form
+    owner_only(signed, "управлять пользователями")
+    auth, email, action = wiring.container().console_auth, data.get("email", ""), data.get("action")
+    try:
+        if action == "remove":
+            record(signed, "user.remove", email=auth.remove_user(signed, email))
+        elif action == "role":
+            role = data.get("role", "")
+            record(signed, "user.role", email=auth.set_role(signed, email, role), role=role)
+        elif action == "reset":
+            whose, password = auth.reset_password(signed, email)
+            record(signed, "user.reset_password", email=whose)
+            return _users_page(signed, tenant, new_password=password, new_password_for=whose)
+        else:
+            raise Refused(400, "нет такого действия")
+    except ConsoleError as exc:
+        return _users_page(signed, tenant, str(exc), 400)
     raise Redirect("/console/users")
 
 

@@ -97,26 +97,7 @@ def logout() -> Response:
     raise Redirect("/console/login", auth.cookie(clear=True, base=base()))
 
 
-@console.route("/tenants", methods=["GET"])
-@page
-def tenants() -> Response:
-    signed = signed_in()
-    if not signed.operator:
-        raise Refused(403, "магазин выбирает только оператор")
-    return render("tenants.html", **context(signed))
-
-
-@console.route("/tenants", methods=["POST"], content_types=FORM)
-@page
-def pick_tenant() -> Response:
-    signed = signed_in()
-    if not signed.operator:
-        raise Refused(403, "магазин выбирает только оператор")
-    data = checked_form(signed)
-    if wiring.container().accounts.store.get(data.get("tenant", "")) is None:
-        raise Refused(404, "нет такого магазина")
-    wiring.container().console_auth.switch_tenant(signed, data["tenant"])
-    raise Redirect("/console/exchanges")
+DIFF_PAGE = 200  # products of a diff on one page (the CSV has them all)
 
 
 # -- exchanges ----------------------------------------------------------------------------------
@@ -169,7 +150,12 @@ def exchange(visit: Visit, session_id: str) -> Response:
     failures = {job["id"]: _failure(tenant, job) for job in detail["jobs"] if job["status"] == "failed"}
     show = query_params(console.current_request).get("show", "")
     show = show if show in ("listed", "changed", "unlisted") else ""
-    page = {"x": detail, "diffs": diffs, "running": running, "failures": failures, "show": show}
+    number = query_params(console.current_request).get("page", "1")
+    shown_page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 1
+    page = {
+        "x": detail, "diffs": diffs, "running": running, "failures": failures, "show": show,
+        "page": shown_page, "per_page": DIFF_PAGE,
+    }  # fmt: skip
     return render("exchange.html", **context(signed, **page))
 
 

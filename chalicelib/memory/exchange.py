@@ -255,6 +255,9 @@ class InMemoryConsoleStore:
     def user(self, email: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.users_.get(email))
 
+    def delete_user(self, email: str) -> None:
+        self.users_.pop(email, None)
+
     def users(self, tenant: str | None) -> list[dict[str, Any]]:
         return [
             copy.deepcopy(u)

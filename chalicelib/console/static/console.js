@@ -57,6 +57,9 @@ function charts() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
+  }
   const button = document.getElementById("upload-button");
   if (button) button.addEventListener("click", () => upload(button));
   charts();
