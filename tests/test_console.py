@@ -682,3 +682,10 @@ def test_connecting_1c_says_what_to_type_renews_secrets_once_and_warns_of_unpric
     assert '<b id="shop-price-type">Розница</b>' in page
     assert "1 из 2 товаров в продаже без цены этого типа" in page
     assert "1С ещё не подключалась" not in page and " — каталог, с адреса" in page, "1C's sessions in words"
+    assert "Отказов не было" in page
+    assert stack.onec(password="demo").checkauth().keyword == "failure"  # 1C kept the old password
+    assert stack.onec(login="nobody", password="x").checkauth().keyword == "failure"  # no shop's login
+    refused = console.get("/console/connect").body.decode().split('id="refused"')[1].split("</ul>")[0]
+    assert refused.count("<li>") == 2 and refused.count("неверный пароль") == 2, (
+        "the shop's own login refused (1C calls checkauth twice), no stranger's"
+    )

@@ -135,3 +135,18 @@ def test_checkauth_only_sessions_fold_away_and_never_push_an_exchange_off_the_li
         s["token"] for s in store.latest_sessions("shop", 41) if s.get("call_count")
     ]
     assert real in [r["id"] for r in rows] and all(r["calls"] for r in rows)
+
+
+def test_a_refused_login_of_a_shop_is_kept_for_its_connect_page(room):
+    """A wrong password for the shop's login, or a call without its registered certificate, is
+    noted in the shop; a login no shop has is not (nobody's to show it to)."""
+    exchange, store, _, _ = room
+    assert call(exchange, "checkauth", auth=("shop", "old"), source="10.0.0.7").keyword == "failure"
+    assert call(exchange, "checkauth", auth=("stranger", "pw")).keyword == "failure"
+    exchange.sessions.accounts.update_settings("shop", client_certificates=("ab" * 32,))
+    refused = call(exchange, "checkauth", auth=("shop", "pw"), source="10.0.0.8")
+    assert refused.keyword == "failure" and "сертификат" in refused.body
+    noted = store.refused_logins("shop")
+    assert [(n["source"], n["reason"]) for n in noted][1] == ("10.0.0.7", "неверный пароль")
+    assert noted[0]["source"] == "10.0.0.8" and "сертификат" in noted[0]["reason"]
+    assert store.refused_logins("stranger") == []

@@ -49,6 +49,16 @@ def blobs(request):
     return wiring.container().blobs
 
 
+def test_refused_logins_are_kept_per_shop_newest_first(exchange_store):
+    store = exchange_store
+    store.note_refused_login("t", {"source": "10.0.0.1", "reason": "неверный пароль"})
+    time.sleep(0.002)
+    store.note_refused_login("t", {"source": "10.0.0.2", "reason": "нужен сертификат"})
+    assert [r["source"] for r in store.refused_logins("t")] == ["10.0.0.2", "10.0.0.1"]
+    assert store.refused_logins("t", limit=1)[0]["reason"] == "нужен сертификат"
+    assert isinstance(store.refused_logins("t")[0]["at"], int) and store.refused_logins("u") == []
+
+
 def test_sessions_areas_and_the_journal(exchange_store):
     store = exchange_store
     store.create_session("t", "01", {"type": "catalog", "valid_until": 10})

@@ -77,6 +77,22 @@ class ExchangeStore:
         )["Items"]
         return [session_of(i) for i in items]
 
+    def note_refused_login(self, tenant: str, entry: dict[str, Any]) -> None:
+        """A 1C login of this tenant refused (wrong password, no certificate): kept 30 days."""
+        now = time.time()
+        item = {
+            "pk": f"{tenant}#refused",
+            "sk": f"{int(now * 1000):013d}",
+            "expires_at": int(now) + 30 * 86_400,
+        }
+        self.table.put_item(Item={**item, **entry, "at": int(now)})
+
+    def refused_logins(self, tenant: str, limit: int = 10) -> list[dict[str, Any]]:
+        items = self.table.query(
+            KeyConditionExpression=Key("pk").eq(f"{tenant}#refused"), ScanIndexForward=False, Limit=limit
+        )["Items"]
+        return [plain({k: v for k, v in i.items() if k not in ("pk", "sk", "expires_at")}) for i in items]
+
     def _set(self, pk: str, sk: str, values: dict[str, Any]) -> None:
         self.table.update_item(
             Key={"pk": pk, "sk": sk},

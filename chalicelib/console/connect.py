@@ -71,6 +71,7 @@ def _page(visit: Visit, shown: dict[str, str]) -> Response:
             shown=shown,
             price=_price_type(tenant),
             sessions=_last_sessions(tenant),
+            refused=wiring.container().exchange_store.refused_logins(tenant.id, limit=10),
         ),
     )
 

@@ -115,6 +115,9 @@ class Sessions:
         tenant = self.accounts.authenticate_1c(login, password)
         if tenant is None:
             logger.warning("1C login refused", extra={"login": login[:64], "source": source})
+            owner = self.accounts.store.by_login(login) if login else None
+            if owner is not None:  # the shop whose login it is sees it on «Подключение 1С»
+                self.store.note_refused_login(owner.id, {"source": source[:64], "reason": "неверный пароль"})
             raise SessionError("неверный логин или пароль для обмена с сайтом")
         self.store.clear_attempts(f"{source}|{key}")
         self.store.clear_attempts(key)
@@ -174,8 +177,7 @@ class Sessions:
             raise SessionError("сессия обмена не найдена или истекла: начните обмен заново (mode=checkauth)")
         return self._basic_session(request, *credentials)
 
-    @staticmethod
-    def _admit(tenant: Tenant, request: ExchangeRequest) -> None:
+    def _admit(self, tenant: Tenant, request: ExchangeRequest) -> None:
         """A shop that registered client certificates for 1C's calls gets them only with one."""
         if request.by_person:
             return
@@ -188,6 +190,7 @@ class Sessions:
             logger.warning(
                 "1C call refused: client certificate", extra={"tenant": tenant.id, "reason": reason}
             )
+            self.store.note_refused_login(tenant.id, {"source": request.source[:64], "reason": reason.ru})
             raise SessionError(reason.ru)
 
     def _basic_session(self, request: ExchangeRequest, login: str, password: str) -> Session:

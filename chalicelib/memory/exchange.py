@@ -53,6 +53,14 @@ class InMemoryExchangeStore:
     def update_session(self, tenant: str, token: str, **values: Any) -> None:
         self._update(f"{tenant}#session", token, values)
 
+    def note_refused_login(self, tenant: str, entry: dict[str, Any]) -> None:
+        now = time.time()
+        self._update(f"{tenant}#refused", f"{int(now * 1000):013d}", {**entry, "at": int(now)})
+
+    def refused_logins(self, tenant: str, limit: int = 10) -> list[dict[str, Any]]:
+        found = self._query(f"{tenant}#refused", newest_first=True)[:limit]
+        return [{k: v for k, v in i.items() if k not in ("pk", "sk")} for i in found]
+
     def start_area(self, tenant: str, token: str, **values: Any) -> int:
         with self.lock:
             item = self._update(f"{tenant}#session", token, values)

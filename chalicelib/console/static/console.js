@@ -44,16 +44,17 @@ function charts() {
   const holder = document.getElementById("charts");
   if (!holder || typeof Chart === "undefined") return;
   const s = JSON.parse(holder.dataset.series);
-  const line = (id, datasets, options) =>
+  const counts = { y: { beginAtZero: true, suggestedMax: 1, ticks: { precision: 0 } } };
+  const draw = (type, id, datasets, scales) =>
     new Chart(document.getElementById(id), {
-      type: "line",
+      type,
       data: { labels: s.labels, datasets },
-      options: { animation: false, responsive: true, plugins: { legend: { display: datasets.length > 1 } }, ...options },
+      options: { animation: false, responsive: true, plugins: { legend: { display: datasets.length > 1 } }, scales },
     });
-  line("chart-changed", [{ label: "записей", data: s.changed }]);
-  line("chart-seconds", [{ label: "секунд", data: s.seconds }]);
-  line("chart-orders", [{ label: "оформлено", data: s.placed }, { label: "принято 1С", data: s.taken }]);
-  line("chart-webhooks", [{ label: "%", data: s.webhook_ok, spanGaps: true }], { scales: { y: { min: 0, max: 100 } } });
+  draw("bar", "chart-changed", [{ label: "записей", data: s.changed }], counts);
+  draw("bar", "chart-seconds", [{ label: "секунд", data: s.seconds }], { y: { beginAtZero: true, suggestedMax: 1 } });
+  draw("bar", "chart-orders", [{ label: "оформлено", data: s.placed }, { label: "принято 1С", data: s.taken }], counts);
+  draw("line", "chart-webhooks", [{ label: "%", data: s.webhook_ok, spanGaps: true }], { y: { min: 0, max: 100 } });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
