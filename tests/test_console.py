@@ -283,6 +283,69 @@ def test_a_diff_of_more_than_a_page_pages_and_keeps_its_filter(console, stack, m
     assert sorted(rows + rest) == ids, "every product once across the pages"
 
 
+def test_the_catalog_has_a_counted_tree_pictures_and_saved_views(console, stack):
+    """The group tree with counts (subgroups included), a group's products with pictures, and the
+    views an owner works from: no price, no picture, out of stock, taken off sale, changed by
+    the last exchange; the product page with its pictures and the shop's price marked."""
+    from tests.reliability import cml
+    from tests.test_real_clients import PIXEL_A
+
+    def product(pid: str, name: str, group: str, extra: str = "") -> str:
+        return cml.product(pid, name, f"<Группы><Ид>{group}</Ид></Группы>{extra}")
+
+    groups = "<Группы>" + cml.group("g1", "Мебель", cml.group("g2", "Стулья")) + "</Группы>"
+    products = (
+        product("chair", "Стул", "g2", "<Картинка>import_files/ab/pic.png</Картинка>")
+        + product("table", "Стол", "g1")
+        + product("lamp", "Лампа", "g1")
+        + product("wardrobe", "Шкаф", "g1")
+    )
+    onec = stack.onec()
+    catalog = {"import.xml": cml.catalog(products, groups), "import_files/ab/pic.png": PIXEL_A}
+    assert onec.send_zip(catalog, ["import.xml"])[0].keyword == "success"
+    no_price = (
+        "<Предложение><Ид>lamp</Ид><Наименование>Лампа</Наименование><Количество>3</Количество></Предложение>"
+    )
+    offers = (
+        cml.offer("chair", "5", "1500")
+        + cml.offer("table", "0", "9000")
+        + no_price
+        + cml.offer("wardrobe", "1", "20000")
+    )
+    assert onec.send_file("offers.xml", cml.offers(offers)).keyword == "success"
+    gone = cml.product(
+        "wardrobe", "Шкаф", "<Группы><Ид>g1</Ид></Группы><ПометкаУдаления>true</ПометкаУдаления>"
+    )
+    assert onec.send_file("import.xml", cml.catalog(gone, groups)).keyword == "success"
+
+    page = console.get("/console/catalog").body.decode()
+    tree = page.split('id="tree"')[1]
+    assert re.search(r'>Мебель</a> <span class="count">3</span>', tree), tree
+    assert re.search(r'>Стулья</a> <span class="count">1</span>', tree), "subgroups counted in"
+    counts = dict(re.findall(r'id="view-(\w+)">[^<]*?(\d+)</a>', page))
+    assert counts == {
+        "no_price": "1",
+        "no_photo": "2",
+        "out_of_stock": "1",
+        "unlisted": "1",
+        "changed": "0",
+    }, counts
+
+    def viewed(name: str) -> list[str]:
+        shown = console.get(f"/console/catalog?view={name}").body.decode().split('id="view"')[1]
+        return re.findall(r'/console/products/(\w+)"', shown.split("</table>")[0])
+
+    assert viewed("no_price") == ["lamp"] and sorted(viewed("no_photo")) == ["lamp", "table"]
+    assert viewed("out_of_stock") == ["table"] and viewed("unlisted") == ["wardrobe"]
+    assert onec.send_file("offers.xml", cml.offers(cml.offer("table", "2", "8500"))).keyword == "success"
+    assert viewed("changed") == ["table"] and viewed("out_of_stock") == []
+
+    group = console.get("/console/catalog?group=g2").body.decode().split('id="listing"')[1]
+    assert re.search(r'<img src="[^"]+" alt="Стул" class="thumb"', group), group
+    chair = console.get("/console/products/chair").body.decode()
+    assert 'id="images"' in chair and 'class="shop-price"' in chair and "1500" in chair
+
+
 def test_the_webhooks_page_shows_each_delivery_like_a_payments_dashboard(console, stack):
     """The body the receiver got, every attempt with its answer and time, the next retry, a test
     event, the secret behind a click, the rotated one's overlap, and «no receiver» said."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import wiring
+from chalicelib import catalog_views, wiring
 from chalicelib.console.auth import ConsoleError, SignedIn
 from chalicelib.console.web import (
     FORM,
@@ -35,6 +35,7 @@ SETTINGS = ("shop_price_type", "order_encoding", "image_base_url", "time_zone")
 @console.route("/catalog", methods=["GET"])
 @shop_page
 def catalog(visit: Visit) -> Response:
+    """The group tree with counts, a group's products with pictures, the saved views, search."""
     signed, tenant = visit.signed, visit.tenant
     shop = wiring.container().shop_catalog
     params = query_params(console.current_request)
@@ -46,11 +47,48 @@ def catalog(visit: Visit) -> Response:
             found = shop.products(tenant, {key: query, "limit": "50"})["items"]
             if found:
                 break
-    groups = shop.groups(tenant)
+    group = params.get("group") or None
+    listing = None
+    if group:
+        asked = {"group": group, "sort": "name", "limit": "50", "cursor": params.get("cursor") or None}
+        listing = shop.products(tenant, {k: v for k, v in asked.items() if v})
     children: dict[str | None, list[dict[str, Any]]] = {}
-    for group in groups:
-        children.setdefault(group["parent_id"], []).append(group)
-    return render("catalog.html", **context(signed, q=query, found=found, children=children))
+    for g in shop.groups(tenant):
+        children.setdefault(g["parent_id"], []).append(g)
+    counts = _subtree_counts(children, shop.listed_per_group(tenant))
+    name = params.get("view") or ""
+    page_number = int(params["page"]) if (params.get("page") or "").isdigit() else 1
+    shown = catalog_views.view(
+        wiring.container().blobs,
+        wiring.container().exchange_store,
+        tenant.id,
+        name or "no_price",
+        page_number,
+    )
+    return render(
+        "catalog.html",
+        **context(
+            signed, q=query, found=found, children=children, counts=counts, group=group, listing=listing,
+            view=shown if name in catalog_views.VIEWS else None, views=catalog_views.VIEWS, view_counts=shown.counts,
+            page_size=catalog_views.PAGE, page=page_number,
+        ),
+    )  # fmt: skip
+
+
+def _subtree_counts(children: dict[str | None, list[dict[str, Any]]], own: dict[str, int]) -> dict[str, int]:
+    """Each group's listed products with its subgroups' (a product in two of them counts twice)."""
+    counts: dict[str, int] = {}
+
+    def count(group_id: str, seen: frozenset[str]) -> int:
+        if group_id not in counts:
+            below = [c["id"] for c in children.get(group_id, []) if c["id"] not in seen]
+            counts[group_id] = own.get(group_id, 0) + sum(count(c, seen | {c}) for c in below)
+        return counts[group_id]
+
+    for groups in children.values():
+        for g in groups:
+            count(g["id"], frozenset({g["id"]}))
+    return counts
 
 
 @console.route("/products/{product_id}", methods=["GET"])
@@ -61,7 +99,10 @@ def product(visit: Visit, product_id: str) -> Response:
     if found is None:
         raise Refused(404, f"товара {product_id} нет в этом магазине")
     history = wiring.container().catalog_store.history(tenant.id, product_id)
-    return render("product.html", **context(signed, p=found, history=history))
+    shop_type = next(
+        (t["id"] for t in wiring.container().shop_catalog.price_types(tenant) if t.get("shop")), None
+    )
+    return render("product.html", **context(signed, p=found, history=history, shop_type=shop_type))
 
 
 @console.route("/orders", methods=["GET"])

@@ -31,8 +31,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "frame-ancestors 'none'; form-action 'self'",
+    # Pictures come from S3 over https (presigned or the tenant's CDN); the local stack's moto
+    # serves them over http on the loopback address.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data: https: http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; form-action 'self'",
     "Cache-Control": "no-store",
 }
 

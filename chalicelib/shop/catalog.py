@@ -231,6 +231,11 @@ class ShopCatalog:
             "offers": [offer_view(o, names, held) for o in offers],
         }
 
+    def listed_per_group(self, tenant: Tenant) -> dict[str, int]:
+        """Listed products directly in each group, as the last import counted them (one read)."""
+        buckets = (self.store.facet(tenant.id, ALL) or {}).get("buckets", {})
+        return {b: int(n) for b, n in buckets.items() if not is_category_bucket(b) and b != WHOLE}
+
     # -- lists and facets -----------------------------------------------------------------------
     def _buckets(
         self, tenant: Tenant, group: str | None, category: str | None = None, by_name: bool = False

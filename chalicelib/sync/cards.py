@@ -110,7 +110,7 @@ class Card:
     def summary(self) -> CardSummary:
         return CardSummary(
             self.id, self.fingerprint(), self.name, self.groups, self.scopes, self.props,
-            self.price_min, self.price_max, self.stock, self.in_stock, True,
+            self.price_min, self.price_max, self.stock, self.in_stock, True, self.image is not None,
         )  # fmt: skip
 
 
@@ -130,6 +130,7 @@ class CardSummary:
     stock: str
     in_stock: bool
     whole: bool = False  # its items include the whole catalog's listing (cards written since it came)
+    image: bool | None = None  # it has a picture (None: kept before this was recorded)
 
     @property
     def buckets(self) -> tuple[str, ...]:
@@ -141,12 +142,13 @@ class CardSummary:
     @classmethod
     def from_list(cls, row: list[Any]) -> CardSummary:
         """Group ids, property values and prices repeat across cards: interned, each held once.
-        A row kept before the whole listing existed has no `whole` (its cards are not in it)."""
-        (id_, fp, name, groups, scopes, props, low, high, stock, in_stock, *whole) = row
+        A row kept before the whole listing existed has no `whole` (its cards are not in it), one
+        kept before pictures were recorded no `image`."""
+        (id_, fp, name, groups, scopes, props, low, high, stock, in_stock, *rest) = row
         low, high, stock = (sys.intern(v) if isinstance(v, str) else v for v in (low, high, stock))
         return cls(
             id_, fp, name, _shared(groups), _shared(scopes), _shared(props), low, high, stock, in_stock,
-            bool(whole and whole[0]),
+            bool(rest and rest[0]), rest[1] if len(rest) > 1 else None,
         )  # fmt: skip
 
 
