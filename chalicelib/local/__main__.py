@@ -37,6 +37,9 @@ def _stage_environment(stage: str) -> None:
     os.environ.setdefault("LOG_FORMAT", "text")  # one readable line per event in the terminal
 
 
+OPERATOR = "operator@demo.local"
+
+
 def _seed(tenant: str, login: str, password: str, api_key: str, console: tuple[str, str]) -> None:
     from chalicelib import wiring
 
@@ -47,6 +50,8 @@ def _seed(tenant: str, login: str, password: str, api_key: str, console: tuple[s
     accounts.issue_api_key(tenant, api_key)
     if wiring.container().console_store.user(console[0]) is None:
         wiring.container().console_auth.add_user(console[0], console[1], tenant, "owner", "make run")
+    if wiring.container().console_store.user(OPERATOR) is None:  # the provider's view of every shop
+        wiring.container().console_auth.add_user(OPERATOR, console[1], None, "operator", "make run")
 
 
 def _start_dynamodb() -> tuple[DynamoDBLocal | None, str]:
@@ -171,7 +176,8 @@ def main() -> int:
                 f"  1C login        : {login}",
                 f"  1C password     : {password}",
                 f"  shop API        : {base}/api/v1   (header X-Api-Key: {api_key})",
-                f"  console         : {base}/console/   (sign in as {console[0]} / {console[1]})",
+                f"  console         : {base}/console/   (sign in as {console[0]} / {console[1]};"
+                f" the operator: {OPERATOR})",
                 f"  health          : {base}/health",
                 f"  admin CLI       : AWS_ENDPOINT_URL=http://127.0.0.1:{moto_port} "
                 + (f"AWS_ENDPOINT_URL_DYNAMODB={dynamodb.endpoint} " if dynamodb else "")

@@ -135,7 +135,12 @@ def start(
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STAGE"))}
     env.update(
-        {"PORT": str(port), "MOTO_PORT": str(moto_port), "LOCAL_SCHEDULE_SECONDS": str(schedule_seconds)}
+        {
+            "PORT": str(port),
+            "MOTO_PORT": str(moto_port),
+            "LOCAL_SCHEDULE_SECONDS": str(schedule_seconds),
+            "LOG_LEVEL": "INFO",  # `make run`'s readable lines, which the races read
+        }
     )
     if dynamodb == "moto":
         env["DYNAMODB"] = "moto"
