@@ -37,6 +37,9 @@ class Group(Shape):
     id: str
     name: str
     parent_id: Text
+    slug: str = Field(
+        description="for a storefront's URLs: the name transliterated, `~`, the id (it resolves where the id does)"
+    )
 
 
 class CategoryProperty(Shape):
@@ -87,6 +90,9 @@ class UnitOfMeasure(Shape):
 
 class ProductSummary(Shape):
     id: str
+    slug: str = Field(
+        description="for a storefront's URLs: the name transliterated, `~`, the id (it resolves where the id does)"
+    )
     sku: Text
     name: Text
     group_ids: list[str]
@@ -215,6 +221,9 @@ class ProductProperty(PropertyFlags):
 class Crumb(Shape):
     id: str
     name: str
+    slug: str = Field(
+        description="for a storefront's URLs: the name transliterated, `~`, the id (it resolves where the id does)"
+    )
 
 
 class Component(Shape):
@@ -242,6 +251,9 @@ class Nomenclature(Shape):
 
 class Product(Shape):
     id: str
+    slug: str = Field(
+        description="for a storefront's URLs: the name transliterated, `~`, the id (it resolves where the id does)"
+    )
     sku: Text
     barcodes: list[str]
     name: Text

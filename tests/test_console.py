@@ -282,6 +282,16 @@ def test_a_diff_of_more_than_a_page_pages_and_keeps_its_filter(console, stack, m
     assert len(rest) == 5 and "21–25 из 25" in second and 'rel="next"' not in second
     assert sorted(rows + rest) == ids, "every product once across the pages"
 
+    ghost = cml.offers(cml.offer("p000", "2", "11") + cml.offer("ghost", "1", "10"))
+    assert onec.send_file("offers.xml", ghost).keyword == "success"
+    latest = re.search(
+        r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
+    )
+    page = console.get(latest.group(1)).body.decode()
+    assert '<span class="orphans">предложений без товара на сайте: 1</span>' in page, (
+        "offers without a product, said"
+    )
+
 
 def test_the_catalog_has_a_counted_tree_pictures_and_saved_views(console, stack):
     """The group tree with counts (subgroups included), a group's products with pictures, and the
@@ -525,6 +535,18 @@ def test_an_owner_manages_the_shops_users_and_the_server_holds_the_rules(console
     assert wiring.container().console_store.user("owner@demo.shop") is None
     actions = {a["action"] for a in wiring.container().console_store.actions("demo")}
     assert {"user.role", "user.reset_password", "user.remove"} <= actions
+
+
+def test_sizes_read_as_a_person_reads_them():
+    from chalicelib.console.web import size_ru
+
+    assert [size_ru(n) for n in (0, 812, 60_000, 20_971_520, None)] == [
+        "0 Б",
+        "812 Б",
+        "58,6 КБ",
+        "20,0 МБ",
+        "0 Б",
+    ]
 
 
 def test_links_redirects_and_the_cookie_carry_api_gateways_stage_prefix(monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -154,3 +155,23 @@ def test_keys_and_tenant_isolation(catalog, samples):
     product = next(p for p in parsed(samples / DOBRO / "import0_1.xml") if isinstance(p, Product))
     assert get(catalog, f"/products/{product.id}", headers=other)[0] == 404
     assert get(catalog, "/changes", headers=other)[1]["changes"] == []
+
+
+def test_slugs_transliterate_the_name_and_resolve_like_the_id(catalog):
+    """A storefront's URL: `<the name in Latin letters>~<id>`; the product answers to it as to
+    its id, and so do its breadcrumbs' groups and the list's items (a renamed product's old
+    slug still resolves: the id is in it)."""
+    from urllib.parse import quote
+
+    items = checked(catalog, "/products?limit=5", "/products")["items"]
+    first = items[0]
+    words, _, product_id = first["slug"].rpartition("~")
+    assert product_id == first["id"] and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", words), first["slug"]
+    by_slug = checked(catalog, f"/products/{quote(first['slug'], safe='')}", "/products/{product_id}")
+    assert by_slug["id"] == first["id"] and by_slug["slug"] == first["slug"]
+    renamed = f"staroe-imya~{first['id']}"
+    assert get(catalog, f"/products/{quote(renamed, safe='')}")[1]["id"] == first["id"]
+    assert get(catalog, "/products/nothing~no-such-id")[0] == 404
+    groups = checked(catalog, "/groups", "/groups")["groups"]
+    assert all(g["slug"].endswith(f"~{g['id']}") for g in groups)
+    assert all(c["slug"].endswith(f"~{c['id']}") for c in by_slug["breadcrumbs"])

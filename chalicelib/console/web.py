@@ -75,6 +75,15 @@ def when(page: Any, stamp: Any) -> str:
     return local_time(stamp, page.get("zone") or DEFAULT_ZONE)
 
 
+def size_ru(count: Any) -> str:
+    """Bytes as a person reads them: `812 Б`, `58,6 КБ`, `20,1 МБ`."""
+    n = int(count or 0)
+    if n < 1024:
+        return f"{n} Б"
+    shown = f"{n / 1024:.1f} КБ" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} МБ"
+    return shown.replace(".", ",")
+
+
 def plural(count: Any, one: str, few: str, many: str) -> str:
     """The Russian word for a count: 1 раз, 2 раза, 5 раз, 21 раз, 22 раза, 11 раз."""
     n = abs(int(count or 0))
@@ -93,6 +102,7 @@ def templates() -> Environment:
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["q"] = lambda v: quote(str(v), safe="")
     env.filters["plural"] = plural
+    env.filters["size_ru"] = size_ru
     return env
 
 

@@ -24,6 +24,7 @@ from chalicelib.params import BadRequest, parse_limit, path_ids
 from chalicelib.ports import Catalog
 from chalicelib.shop.offer_view import OfferNames, answer_number, available, offer_view
 from chalicelib.shop.queries import decode_cursor, encode_cursor, group_param, list_query
+from chalicelib.shop.slugs import ids_of, slug
 from chalicelib.sync.cards import (
     ALL,
     CATEGORY_BUCKET,
@@ -91,7 +92,12 @@ class ShopCatalog:
         docs = self.store.docs(tenant.id, "group")
         return sorted(
             (
-                {"id": d["id"], "name": d["name"], "parent_id": d.get("parent_id")}
+                {
+                    "id": d["id"],
+                    "name": d["name"],
+                    "parent_id": d.get("parent_id"),
+                    "slug": slug(d["name"], d["id"]),
+                }
                 for d in docs
                 if d["active"]
             ),
@@ -156,7 +162,7 @@ class ShopCatalog:
         trail: list[dict[str, str]] = []
         while group_id in groups and len(trail) < 32 and all(c["id"] != group_id for c in trail):
             group = groups[group_id]
-            trail.append({"id": group["id"], "name": group["name"]})
+            trail.append({"id": group["id"], "name": group["name"], "slug": slug(group["name"], group["id"])})
             group_id = group.get("parent_id")
         return trail[::-1]
 
@@ -180,8 +186,11 @@ class ShopCatalog:
     def product(self, tenant: Tenant, raw_id: str) -> dict[str, Any] | None:
         """A product by the id its path carries (percent-encoded or not: 1C's ids may be
         Cyrillic, or hold `#`, `/`, spaces and `%`)."""
+        asked = (i for p in path_ids(raw_id) for i in ids_of(p))  # an id, or a slug's
         found = (
-            (i, self.store.product(tenant.id, i)) for i in path_ids(raw_id) if len(i.encode()) <= MAX_ID_BYTES
+            (i, self.store.product(tenant.id, i))
+            for i in dict.fromkeys(asked)
+            if len(i.encode()) <= MAX_ID_BYTES
         )
         product_id, state = next(((i, s) for i, s in found if s is not None), (raw_id, None))
         if state is None:
@@ -195,6 +204,7 @@ class ShopCatalog:
         held = self.held(tenant).offers
         return {
             "id": product_id,
+            "slug": slug(doc.get("name"), product_id),
             "sku": doc.get("sku"),
             "barcodes": doc.get("barcodes") or [],
             "name": doc.get("name"),
@@ -293,6 +303,7 @@ class ShopCatalog:
     def _summary(self, tenant: Tenant, card: dict[str, Any], held: Decimal | None = None) -> dict[str, Any]:
         return {
             "id": card["id"],
+            "slug": slug(card["name"], card["id"]),
             "sku": card.get("sku"),
             "name": card["name"],
             "group_ids": [g for g in card.get("groups") or [] if not is_category_bucket(g)],
