@@ -42,6 +42,7 @@ WIRING_USERS |= {
     "console/connect",
     "console/webhooks",
     "console/operator",
+    "console/replay",
 }  # the console's routes
 MAX_LINES = 400
 AWS_USERS = {"aws", "memory", "local", "container", "wiring"}  # wiring: resets boto3's clients

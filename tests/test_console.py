@@ -200,12 +200,21 @@ def test_an_upload_by_hand_imports_like_1c_with_counts_files_and_a_diff(console,
     history = page.split('id="history"')[1].split("</ul>")[0]
     assert "offers0_1.xml" in history and "цена" in history and "→" in history, history
     assert "price_min" not in history and "None" not in history, "Russian field names, no None"
+    sessions_before = len(wiring.container().exchange_store.latest_sessions("demo", 50))
     download = console.get(f"/console/exchanges/{first}/file?area={first}-1&name=import0_1.xml&part=1")
     assert download.status_code == 303 and "import0_1.xml" in download.headers["Location"]
-    replayed = console.post(f"/console/exchanges/{first}/replay", {})
+    asked = console.post(f"/console/exchanges/{first}/replay", {})
+    assert asked.headers["Location"] == f"/console/exchanges/{first}/replay", "it asks first"
+    assert len(wiring.container().exchange_store.latest_sessions("demo", 50)) == sessions_before
+    confirm = html.unescape(console.get(asked.headers["Location"]).body.decode())
+    assert "Эти файлы старше текущих данных" in confirm and "товары и группы" in confirm, confirm
+    assert "после них было ещё 2 загрузки" in confirm, "the two offers uploads came after"
+    replayed = console.post(f"/console/exchanges/{first}/replay", {"confirm": "1"})
     assert replayed.status_code == 303
     again = console.get(replayed.headers["Location"]).body.decode()
     assert f"создано 0, изменено 0, без изменений {created}" in again, "the same file again: nothing changed"
+    newest = console.get(replayed.headers["Location"] + "/replay").body.decode()
+    assert 'id="latest"' in newest and 'id="older"' not in newest, "the latest exchange is not older"
     actions = wiring.container().console_store.actions("demo")
     assert {a["action"] for a in actions} >= {"login", "upload", "replay", "download"}
     assert all(a["who"] == "owner@demo.shop" for a in actions)

@@ -234,17 +234,6 @@ def diff_csv(visit: Visit, session_id: str) -> Response:
     return Response(body="\ufeff" + out.getvalue(), status_code=200, headers=headers)
 
 
-@console.route("/exchanges/{session_id}/replay", methods=["POST"], content_types=FORM)
-@shop_page
-def replay(visit: Visit, session_id: str) -> Response:
-    signed, tenant = visit.signed, visit.tenant
-    token = wiring.container().by_hand.replay(tenant, signed.email, session_id)
-    if token is None:
-        raise Refused(404, f"у обмена {session_id} нет сохранённых файлов")
-    record(signed, "replay", exchange=session_id, new_exchange=token)
-    raise Redirect(f"/console/exchanges/{token}")
-
-
 @console.route("/sample", methods=["POST"], content_types=FORM)
 @shop_page
 def sample(visit: Visit) -> Response:
