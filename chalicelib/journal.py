@@ -15,6 +15,16 @@ from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, ExchangeStore
 
 CHANGED = ("created", "updated", "deactivated")
+# What the diff says happened to a product, in the console's and the CSV's words.
+DIFF_OPS = {
+    "listed": "в продаже",
+    "changed": "изменён",
+    "unlisted": "снят",
+    "no_offers": "без предложений",
+    "other_prices": "цены других типов",
+    "warehouses": "остатки по складам",
+}
+DIFF_COUNTED = {**DIFF_OPS, "changed": "изменено", "unlisted": "снято"}  # «изменено 5» in the filters
 
 
 def when(stamp: Any) -> str | None:

@@ -365,6 +365,39 @@ def test_the_catalog_has_a_counted_tree_pictures_and_saved_views(console, stack)
     assert 'id="images"' in chair and 'class="shop-price"' in chair and "1500" in chair
 
 
+def test_the_diff_says_what_a_card_does_not_show(console, stack):
+    """A product `import.xml` created with no offer yet, a price of a type other than the shop's,
+    the stock moved between warehouses with the same total: each named in the diff."""
+    from tests.reliability import cml
+
+    def offer(opt: str, first: str, second: str) -> str:
+        return (
+            "<Предложение><Ид>lamp</Ид><Наименование>Лампа</Наименование><Цены>"
+            "<Цена><ИдТипаЦены>pt</ИдТипаЦены><ЦенаЗаЕдиницу>100</ЦенаЗаЕдиницу></Цена>"
+            f"<Цена><ИдТипаЦены>opt</ИдТипаЦены><ЦенаЗаЕдиницу>{opt}</ЦенаЗаЕдиницу></Цена></Цены>"
+            f'<Количество>3</Количество><Склад ИдСклада="w1" КоличествоНаСкладе="{first}"/>'
+            f'<Склад ИдСклада="w2" КоличествоНаСкладе="{second}"/></Предложение>'
+        )
+
+    def latest_diff() -> dict[str, str]:
+        link = re.search(
+            r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
+        )
+        page = console.get(link.group(1)).body.decode().split('<table class="diff">')[1].split("</table>")[0]
+        return dict(re.findall(r'/console/products/(\w+)">[^<]*</a>.*?</td><td>([^<]+)</td>', page))
+
+    onec = stack.onec()
+    products = cml.product("lamp", "Лампа") + cml.product("sofa", "Диван")
+    assert onec.send_file("import.xml", cml.catalog(products)).keyword == "success"
+    assert latest_diff() == {"lamp": "без предложений", "sofa": "без предложений"}
+    assert onec.send_file("offers.xml", cml.offers(offer("80", "2", "1"))).keyword == "success"
+    assert latest_diff() == {"lamp": "в продаже"}
+    assert onec.send_file("offers.xml", cml.offers(offer("75", "2", "1"))).keyword == "success"
+    assert latest_diff() == {"lamp": "цены других типов"}
+    assert onec.send_file("offers.xml", cml.offers(offer("75", "1", "2"))).keyword == "success"
+    assert latest_diff() == {"lamp": "остатки по складам"}
+
+
 def test_the_webhooks_page_shows_each_delivery_like_a_payments_dashboard(console, stack):
     """The body the receiver got, every attempt with its answer and time, the next retry, a test
     event, the secret behind a click, the rotated one's overlap, and «no receiver» said."""

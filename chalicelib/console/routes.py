@@ -149,12 +149,13 @@ def exchange(visit: Visit, session_id: str) -> Response:
     running = any(job["status"] not in (*FINAL_STATUSES, journal.PENDING) for job in detail["jobs"])
     failures = {job["id"]: _failure(tenant, job) for job in detail["jobs"] if job["status"] == "failed"}
     show = query_params(console.current_request).get("show", "")
-    show = show if show in ("listed", "changed", "unlisted") else ""
+    show = show if show in journal.DIFF_OPS else ""
     number = query_params(console.current_request).get("page", "1")
     shown_page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 1
     page = {
         "x": detail, "diffs": diffs, "running": running, "failures": failures, "show": show,
-        "page": shown_page, "per_page": DIFF_PAGE,
+        "page": shown_page, "per_page": DIFF_PAGE, "ops": journal.DIFF_OPS,
+        "counted": journal.DIFF_COUNTED,
     }  # fmt: skip
     return render("exchange.html", **context(signed, **page))
 
@@ -221,7 +222,7 @@ def diff_csv(visit: Visit, session_id: str) -> Response:
             "остаток стал",
         ]
     )
-    words = {"listed": "в продаже", "unlisted": "снят", "changed": "изменён"}
+    words = journal.DIFF_OPS
     for row in rows:
         cells = [row.get(field) or [None, None] for field in ("name", "price_min", "stock")]
         writer.writerow(

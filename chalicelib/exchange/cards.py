@@ -58,23 +58,55 @@ def _entry(difference: dict[str, Any], job: ImportJob) -> dict[str, Any]:
 
 
 class TouchedProducts:
-    """What a change set touched, collected as the changes are staged."""
+    """What a change set touched, collected as the changes are staged: each product with the
+    kinds of its records that changed (the diff tells a price of another type from a card's)."""
 
     def __init__(self, every: bool = False) -> None:
-        self.ids: set[str] = set()
+        self.kinds: dict[str, set[str]] = {}
         self.every = every
+
+    @property
+    def ids(self) -> set[str]:
+        return set(self.kinds)
 
     def add(self, change: Change) -> None:
         kind = change.record.kind if isinstance(change, Put) else change.kind
         entity_id = change.record.id if isinstance(change, Put) else change.id
         if kind in _PRODUCT_KINDS:
-            self.ids.add(entity_id.partition("#")[0])
+            self.kinds.setdefault(entity_id.partition("#")[0], set()).add(kind)
         elif kind == GROUP and (isinstance(change, Deactivate) or not change.created):
             self.every = True
 
     def lines(self) -> bytes:
-        ids = [EVERY_PRODUCT] if self.every else sorted(self.ids)
-        return b"".join(json.dumps(i, ensure_ascii=False).encode() + b"\n" for i in ids)
+        rows: list[Any] = (
+            [EVERY_PRODUCT] if self.every else [[i, sorted(self.kinds[i])] for i in sorted(self.kinds)]
+        )
+        return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows)
+
+
+def _side_change(
+    product_id: str, kinds: set[str], card: Any, old: CardSummary | None, name: str | None
+) -> dict[str, Any] | None:
+    """What the diff says of a product whose card did not change: known but with no offer on
+    sale (a product `import.xml` created), or prices of other types or the stock per warehouse
+    moved (the card holds the shop's price and the total)."""
+    if card is None and old is None:
+        return _plain(product_id, "no_offers", name) if PRODUCT in kinds else None
+    if card is None or old is None:
+        return None
+    if OFFER_PRICES in kinds:
+        return _plain(product_id, "other_prices", old.name, old)
+    if OFFER_STOCK in kinds:
+        return _plain(product_id, "warehouses", old.name, old)
+    return None
+
+
+def _plain(product_id: str, op: str, name: str | None, card: CardSummary | None = None) -> dict[str, Any]:
+    same = {
+        f: [getattr(card, f), getattr(card, f)] if card else [None, None]
+        for f in ("price_min", "stock", "in_stock")
+    }
+    return {"id": product_id, "op": op, "name": [name, name], **same}
 
 
 class Cards:
@@ -92,15 +124,21 @@ class Cards:
         for row in self.staging.values(Paths(tenant).cards):
             yield CardSummary.from_list(row)
 
-    def _touched(self, tenant: str, job_id: str) -> list[str]:
-        ids = list(self.staging.values(Paths(tenant).staging(job_id, "touched.jsonl.gz")))
-        if ids == [EVERY_PRODUCT]:  # the job's new index: products it added count too
-            return sorted(
-                e.partition(":")[2]
-                for e in self._index_entities(tenant, job_id)
+    def _touched(self, tenant: str, job_id: str) -> dict[str, set[str]]:
+        """The touched products, each with the kinds of its changed records (a row staged before
+        kinds were kept is its id alone: kinds unknown, none)."""
+        rows = list(self.staging.values(Paths(tenant).staging(job_id, "touched.jsonl.gz")))
+        if rows == [EVERY_PRODUCT]:  # the job's new index: products it added count too
+            return {
+                e.partition(":")[2]: set()
+                for e in sorted(self._index_entities(tenant, job_id))
                 if e.startswith(f"{PRODUCT}:")
-            )
-        return ids
+            }
+        return (
+            {row: set() for row in rows}
+            if rows and isinstance(rows[0], str)
+            else {r[0]: set(r[1]) for r in rows}
+        )
 
     def _index_entities(self, tenant: str, job_id: str) -> Iterator[str]:
         """The entity keys of the index the job made (an import's, staged), else of the tenant's
@@ -135,7 +173,8 @@ class Cards:
         into the sorted tenant summary as a stream (memory holds a chunk, never the catalog).
         AGAIN when time ran out: what is done is saved, the rest goes on from `cards_done`."""
         tenant = run.tenant
-        touched = self._touched(tenant, job.id)
+        kinds = self._touched(tenant, job.id)
+        touched = list(kinds)
         if not touched:
             return Step.NEXT
         pending = touched[job.cards_done :]
@@ -165,6 +204,13 @@ class Cards:
                     new = card.summary() if card else None
                     if new is not None:
                         _write(out, new)
+                    unchanged = (new and old and new.fp == old.fp) or (new is None and old is None)
+                    state = states.get(product_id)
+                    if unchanged and state is not None and state.active and len(changes) < MAX_DIFF:
+                        side = _side_change(
+                            product_id, kinds.get(product_id, set()), card, old, state.doc.get("name")
+                        )
+                        changes += [side] if side else []
                     if (new and old and new.fp == old.fp and old.whole) or (new is None and old is None):
                         continue
                     if card is not None and old is not None and new is not None and new.fp == old.fp:
