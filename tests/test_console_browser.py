@@ -179,10 +179,9 @@ def sign_in(driver, stack, email: str) -> None:
 
 
 def checked(driver, name: str) -> None:
-    """The page as it stands: axe-core finds no violation (at either width: a table that scrolls
-    on a phone is a region a keyboard must reach), nothing wider than the window (tables scroll
-    in their own box), and a screenshot kept."""
-    driver.execute_script(AXE_SOURCE)
+    """The page as it stands: axe-core (loaded into every page of the walk) finds no violation (at
+    either width: a table that scrolls on a phone is a region a keyboard must reach), nothing
+    wider than the window (tables scroll in their own box), and a screenshot kept."""
     violations = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v =>"
@@ -199,13 +198,21 @@ def test_each_person_answers_their_question_at_a_desk_and_on_a_phone(browser, li
     its diff). The consultant: why did this one fail — file, line, element (one click from the
     list). The operator: which shop is in trouble (the home page). At 1366 and 390 px, each page
     checked by axe-core."""
+    if not AXE.exists():
+        raise AssertionError(f"{AXE} is missing: `make setup` installs axe-core from npm")
+    stack, driver = live_stack, browser
+    axe = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": AXE_SOURCE})
+    try:
+        walk(driver, stack)
+    finally:  # the browser is the module's: the other tests' pages go without it
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": axe["identifier"]})
+
+
+def walk(driver, stack) -> None:
     from selenium.webdriver.common.by import By
 
     from tests.reliability import cml
 
-    if not AXE.exists():
-        raise AssertionError(f"{AXE} is missing: `make setup` installs axe-core from npm")
-    stack, driver = live_stack, browser
     products = cml.product("walk-1", "Кресло «Прогулка»") + cml.product("walk-2", "Стол «Прогулка»")
     assert stack.exchange("demo", "demo", "import.xml", cml.catalog(products)).startswith("success")
     offers = cml.offer("walk-1", "3", "4500") + cml.offer("walk-2", "0", "12000")
