@@ -187,6 +187,28 @@ def test_mutual_tls_domain_is_an_option_off_by_default(packaged):
     assert api["DefinitionBody"]["paths"], "the merge kept Chalice's API"
 
 
+def test_pictures_can_have_a_cdn_of_their_own_that_reads_nothing_else(packaged):
+    """Stable, cached picture URLs: an optional CloudFront distribution over the bucket, allowed
+    to read `images/` only and only by its own ARN (Origin Access Control); off by default."""
+    _, _, template = packaged
+    assert template["Parameters"]["ImagesCdn"]["Default"] == "false"
+    resources = template["Resources"]
+    assert {
+        resources[n]["Condition"] for n in ("ImagesDistribution", "ImagesOriginAccess", "ImagesBucketPolicy")
+    } == {"UseImagesCdn"}
+    (statement,) = resources["ImagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "s3:GetObject" and statement["Resource"] == {
+        "Fn::Sub": "${DataBucket.Arn}/images/*"
+    }
+    assert "${ImagesDistribution}" in statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    behaviour = resources["ImagesDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https" and behaviour["AllowedMethods"] == [
+        "GET",
+        "HEAD",
+    ]
+    assert template["Outputs"]["ImagesCdnDomain"]["Condition"] == "UseImagesCdn"
+
+
 def test_the_shop_api_has_a_function_url_front_door(packaged):
     """The same app behind a Lambda function URL (chalicelib/function_url.py): no API Gateway fee
     per request; CORS preflights answered by the URL itself."""
