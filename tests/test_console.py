@@ -398,6 +398,45 @@ def test_the_diff_says_what_a_card_does_not_show(console, stack):
     assert latest_diff() == {"lamp": "остатки по складам"}
 
 
+def test_an_order_page_shows_customer_lines_delivery_payment_and_who_changed_it(console, stack):
+    from tests.reliability import cml
+
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("tea", "Чай «Утро»"))).keyword == "success"
+    assert onec.send_file("offers.xml", cml.offers(cml.offer("tea", "9", "250"))).keyword == "success"
+    body = {
+        "customer": {"name": "Анна Петрова", "phone": "+79001234567"},
+        "lines": [{"offer_id": "tea", "quantity": 2}],
+        "delivery": {"method": "Курьер", "address": "Москва, ул. Ленина, 1", "price": 300},
+        "payment_method": "Картой онлайн",
+    }
+    placed = stack.client.http.request(
+        "POST", "/api/v1/orders", body=json.dumps(body).encode(),
+        headers={"X-Api-Key": "demo-key", "Idempotency-Key": "o1", "Content-Type": "application/json"},
+    )  # fmt: skip
+    order = json.loads(placed.body)
+    listing = console.get("/console/orders").body.decode()
+    link = f'href="/console/orders/{order["id"]}">{order["number"]}</a>'
+    assert link in listing, "the number opens the order"
+    page = html.unescape(console.get(f"/console/orders/{order['id']}").body.decode())
+    for shown in (
+        "Анна Петрова",
+        "+79001234567",
+        '/console/products/tea"',
+        "Москва, ул. Ленина, 1",
+        "Картой онлайн",
+        "(сайт)",
+    ):
+        assert shown in page, shown
+    assert re.search(r"<td>2</td><td>250</td><td>500</td>", page) and "800" in page, "lines and the total"
+    assert console.post(f"/console/orders/{order['id']}/cancel", {}).status_code == 303
+    history = html.unescape(console.get(f"/console/orders/{order['id']}").body.decode()).split(
+        'id="history"'
+    )[1]
+    assert "отменён (консоль, owner@demo.shop)" in history, "who cancelled it, and where"
+    assert console.get("/console/orders/no-such-order").status_code == 404
+
+
 def test_the_webhooks_page_shows_each_delivery_like_a_payments_dashboard(console, stack):
     """The body the receiver got, every attempt with its answer and time, the next retry, a test
     event, the secret behind a click, the rotated one's overlap, and «no receiver» said."""

@@ -124,6 +124,20 @@ def orders(visit: Visit) -> Response:
     )
 
 
+@console.route("/orders/{order_id}", methods=["GET"])
+@shop_page
+def order(visit: Visit, order_id: str) -> Response:
+    """One order as the shop and 1C see it: customer, lines, delivery, payment, 1C's documents
+    and the history — who changed it and when."""
+    found = wiring.container().orders.get(visit.tenant, order_id)
+    if found is None:
+        raise Refused(404, f"заказа {order_id} нет в этом магазине")
+    return render("order.html", **context(visit.signed, o=found, sources=HISTORY_SOURCES))
+
+
+HISTORY_SOURCES = {"shop": "сайт", "1c": "1С", "admin": "консоль"}
+
+
 @console.route("/orders/{order_id}/{action}", methods=["POST"], content_types=FORM)
 @shop_page
 def order_action(visit: Visit, order_id: str, action: str) -> Response:
