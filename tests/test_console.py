@@ -849,6 +849,24 @@ def test_connecting_1c_says_what_to_type_renews_secrets_once_and_warns_of_unpric
     assert "1 из 2 товаров в продаже без цены этого типа" in page
     assert "1С ещё не подключалась" not in page and " — каталог, с адреса" in page, "1C's sessions in words"
     assert "Отказов не было" in page
+    opt = "<ТипыЦен><ТипЦены><Ид>a-opt</Ид><Наименование>Опт</Наименование></ТипЦены>"
+    two_types = (
+        cml.offers(cml.offer("a")).decode().replace("<ТипыЦен>", opt).replace("Розница<", "Розничная<")
+    )
+    assert onec.send_file("offers.xml", two_types.encode()).keyword == "success"
+    page = html.unescape(console.get("/console/connect").body.decode())
+    assert '<b id="shop-price-type">Опт</b> (первый по Ид' in page and "Предлагаем «Розничная»" in page
+    chosen = console.post("/console/connect", {"renew": "price_type", "price_type": "pt"})
+    assert (
+        chosen.status_code == 200
+        and wiring.container().accounts.require("demo").settings.shop_price_type == "pt"
+    )
+    page = html.unescape(chosen.body.decode())
+    assert '<b id="shop-price-type">Розничная</b>.' in page and "Предлагаем" not in page
+    assert any(j.kind == "cards" for j in wiring.container().exchange_store.jobs("demo", limit=20)), (
+        "rebuilt for it"
+    )
+    assert console.post("/console/connect", {"renew": "price_type", "price_type": "nope"}).status_code == 400
     assert stack.onec(password="demo").checkauth().keyword == "failure"  # 1C kept the old password
     assert stack.onec(login="nobody", password="x").checkauth().keyword == "failure"  # no shop's login
     refused = console.get("/console/connect").body.decode().split('id="refused"')[1].split("</ul>")[0]

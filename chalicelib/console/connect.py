@@ -4,6 +4,7 @@ price type with how many listed products have no price of it, and the last excha
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -24,6 +25,8 @@ from chalicelib.console.web import (
 from chalicelib.http import header
 from chalicelib.sync.cards import ALL
 from chalicelib.tenants import Tenant, TenantError
+
+SHOP_LIKE = re.compile(r"розн|сайт|интернет|retail|web", re.IGNORECASE)
 
 
 @console.route("/connect", methods=["GET"])
@@ -52,7 +55,24 @@ def renew(visit: Visit) -> Response:
         key = accounts.issue_api_key(tenant.id)
         record(visit.signed, "api_key")
         return _page(visit, {"api_key": key})
-    raise Refused(400, "нечего менять: renew=password или api_key")
+    if what == "price_type":
+        return _choose_price_type(visit, visit.form.get("price_type", ""))
+    raise Refused(400, "нечего менять: renew=password, api_key или price_type")
+
+
+def _choose_price_type(visit: Visit, price_type: str) -> Response:
+    """The owner picks the shop's price type here (the proposed one, or any 1C sent): the cards
+    are rebuilt for it, and the page shows the rebuild going."""
+    types = wiring.container().catalog_store.docs(visit.tenant.id, "price_type")
+    if price_type not in {t["id"] for t in types}:
+        raise Refused(400, "такого типа цен 1С не присылала")
+    wiring.container().accounts.update_settings(visit.tenant.id, shop_price_type=price_type)
+    if price_type != visit.tenant.settings.shop_price_type:
+        wiring.container().import_worker.queue_rebuild(
+            visit.tenant.id, "тип цен сайта выбран в «Подключении 1С»"
+        )
+    record(visit.signed, "settings", shop_price_type=price_type)
+    return _page(visit, {})
 
 
 def _page(visit: Visit, shown: dict[str, str]) -> Response:
@@ -82,11 +102,14 @@ def _price_type(tenant: Tenant) -> dict[str, Any]:
     types = services.catalog_store.docs(tenant.id, "price_type")  # as stored now (the API caches a minute)
     shop = tenant.settings.price_type_from(types)
     chosen = next((t for t in types if t["id"] == shop), None)
+    named = [t for t in types if SHOP_LIKE.search(t.get("name") or "")]  # what a shop's price is called
+    proposed = named[0] if named and not tenant.settings.shop_price_type else None
     facet = services.catalog_store.facet(tenant.id, ALL) or {}
     unpriced = facet["count"] - facet["priced"] if "priced" in facet else None
     rebuild = next((j for j in services.exchange_store.jobs(tenant.id, limit=50) if j.kind == "cards"), None)
     return {
         "chosen": chosen,
+        "proposed": proposed if proposed is not chosen else None,
         "types": types,
         "unpriced": unpriced,
         "listed": facet.get("count", 0),
