@@ -17,22 +17,33 @@ _ERRORS = {
 }
 
 
+# Answers that wrap a list, named so a generated client's types read as the API does
+# (`GroupList`, `ProductPage`), each a schema of the document's components.
+WRAPPERS: dict[str, dict[str, Any]] = {}
+
+
+def _named(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    WRAPPERS[name] = schema
+    return ref(name)
+
+
 def _list(name: str, item: str) -> dict[str, Any]:
-    return {
+    schema = {
         "type": "object",
         "required": [name],
         "properties": {name: {"type": "array", "items": ref(item)}},
     }
+    return _named(f"{item}List", schema)
 
 
-def _page(name: str, item: str) -> dict[str, Any]:
+def _page(name: str, item: str, cursor: str = "next_cursor", called: str = "") -> dict[str, Any]:
     """One page of a list: the items and the cursor of the next page (null on the last)."""
-    page = _list(name, item)
-    return {
-        **page,
-        "required": [name, "next_cursor"],
-        "properties": {**page["properties"], "next_cursor": NULLABLE_STR},
+    schema = {
+        "type": "object",
+        "required": [name, cursor],
+        "properties": {name: {"type": "array", "items": ref(item)}, cursor: NULLABLE_STR},
     }
+    return _named(called or f"{item}Page", schema)
 
 
 def _one(param: str, item: str, summary: str) -> dict[str, Any]:
@@ -81,7 +92,8 @@ FORBIDDEN = {"$ref": "#/components/responses/Forbidden"}
 
 
 def spec() -> dict[str, Any]:
-    document = _document()
+    document = _document()  # its paths name the list wrappers as they go
+    document["components"]["schemas"] = {**document["components"]["schemas"], **WRAPPERS}
     for path in CACHEABLE:
         document["paths"][path]["get"]["responses"]["304"] = NOT_MODIFIED
     for path, methods in document["paths"].items():
@@ -188,7 +200,7 @@ def _document() -> dict[str, Any]:
                         cursor,
                     ],
                     "responses": {
-                        "200": _ok(_page("items", "ProductSummary")),
+                        "200": _ok(_page("items", "ProductSummary", called="ProductPage")),
                         **_ERRORS,
                     },
                 }
@@ -309,16 +321,7 @@ def _document() -> dict[str, Any]:
                     "summary": "What changed since a cursor, oldest first",
                     "parameters": [{"name": "since", "in": "query", "schema": {"type": "string"}}, limit],
                     "responses": {
-                        "200": _ok(
-                            {
-                                "type": "object",
-                                "required": ["changes", "next"],
-                                "properties": {
-                                    "changes": {"type": "array", "items": ref("Change")},
-                                    "next": NULLABLE_STR,
-                                },
-                            }
-                        ),
+                        "200": _ok(_page("changes", "Change", cursor="next")),
                         **_ERRORS,
                     },
                 }
