@@ -338,6 +338,11 @@ def test_the_catalog_has_a_counted_tree_pictures_and_saved_views(console, stack)
     assert onec.send_file("import.xml", cml.catalog(gone, groups)).keyword == "success"
 
     page = console.get("/console/catalog").body.decode()
+    assert 'href="/console/catalog" aria-current="page">Каталог</a>' in page, (
+        "the navigation says where one is"
+    )
+    nav = page.split('<nav aria-label="Разделы консоли">')[1].split("</nav>")[0]
+    assert nav.count('aria-current="page"') == 1
     tree = page.split('id="tree"')[1]
     assert re.search(r'>Мебель</a> <span class="count">3</span>', tree), tree
     assert re.search(r'>Стулья</a> <span class="count">1</span>', tree), "subgroups counted in"

@@ -116,7 +116,9 @@ def base() -> str:
 
 
 def render(name: str, status: int = 200, **context: Any) -> Response:
-    html = templates().get_template(name).render(base=base(), **context)
+    request = console.current_request
+    here = (request.path if request else "") or ""  # the navigation marks the section it is in
+    html = templates().get_template(name).render(base=base(), here=here, **context)
     return Response(
         body=html,
         status_code=status,
