@@ -222,15 +222,14 @@ def walk(driver, stack) -> None:
     )
     assert stack.exchange("demo", "demo", "import.xml", broken).startswith("failure")
 
+    sign_in(driver, stack, EMAIL)
     for device, width in WIDTHS.items():
         driver.set_window_size(width, 900)
-        sign_in(driver, stack, EMAIL)
         driver.get(f"{stack.base}/console/exchanges")
         banner = driver.find_element(By.ID, "banner").text
         assert "Каталог" in banner, banner
         checked(driver, f"walk-{device}-1-owner-exchanges")
         rows = driver.find_elements(By.CSS_SELECTOR, "#exchanges tbody tr")
-        failed = next(r for r in rows if "ошибка" in r.text)
         done = next(r for r in rows if "успешно" in r.text and "offers.xml" in r.text)
         done.find_element(By.CSS_SELECTOR, "a").click()
         wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.diff"))
@@ -249,8 +248,11 @@ def walk(driver, stack) -> None:
         assert "import.xml" in error and re.search(r"строк\w* \d", error), error
         checked(driver, f"walk-{device}-4-consultant-failure")
 
-        sign_in(driver, stack, "operator@demo.local")
-        assert driver.current_url.endswith("/console/tenants")
+    sign_in(driver, stack, "operator@demo.local")
+    assert driver.current_url.endswith("/console/tenants")
+    for device, width in WIDTHS.items():
+        driver.set_window_size(width, 900)
+        driver.get(f"{stack.base}/console/tenants")
         demo = driver.find_element(By.CSS_SELECTOR, 'tr.shop[data-tenant="demo"]')
         assert "ошибка" in demo.text, demo.text
         checked(driver, f"walk-{device}-5-operator-home")
