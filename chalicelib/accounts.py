@@ -44,12 +44,12 @@ class InMemoryTenantStore:
         self.tenants: dict[str, Tenant] = {}
 
     def put(self, tenant: Tenant) -> None:
-        self.tenants[tenant.id] = replace(tenant, catalog_version=0)  # as a DynamoDB put drops it
+        self.tenants[tenant.id] = replace(tenant, catalog_version=int(time.time() * 1000))  # as DynamoDB's
 
     def touch_catalog(self, tenant_id: str, at_ms: int) -> None:
         tenant = self.tenants.get(tenant_id)
-        if tenant is not None and tenant.catalog_version < at_ms:
-            self.tenants[tenant_id] = replace(tenant, catalog_version=at_ms)
+        if tenant is not None:
+            self.tenants[tenant_id] = replace(tenant, catalog_version=max(at_ms, tenant.catalog_version + 1))
 
     def get(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id)

@@ -308,8 +308,9 @@ class Tenant:
     api_key_hash: str | None = None
     settings: TenantSettings = field(default_factory=TenantSettings)
     active: bool = True
-    # When the worker last wrote the catalog (epoch ms; 0: not since this was recorded): what the
-    # shop API's answer cache is keyed by. The store sets it alone (`touch_catalog`), never `put`.
+    # When the catalog or the tenant last changed (epoch ms; 0: not since this was recorded): what
+    # the shop API's answer cache is keyed by. The store sets it: `touch_catalog` (the import
+    # worker, forward only) and every whole-tenant `put` (settings, keys).
     catalog_version: int = 0
 
     def __post_init__(self) -> None:

@@ -111,9 +111,10 @@ def test_a_new_import_a_settings_change_and_an_order_each_make_the_answer_anew(s
     accounts = wiring.container().accounts
     version = accounts.store.get("demo").catalog_version
     accounts.update_settings("demo", image_base_url="https://cdn.example.com")
-    assert get(stack, "/products/чай")[0] == "bypass"  # a whole-tenant write drops the version
-    accounts.store.touch_catalog("demo", version)
-    assert get(stack, "/products/чай")[0] == "miss"
+    assert accounts.store.get("demo").catalog_version != version, "a settings change is a new version"
+    outcome, tea = get(stack, "/products/чай")
+    assert outcome == "miss" and tea["images"] == [], "made anew under the new settings"
+    assert get(stack, "/products/чай")[0] == "hit"
 
     order = {"customer": {"name": "Анна"}, "lines": [{"offer_id": "чай", "quantity": 2}]}
     placed = stack.client.http.request(

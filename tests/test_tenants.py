@@ -54,19 +54,24 @@ def test_credentials_and_api_keys(accounts):
     assert accounts.authenticate_api_key(second) is None
 
 
-def test_the_catalog_version_moves_forward_only_and_a_put_drops_it(accounts):
-    """The shop API's answer cache is keyed by it: an older stamp never wins, a tenant that does
-    not exist is not created, and a settings change (a whole-item put) resets it to 0 (uncached)."""
+def test_the_catalog_version_always_moves_forward(accounts):
+    """The shop API's answer cache is keyed by it: an import step moves it to its time, or a
+    millisecond on when it is already later; a tenant that does not exist is not created; a
+    whole-tenant put (settings, keys) is a new version too."""
+    import time
+
     accounts.add("shop-a")
     key = accounts.issue_api_key("shop-a")
-    assert accounts.authenticate_api_key(key).catalog_version == 0
-    accounts.store.touch_catalog("shop-a", 2_000)
-    accounts.store.touch_catalog("shop-a", 1_000)
-    assert accounts.authenticate_api_key(key).catalog_version == 2_000
-    accounts.store.touch_catalog("nobody", 3_000)
+    put_at = accounts.authenticate_api_key(key).catalog_version
+    assert abs(put_at - time.time() * 1000) < 60_000
+    accounts.store.touch_catalog("shop-a", put_at + 2_000)
+    assert accounts.authenticate_api_key(key).catalog_version == put_at + 2_000
+    accounts.store.touch_catalog("shop-a", put_at)  # an earlier clock: still a move
+    assert accounts.authenticate_api_key(key).catalog_version == put_at + 2_001
+    accounts.store.touch_catalog("nobody", put_at)
     assert accounts.store.get("nobody") is None
     accounts.set_active("shop-a", True)
-    assert accounts.store.get("shop-a").catalog_version == 0
+    assert accounts.store.get("shop-a").catalog_version not in (put_at + 2_001, 0)
 
 
 def test_logins_and_keys_are_unique_per_tenant(accounts):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -44,7 +45,9 @@ class DynamoTenantStore:
         self.table = resource("dynamodb").Table(table_name)
 
     def put(self, tenant: Tenant) -> None:
-        self.table.put_item(Item=_to_item(tenant))
+        """The whole tenant: a change of settings or keys is a new catalog version too (answers the
+        shop API kept for the old one are not served again)."""
+        self.table.put_item(Item={**_to_item(tenant), "catalog_version": int(time.time() * 1000)})
 
     def get(self, tenant_id: str) -> Tenant | None:
         item = self.table.get_item(Key={"tenant": tenant_id}, ConsistentRead=True).get("Item")
@@ -61,16 +64,25 @@ class DynamoTenantStore:
         return self._one("by_api_key", "api_key_hash", api_key_hash)
 
     def touch_catalog(self, tenant_id: str, at_ms: int) -> None:
-        """The tenant's catalog changed at `at_ms`; the version only moves forward (a `put` of
-        the tenant drops it: 0, nothing cached, until the next import)."""
-        with contextlib.suppress(self.table.meta.client.exceptions.ConditionalCheckFailedException):
+        """The tenant's catalog changed at `at_ms`: the version moves there, or — when it is already
+        later (a `put` on a clock ahead) — one millisecond on, so it always moves."""
+        key = {"tenant": tenant_id}
+        try:
             self.table.update_item(
-                Key={"tenant": tenant_id},
+                Key=key,
                 UpdateExpression="SET catalog_version = :v",
                 ConditionExpression="attribute_exists(tenant) AND "
                 "(attribute_not_exists(catalog_version) OR catalog_version < :v)",
                 ExpressionAttributeValues={":v": at_ms},
             )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            with contextlib.suppress(self.table.meta.client.exceptions.ConditionalCheckFailedException):
+                self.table.update_item(
+                    Key=key,
+                    UpdateExpression="ADD catalog_version :one",
+                    ConditionExpression="attribute_exists(tenant)",
+                    ExpressionAttributeValues={":one": 1},
+                )
 
     def list(self) -> list[Tenant]:
         items = query_all(self.table, IndexName="by_kind", KeyConditionExpression=Key("kind").eq("tenant"))

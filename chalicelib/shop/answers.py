@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -64,6 +65,7 @@ class AnswerCache:
         self.budget, self.clock, self.wall_ms = budget_bytes, clock, wall_ms
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self.used = 0
+        self._lock = threading.Lock()  # a Lambda serves one request at a time; `make run`, several
 
     def answer(
         self,
@@ -76,22 +78,30 @@ class AnswerCache:
         its body and the keys of `held` it shows (`p:<product>`, `o:<offer>`), kept with their
         holds then; a hit needs each of them unchanged."""
         now = self.clock()
-        found = self._entries.get(key)
-        if found and now - found.made <= MAX_LIFE_SECONDS and all(held.get(p) == q for p, q in found.held):
-            self._entries.move_to_end(key)
-            return Answer(found.body, found.etag, Outcome.HIT)
-        if found:
-            self._drop(key)
+        with self._lock:
+            found = self._entries.get(key)
+            if (
+                found
+                and now - found.made <= MAX_LIFE_SECONDS
+                and all(held.get(p) == q for p, q in found.held)
+            ):
+                self._entries.move_to_end(key)
+                return Answer(found.body, found.etag, Outcome.HIT)
+            if found:
+                self._drop(key)
         body, shown = make()
         etag = etag_of(body)
         if not version_ms or self.wall_ms() - version_ms < SETTLE_MS:
             return Answer(body, etag, Outcome.BYPASS)
         size = sys.getsizeof(body)
         if size <= self.budget // 8:
-            self._entries[key] = Entry(now, body, etag, tuple((p, held.get(p)) for p in shown), size)
-            self.used += size
-            while self.used > self.budget:
-                self._drop(next(iter(self._entries)))
+            with self._lock:
+                if key in self._entries:  # another request made it meanwhile
+                    self._drop(key)
+                self._entries[key] = Entry(now, body, etag, tuple((p, held.get(p)) for p in shown), size)
+                self.used += size
+                while self.used > self.budget:
+                    self._drop(next(iter(self._entries)))
         return Answer(body, etag, Outcome.MISS)
 
     def _drop(self, key: Hashable) -> None:
