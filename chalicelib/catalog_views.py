@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,8 +56,36 @@ def _row(card: CardSummary) -> dict[str, Any]:
     }
 
 
-def view(blobs: Blobs, store: ExchangeStore, tenant: str, name: str, page: int = 1) -> View:
-    """One page of a view (PAGE products), its total, and every view's count."""
+_MEMO: OrderedDict[tuple[str, int], tuple[dict[str, list[dict[str, Any]]], int]] = OrderedDict()
+MEMO_VERSIONS = 2  # a container keeps the views of this many catalog versions (a page turn reads none)
+
+
+def view(blobs: Blobs, store: ExchangeStore, tenant: str, name: str, page: int = 1, version: int = 0) -> View:
+    """One page of a view (PAGE products), its total, and every view's count; with the tenant's
+    catalog `version` (0: unknown) the container reuses them until the catalog changes."""
+    key = (tenant, version)
+    if version and key in _MEMO:
+        _MEMO.move_to_end(key)
+        matches, unknown = _MEMO[key]
+    else:
+        matches, unknown = _matches(blobs, store, tenant)
+        if version:
+            _MEMO[key] = (matches, unknown)
+            while len(_MEMO) > MEMO_VERSIONS:
+                _MEMO.popitem(last=False)
+    shown = matches.get(name, [])
+    start = (max(page, 1) - 1) * PAGE
+    return View(
+        name=name,
+        rows=shown[start : start + PAGE],
+        total=len(shown),
+        unknown=unknown if name == "no_photo" else 0,
+        counts={k: len(v) for k, v in matches.items()},
+    )
+
+
+def _matches(blobs: Blobs, store: ExchangeStore, tenant: str) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """Every view's products, from one pass over the card summary (and the imports' diffs)."""
     imports = [
         j for j in store.jobs(tenant, limit=200) if j.kind == JobKind.IMPORT and j.status == JobStatus.DONE
     ]
@@ -80,15 +109,7 @@ def view(blobs: Blobs, store: ExchangeStore, tenant: str, name: str, page: int =
             if hit:
                 matches[view_name].append(_row(card))
     matches["unlisted"] = _unlisted(blobs, tenant, imports[:UNLISTED_IMPORTS], listed)
-    shown = matches.get(name, [])
-    start = (max(page, 1) - 1) * PAGE
-    return View(
-        name=name,
-        rows=shown[start : start + PAGE],
-        total=len(shown),
-        unknown=unknown if name == "no_photo" else 0,
-        counts={k: len(v) for k, v in matches.items()},
-    )
+    return matches, unknown
 
 
 def _unlisted(blobs: Blobs, tenant: str, imports: list[Any], listed: set[str]) -> list[dict[str, Any]]:

@@ -64,6 +64,7 @@ def catalog(visit: Visit) -> Response:
         tenant.id,
         name or "no_price",
         page_number,
+        version=tenant.catalog_version,
     )
     return render(
         "catalog.html",
