@@ -40,6 +40,11 @@ class Paths:
         return f"state/{self.tenant}/images.json"
 
     @property
+    def image_sizes(self) -> str:
+        """Each stored picture's width and height, by its key (read from its header when stored)."""
+        return f"state/{self.tenant}/image-sizes.json"
+
+    @property
     def seen_prefix(self) -> str:
         return f"seen/{self.tenant}/"
 

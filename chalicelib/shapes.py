@@ -235,6 +235,8 @@ class Component(Shape):
 class Image(Shape):
     url: str
     caption: str | None = None
+    width: int | None = Field(None, description="pixels, read from the picture when it was stored")
+    height: int | None = None
 
 
 class Dimensions(Shape):

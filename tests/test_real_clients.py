@@ -735,3 +735,33 @@ def test_the_shop_cancels_an_order_and_its_units_go_back_on_sale(shop):
     assert cancel("0" * 24)[0] == 404
     events = [e["event"] for e in wiring.container().outbox.recent("demo", limit=20)]
     assert "order.status_changed" in events
+
+
+def _png(width: int, height: int) -> bytes:
+    """A real PNG's signature and header chunk (what a picture's size is read from)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_a_pictures_width_and_height_are_read_when_it_is_stored(stack, tmp_path):
+    """A storefront lays out a picture before it loads: its size comes with its URL. A file that
+    only looks like one (the right name, no real header) has none, and no content is ever taken
+    for a path to open."""
+    from tests.reliability import cml
+
+    pictures = "<Картинка>import_files/ab/wide.png</Картинка><Картинка>import_files/ab/fake.png</Картинка>"
+    elsewhere = tmp_path / "real.png"  # a fake whose content names a real picture on the disk
+    elsewhere.write_bytes(_png(32, 32))
+    files = {"import_files/ab/wide.png": _png(640, 480), "import_files/ab/fake.png": str(elsewhere).encode()}
+    replies = stack.onec().send_zip(
+        _catalog_zip(cml.product("p1", "Кресло", pictures), files), ["import.xml"]
+    )
+    assert replies[0].keyword == "success", replies[0].text
+    images = _detail(stack, "p1")["images"]
+    assert [(i["width"], i["height"]) for i in images] == [(640, 480), (None, None)], images

@@ -89,6 +89,7 @@ class Parse:
                 emit,
                 progress,
                 self.prepare.file_reader(tenant),
+                self.prepare.image_sizes(tenant),
             )
             writer.close()
             spool.seek(0)

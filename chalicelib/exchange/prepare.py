@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Callable
 from typing import IO, Any
 
+import imagesize
+
 from chalicelib.commerceml import ChainedStream
 from chalicelib.exchange.filenames import is_image, is_zip
 from chalicelib.exchange.jobrun import JobRun, Step
@@ -43,7 +45,7 @@ class Prepare:
         existing = self.manifest(tenant, area)
         if existing is not None:
             return existing
-        manifest: dict[str, Any] = {"xml": {}, "images": {}}
+        manifest: dict[str, Any] = {"xml": {}, "images": {}, "sizes": {}}
         limits = ZipLimits(
             self.settings.zip_max_total_bytes, self.settings.zip_max_entries, self.settings.zip_max_ratio
         )
@@ -51,22 +53,31 @@ class Prepare:
             name = upload.filename
             if is_image(name):
                 data = b"".join(self.blobs.get(paths.part(area, name, d)) or b"" for d in upload.parts)
-                manifest["images"][name] = self._store_image(paths, name, data)
+                manifest["images"][name] = self._store_image(paths, name, data, manifest["sizes"])
             elif is_zip(name, self.blobs.head(paths.part(area, name, upload.parts[0]), 4)):
                 self._expand_zip(paths, area, name, upload.parts, limits, manifest)
         if manifest["images"]:
             index = json.loads(self.blobs.get(paths.image_index) or b"{}")
             index.update(manifest["images"])
             self.blobs.put(paths.image_index, json.dumps(index).encode(), "application/json")
+        if manifest["sizes"]:
+            sizes = json.loads(self.blobs.get(paths.image_sizes) or b"{}")
+            sizes.update(manifest.pop("sizes"))
+            self.blobs.put(paths.image_sizes, json.dumps(sizes).encode(), "application/json")
         self.blobs.put(paths.manifest(area), json.dumps(manifest).encode(), "application/json")
         if manifest["xml"]:
             self.store.set_pointer(tenant, "prepared", area)
         return manifest
 
-    def _store_image(self, paths: Paths, name: str, data: bytes) -> str:
+    def _store_image(self, paths: Paths, name: str, data: bytes, sizes: dict[str, list[int]]) -> str:
         digest = hashlib.sha256(data).hexdigest()
         key = paths.image(digest, name)
         picture = picture_type(name)  # anything else is served only as a download, never shown
+        # The header only (imagesize); a stream, never the bytes themselves: imagesize takes
+        # bytes for a file's path.
+        width, height = imagesize.get(io.BytesIO(data)) if picture else (-1, -1)
+        if width > 0 and height > 0:
+            sizes[key] = [width, height]
         self.blobs.put(
             key, data, picture or "application/octet-stream", create_only=True, attachment=picture is None
         )
@@ -88,7 +99,9 @@ class Prepare:
 
             def store(member: str, stream: IO[bytes], size: int) -> None:
                 if is_image(member):
-                    manifest["images"][member] = self._store_image(paths, member, stream.read())
+                    manifest["images"][member] = self._store_image(
+                        paths, member, stream.read(), manifest["sizes"]
+                    )
                 else:
                     key = paths.expanded(area, member)
                     self.blobs.upload(key, stream, "application/xml")
@@ -117,6 +130,10 @@ class Prepare:
         paths = Paths(tenant)
         images = json.loads(self.blobs.get(paths.image_index) or b"{}")
         return lambda path: images.get(path.replace("\\", "/").lstrip("/"))
+
+    def image_sizes(self, tenant: str) -> Callable[[str], tuple[int, int] | None]:
+        sizes = json.loads(self.blobs.get(Paths(tenant).image_sizes) or b"{}")
+        return lambda key: (int(sizes[key][0]), int(sizes[key][1])) if key in sizes else None
 
     def file_reader(self, tenant: str) -> Callable[[str], bytes | None]:
         """Files 1C sent under import_files/ (HTML descriptions), by the path the XML names."""

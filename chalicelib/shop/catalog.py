@@ -232,7 +232,12 @@ class ShopCatalog:
                 for c in doc.get("components") or []
             ],
             "images": [
-                {"url": self.image_url(tenant, i["key"]), **_caption(i)}
+                {
+                    "url": self.image_url(tenant, i["key"]),
+                    **_caption(i),
+                    "width": i.get("width"),
+                    "height": i.get("height"),
+                }
                 for i in doc.get("images", [])
                 if i.get("key")
             ],

@@ -36,6 +36,7 @@ from chalicelib.sync.records import (
     PRODUCT,
     FileReader,
     ImageResolver,
+    ImageSize,
     Record,
     classifier_record,
     offer_records,
@@ -75,6 +76,7 @@ def plan(
     emit: Callable[[Change], None],
     on_progress: Callable[[int], None] | None = None,
     read_file: FileReader | None = None,
+    image_size: ImageSize | None = None,
 ) -> Plan:
     differ = Differ(index)
     result = Plan()
@@ -113,7 +115,7 @@ def plan(
 
     for entity in read(stream, filename, known_properties=properties):
         if isinstance(entity, Product):
-            for record in product_records(entity, resolve_image, read_file):
+            for record in product_records(entity, resolve_image, read_file, image_size):
                 visit(record)
         elif isinstance(entity, Offer):
             product_key = f"{PRODUCT}:{entity.product_id}"

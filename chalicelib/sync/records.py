@@ -84,6 +84,7 @@ def _properties(items: list[PropertyValue]) -> list[dict[str, Any]]:
 
 
 ImageResolver = Callable[[str], str | None]
+ImageSize = Callable[[str], tuple[int, int] | None]  # a stored picture's width and height, when known
 FileReader = Callable[[str], bytes | None]
 MAX_DESCRIPTION_BYTES = 100_000  # an HTML description file kept in the product (docs/clients.md §12)
 
@@ -104,7 +105,9 @@ def picture_type(path: str) -> str | None:
     return PICTURE_TYPES.get(name[name.rfind(".") :]) if "." in name else None
 
 
-def _images(product: Product, resolve_image: ImageResolver) -> list[dict[str, Any]]:
+def _images(
+    product: Product, resolve_image: ImageResolver, image_size: ImageSize | None = None
+) -> list[dict[str, Any]]:
     """Each picture once (1C may list one twice), with its `ОписаниеФайла` caption; a file that is
     not a picture is listed with no key, so nothing links it."""
     images, seen = [], set()
@@ -113,7 +116,10 @@ def _images(product: Product, resolve_image: ImageResolver) -> list[dict[str, An
         if (key or path) in seen:
             continue
         seen.add(key or path)
-        image = {"path": path, "key": key}
+        image: dict[str, Any] = {"path": path, "key": key}
+        size = image_size(key) if key and image_size else None
+        if size:
+            image["width"], image["height"] = size
         caption = product.image_captions.get(path.replace("\\", "/"))
         if caption:
             image["caption"] = caption
@@ -136,7 +142,10 @@ def _description_html(product: Product, read_file: FileReader | None) -> str | N
 
 
 def product_records(
-    product: Product, resolve_image: ImageResolver, read_file: FileReader | None = None
+    product: Product,
+    resolve_image: ImageResolver,
+    read_file: FileReader | None = None,
+    image_size: ImageSize | None = None,
 ) -> Iterator[Record]:
     """A `Товар`. One with a `product#variant` id (2.03/2.04) is a variant of its base product."""
     data: dict[str, Any] = {
@@ -147,7 +156,7 @@ def product_records(
         "description": product.description,
         "unit": _unit(product.unit),
         "group_ids": product.group_ids,
-        "images": _images(product, resolve_image),
+        "images": _images(product, resolve_image, image_size),
         "manufacturer": product.manufacturer,
         "properties": _properties(product.properties),
         "requisites": product.requisites,
