@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from dataclasses import replace
 from typing import Protocol
@@ -36,6 +37,7 @@ class TenantStore(Protocol):
     def list(self) -> list[Tenant]: ...
 
 
+MAIL_ADDRESS = re.compile(r"[^@\s,;<>]{1,64}@[^@\s,;<>]{1,190}\.[^@\s,;<>]{1,63}")
 SECRET_OVERLAP_SECONDS = 24 * 3600  # a rotated-out webhook secret still signs this long
 
 
@@ -138,6 +140,9 @@ class Accounts:
             not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 8760
         ):
             raise TenantError("overdue_hours: целое число часов от 0 (не напоминать) до 8760")
+        email = changes.get("notify_email")
+        if email is not None and not MAIL_ADDRESS.fullmatch(str(email)):
+            raise TenantError("notify_email: один адрес e-mail, например owner@shop.ru")
         if changes.get("time_zone") is not None and not known_zone(str(changes["time_zone"])):
             raise TenantError(
                 "time_zone: часовой пояс по базе IANA, например Europe/Moscow или Asia/Yekaterinburg"

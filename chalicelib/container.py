@@ -177,10 +177,17 @@ class Container:
         from chalicelib.notify.scheduler import Scheduler
         from chalicelib.notify.webhooks import WebhookSender
 
+        mailer = None
+        if self.settings.mail_from:
+            from chalicelib.aws.mail import SesMailer
+
+            mailer = SesMailer()
         sender = WebhookSender(
             self.outbox,
             require_https=self.settings.require_https_webhooks,
             allow_private=self.settings.allow_private_webhooks,
+            mailer=mailer,
+            mail_from=self.settings.mail_from,
         )
         ends = ExchangeEnds(self.exchange_store, self.job_queue)
         return Scheduler(

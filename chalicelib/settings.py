@@ -27,6 +27,7 @@ class Settings:
     cors_origins: str
     require_https_webhooks: bool
     allow_private_webhooks: bool  # loopback/private receivers: only for local and dev stages
+    mail_from: str  # the SES-verified sender of the owners' exchange notices; "" (default): no e-mail
 
     @property
     def dead_letter_queue_name(self) -> str:
@@ -54,6 +55,7 @@ class Settings:
             cors_origins=env.get("CORS_ORIGINS", "*"),
             require_https_webhooks=env.get("REQUIRE_HTTPS_WEBHOOKS", "").lower() == "true",
             allow_private_webhooks=env.get("ALLOW_PRIVATE_WEBHOOKS", "").lower() == "true",
+            mail_from=env.get("MAIL_FROM", ""),
         )
 
 

@@ -203,6 +203,9 @@ class TenantSettings:
     # receivers can change theirs in their own time (SECRET_OVERLAP_SECONDS).
     webhook_secret_previous: str | None = None
     webhook_secret_previous_until: int = 0
+    # Where the owner hears of a failing or silent exchange by e-mail (`exchange.failed`,
+    # `exchange.overdue`), when the deployment sends e-mail (MAIL_FROM); None: webhooks only.
+    notify_email: str | None = None
     managers: tuple[str, ...] = ()
     manager_rules: tuple[dict[str, Any], ...] = ()
     image_base_url: str | None = None  # CDN in front of the bucket; None = presigned S3 URLs
@@ -247,6 +250,7 @@ class TenantSettings:
             "webhook_secret": self.webhook_secret,
             "webhook_secret_previous": self.webhook_secret_previous,
             "webhook_secret_previous_until": self.webhook_secret_previous_until,
+            "notify_email": self.notify_email,
             "managers": list(self.managers),
             "manager_rules": [dict(r) for r in self.manager_rules],
             "image_base_url": self.image_base_url,

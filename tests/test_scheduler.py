@@ -18,6 +18,7 @@ from chalicelib import admin, wiring
 from chalicelib.commerceml import read
 from chalicelib.commerceml.model import Order
 from chalicelib.local.pump import LambdaContext
+from chalicelib.tenants import TenantError
 from tests.catalog_records import docs
 
 DOBRO = "dobromyslov__commerceml-parser/data/"
@@ -139,6 +140,34 @@ def test_a_rotated_secret_signs_beside_the_new_one_for_a_day(stack, clock):
     later = receiver.requests[-1]
     assert readme_verify(newer, later["headers"], later["body"])
     assert not readme_verify(SECRET, later["headers"], later["body"]), "the old secret stops after a day"
+
+
+def test_an_owner_with_no_receiver_hears_of_a_failing_exchange_by_email(stack, clock):
+    """`exchange.failed` reaches the owner's address (the deployment's MAIL_FROM through SES, on
+    moto here): in Russian, with both failures; logged like a webhook delivery; other events are
+    not mailed; an address that is not one is refused when set."""
+    from moto.ses.models import ses_backends
+
+    from chalicelib.aws.clients import client
+    from chalicelib.aws.mail import SesMailer
+
+    client("ses").verify_email_identity(EmailAddress="notices@provider.example")
+    sender = wiring.container().scheduler.sender
+    sender.mailer, sender.mail_from = SesMailer(), "notices@provider.example"
+    with pytest.raises(TenantError, match="notify_email"):
+        wiring.container().accounts.update_settings("demo", notify_email="owner@shop.ru, boss@shop.ru")
+    wiring.container().accounts.update_settings("demo", notify_email="owner@shop.ru")
+    onec = stack.onec()
+    for _ in range(2):
+        assert onec.send_file("import.xml", "<?xml version='1.0'?><Каталог>".encode()).keyword == "failure"
+    wiring.container().outbox.add("demo", "order.created", {"order": {"id": "x"}})
+    run_schedule(stack)
+    (mail,) = ses_backends["123456789012"]["eu-central-1"].sent_messages
+    assert mail.destinations["ToAddresses"] == ["owner@shop.ru"] and mail.source == "notices@provider.example"
+    assert "не загрузился два раза подряд" in mail.subject and "import.xml" in mail.body, mail.body
+    failed = next(e for e in wiring.container().outbox.recent("demo") if e["event"] == "exchange.failed")
+    assert failed["status"] == "delivered" and failed["deliveries"][0]["url"] == "mailto:owner@shop.ru"
+    assert failed["deliveries"][0]["status_code"] == 202
 
 
 def test_failing_twice_then_succeeding_gives_one_delivery(stack, clock):

@@ -235,3 +235,32 @@ def test_console_users_sessions_and_the_action_journal(console_store):
     store.record("t", {"who": "a@x.ru", "action": "upload"})
     store.record("t", {"who": "a@x.ru", "action": "replay"})
     assert [a["action"] for a in store.actions("t")] == ["replay", "upload"] and store.actions("u") == []
+
+
+@pytest.fixture(params=["memory", "moto"])
+def mailer(request):
+    """The mailer and a way to read what it sent (SES on moto keeps the messages it took)."""
+    if request.param == "memory":
+        from chalicelib.memory import InMemoryMailer
+
+        twin = InMemoryMailer()
+        return twin, lambda: [(m["from"], m["to"], m["subject"], m["text"]) for m in twin.sent]
+    request.getfixturevalue("aws")
+    from moto.ses.models import ses_backends
+
+    from chalicelib.aws.clients import client
+    from chalicelib.aws.mail import SesMailer
+
+    client("ses").verify_email_identity(EmailAddress="notices@provider.example")
+    backend = ses_backends["123456789012"]["eu-central-1"]
+    return SesMailer(), lambda: [
+        (m.source, m.destinations["ToAddresses"][0], m.subject, m.body) for m in backend.sent_messages
+    ]
+
+
+def test_a_notice_is_sent_from_the_sender_to_the_owner_in_russian(mailer):
+    sender, sent = mailer
+    sender.send("notices@provider.example", "owner@shop.ru", "Обмен не загрузился", "Файл import.xml…")
+    assert sent() == [
+        ("notices@provider.example", "owner@shop.ru", "Обмен не загрузился", "Файл import.xml…")
+    ]

@@ -29,7 +29,7 @@ from chalicelib.http import query_params
 from chalicelib.tenants import Tenant, TenantError
 from chalicelib.usage import FIELDS, month_of
 
-SETTINGS = ("shop_price_type", "order_encoding", "image_base_url", "time_zone")
+SETTINGS = ("shop_price_type", "order_encoding", "image_base_url", "time_zone", "notify_email")
 
 
 @console.route("/catalog", methods=["GET"])

@@ -9,6 +9,7 @@ from chalicelib.memory.exchange import (
     InMemoryExchangeStore,
     InMemoryJobQueue,
 )
+from chalicelib.memory.mail import InMemoryMailer
 from chalicelib.memory.orders import InMemoryOrdersStore, InMemoryOutbox
 from chalicelib.memory.usage import InMemoryUsageStore
 
@@ -18,6 +19,7 @@ __all__ = [
     "InMemoryConsoleStore",
     "InMemoryExchangeStore",
     "InMemoryJobQueue",
+    "InMemoryMailer",
     "InMemoryOrdersStore",
     "InMemoryOutbox",
     "InMemoryUsageStore",

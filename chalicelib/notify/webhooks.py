@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.events import envelope
 from chalicelib.notify import http
 from chalicelib.notify.delivery import Outcome, Posted, settle, still_open
+from chalicelib.notify.mail import MAIL_EVENTS, SCHEME, Mailer, letter
 from chalicelib.notify.signing import MAX_ATTEMPTS, retry_delay, signature_header
 from chalicelib.observability import MetricUnit, logger, metrics
 from chalicelib.ports import Outbox
@@ -39,7 +40,10 @@ class WebhookSender:
         require_https: bool = False,
         max_attempts: int = MAX_ATTEMPTS,
         allow_private: bool = False,
+        mailer: Mailer | None = None,
+        mail_from: str = "",
     ) -> None:
+        self.mailer, self.mail_from = mailer, mail_from
         self.post = post or functools.partial(http.post, allow_private=allow_private)
         self.outbox, self.clock = outbox, clock
         self.require_https, self.max_attempts = require_https, max_attempts
@@ -63,14 +67,19 @@ class WebhookSender:
     def _deliver(self, tenant: Tenant, item: dict[str, Any], runner: str) -> str:
         """Post to the receivers still open, then record what `settle` makes of it."""
         event_id, attempts = item["id"], int(item.get("attempts", 0))  # counted by the claim
-        urls = list(tenant.settings.webhook_urls)
+        urls = list(tenant.settings.webhook_urls) + self._mail_targets(tenant, item["event"])
         targets = item.get("targets") or {}
         secrets = tenant.settings.webhook_secrets(self.clock())
-        if urls and (not secrets or len(secrets[0]) < MIN_SECRET_CHARS):
+        if tenant.settings.webhook_urls and (not secrets or len(secrets[0]) < MIN_SECRET_CHARS):
             raise ValueError(f"tenant {tenant.id} has no webhook secret of 32 random bytes")
         body = self._body(tenant, item)
         due = still_open(urls, targets) if attempts <= self.max_attempts else []
-        posted = [self._post(url, item["event"], event_id, secrets, body) for url in due]
+        posted = [
+            self._mail(tenant, item, url)
+            if url.startswith(SCHEME)
+            else self._post(url, item["event"], event_id, secrets, body)
+            for url in due
+        ]
         now = int(self.clock())
         result = settle(
             urls, targets, list(item.get("deliveries") or []), posted, attempts, self.max_attempts, now,
@@ -89,6 +98,28 @@ class WebhookSender:
         metrics.add_metric(name=f"Webhook_{result.outcome}", unit=MetricUnit.Count, value=1)
         return COUNTED_AS[result.outcome]
 
+    def _mail_targets(self, tenant: Tenant, event: str) -> list[str]:
+        """The owner's address, for the exchange notices, when this deployment sends e-mail."""
+        address = tenant.settings.notify_email
+        return (
+            [f"{SCHEME}{address}"]
+            if self.mailer and self.mail_from and address and event in MAIL_EVENTS
+            else []
+        )
+
+    def _mail(self, tenant: Tenant, item: dict[str, Any], url: str) -> Posted:
+        """An e-mail is a receiver like a URL: retried, its outcome in the delivery's log (202: SES
+        took it)."""
+        stamp, started = str(int(self.clock())), time.monotonic()
+        zone = tenant.settings.time_zone
+        subject, text = letter(item["event"], tenant.name, json.loads(item["payload"]), zone)
+        try:
+            assert self.mailer is not None
+            self.mailer.send(self.mail_from, url.removeprefix(SCHEME), subject, text)
+        except Exception as exc:  # the service's refusal, kept in the log and retried
+            return Posted(url, stamp, None, f"{type(exc).__name__}: {exc}"[:200], _ms(started))
+        return Posted(url, stamp, 202, None, _ms(started))
+
     def _post(self, url: str, event: str, event_id: str, secrets: list[str], body: bytes) -> Posted:
         stamp = str(int(self.clock()))
         if self.require_https and not url.lower().startswith("https://"):
@@ -103,4 +134,8 @@ class WebhookSender:
         }
         started = time.monotonic()
         code, error = self.post(url, body, headers)
-        return Posted(url, stamp, code, error, round((time.monotonic() - started) * 1000))
+        return Posted(url, stamp, code, error, _ms(started))
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
