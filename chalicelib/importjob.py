@@ -74,6 +74,7 @@ class ImportJob:
     bytes_total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     schema_version: str | None = None
+    generated_at: str | None = None  # the file's ДатаФормирования (1C's local time, as written)
     only_changes: dict[str, bool] = field(default_factory=dict)
     full_kinds: list[str] = field(default_factory=list)  # what the file listed in full (product, …)
     error: str | None = None
@@ -144,6 +145,7 @@ class ImportJob:
         schema_version: str | None = None,
         only_changes: dict[str, bool] | None = None,
         full_kinds: list[str] | None = None,
+        generated_at: str | None = None,
     ) -> None:
         """The file is read and its changes staged: the apply checkpoint starts at 0."""
         self._set(
@@ -153,6 +155,8 @@ class ImportJob:
             self._set(bytes_total=bytes_total, schema_version=schema_version, only_changes=only_changes or {})
         if full_kinds:
             self._set(full_kinds=full_kinds)
+        if generated_at:
+            self._set(generated_at=generated_at)
 
     def count(self, counts: dict[str, int]) -> None:
         self._set(counts=counts)

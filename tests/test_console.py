@@ -51,8 +51,9 @@ class Browser:
     def login(self, email: str, password: str = PASSWORD):
         return self.post("/console/login", {"email": email, "password": password}, csrf=False)
 
-    def upload(self, name: str, data: bytes) -> str:
-        """What the page's script does: start, chunks, finish; returns the exchange id."""
+    def upload(self, name: str, data: bytes, confirm: bool = False) -> str:
+        """What the page's script does: start, chunks, finish (again with `confirm=1` when the
+        person said yes to an older file); returns the exchange id."""
         csrf = self.csrf
         headers = {"X-CSRF-Token": csrf, "Content-Type": "application/octet-stream"}
         started = self.request("POST", f"/console/upload/start?filename={name}", b"", headers)
@@ -66,9 +67,11 @@ class Browser:
                 headers,
             )
             assert chunk.status_code == 200, chunk.body
-        finished = self.request(
-            "POST", f"/console/upload/finish?filename={name}&upload={upload}", b"", headers
-        )
+        finish = f"/console/upload/finish?filename={name}&upload={upload}"
+        finished = self.request("POST", finish, b"", headers)
+        if confirm and finished.status_code == 409:
+            self.refused = json.loads(finished.body)
+            finished = self.request("POST", finish + "&confirm=1", b"", headers)
         assert finished.status_code == 200, finished.body
         return json.loads(finished.body)["exchange"]
 
@@ -262,6 +265,25 @@ def test_a_webhook_is_redelivered_from_its_page(console):
     assert console.post(f"/console/webhooks/{event}/redeliver", {}).status_code == 303
     assert any(a["action"] == "webhook.redeliver" for a in wiring.container().console_store.actions("demo"))
     assert console.post("/console/webhooks/not-an-event/redeliver", {}).status_code == 404
+
+
+def test_a_file_older_than_the_shops_data_is_uploaded_only_when_the_person_says_so(console, samples):
+    """Dated by its ДатаФормирования against the newest imported file of its kind (goods against
+    goods, prices and stock against theirs): an older one is asked about first, and nothing is
+    imported until the person says yes."""
+    data = (samples / DOBRO / "import0_1.xml").read_bytes()
+    console.upload("import0_1.xml", data)
+    older = data.replace(b"2020-04-07T13:16:06", b"2019-01-01T09:00:00", 1)
+    jobs_before = len(wiring.container().exchange_store.jobs("demo", limit=100))
+    with pytest.raises(AssertionError, match="409"):
+        console.upload("import0_1.xml", older)
+    assert len(wiring.container().exchange_store.jobs("demo", limit=100)) == jobs_before, "nothing imported"
+    exchange = console.upload("import0_1.xml", older, confirm=True)
+    assert console.refused["older"] and "2019-01-01 09:00:00" in console.refused["error"]
+    assert "2020-04-07 13:16:06" in console.refused["error"] and "старше" in console.refused["error"]
+    assert "import0_1.xml" in console.get(f"/console/exchanges/{exchange}").body.decode()
+    offers = (samples / DOBRO / "offers0_1.xml").read_bytes()  # formed before import0_1: another kind
+    console.upload("offers0_1.xml", offers)
 
 
 def test_a_diff_of_more_than_a_page_pages_and_keeps_its_filter(console, stack, monkeypatch):

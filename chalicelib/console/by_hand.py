@@ -4,13 +4,29 @@ it is imported exactly as if 1C had sent it; the journal shows who sent it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from chalicelib.commerceml.files import import_order
+from chalicelib.importjob import JobKind, JobStatus
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, ExchangeStore
 from chalicelib.tenants import Tenant
 from chalicelib.values import BY_HAND
+
+# `ДатаФормирования="2026-12-05T10:00:00"` in the file's first bytes, in UTF-8 or windows-1251.
+FORMED = re.compile(
+    b"(?:"
+    + "ДатаФормирования".encode()
+    + b"|"
+    + "ДатаФормирования".encode("cp1251")
+    + rb')="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)'
+)
+
+
+def _offers(filename: str) -> bool:
+    """Prices and stock (offers, prices, rests files) are dated against their own kind, goods against goods."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1].lower().startswith(("offers", "prices", "rests"))
 
 
 class ExchangeCalls(Protocol):
@@ -41,6 +57,27 @@ class ByHand:
     def finish(self, cookie: str, filename: str) -> Any:
         """`import` the uploaded file: one job, a zip's too (the worker walks its XML files)."""
         return self.call(cookie, "import", filename)
+
+    def older_than_the_shop(self, cookie: str, filename: str) -> tuple[str, str] | None:
+        """(the file's ДатаФормирования, the newest imported file's of its kind) when the uploaded
+        XML was formed before what the shop shows now came out of 1C; None otherwise (a zip, no
+        date, nothing of its kind imported yet)."""
+        tenant, _, token = cookie.partition(".")
+        upload = next(
+            (u for u in self.store.uploaded_files(tenant, token, True) if u.filename == filename), None
+        )
+        if upload is None or not upload.parts:
+            return None
+        head = self.blobs.head(Paths(tenant).part(upload.area, filename, upload.parts[0]), 4096)
+        found = FORMED.search(head)
+        done = [
+            j for j in self.store.jobs(tenant, limit=100)
+            if j.kind == JobKind.IMPORT and j.status == JobStatus.DONE and j.generated_at
+            and _offers(j.filename) == _offers(filename)
+        ]  # fmt: skip
+        newest = max((str(j.generated_at)[:19] for j in done), default=None)
+        formed = found.group(1).decode() if found else None
+        return (formed, newest) if formed and newest and formed < newest else None
 
     def _parts(self, tenant: str, area: str, filename: str) -> list[bytes]:
         upload = self.store.uploaded_file(tenant, area, filename)

@@ -324,7 +324,16 @@ def upload_finish() -> Response:
     """One `import` of the uploaded file: a zip is one job, whose members the worker walks."""
     signed, tenant, name = _upload_request()
     cookie = _cookie_for(tenant.id, signed.email)
-    answer = _accepted(wiring.container().by_hand.finish(cookie, name))
+    by_hand = wiring.container().by_hand
+    older = by_hand.older_than_the_shop(cookie, name)
+    if older and query_params(console.current_request).get("confirm") != "1":
+        formed, newest = (value.replace("T", " ") for value in older)
+        message = (
+            f"{name} сформирован в 1С {formed}, а каталог на сайте — из файла от {newest}: этот файл "
+            "старше, и его цены и остатки заменят более новые до следующего обмена 1С. Загрузить всё равно?"
+        )
+        return json_answer({"error": message, "older": True}, 409)
+    answer = _accepted(by_hand.finish(cookie, name))
     return json_answer({"answers": [answer.body], "exchange": cookie.partition(".")[2]})
 
 

@@ -114,6 +114,7 @@ class Parse:
             schema_version=result.schema_version,
             only_changes={k: v for k, v in result.only_changes.items() if v is not None},
             full_kinds=result.full_kinds,
+            generated_at=result.generated_at or None,
         )
         if result.skipped_total:
             job.left_out(result.skipped, MAX_SKIPPED_SHOWN, result.skipped_total)

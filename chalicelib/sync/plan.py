@@ -54,6 +54,7 @@ MAX_ID_BYTES = 500
 @dataclass
 class Plan:
     schema_version: str = ""
+    generated_at: str = ""  # the file's ДатаФормирования, as 1C wrote it
     counts: Counter[str] = field(default_factory=Counter)
     full_kinds: list[str] = field(default_factory=list)  # deactivated by absence at the exchange's end
     skipped: list[str] = field(default_factory=list)  # the first records left out, and why
@@ -140,6 +141,7 @@ def plan(
             )
         elif isinstance(entity, DocumentHeader):
             result.schema_version = entity.schema_version
+            result.generated_at = entity.generated_at or ""
         elif isinstance(entity, DocumentEnd):
             result.only_changes = dict(entity.only_changes)
             result.full_kinds = _full_kinds(entity, filename)

@@ -10,7 +10,7 @@ async function post(url, csrf, body) {
     body: body || new Uint8Array(0),
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || response.statusText);
+  if (!response.ok) throw Object.assign(new Error(data.error || response.statusText), { older: !!data.older });
   return data;
 }
 
@@ -32,7 +32,13 @@ async function upload(button) {
       await post(`${base}/console/upload/chunk?${query}`, csrf, chunk);
     }
     status.textContent = "загружается…";
-    const finished = await post(`${base}/console/upload/finish?${query}`, csrf);
+    let finished;
+    try {
+      finished = await post(`${base}/console/upload/finish?${query}`, csrf);
+    } catch (error) {  // a file older than the shop's data: only when the person says so
+      if (!error.older || !window.confirm(error.message)) throw error;
+      finished = await post(`${base}/console/upload/finish?${query}&confirm=1`, csrf);
+    }
     window.location.href = `${base}/console/exchanges/${finished.exchange}`;
   } catch (error) {
     status.textContent = `не загрузилось: ${error.message}`;
