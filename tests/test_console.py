@@ -397,10 +397,10 @@ def test_the_diff_says_what_a_card_does_not_show(console, stack):
     the stock moved between warehouses with the same total: each named in the diff."""
     from tests.reliability import cml
 
-    def offer(opt: str, first: str, second: str) -> str:
+    def offer(opt: str, first: str, second: str, retail: str = "100") -> str:
         return (
             "<Предложение><Ид>lamp</Ид><Наименование>Лампа</Наименование><Цены>"
-            "<Цена><ИдТипаЦены>pt</ИдТипаЦены><ЦенаЗаЕдиницу>100</ЦенаЗаЕдиницу></Цена>"
+            f"<Цена><ИдТипаЦены>pt</ИдТипаЦены><ЦенаЗаЕдиницу>{retail}</ЦенаЗаЕдиницу></Цена>"
             f"<Цена><ИдТипаЦены>opt</ИдТипаЦены><ЦенаЗаЕдиницу>{opt}</ЦенаЗаЕдиницу></Цена></Цены>"
             f'<Количество>3</Количество><Склад ИдСклада="w1" КоличествоНаСкладе="{first}"/>'
             f'<Склад ИдСклада="w2" КоличествоНаСкладе="{second}"/></Предложение>'
@@ -421,8 +421,26 @@ def test_the_diff_says_what_a_card_does_not_show(console, stack):
     assert latest_diff() == {"lamp": "в продаже"}
     assert onec.send_file("offers.xml", cml.offers(offer("75", "2", "1"))).keyword == "success"
     assert latest_diff() == {"lamp": "цены других типов"}
+    page = html.unescape(
+        console.get(
+            re.search(
+                r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
+            ).group(1)
+        ).body.decode()
+    )
+    assert '<td class="prices">opt: <del>80</del> → <ins>75</ins><br></td>' in page, "each type's old → new"
     assert onec.send_file("offers.xml", cml.offers(offer("75", "1", "2"))).keyword == "success"
     assert latest_diff() == {"lamp": "остатки по складам"}
+    assert onec.send_file("offers.xml", cml.offers(offer("70", "1", "2", retail="110"))).keyword == "success"
+    assert latest_diff() == {"lamp": "изменён"}
+    page = html.unescape(
+        console.get(
+            re.search(
+                r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
+            ).group(1)
+        ).body.decode()
+    )
+    assert "opt: <del>75</del> → <ins>70</ins><br>Розница: <del>100</del> → <ins>110</ins>" in page, page
 
 
 def test_an_order_page_shows_customer_lines_delivery_payment_and_who_changed_it(console, stack):

@@ -172,7 +172,9 @@ def test_staged_changes_have_one_format_both_ways():
     put = Put(Record("product", "p#1", '{"name":"Ёлка"}', False), created=True)
     off = Deactivate("offer", "o1")
     again = staged.decode(staged.encode(put))
-    assert isinstance(again, Put) and again.record == put.record
+    assert isinstance(again, Put) and again.record == put.record and again.created, "new: no past to read"
+    known = Put(put.record, created=False)
+    assert staged.decode(staged.encode(known)) == known
     assert staged.decode(staged.encode(off)) == off
     assert staged.record_key(put) == "product:p#1" != staged.record_key(off)
 

@@ -220,13 +220,19 @@ def diff_csv(visit: Visit, session_id: str) -> Response:
             "цена стала",
             "остаток был",
             "остаток стал",
+            "цены по типам",
         ]
     )
     words = journal.DIFF_OPS
     for row in rows:
         cells = [row.get(field) or [None, None] for field in ("name", "price_min", "stock")]
         writer.writerow(
-            [row.get("id"), words.get(row.get("op", ""), row.get("op")), *(v for pair in cells for v in pair)]
+            [
+                row.get("id"),
+                words.get(row.get("op", ""), row.get("op")),
+                *(v for pair in cells for v in pair),
+                "; ".join(f"{name} {was or '—'}→{now or '—'}" for name, was, now in row.get("prices") or []),
+            ]
         )
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/csv; charset=utf-8",

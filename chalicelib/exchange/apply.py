@@ -8,14 +8,17 @@ import time
 from collections.abc import Callable
 
 from chalicelib.exchange.jobrun import JobRun, Step
-from chalicelib.exchange.staging import Staging
+from chalicelib.exchange.staging import OLD_PRICES, Staging
 from chalicelib.importjob import ImportJob
 from chalicelib.ports import Catalog
 from chalicelib.sync import staged
-from chalicelib.sync.diff import Change
+from chalicelib.sync.cards import base_prices
+from chalicelib.sync.diff import Change, Put
+from chalicelib.sync.records import OFFER, OFFER_PRICES
 
 CHECKPOINT_EVERY = 1000
 MAX_SKIPPED_SHOWN = 20  # records named in the answer; all are counted
+MAX_OLD_PRICES = 2000  # offers whose earlier prices the diff shows (as many as its products)
 
 
 class Apply:
@@ -36,6 +39,7 @@ class Apply:
 
         def write_pending() -> None:
             nonlocal pending, in_flight
+            self._keep_old_prices(tenant, job.id, pending, old_prices)
             first = position - len(pending)
             stamp = f"{stamp_base}{first:07d}"
             started = self.catalog.write_changes(tenant, pending, stamp, lambda e: skipped.append(str(e)))
@@ -54,6 +58,7 @@ class Apply:
                 in_flight = None
                 run.beat(job)
 
+        old_prices = {r[0]: r[1] for r in self.staging.small_values(tenant, job.id, OLD_PRICES)}
         repeats: dict[str, int] = self.staging.json(tenant, job.id, "repeats.json") or {}
         for n, change in enumerate(self.staging.changes(tenant, job.id), start=1):
             key = staged.record_key(change)
@@ -74,3 +79,27 @@ class Apply:
             write_pending()
         checkpoint()
         return Step.NEXT
+
+    def _keep_old_prices(
+        self, tenant: str, job_id: str, pending: list[Change], old_prices: dict[str, dict[str, str]]
+    ) -> None:
+        """Before a batch is written: the prices its offers had (the first MAX_OLD_PRICES offers
+        that had any: a new offer's are read from nothing), so the diff shows each price type's
+        old → new. Kept with the job (a resumed job reads them
+        back; one rewritten after a crash shows what it found)."""
+        room = MAX_OLD_PRICES - len(old_prices)
+        wanted = [
+            c.record.id for c in pending
+            if isinstance(c, Put) and not c.created and c.record.kind == OFFER_PRICES and c.record.id not in old_prices
+        ][: max(room, 0)]  # fmt: skip
+        if not wanted:
+            return
+        members: dict[str, list[str]] = {}
+        for offer in wanted:
+            members.setdefault(offer.partition("#")[0], []).append(f"{OFFER}:{offer}")
+        states = self.catalog.states(tenant, members)
+        for offer in wanted:
+            state = states.get(offer.partition("#")[0])
+            found = next((o for o in state.offers if o.id == offer), None) if state else None
+            old_prices[offer] = base_prices(found.prices if found else [])
+        self.staging.put_small_values(tenant, job_id, OLD_PRICES, list(old_prices.items()))

@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from chalicelib.exchange.jobrun import JobRun, Step
-from chalicelib.exchange.staging import Staging
+from chalicelib.exchange.staging import OLD_PRICES, Staging
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
 from chalicelib.ports import Blobs, Catalog
-from chalicelib.sync.cards import ALL, CardSummary, build_card
+from chalicelib.sync.cards import ALL, CardSummary, ProductState, base_prices, build_card
 from chalicelib.sync.diff import Change, Deactivate, Put
 from chalicelib.sync.facets import bounded, empty_facet, facets
 from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRODUCT, VARIANT
@@ -99,6 +99,23 @@ def _side_change(
     if OFFER_STOCK in kinds:
         return _plain(product_id, "warehouses", old.name, old)
     return None
+
+
+def _price_moves(
+    state: ProductState | None, before: dict[str, dict[str, str]], names: dict[str, str]
+) -> list[list[Any]]:
+    """Each price type's old → new price of the product's offers (the apply phase kept the old)."""
+    moves: list[list[Any]] = []
+    for offer in state.offers if state else ():
+        if offer.id not in before:
+            continue
+        was, now = before[offer.id], base_prices(offer.prices)
+        variant = offer.id.partition("#")[2]
+        for type_id in sorted(set(was) | set(now)):
+            if was.get(type_id) != now.get(type_id):
+                label = names.get(type_id, type_id) + (f" ({variant})" if variant else "")
+                moves.append([label, was.get(type_id), now.get(type_id)])
+    return moves
 
 
 def _plain(product_id: str, op: str, name: str | None, card: CardSummary | None = None) -> dict[str, Any]:
@@ -188,6 +205,8 @@ class Cards:
         )
         scopes: set[str] = {ALL}
         changes = self._diff(tenant, job.id) if job.cards_done else []
+        before = {row[0]: row[1] for row in self.staging.small_values(tenant, job.id, OLD_PRICES)}
+        names = {str(t["id"]): t.get("name") or str(t["id"]) for t in price_types}
         merged = _Merge(self.summaries(tenant))
         with tempfile.TemporaryFile() as spool:
             out = gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=3)
@@ -210,6 +229,8 @@ class Cards:
                         side = _side_change(
                             product_id, kinds.get(product_id, set()), card, old, state.doc.get("name")
                         )
+                        if side and side["op"] == "other_prices":
+                            side["prices"] = _price_moves(state, before, names)
                         changes += [side] if side else []
                     if (new and old and new.fp == old.fp and old.whole) or (new is None and old is None):
                         continue
@@ -218,6 +239,9 @@ class Cards:
                         continue
                     scopes.update(old.scopes if old else (), new.scopes if new else ())
                     difference = _difference(product_id, old, new)
+                    moves = _price_moves(states.get(product_id), before, names)
+                    if moves:
+                        difference["prices"] = moves
                     if len(changes) < MAX_DIFF:
                         changes.append(difference)
                     if _shows(difference):

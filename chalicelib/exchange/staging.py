@@ -15,6 +15,8 @@ from chalicelib.ports import Blobs
 from chalicelib.sync import staged
 from chalicelib.sync.diff import Change, Index
 
+OLD_PRICES = "old-prices.jsonl.gz"  # offer → its prices before the job wrote them (the diff's "was")
+
 
 class Staging:
     def __init__(self, blobs: Blobs) -> None:

@@ -189,6 +189,16 @@ def _characteristics(offers: list[OfferState]) -> set[tuple[str, str]]:
     return found
 
 
+def base_prices(prices: list[dict[str, Any]]) -> dict[str, str]:
+    """Each price type's price of one unit (a quantity tier is another price), as text."""
+    found: dict[str, str] = {}
+    for price in prices:
+        tier = _decimal(price.get("min_quantity"))
+        if (tier is None or tier <= 1) and price.get("value") is not None:
+            found.setdefault(str(price["price_type_id"]), str(price["value"]))
+    return found
+
+
 def build_card(
     product: ProductState, shop_price_type: str | None, parents: Mapping[str, str | None]
 ) -> Card | None:

@@ -1,6 +1,6 @@
 """The one format of staged changes (a parse writes them, the apply phase reads them): a JSON line
-per change, `{"k", "i", "d", "a"}` for a record to put, `{"x", "i"}` for an entity to switch
-off. Pure."""
+per change, `{"k", "i", "d", "a"}` for a record to put (`"c": 1` when the record is new: nothing to
+read of its past), `{"x", "i"}` for an entity to switch off. Pure."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from chalicelib.sync.records import Record
 def encode(change: Change) -> bytes:
     if isinstance(change, Put):
         r = change.record
-        line = {"k": r.kind, "i": r.id, "d": r.doc, "a": r.active}
+        line = {"k": r.kind, "i": r.id, "d": r.doc, "a": r.active, **({"c": 1} if change.created else {})}
     else:
         line = {"x": change.kind, "i": change.id}
     return json.dumps(line, ensure_ascii=False).encode() + b"\n"
@@ -23,7 +23,7 @@ def decode(line: bytes) -> Change:
     data = json.loads(line)
     if "x" in data:
         return Deactivate(data["x"], data["i"])
-    return Put(Record(data["k"], data["i"], data["d"], data["a"]), created=False)
+    return Put(Record(data["k"], data["i"], data["d"], data["a"]), created=bool(data.get("c")))
 
 
 def record_key(change: Change) -> str:
