@@ -140,7 +140,10 @@ def _session(client, files: list[Path]) -> tuple[float, dict]:
     from tests.onec import OneC
 
     onec = OneC(client.http, login="bench", password="bench")
-    worker = {"write_calls": 0, "items_written": 0, "peak_rss_mb": 0.0, "units": Counter(), "keys": Counter()}
+    worker = {
+        "write_calls": 0, "items_written": 0, "peak_rss_mb": 0.0, "units": Counter(), "keys": Counter(),
+        "read_units": 0.0,
+    }  # fmt: skip
     started = time.perf_counter()
     for path in files:
         assert onec.checkauth().keyword == "success"
@@ -155,6 +158,7 @@ def _session(client, files: list[Path]) -> tuple[float, dict]:
             worker["items_written"] += figures["items_written"]
             worker["peak_rss_mb"] = max(worker["peak_rss_mb"], figures["peak_rss_mb"])
             worker["units"].update(figures["units"])
+            worker["read_units"] += figures["read_units"]
             worker["keys"].update({(i, k): u for i, k, u in figures["keys"]})
             reply = onec.call("catalog", "import", filename=path.name)
         assert reply.keyword == "success", reply.text
@@ -271,6 +275,7 @@ def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
                 results[f"import.write_units.changed_1pct.{label}"] = round(
                     sum(changed_run["units"].values())
                 )
+                results[f"import.read_units.changed_1pct.{label}"] = round(changed_run["read_units"])
                 results[f"import.bytes_per_product.{label}"] = round(
                     (imp.stat().st_size + off.stat().st_size) / n
                 )

@@ -27,6 +27,7 @@ IMPORT_GB = 1.0  # the import worker's memory (.chalice/config.json)
 MEMORY_MB = {"today": 1024, "new": 512}  # api_handler / shop_reads (.chalice/config.json)
 NEEDED = (
     "import.write_units.changed_1pct.10k",
+    "import.read_units.changed_1pct.10k",
     "import.seconds.changed_1pct.10k",
     "import.bytes_per_product.10k",
     "api.rate_limit_writes_per_request",
@@ -96,6 +97,11 @@ def common_month(load: Load, m: dict, p: dict) -> dict[str, float]:
     orders = load.orders_per_day * DAYS
     return {
         "DynamoDB writes (imports)": exchanges * write_units * p["dynamodb_per_million_write_units"] / 1e6,
+        "DynamoDB reads (imports)": exchanges
+        * m["import.read_units.changed_1pct.10k"]
+        * scale
+        * p["dynamodb_per_million_read_units"]
+        / 1e6,
         "Lambda (imports)": exchanges * import_seconds * IMPORT_GB * p["lambda_per_gb_second"],
         "DynamoDB orders": orders
         * (
@@ -165,6 +171,7 @@ def read_paths(load: Load, m: dict, p: dict) -> dict[str, dict[str, float]]:
 def assumptions(m: dict, p: dict) -> list[str]:
     return [
         f"  a 1%-changed exchange of 10k products: {m['import.write_units.changed_1pct.10k']:,.0f} write units, "
+        f"{m['import.read_units.changed_1pct.10k']:,.0f} read units (the cards' states, the prices before), "
         f"{m['import.seconds.changed_1pct.10k']} s (bench: import.*.changed_1pct.10k), scaled by SKUs",
         f"  answer bytes, list page / product: {m['api.response_bytes.list_page']:,} / "
         f"{m['api.response_bytes.product']:,} as sent, {m['api.response_bytes_gzip.list_page']:,} / "

@@ -28,6 +28,7 @@ def main() -> None:
                 "write_calls": stats.calls,
                 "items_written": stats.items,
                 "units": {k: float(v) for k, v in stats.units.items()},
+                "read_units": stats.read_units,
                 "keys": [[index, key, units] for (index, key), units in keys.items()],
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             }

@@ -216,9 +216,12 @@ class CatalogStore:
             found = dict(zip(ids, self._readers.map(lambda i: self.product(tenant, i), ids), strict=True))
         return {i: state for i, state in found.items() if state is not None}
 
-    def states(self, tenant: str, members: dict[str, list[str]]) -> dict[str, ProductState]:
+    def states(
+        self, tenant: str, members: dict[str, list[str]], consistent: bool = True
+    ) -> dict[str, ProductState]:
         """Products whose records are known (product id → its `offer:…`/`variant:…` entity keys,
-        as the import's index lists them): one BatchGetItem per 100 items, no query."""
+        as the import's index lists them): one BatchGetItem per 100 items, no query; strongly
+        consistent unless asked (half the read units)."""
         wanted = []
         for product_id, entities in members.items():
             wanted.append(_item_key(tenant, PRODUCT, product_id))
@@ -226,7 +229,7 @@ class CatalogStore:
                 kind, _, entity_id = entity.partition(":")
                 wanted.append(_item_key(tenant, kind, entity_id))
         by_product: dict[str, list[dict[str, Any]]] = {}
-        for item in self.table.get(wanted):
+        for item in self.table.get(wanted, consistent):
             by_product.setdefault(item["pk"].partition("#p#")[2], []).append(item)
         states = {pid: _product_state(pid, items) for pid, items in by_product.items()}
         return {pid: state for pid, state in states.items() if state is not None}

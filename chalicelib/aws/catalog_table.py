@@ -29,7 +29,7 @@ class TableStats:
     calls: int = 0  # BatchWriteItem calls
     items: int = 0  # items put or deleted
     queries: int = 0  # Query calls (reads)
-    read_units: float = 0.0  # read units DynamoDB reports for the queries (what a read costs)
+    read_units: float = 0.0  # read units DynamoDB reports for the queries and batch reads
     units: Counter[str] = field(default_factory=Counter)  # write units DynamoDB reports: table, each index
     keys: Counter[tuple[str, str]] | None = (
         None  # estimated write units per (table or index, partition key): bench only
@@ -139,16 +139,18 @@ class DynamoCatalogTable:
             if self.stats.keys is not None:
                 tally(self.stats.keys, requests)
 
-    def get(self, keys: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    def get(self, keys: list[tuple[str, str]], consistent: bool = True) -> Iterator[dict[str, Any]]:
         for i in range(0, len(keys), BATCH_GET):
             pending: dict[str, Any] = {
                 self.table_name: {
                     "Keys": [{"pk": pk, "sk": sk} for pk, sk in keys[i : i + BATCH_GET]],
-                    "ConsistentRead": True,
+                    "ConsistentRead": consistent,
                 }
             }
             while pending:
-                result = self.client.batch_get_item(RequestItems=pending)
+                result = self.client.batch_get_item(RequestItems=pending, ReturnConsumedCapacity="TOTAL")
+                for consumed in result.get("ConsumedCapacity") or []:
+                    self._spent({"ConsumedCapacity": consumed})
                 yield from result["Responses"].get(self.table_name, [])
                 pending = result.get("UnprocessedKeys") or {}
 

@@ -97,7 +97,8 @@ class Apply:
         members: dict[str, list[str]] = {}
         for offer in wanted:
             members.setdefault(offer.partition("#")[0], []).append(f"{OFFER}:{offer}")
-        states = self.catalog.states(tenant, members)
+        # eventually consistent: the prices were written by an earlier import, minutes ago at least
+        states = self.catalog.states(tenant, members, consistent=False)
         for offer in wanted:
             state = states.get(offer.partition("#")[0])
             found = next((o for o in state.offers if o.id == offer), None) if state else None

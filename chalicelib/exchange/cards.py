@@ -245,7 +245,8 @@ class Cards:
                     if len(changes) < MAX_DIFF:
                         changes.append(difference)
                     if _shows(difference):
-                        history.append(_entry(difference, job))
+                        # the product's history line stays one small item: its prices by type are the diff's
+                        history.append(_entry({k: v for k, v in difference.items() if k != "prices"}, job))
                     stale = set(old.buckets if old else ()) - set(new.buckets if new else ())
                     removed += [(product_id, group) for group in sorted(stale)]
                     if card is not None:

@@ -56,7 +56,7 @@ class MemoryCatalogTable:
         done.set_result(None)
         return [done]
 
-    def get(self, keys: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    def get(self, keys: list[tuple[str, str]], consistent: bool = True) -> Iterator[dict[str, Any]]:
         for key in keys:
             if key in self.items:
                 yield copy.deepcopy(self.items[key])
