@@ -85,8 +85,8 @@ class Apply:
     ) -> None:
         """Before a batch is written: the prices its offers had (the first MAX_OLD_PRICES offers
         that had any: a new offer's are read from nothing), so the diff shows each price type's
-        old → new. Kept with the job (a resumed job reads them
-        back; one rewritten after a crash shows what it found)."""
+        old → new. Kept with the job: a resumed job reads them back; a batch written again after
+        a crash shows what it found then."""
         room = MAX_OLD_PRICES - len(old_prices)
         wanted = [
             c.record.id for c in pending
