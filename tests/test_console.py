@@ -421,6 +421,14 @@ def test_the_diff_says_what_a_card_does_not_show(console, stack):
     assert latest_diff() == {"lamp": "в продаже"}
     assert onec.send_file("offers.xml", cml.offers(offer("75", "2", "1"))).keyword == "success"
     assert latest_diff() == {"lamp": "цены других типов"}
+    counted = console.get(
+        re.search(
+            r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
+        ).group(1)
+    ).body.decode()
+    assert '<b class="moved">изменилось предложений: 1</b> · записи 1С:' in counted, (
+        "offers counted, not records"
+    )
     page = html.unescape(
         console.get(
             re.search(

@@ -33,7 +33,10 @@ from chalicelib.sync.diff import Change, Differ, Index
 from chalicelib.sync.records import (
     GROUP,
     OFFER,
+    OFFER_PRICES,
+    OFFER_STOCK,
     PRODUCT,
+    VARIANT,
     FileReader,
     ImageResolver,
     ImageSize,
@@ -83,6 +86,7 @@ def plan(
     result = Plan()
     records_read = 0
     known_products = index.knows
+    changed: dict[str, set[str]] = {"products_changed": set(), "offers_changed": set()}  # people count these
 
     group_parents: dict[str, set[str]] = {}
 
@@ -113,6 +117,10 @@ def plan(
         change = differ.visit(record)
         if change is not None:
             emit(change)
+            if record.kind in (OFFER, OFFER_PRICES, OFFER_STOCK):
+                changed["offers_changed"].add(record.id)
+            elif record.kind in (PRODUCT, VARIANT):
+                changed["products_changed"].add(record.id.partition("#")[0])
 
     for entity in read(stream, filename, known_properties=properties):
         if isinstance(entity, Product):
@@ -158,6 +166,7 @@ def plan(
             filename=filename,
         )
     result.counts.update(differ.counts)
+    result.counts.update({name: len(ids) for name, ids in changed.items() if ids})
     result.counts["records"] = records_read
     result.seen = differ.seen
     result.repeated_puts = differ.repeated_puts
