@@ -37,12 +37,14 @@ PENDING = "pending"  # an exchange's end that waits for the exchange to end (exc
 FOLD_READ = 5  # sessions read per row shown: 1C's checkauth-only sessions fold away
 
 
-def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
+def exchanges(
+    store: ExchangeStore, tenant: str, limit: int = 20, before: str | None = None
+) -> list[dict[str, Any]]:
     """The latest `limit` exchanges, newest first. A session with no call beyond `checkauth` (1C
     polling, or checking its login) is no exchange: it folds away, so it never pushes last night's
     catalog exchange off the list."""
     rows: list[dict[str, Any]] = []
-    for session in _exchanging_sessions(store, tenant, limit):
+    for session in _exchanging_sessions(store, tenant, limit, before):
         every = store.jobs(tenant, prefix=session["token"])
         jobs = [j for j in every if not (j.by_full_files and j.status == JobStatus.QUEUED)]
         sizes = {u.filename: u.size_bytes for u in store.uploaded_files(tenant, session["token"], True)}
@@ -70,12 +72,14 @@ def exchanges(store: ExchangeStore, tenant: str, limit: int = 20) -> list[dict[s
     return rows
 
 
-def _exchanging_sessions(store: ExchangeStore, tenant: str, limit: int) -> list[dict[str, Any]]:
+def _exchanging_sessions(
+    store: ExchangeStore, tenant: str, limit: int, before: str | None = None
+) -> list[dict[str, Any]]:
     """The latest `limit` sessions with a call beyond checkauth: one read of `limit` when few
     folded away, more (doubling, at most FOLD_READ times `limit`) when many did."""
     asked = limit
     while True:
-        sessions = store.latest_sessions(tenant, limit=asked)
+        sessions = store.latest_sessions(tenant, limit=asked, before=before)
         shown = [s for s in sessions if s.get("call_count")]
         if len(shown) >= limit or len(sessions) < asked or asked >= limit * FOLD_READ:
             return shown[:limit]

@@ -286,6 +286,34 @@ def test_a_file_older_than_the_shops_data_is_uploaded_only_when_the_person_says_
     console.upload("offers0_1.xml", offers)
 
 
+def test_the_exchanges_list_filters_by_kind_and_pages_back(console, stack, monkeypatch):
+    from tests.reliability import cml
+
+    monkeypatch.setattr("chalicelib.console.routes.EXCHANGES_PAGE", 2)  # 30 on a real page
+    onec = stack.onec()
+    assert onec.send_file("import.xml", cml.catalog(cml.product("a", "Чайник"))).keyword == "success"
+    assert onec.send_file("import.xml", b"<broken").keyword == "failure"
+    sale = stack.onec()
+    assert sale.checkauth("sale").keyword == "success" and sale.call("sale", "query").status == 200
+
+    def kinds(path: str) -> list[str]:
+        page = console.get(path).body.decode().split('id="exchanges"')[1].split("</table>")[0]
+        return re.findall(r"</a></td>\s*<td>(\w+)</td>", page)
+
+    assert (
+        kinds("/console/exchanges") == ["sale", "catalog"]
+        and 'id="older"' in console.get("/console/exchanges").body.decode()
+    )
+    first = console.get("/console/exchanges").body.decode()
+    older = html.unescape(re.search(r'href="(\?before=[^"]+)"', first).group(1))
+    assert kinds(f"/console/exchanges{older}") == ["catalog"], "the page before: the first import"
+    assert kinds("/console/exchanges?show=sale") == ["sale"] and kinds("/console/exchanges?show=failed") == [
+        "catalog"
+    ]
+    assert kinds("/console/exchanges?show=catalog") == ["catalog"]
+    assert "Каталог" in first.split('id="banner"')[1].split("</section>")[0], "the banner stays the latest's"
+
+
 def test_a_diff_of_more_than_a_page_pages_and_keeps_its_filter(console, stack, monkeypatch):
     from tests.reliability import cml
 

@@ -65,6 +65,7 @@ def test_sessions_areas_and_the_journal(exchange_store):
     store.create_session("t", "02", {"type": "sale", "valid_until": 20})
     assert store.get_session("t", "01")["type"] == "catalog" and store.get_session("u", "01") is None
     assert [s["token"] for s in store.latest_sessions("t", limit=5)] == ["02", "01"]
+    assert [s["token"] for s in store.latest_sessions("t", limit=5, before="02")] == ["01"], "a page back"
     assert store.start_area("t", "01", version="2.08") == 1 and store.start_area("t", "01") == 2
     assert store.get_session("t", "01")["version"] == "2.08"
     store.update_session("t", "01", completed_at=5)

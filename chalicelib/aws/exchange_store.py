@@ -71,10 +71,16 @@ class ExchangeStore:
         )
         return session_of(item) if item else None
 
-    def latest_sessions(self, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
-        items = self.table.query(
-            KeyConditionExpression=Key("pk").eq(f"{tenant}#session"), ScanIndexForward=False, Limit=limit
-        )["Items"]
+    def latest_sessions(
+        self, tenant: str, limit: int = 20, before: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest first; with `before`, those opened before that session (a page further back)."""
+        condition = Key("pk").eq(f"{tenant}#session")
+        if before:
+            condition &= Key("sk").lt(before)
+        items = self.table.query(KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit)[
+            "Items"
+        ]
         return [session_of(i) for i in items]
 
     def note_refused_login(self, tenant: str, entry: dict[str, Any]) -> None:

@@ -98,6 +98,15 @@ def logout() -> Response:
 
 
 DIFF_PAGE = 200  # products of a diff on one page (the CSV has them all)
+EXCHANGES_PAGE = 30
+EXCHANGE_FILTERS = {"catalog": "каталог", "sale": "заказы", "failed": "с ошибкой"}
+
+
+def _shown(row: dict[str, Any], show: str) -> bool:
+    """An exchange row under a filter: catalog or orders exchanges, or those with a failure."""
+    if show == "failed":
+        return "failed" in str(row.get("outcome")) or "stalled" in str(row.get("outcome"))
+    return not show or row.get("type") == show
 
 
 # -- exchanges ----------------------------------------------------------------------------------
@@ -106,18 +115,35 @@ DIFF_PAGE = 200  # products of a diff on one page (the CSV has them all)
 def exchanges(visit: Visit) -> Response:
     signed, tenant = visit.signed, visit.tenant
     store = wiring.container().exchange_store
-    rows = journal.exchanges(store, tenant.id, limit=30)
+    params = query_params(console.current_request)
+    shown = params.get("show") or ""
+    shown = shown if shown in EXCHANGE_FILTERS else ""
+    before = params.get("before") or None
+    page_rows = journal.exchanges(store, tenant.id, limit=EXCHANGES_PAGE, before=before)
+    older = page_rows[-1]["id"] if len(page_rows) == EXCHANGES_PAGE else None
+    rows = [r for r in page_rows if _shown(r, shown)]
+    latest = page_rows if before is None else journal.exchanges(store, tenant.id, limit=EXCHANGES_PAGE)
     jobs = store.jobs(tenant.id, limit=500)
     events = wiring.container().outbox.recent(tenant.id, limit=500)
     charts = journal.daily(jobs, _orders_since(tenant, CHART_DAYS), events, CHART_DAYS)
     actions = wiring.container().console_store.actions(tenant.id, limit=15)
     stalled = [j for j in jobs if j.status == "stalled"]
     overdue = wiring.container().exchange_watch.overdue(tenant.id, tenant.settings.overdue_hours)
-    top = journal.banner(jobs, rows, overdue)
+    top = journal.banner(jobs, latest, overdue)
     return render(
         "exchanges.html",
         **context(
-            signed, rows=rows, charts=charts, actions=actions, stalled=stalled, banner=top, tenant=tenant
+            signed,
+            rows=rows,
+            charts=charts,
+            actions=actions,
+            stalled=stalled,
+            banner=top,
+            tenant=tenant,
+            show=shown,
+            filters=EXCHANGE_FILTERS,
+            older=older,
+            paged=before is not None,
         ),
     )
 

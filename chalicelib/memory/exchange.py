@@ -47,8 +47,11 @@ class InMemoryExchangeStore:
         item = self._get(f"{tenant}#session", token)
         return session_of(item) if item else None
 
-    def latest_sessions(self, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
-        return [session_of(i) for i in self._query(f"{tenant}#session", newest_first=True)[:limit]]
+    def latest_sessions(
+        self, tenant: str, limit: int = 20, before: str | None = None
+    ) -> list[dict[str, Any]]:
+        found = self._query(f"{tenant}#session", newest_first=True)
+        return [session_of(i) for i in found if not before or i["sk"] < before][:limit]
 
     def update_session(self, tenant: str, token: str, **values: Any) -> None:
         self._update(f"{tenant}#session", token, values)
