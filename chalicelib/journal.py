@@ -108,6 +108,7 @@ def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, An
         "started": when(session.get("created_at")),
         "started_at": session.get("created_at"),
         "completed": when(session.get("completed_at")),
+        "sale_outcome": _sale_outcome(session) if session.get("type") == "sale" else None,
         "calls": session.get("calls", []),
         "files": [
             {

@@ -187,6 +187,11 @@ def test_an_order_1c_takes_but_never_confirms_is_shown_stuck_and_found_by_number
     assert again.call("sale", "success").keyword == "success"
     assert wiring.container().orders.waiting(tenant) == []
     assert "Все заказы приняты 1С" in browser.get("/console/orders").body.decode()
+    token = again.cookie.split("=", 1)[1].split(".", 1)[1]
+    exchange = browser.get(f"/console/exchanges/{token}").body.decode().split('id="sale-orders"')[1]
+    assert f'<a href="/console/orders/{placed["id"]}">№ {placed["number"]}</a> — 1С приняла' in exchange, (
+        "the orders exchange names the orders it took"
+    )
 
 
 def test_idempotency_key(shop):
