@@ -109,6 +109,7 @@ def exchange(store: ExchangeStore, tenant: str, session_id: str) -> dict[str, An
         "started_at": session.get("created_at"),
         "completed": when(session.get("completed_at")),
         "sale_outcome": _sale_outcome(session) if session.get("type") == "sale" else None,
+        "orders_updated_ids": session.get("orders_updated_ids") or [],
         "calls": session.get("calls", []),
         "files": [
             {

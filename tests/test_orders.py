@@ -143,6 +143,16 @@ def test_the_whole_loop(shop):
         "заказы: передано 0, принято 1С 0, обновлено из 1С 1",  # the session that brought statuses
         "заказы: передано 3, принято 1С 3, обновлено из 1С 0",  # the one 1C took the three in
     ], "an orders exchange says what it did (never «no import 0/0/0/0»)"
+    statuses = next(r for r in rows if r["type"] == "sale")  # the newest: the one that brought statuses
+    detail = journal.exchange(wiring.container().exchange_store, "demo", statuses["id"])
+    assert detail["orders_updated_ids"] == [first["id"]], "it names the order 1C's documents updated"
+    from tests.test_console import PASSWORD, Browser
+
+    wiring.container().console_auth.add_user("owner@demo.shop", PASSWORD, "demo", "owner", "test")
+    browser = Browser(shop)
+    assert browser.login("owner@demo.shop").status_code == 303
+    page = browser.get(f"/console/exchanges/{statuses['id']}").body.decode().split('id="sale-updated"')[1]
+    assert f"№ {first['number']}</a> — отгружен, в 1С № ТДЦУ-000001" in page
 
 
 def test_query_without_success_offers_the_same_orders_and_new_ones_wait(shop):

@@ -180,18 +180,25 @@ def exchange(visit: Visit, session_id: str) -> Response:
     shown_page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 1
     page = {
         "x": detail, "diffs": diffs, "running": running, "failures": failures, "show": show,
-        "orders": _orders_of(tenant, session_id) if detail.get("type") == "sale" else [],
+        "orders": _orders_of(tenant, detail) if detail.get("type") == "sale" else {},
         "page": shown_page, "per_page": DIFF_PAGE, "ops": journal.DIFF_OPS,
         "counted": journal.DIFF_COUNTED,
     }  # fmt: skip
     return render("exchange.html", **context(signed, **page))
 
 
-def _orders_of(tenant: Tenant, session_id: str) -> list[dict[str, Any]]:
-    """The orders an orders exchange offered 1C (its `mode=query`), as they stand now."""
+def _orders_of(tenant: Tenant, session: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The orders an orders exchange offered 1C (its `mode=query`) and those 1C's documents
+    updated in it, as they stand now."""
     store = wiring.container().orders.store
-    ids = store.queried(tenant.id, session_id) or []
-    return [order for order in (store.get(tenant.id, i) for i in ids[:200]) if order]
+
+    def read(ids: list[str]) -> list[dict[str, Any]]:
+        return [order for order in (store.get(tenant.id, i) for i in ids[:200]) if order]
+
+    return {
+        "taken": read(store.queried(tenant.id, session["id"]) or []),
+        "updated": read(list(session.get("orders_updated_ids") or [])),
+    }
 
 
 def _failure(tenant: Tenant, job: dict[str, Any]) -> dict[str, Any]:

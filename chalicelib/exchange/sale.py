@@ -115,7 +115,13 @@ class SaleExchange:
         if upload is None:
             return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")
         paths = Paths(tenant)
-        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
+        report: dict[str, Any] = {
+            "updated": 0,
+            "unchanged": 0,
+            "unknown": [],
+            "problems": [],
+            "updated_ids": [],
+        }
         with tempfile.TemporaryFile() as raw:
             for digest in upload.parts:
                 self.blobs.download(paths.part(area, filename, digest), raw)
@@ -134,8 +140,14 @@ class SaleExchange:
             lines.append(f"не прочитано документов: {len(report['problems'])}")
             lines += report["problems"][:20]
         self.store.log_call(tenant, session.token, " ".join(lines)[:2000])
-        updated = int((self.store.get_session(tenant, session.token) or {}).get("orders_updated", 0))
-        self.store.update_session(tenant, session.token, orders_updated=updated + report["updated"])
+        before = self.store.get_session(tenant, session.token) or {}
+        named = list(dict.fromkeys([*(before.get("orders_updated_ids") or []), *report["updated_ids"]]))[:200]
+        self.store.update_session(
+            tenant,
+            session.token,
+            orders_updated=int(before.get("orders_updated", 0)) + report["updated"],
+            orders_updated_ids=named,  # the exchange's page names them (at most 200)
+        )
         return answers.success(*lines)
 
     def _order_documents(self, raw: IO[bytes], filename: str) -> Iterator[tuple[str, IO[bytes]]]:

@@ -158,7 +158,13 @@ class OneC:
         `Ид`, else `Номер`); a payment or a shipment updates the order it belongs to — named by
         its `Основание` or a requisite, or the order in the same `Контейнер` —, never one that
         merely shares its number. What matches nothing is reported, not fatal."""
-        report: dict[str, Any] = {"updated": 0, "unchanged": 0, "unknown": [], "problems": []}
+        report: dict[str, Any] = {
+            "updated": 0,
+            "unchanged": 0,
+            "unknown": [],
+            "problems": [],
+            "updated_ids": [],
+        }
         packaged: dict[int, str] = {}  # a `Контейнер` → the site order its order document is
         for entity in read(stream, filename):
             if isinstance(entity, DocumentProblem):
@@ -191,6 +197,7 @@ class OneC:
                 continue
             if self._apply_update(tenant, order["id"], update):
                 report["updated"] += 1
+                report["updated_ids"].append(order["id"])
             else:
                 report["unchanged"] += 1
         logger.info("1C order documents applied", extra={"report": report})
