@@ -318,6 +318,6 @@ def live_stack(request):
         engine = request.getfixturevalue("engine")
     except pytest.skip.Exception:  # not installed here: the stack says it runs on moto
         engine = None
-    stack = localstack.start(schedule_seconds=1, dynamodb=engine.endpoint if engine else None)
+    stack = localstack.start(schedule_seconds=2, dynamodb=engine.endpoint if engine else None)
     yield stack
     stack.stop()
