@@ -33,7 +33,7 @@ def live(live_stack):
             accounts.set_1c_credentials(tenant, tenant, f"{tenant}-pw")
             accounts.issue_api_key(tenant, f"{tenant}-key")
     yield live_stack
-    # The stack lives on for the browser tests: its every-second schedule would keep working
+    # The stack lives on for the browser tests: its schedule (every 2 s) would keep working
     # through twenty tenants (about a quarter of a core, measured) for the rest of the suite.
     with live_stack.admin() as wiring:
         for tenant in TENANTS:
