@@ -51,29 +51,29 @@ class Browser:
     def login(self, email: str, password: str = PASSWORD):
         return self.post("/console/login", {"email": email, "password": password}, csrf=False)
 
-    def upload(self, name: str, data: bytes, confirm: bool = False) -> str:
-        """What the page's script does: start, chunks, finish (again with `confirm=1` when the
-        person said yes to an older file); returns the exchange id."""
-        csrf = self.csrf
-        headers = {"X-CSRF-Token": csrf, "Content-Type": "application/octet-stream"}
-        started = self.request("POST", f"/console/upload/start?filename={name}", b"", headers)
+    def upload(self, name: str, data: bytes) -> str:
+        """What the page's script does: start, chunks, finish; returns the exchange id."""
+        finished = self.finish(*self.send(name, data))
+        assert finished.status_code == 200, finished.body
+        return json.loads(finished.body)["exchange"]
+
+    def send(self, name: str, data: bytes) -> tuple[str, str]:
+        """Start an upload and send its chunks; (the file's name, the upload id)."""
+        started = self.request("POST", f"/console/upload/start?filename={name}", b"", self._octets())
         assert started.status_code == 200, started.body
         upload = json.loads(started.body)["upload"]
         for offset in range(0, len(data), 60_000):
-            chunk = self.request(
-                "POST",
-                f"/console/upload/chunk?filename={name}&upload={upload}",
-                data[offset : offset + 60_000],
-                headers,
-            )
+            path = f"/console/upload/chunk?filename={name}&upload={upload}"
+            chunk = self.request("POST", path, data[offset : offset + 60_000], self._octets())
             assert chunk.status_code == 200, chunk.body
-        finish = f"/console/upload/finish?filename={name}&upload={upload}"
-        finished = self.request("POST", finish, b"", headers)
-        if confirm and finished.status_code == 409:
-            self.refused = json.loads(finished.body)
-            finished = self.request("POST", finish + "&confirm=1", b"", headers)
-        assert finished.status_code == 200, finished.body
-        return json.loads(finished.body)["exchange"]
+        return name, upload
+
+    def finish(self, name: str, upload: str, confirm: bool = False):
+        path = f"/console/upload/finish?filename={name}&upload={upload}" + ("&confirm=1" if confirm else "")
+        return self.request("POST", path, b"", self._octets())
+
+    def _octets(self) -> dict[str, str]:
+        return {"X-CSRF-Token": self.csrf, "Content-Type": "application/octet-stream"}
 
 
 @pytest.fixture
@@ -275,12 +275,16 @@ def test_a_file_older_than_the_shops_data_is_uploaded_only_when_the_person_says_
     console.upload("import0_1.xml", data)
     older = data.replace(b"2020-04-07T13:16:06", b"2019-01-01T09:00:00", 1)
     jobs_before = len(wiring.container().exchange_store.jobs("demo", limit=100))
-    with pytest.raises(AssertionError, match="409"):
-        console.upload("import0_1.xml", older)
+    sent = console.send("import0_1.xml", older)
+    asked = console.finish(*sent)
+    refused = json.loads(asked.body)
+    assert asked.status_code == 409 and refused["older"] is True, asked.body
+    assert "2019-01-01 09:00:00" in refused["error"] and "2020-04-07 13:16:06" in refused["error"]
+    assert "старше" in refused["error"]
     assert len(wiring.container().exchange_store.jobs("demo", limit=100)) == jobs_before, "nothing imported"
-    exchange = console.upload("import0_1.xml", older, confirm=True)
-    assert console.refused["older"] and "2019-01-01 09:00:00" in console.refused["error"]
-    assert "2020-04-07 13:16:06" in console.refused["error"] and "старше" in console.refused["error"]
+    confirmed = console.finish(*sent, confirm=True)
+    assert confirmed.status_code == 200, confirmed.body
+    exchange = json.loads(confirmed.body)["exchange"]
     assert "import0_1.xml" in console.get(f"/console/exchanges/{exchange}").body.decode()
     offers = (samples / DOBRO / "offers0_1.xml").read_bytes()  # formed before import0_1: another kind
     console.upload("offers0_1.xml", offers)
@@ -434,11 +438,14 @@ def test_the_diff_says_what_a_card_does_not_show(console, stack):
             f'<Склад ИдСклада="w2" КоличествоНаСкладе="{second}"/></Предложение>'
         )
 
-    def latest_diff() -> dict[str, str]:
+    def latest_page() -> str:
         link = re.search(
             r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
         )
-        page = console.get(link.group(1)).body.decode().split('<table class="diff">')[1].split("</table>")[0]
+        return html.unescape(console.get(link.group(1)).body.decode())
+
+    def latest_diff() -> dict[str, str]:
+        page = latest_page().split('<table class="diff">')[1].split("</table>")[0]
         return dict(re.findall(r'/console/products/(\w+)">[^<]*</a>.*?</td><td>([^<]+)</td>', page))
 
     onec = stack.onec()
@@ -449,33 +456,17 @@ def test_the_diff_says_what_a_card_does_not_show(console, stack):
     assert latest_diff() == {"lamp": "в продаже"}
     assert onec.send_file("offers.xml", cml.offers(offer("75", "2", "1"))).keyword == "success"
     assert latest_diff() == {"lamp": "цены других типов"}
-    counted = console.get(
-        re.search(
-            r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
-        ).group(1)
-    ).body.decode()
+    counted = latest_page()
     assert '<b class="moved">изменилось предложений: 1</b> · записи 1С:' in counted, (
         "offers counted, not records"
     )
-    page = html.unescape(
-        console.get(
-            re.search(
-                r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
-            ).group(1)
-        ).body.decode()
-    )
+    page = latest_page()
     assert '<td class="prices">opt: <del>80</del> → <ins>75</ins><br></td>' in page, "each type's old → new"
     assert onec.send_file("offers.xml", cml.offers(offer("75", "1", "2"))).keyword == "success"
     assert latest_diff() == {"lamp": "остатки по складам"}
     assert onec.send_file("offers.xml", cml.offers(offer("70", "1", "2", retail="110"))).keyword == "success"
     assert latest_diff() == {"lamp": "изменён"}
-    page = html.unescape(
-        console.get(
-            re.search(
-                r'href="(/console/exchanges/[^"/?]+)"', console.get("/console/exchanges").body.decode()
-            ).group(1)
-        ).body.decode()
-    )
+    page = latest_page()
     assert "opt: <del>75</del> → <ins>70</ins><br>Розница: <del>100</del> → <ins>110</ins>" in page, page
 
 

@@ -115,13 +115,7 @@ class SaleExchange:
         if upload is None:
             return answers.failure(f"файл {filename} не был загружен в этом сеансе обмена (mode=file)")
         paths = Paths(tenant)
-        report: dict[str, Any] = {
-            "updated": 0,
-            "unchanged": 0,
-            "unknown": [],
-            "problems": [],
-            "updated_ids": [],
-        }
+        report: dict[str, Any] = {}  # the documents' reports summed (the orders room's shape)
         with tempfile.TemporaryFile() as raw:
             for digest in upload.parts:
                 self.blobs.download(paths.part(area, filename, digest), raw)
@@ -129,23 +123,26 @@ class SaleExchange:
             try:
                 for name, stream in self._order_documents(raw, filename):
                     part = self.orders.apply_documents(session.tenant, stream, name)
-                    for key in report:
-                        report[key] += part[key]
+                    for key, value in part.items():
+                        report[key] = report[key] + value if key in report else value
             except (CommerceMLError, ZipRefused) as exc:
                 return answers.failure(str(exc))
-        lines = [f"{filename}: обновлено заказов {report['updated']}, без изменений {report['unchanged']}"]
-        if report["unknown"]:
+        updated, unchanged = report.get("updated", 0), report.get("unchanged", 0)
+        lines = [f"{filename}: обновлено заказов {updated}, без изменений {unchanged}"]
+        if report.get("unknown"):
             lines.append("не найдены на сайте заказы: " + ", ".join(report["unknown"][:50]))
-        if report["problems"]:  # the Bitrix way: per-document problems after success
+        if report.get("problems"):  # the Bitrix way: per-document problems after success
             lines.append(f"не прочитано документов: {len(report['problems'])}")
             lines += report["problems"][:20]
         self.store.log_call(tenant, session.token, " ".join(lines)[:2000])
         before = self.store.get_session(tenant, session.token) or {}
-        named = list(dict.fromkeys([*(before.get("orders_updated_ids") or []), *report["updated_ids"]]))[:200]
+        named = list(
+            dict.fromkeys([*(before.get("orders_updated_ids") or []), *report.get("updated_ids", [])])
+        )[:200]
         self.store.update_session(
             tenant,
             session.token,
-            orders_updated=int(before.get("orders_updated", 0)) + report["updated"],
+            orders_updated=int(before.get("orders_updated", 0)) + updated,
             orders_updated_ids=named,  # the exchange's page names them (at most 200)
         )
         return answers.success(*lines)
