@@ -86,8 +86,10 @@ def view(blobs: Blobs, store: ExchangeStore, tenant: str, name: str, page: int =
 
 def _matches(blobs: Blobs, store: ExchangeStore, tenant: str) -> tuple[dict[str, list[dict[str, Any]]], int]:
     """Every view's products, from one pass over the card summary (and the imports' diffs)."""
-    imports = [
-        j for j in store.jobs(tenant, limit=200) if j.kind == JobKind.IMPORT and j.status == JobStatus.DONE
+    imports = [  # the jobs that built cards: imports, and the cards an import.xml left (exchange/owed.py)
+        j
+        for j in store.jobs(tenant, limit=200)
+        if j.kind in (JobKind.IMPORT, JobKind.OWED_CARDS) and j.status == JobStatus.DONE and not j.cards_left
     ]
     imports.sort(key=lambda j: (j.created_at, j.id), reverse=True)
     last_changed = {

@@ -7,6 +7,7 @@ Stores keep their text; everything else goes through these."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -72,6 +73,12 @@ class JobId:
     @classmethod
     def rebuild(cls) -> JobId:
         return cls("~cards", str(int(time.time() * 1000)))
+
+    @classmethod
+    def owed_cards(cls, session: str, first_job: str) -> JobId:
+        """The job that builds the cards products-only files left (exchange/owed.py): one per
+        first such file, in that file's exchange."""
+        return cls(f"{session}#~cards", hashlib.blake2b(first_job.encode(), digest_size=6).hexdigest())
 
     def __str__(self) -> str:
         return f"{self.scope}#{self.name}"

@@ -35,6 +35,7 @@ class JobKind(StrEnum):
     IMPORT = "import"
     DEACTIVATE = "deactivate"
     CARDS = "cards"  # every card again (the shop's price type changed)
+    OWED_CARDS = "owed_cards"  # the cards products-only files left, when no next file came (exchange/owed.py)
 
 
 FINAL_STATUSES = (JobStatus.DONE, JobStatus.FAILED)
@@ -82,6 +83,7 @@ class ImportJob:
     note: str | None = None
     skipped: list[str] = field(default_factory=list)  # records left out, and why (the first 20)
     notice: str | None = None  # told to 1C with this job's answer (a file a person skipped before it)
+    cards_left: bool = False  # its cards are built by a later job (exchange/owed.py)
     version: int = 0  # moved by every save; the store's condition
     changed: set[str] = field(default_factory=set, repr=False, compare=False)
 
@@ -127,6 +129,10 @@ class ImportJob:
 
     def wait(self, why: str) -> None:
         self._set(note=why)
+
+    def leave_cards(self, why: str) -> None:
+        """Its cards are built by a later job (exchange/owed.py): said on the exchange's page."""
+        self._set(note=why, cards_left=True)
 
     def beat(self) -> None:
         self._set(heartbeat_at=_now())

@@ -28,6 +28,9 @@ class Settings:
     require_https_webhooks: bool
     allow_private_webhooks: bool  # loopback/private receivers: only for local and dev stages
     mail_from: str  # the SES-verified sender of the owners' exchange notices; "" (default): no e-mail
+    # How long the cards of a products-only file (import.xml) wait for the exchange's next file
+    # (offers.xml builds them with its own: a card written once an exchange, not once a file).
+    cards_owed_seconds: int = 60
 
     @property
     def dead_letter_queue_name(self) -> str:
@@ -56,6 +59,7 @@ class Settings:
             require_https_webhooks=env.get("REQUIRE_HTTPS_WEBHOOKS", "").lower() == "true",
             allow_private_webhooks=env.get("ALLOW_PRIVATE_WEBHOOKS", "").lower() == "true",
             mail_from=env.get("MAIL_FROM", ""),
+            cards_owed_seconds=min(max(int(env.get("CARDS_OWED_SECONDS", 60)), 0), 900),  # SQS: ≤ 900
         )
 
 

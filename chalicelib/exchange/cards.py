@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from chalicelib.exchange.jobrun import JobRun, Step
+from chalicelib.exchange.owed import EVERY_PRODUCT, TOUCHED, OwedCards
 from chalicelib.exchange.staging import OLD_PRICES, Staging
 from chalicelib.importjob import ImportJob
 from chalicelib.layout import Paths
@@ -25,7 +26,6 @@ from chalicelib.sync.records import GROUP, OFFER, OFFER_PRICES, OFFER_STOCK, PRO
 
 CARDS_CHUNK = 200
 MAX_DIFF = 2000
-EVERY_PRODUCT = "*"  # staged instead of ids when a group moved: every card's ancestors may change
 _PRODUCT_KINDS = (PRODUCT, VARIANT, OFFER, OFFER_PRICES, OFFER_STOCK)
 PriceTypeOf = Callable[[str, list[dict[str, Any]]], str | None]
 
@@ -128,13 +128,18 @@ def _plain(product_id: str, op: str, name: str | None, card: CardSummary | None 
 
 class Cards:
     def __init__(
-        self, blobs: Blobs, catalog: Catalog, staging: Staging, price_type_of: PriceTypeOf | None = None
+        self,
+        blobs: Blobs,
+        catalog: Catalog,
+        staging: Staging,
+        price_type_of: PriceTypeOf | None = None,
+        owed: OwedCards | None = None,
     ) -> None:
         self.blobs, self.catalog, self.staging = blobs, catalog, staging
-        self.price_type_of = price_type_of
+        self.price_type_of, self.owed = price_type_of, owed
 
     def stage_touched(self, tenant: str, job_id: str, touched: TouchedProducts) -> None:
-        self.blobs.put(Paths(tenant).staging(job_id, "touched.jsonl.gz"), gzip.compress(touched.lines()))
+        self.blobs.put(Paths(tenant).staging(job_id, TOUCHED), gzip.compress(touched.lines()))
 
     def summaries(self, tenant: str) -> Iterator[CardSummary]:
         """The tenant's card summary, streamed in product-id order (it is always written so)."""
@@ -144,7 +149,7 @@ class Cards:
     def _touched(self, tenant: str, job_id: str) -> dict[str, set[str]]:
         """The touched products, each with the kinds of its changed records (a row staged before
         kinds were kept is its id alone: kinds unknown, none)."""
-        rows = list(self.staging.values(Paths(tenant).staging(job_id, "touched.jsonl.gz")))
+        rows = list(self.staging.values(Paths(tenant).staging(job_id, TOUCHED)))
         if rows == [EVERY_PRODUCT]:  # the job's new index: products it added count too
             return {
                 e.partition(":")[2]: set()
@@ -191,8 +196,15 @@ class Cards:
         AGAIN when time ran out: what is done is saved, the rest goes on from `cards_done`."""
         tenant = run.tenant
         kinds = self._touched(tenant, job.id)
+        owed: list[str] = []
+        if self.owed is not None:
+            if self.owed.defer(run, job, kinds):  # a products-only file: the next one builds them
+                return Step.NEXT
+            owed = self.owed.fold(run, job)
+            kinds = self._touched(tenant, job.id) if owed else kinds
         touched = list(kinds)
         if not touched:
+            self._settle(tenant, owed)
             return Step.NEXT
         pending = touched[job.cards_done :]
         members = self._members(tenant, job.id, set(pending))
@@ -268,7 +280,12 @@ class Cards:
             job.cards_checkpoint(done)
             run.save(job)
             return Step.AGAIN
+        self._settle(tenant, owed)
         return Step.NEXT
+
+    def _settle(self, tenant: str, owed: list[str]) -> None:
+        if self.owed is not None:
+            self.owed.settle(tenant, owed)
 
     def _diff(self, tenant: str, job_id: str) -> list[dict[str, Any]]:
         return self.staging.small_values(tenant, job_id, "diff.jsonl.gz")

@@ -60,14 +60,15 @@ class PublishIndex:
         return Step.END
 
 
-class StageEvery:
-    """A rebuild's first step: every product's card is touched."""
+class StageTouched:
+    """A rebuild's first step: every product's card is touched (`every`) — or none, for the job
+    that builds only what earlier files left (exchange/owed.py)."""
 
-    def __init__(self, cards: Cards) -> None:
-        self.cards = cards
+    def __init__(self, cards: Cards, every: bool) -> None:
+        self.cards, self.every = cards, every
 
     def run(self, job: ImportJob, run: JobRun) -> Step:
-        self.cards.stage_touched(run.tenant, job.id, TouchedProducts(every=True))
+        self.cards.stage_touched(run.tenant, job.id, TouchedProducts(every=self.every))
         return Step.NEXT
 
 

@@ -24,8 +24,9 @@ from chalicelib.exchange.cards import Cards, PriceTypeOf
 from chalicelib.exchange.deactivation import PlanDeactivation
 from chalicelib.exchange.ends import ExchangeEnds
 from chalicelib.exchange.filenames import is_zip
-from chalicelib.exchange.finish import Done, HoldPort, Publish, PublishIndex, StageEvery
+from chalicelib.exchange.finish import Done, HoldPort, Publish, PublishIndex, StageTouched
 from chalicelib.exchange.jobrun import LEASE_SECONDS, JobRun, LeaseLost, Outcome, PhaseStep, Step
+from chalicelib.exchange.owed import OWED_MESSAGE, OwedCards
 from chalicelib.exchange.parse import Parse
 from chalicelib.exchange.prepare import ImportRefused, Prepare
 from chalicelib.exchange.skips import Skips
@@ -67,7 +68,8 @@ class ImportWorker:
         self.watch = ExchangeWatch(store, outbox)
         staging = Staging(blobs)
         self.prepare = Prepare(store, blobs, settings)
-        self.cards = Cards(blobs, catalog, staging, price_type_of)
+        self.owed = OwedCards(store, staging, queue, settings.cards_owed_seconds)
+        self.cards = Cards(blobs, catalog, staging, price_type_of, self.owed)
         self.skips = Skips(store, staging)
         apply = Apply(catalog, staging)
         self.phases: dict[JobKind, list[tuple[Phase, PhaseStep]]] = {
@@ -88,7 +90,12 @@ class ImportWorker:
                 (Phase.DONE, PublishIndex(blobs)),
             ],
             JobKind.CARDS: [
-                (Phase.PREPARE, StageEvery(self.cards)),
+                (Phase.PREPARE, StageTouched(self.cards, every=True)),
+                (Phase.CARDS, self.cards),
+                (Phase.DONE, Done()),
+            ],
+            JobKind.OWED_CARDS: [
+                (Phase.PREPARE, StageTouched(self.cards, every=False)),
                 (Phase.CARDS, self.cards),
                 (Phase.DONE, Done()),
             ],
@@ -96,7 +103,9 @@ class ImportWorker:
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tenant: str, job_id: str, remaining_ms: Callable[[], int]) -> Outcome:
-        """Process one job message."""
+        """Process one job message (or the message that builds the cards earlier files left)."""
+        if job_id == OWED_MESSAGE:
+            return self.owed.on_message(tenant)
         job = self.store.get_job(tenant, job_id)
         if job is None or job.final:
             return Outcome.SKIPPED

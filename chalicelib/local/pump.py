@@ -111,9 +111,15 @@ class QueuePump:
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
         return len(received)
 
-    def drain(self, max_messages: int = 1000, settle_seconds: float = 0.0, max_seconds: float = 120) -> int:
-        """Deliver until the queue is empty (delayed messages included), at most `max_seconds`.
-        Returns the count."""
+    def drain(
+        self,
+        max_messages: int = 1000,
+        settle_seconds: float = 0.0,
+        max_seconds: float = 120,
+        include_delayed: bool = True,
+    ) -> int:
+        """Deliver until the queue is empty (delayed messages included, unless not
+        `include_delayed`), at most `max_seconds`. Returns the count."""
         handled, idle_since = 0, None
         give_up = time.monotonic() + max_seconds
         while handled < max_messages and time.monotonic() < give_up:
@@ -129,9 +135,8 @@ class QueuePump:
                     "ApproximateNumberOfMessagesNotVisible",
                 ],
             )["Attributes"]
-            waiting = int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)) + int(
-                attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-            )
+            delayed = int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)) if include_delayed else 0
+            waiting = delayed + int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
             if not waiting:
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since >= settle_seconds:
