@@ -41,7 +41,9 @@ class Catalog:
         return str(uuid.UUID(int=(self.seed << 96) + i * 8 + v, version=4))
 
     # -- import.xml ------------------------------------------------------------------------------
-    def import_xml(self, changed: set[int] = frozenset(), skip: set[int] = frozenset()) -> Iterator[str]:
+    def import_xml(
+        self, changed: set[int] = frozenset(), skip: set[int] = frozenset(), only_changes: bool = False
+    ) -> Iterator[str]:
         yield '\ufeff<?xml version="1.0" encoding="UTF-8"?>\n'
         yield f'<КоммерческаяИнформация xmlns="{NS}" ВерсияСхемы="2.07" ДатаФормирования="2026-11-28T12:00:00">\n'
         yield "<Классификатор><Ид>cls</Ид><Наименование>Классификатор</Наименование><Группы>\n"
@@ -52,7 +54,7 @@ class Catalog:
         for vid, name in self.colours.items():
             yield f"<Справочник><ИдЗначения>{vid}</ИдЗначения><Значение>{name}</Значение></Справочник>"
         yield "</ВариантыЗначений></Свойство>\n</Свойства></Классификатор>\n"
-        yield '<Каталог СодержитТолькоИзменения="false"><Ид>cat</Ид><ИдКлассификатора>cls</ИдКлассификатора><Наименование>Каталог</Наименование><Товары>\n'
+        yield f'<Каталог СодержитТолькоИзменения="{str(only_changes).lower()}"><Ид>cat</Ид><ИдКлассификатора>cls</ИдКлассификатора><Наименование>Каталог</Наименование><Товары>\n'
         colours = list(self.colours)
         for i in range(self.products):
             if i in skip:
@@ -77,10 +79,12 @@ class Catalog:
         yield "</Товары></Каталог></КоммерческаяИнформация>\n"
 
     # -- offers.xml ------------------------------------------------------------------------------
-    def offers_xml(self, changed: set[int] = frozenset(), skip: set[int] = frozenset()) -> Iterator[str]:
+    def offers_xml(
+        self, changed: set[int] = frozenset(), skip: set[int] = frozenset(), only_changes: bool = False
+    ) -> Iterator[str]:
         yield '\ufeff<?xml version="1.0" encoding="UTF-8"?>\n'
         yield f'<КоммерческаяИнформация xmlns="{NS}" ВерсияСхемы="2.07" ДатаФормирования="2026-11-28T12:00:00">\n'
-        yield '<ПакетПредложений СодержитТолькоИзменения="false"><Ид>cat#</Ид><Наименование>Пакет</Наименование><ИдКаталога>cat</ИдКаталога><ИдКлассификатора>cls</ИдКлассификатора><ТипыЦен>\n'
+        yield f'<ПакетПредложений СодержитТолькоИзменения="{str(only_changes).lower()}"><Ид>cat#</Ид><Наименование>Пакет</Наименование><ИдКаталога>cat</ИдКаталога><ИдКлассификатора>cls</ИдКлассификатора><ТипыЦен>\n'
         for n, t in enumerate(self.price_types):
             yield f"<ТипЦены><Ид>{t}</Ид><Наименование>Цена {n}</Наименование><Валюта>RUB</Валюта><Налог><Наименование>НДС</Наименование><УчтеноВСумме>true</УчтеноВСумме></Налог></ТипЦены>\n"
         yield "</ТипыЦен><Склады>\n"
