@@ -2,7 +2,7 @@
 and the bad-key throttle. Counted in the container and written in batches: a container adds its
 requests to the window's item once it has SYNC_EVERY of them (fewer as the window's count nears
 the limit, one by one in the last stretch), and always at its first request of a window — so a
-tenant at 1,200 requests a minute costs ~60 writes a minute instead of 1,200. The price: each
+tenant at 1,200 requests a minute costs ~30 writes a minute instead of 1,200. The price: each
 container may admit up to its unsynced batch beyond the limit (measured in tests/test_ratelimit.py).
 The window's item expires by TTL."""
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from chalicelib.aws.clients import resource
 
 WINDOW_SECONDS = 60
-SYNC_EVERY = 20  # requests a container counts before it writes them
+SYNC_EVERY = 50  # requests a container counts before it writes them (fewer near the limit)
 NEAR = 8  # below limit/NEAR left in the window, batches shrink (the last few are written one by one)
 
 
