@@ -8,7 +8,8 @@ its job is recorded in the tenant's `cards_owed` pointer, and the next job's car
 owed products into its own and writes each card once. When no file follows (an exchange of
 `import.xml` alone, an `offers.xml` that failed), a queue message `cards_owed_seconds` later builds
 them in a job of their own (`owed_cards`, shown in that exchange). Until then the shop is served
-the cards it had: the last good catalog, never a half-made one.
+the cards it had: the last good catalog, never a half-made one. The pointer is written only by a
+job's cards phase, under the tenant's import lease.
 """
 
 from __future__ import annotations
@@ -132,8 +133,7 @@ class OwedCards:
         )  # fmt: skip
         if not self.store.create_job(tenant, job):
             made = self.store.get_job(tenant, job.id)
-            if made is not None and made.final:  # it built them; the pointer was left behind
-                self.settle(tenant, [str(r[0]) for r in rows])
+            if made is not None and made.final:  # it failed (its page says why): the next file folds them
                 return Outcome.SKIPPED
         self.queue.send({"tenant": tenant, "job": job.id})
         return Outcome.DEFERRED
