@@ -33,7 +33,12 @@ class Exchange1C(Room):
         self.cards_written: list[str] = []
         write_cards = self.catalog.write_cards
 
+        self.crash_next_write = False
+
         def counted(tenant, cards, removed, history=None):
+            if self.crash_next_write:
+                self.crash_next_write = False
+                raise ConnectionError("DynamoDB went away mid-write")
             self.cards_written += [c.id for c in cards]
             return write_cards(tenant, cards, removed, history)
 
@@ -142,6 +147,25 @@ def test_a_failed_offers_xml_leaves_the_owed_cards_to_their_own_job(onec):
     assert onec.card("a")["name"] == "Чай", "nothing built by the failed file"
     assert onec.minute_later() == ["deferred"]
     assert onec.card("a")["name"] == "Чай улун"
+
+
+def test_a_crash_while_writing_the_folded_cards_is_retried_to_the_same_end(onec):
+    cookie = onec.session()
+    onec.send("import.xml", cml.catalog(cml.product("a", "Чай молочный улун")), cookie)
+    onec.call("file", cookie, cml.offers(cml.offer("a", "6", "140")), filename="offers.xml")
+    assert onec.call("import", cookie, filename="offers.xml").keyword == "progress"
+    (message,) = onec.queue.take()
+    onec.crash_next_write = True
+    with pytest.raises(ConnectionError):
+        onec.worker.run(message["tenant"], message["job"], lambda: 900_000)
+    assert onec.store.pointer("shop", OWED), "still owed: nothing was settled by the crashed run"
+    assert onec.card("a")["name"] == "Чай"
+    assert onec.worker.run(message["tenant"], message["job"], lambda: 900_000) == "done", "SQS delivers again"
+    card = onec.card("a")
+    assert (card["name"], card["price_min"], onec.cards_written) == ("Чай молочный улун", "140", ["a"])
+    assert len(onec.catalog.history("shop", "a")) == 1 and not onec.store.pointer("shop", OWED)
+    assert onec.call("import", cookie, filename="offers.xml").keyword == "success"
+    assert onec.minute_later() == ["skipped"]
 
 
 def test_files_in_one_zip_write_each_card_once(onec):
