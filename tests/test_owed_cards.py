@@ -5,6 +5,7 @@ owed message held back as SQS holds it for `cards_owed_seconds`."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 from typing import Any
 
 import pytest
@@ -166,6 +167,31 @@ def test_a_crash_while_writing_the_folded_cards_is_retried_to_the_same_end(onec)
     assert len(onec.catalog.history("shop", "a")) == 1 and not onec.store.pointer("shop", OWED)
     assert onec.call("import", cookie, filename="offers.xml").keyword == "success"
     assert onec.minute_later() == ["skipped"]
+
+
+def test_a_cards_phase_resumed_from_its_checkpoint_builds_what_it_folded_at_its_start(onec, monkeypatch):
+    """Its products' order is its checkpoint: a file left meanwhile waits for the next phase."""
+    import json as _json
+
+    from chalicelib.exchange import cards as cards_phase
+    from chalicelib.layout import Paths
+
+    monkeypatch.setattr(cards_phase, "CARDS_CHUNK", 1)
+    cookie = onec.session()
+    onec.send("import.xml", cml.catalog(cml.product("a", "Чай 1") + cml.product("b", "Кофе 1")), cookie)
+    onec.call("file", cookie, cml.offers(cml.offer("a", "2", "101")), filename="offers.xml")
+    onec.call("import", cookie, filename="offers.xml")
+    (message,) = onec.queue.take()
+    assert onec.worker.run(message["tenant"], message["job"], lambda: 0) == "deferred", "out of time"
+    assert onec.cards_written == ["a"]
+    later = "later#import.xml"  # a products-only file left between the phase's two runs
+    onec.blobs.put(Paths("shop").staging(later, "touched.jsonl.gz"), gzip.compress(b'["c", ["product"]]\n'))
+    rows = _json.loads(onec.store.pointer("shop", OWED))
+    onec.store.set_pointer("shop", OWED, _json.dumps([*rows, [later, 1]]))
+    for again in onec.queue.take():
+        assert onec.worker.run(again["tenant"], again["job"], lambda: 900_000) == "done"
+    assert onec.cards_written == ["a", "b"], "b from the checkpoint on; c not folded mid-phase"
+    assert [r[0] for r in _json.loads(onec.store.pointer("shop", OWED))] == [later], "left for the next"
 
 
 def test_files_in_one_zip_write_each_card_once(onec):

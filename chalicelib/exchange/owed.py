@@ -31,6 +31,7 @@ from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK
 OWED = "cards_owed"  # the pointer: [[job id, when its cards were left (ms)], …], oldest first
 OWED_MESSAGE = "~cards-owed"  # the queue message's job: build what is owed (ImportWorker.run)
 TOUCHED = "touched.jsonl.gz"
+FOLDED = "owed-folded.json"  # the owed job ids a cards phase folded at its start
 EVERY_PRODUCT = "*"  # a touched file's one row when every card may change (a group moved)
 OFFER_KINDS = frozenset((OFFER, OFFER_PRICES, OFFER_STOCK))
 MAX_OWED = 20  # products-only files in a row before one builds its cards anyway
@@ -80,10 +81,14 @@ class OwedCards:
     def fold(self, run: JobRun, job: ImportJob) -> list[str]:
         """Fold what the owed jobs touched (and the prices they found) into this job's staging, so
         its cards phase builds them too; a retry folds the same again. Returns the owed job ids,
-        to `settle` once the cards are written. A deactivation folds none: the exchange that ends
-        before the next file begins (a 1C that opens a session a file) would build them early."""
+        to `settle` once the cards are written. A phase resumed from its checkpoint folds nothing
+        new (its products' order is its checkpoint's): it keeps what it folded at its start. A
+        deactivation folds none: the exchange that ends before the next file begins (a 1C that
+        opens a session a file) would build them early."""
         if job.kind == JobKind.DEACTIVATE:
             return []
+        if job.cards_done:
+            return list(self.staging.json(run.tenant, job.id, FOLDED) or [])
         ids = [str(r[0]) for r in self.owed(run.tenant) if r[0] != job.id]
         if not ids:
             return []
@@ -105,6 +110,7 @@ class OwedCards:
                 before.setdefault(offer, was)
         if before:
             self.staging.put_small_values(run.tenant, job.id, OLD_PRICES, [[o, w] for o, w in before.items()])
+        self.staging.put_json(run.tenant, job.id, FOLDED, ids)
         logger.info("cards of earlier files built with these", extra={"file": job.filename, "owed": ids})
         return ids
 
