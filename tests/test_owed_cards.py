@@ -51,7 +51,7 @@ class Exchange1C(Room):
             if not messages:
                 return
             for message, delay in messages:
-                if message["job"] == OWED_MESSAGE:
+                if message["job"].startswith(OWED_MESSAGE):
                     self.held.append((message, delay))
                 else:
                     self.worker.run(message["tenant"], message["job"], lambda: 900_000)
@@ -118,6 +118,19 @@ def test_an_import_xml_alone_has_its_cards_built_a_minute_later_in_its_exchange(
     assert not onec.store.pointer("shop", OWED)
 
 
+def test_an_earlier_files_message_never_builds_a_later_files_cards_early(onec):
+    onec.send("import.xml", cml.catalog(cml.product("a", "Чай 2")))
+    onec.send("offers.xml", cml.offers(cml.offer("a", "3", "105")))
+    earlier = onec.held[:]
+    onec.held.clear()
+    onec.send("import.xml", cml.catalog(cml.product("a", "Чай 3")))
+    later, onec.held = onec.held, earlier
+    assert onec.minute_later() == ["skipped"], "its file's cards were built with offers.xml"
+    assert onec.card("a")["name"] == "Чай 2", "the later import.xml's still wait for their next file"
+    onec.held = later
+    assert onec.minute_later() == ["deferred"] and onec.card("a")["name"] == "Чай 3"
+
+
 def test_owed_cards_wait_while_a_next_file_is_queued(onec):
     cookie = onec.session()
     onec.send("import.xml", cml.catalog(cml.product("a", "Чай чёрный")), cookie)
@@ -128,7 +141,9 @@ def test_owed_cards_wait_while_a_next_file_is_queued(onec):
     queued = onec.queue.messages[:]
     onec.queue.messages.clear()
     assert onec.minute_later() == ["deferred"]
-    assert [(m["job"], d) for m, d in onec.held] == [(OWED_MESSAGE, RECHECK_SECONDS)], "looks again soon"
+    assert [(m["job"], d) for m, d in onec.held] == [
+        (OWED_MESSAGE + onec.latest("import.xml").id, RECHECK_SECONDS)
+    ], "looks again soon"
     assert not [j for j in onec.store.jobs("shop") if j.kind == JobKind.OWED_CARDS], (
         "no job: offers.xml builds"
     )
@@ -273,4 +288,5 @@ def test_through_the_protocol_on_sqs_offers_xml_builds_what_import_xml_left(stac
         QueueUrl=wiring.container().job_queue.url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1", "the owed message, still on its way"
-    assert worker.run("demo", OWED_MESSAGE, lambda: 900_000) == "skipped", "…with nothing left to build"
+    left_by = next(j.id for j in worker.store.jobs("demo") if j.cards_left)
+    assert worker.run("demo", OWED_MESSAGE + left_by, lambda: 900_000) == "skipped", "…nothing left to build"

@@ -29,7 +29,7 @@ from chalicelib.ports import ExchangeStore, Queue
 from chalicelib.sync.records import OFFER, OFFER_PRICES, OFFER_STOCK
 
 OWED = "cards_owed"  # the pointer: [[job id, when its cards were left (ms)], …], oldest first
-OWED_MESSAGE = "~cards-owed"  # the queue message's job: build what is owed (ImportWorker.run)
+OWED_MESSAGE = "~cards-owed:"  # + the job that left them: the queue message's job (ImportWorker.run)
 TOUCHED = "touched.jsonl.gz"
 FOLDED = "owed-folded.json"  # the owed job ids a cards phase folded at its start
 EVERY_PRODUCT = "*"  # a touched file's one row when every card may change (a group moved)
@@ -73,7 +73,7 @@ class OwedCards:
             if len(rows) >= MAX_OWED:
                 return False
             self._save(run.tenant, [*rows, [job.id, int(self.clock() * 1000)]])
-        self.queue.send({"tenant": run.tenant, "job": OWED_MESSAGE}, delay_seconds=self.wait_seconds)
+        self.queue.send({"tenant": run.tenant, "job": OWED_MESSAGE + job.id}, delay_seconds=self.wait_seconds)
         job.leave_cards(NOTE)
         logger.info("cards left to the next file", extra={"file": job.filename, "products": len(touched)})
         return True
@@ -119,17 +119,19 @@ class OwedCards:
             self._save(tenant, [r for r in self.owed(tenant) if r[0] not in ids])
 
     # -- the message `cards_owed_seconds` later -------------------------------------------------
-    def on_message(self, tenant: str) -> Outcome:
-        """Nothing owed (the next file built them): done. A next file queued or running: look
-        again shortly. Else a job builds them now."""
+    def on_message(self, tenant: str, message_job: str) -> Outcome:
+        """The job's cards no longer owed (a next file built them): done — an earlier file's
+        message never builds a later file's early. A next file queued or running: look again
+        shortly. Else a job builds everything owed now."""
+        left_by = message_job.removeprefix(OWED_MESSAGE)
         rows = self.owed(tenant)
-        if not rows:
+        if left_by not in (r[0] for r in rows):
             return Outcome.SKIPPED
         first_id, left_ms = str(rows[0][0]), int(rows[0][1])
         first = self.store.get_job(tenant, first_id)
         waited = self.clock() * 1000 - left_ms
         if first is not None and waited < MAX_WAIT_MS and self._next_file_coming(tenant, first, rows):
-            self.queue.send({"tenant": tenant, "job": OWED_MESSAGE}, delay_seconds=RECHECK_SECONDS)
+            self.queue.send({"tenant": tenant, "job": message_job}, delay_seconds=RECHECK_SECONDS)
             return Outcome.DEFERRED
         session = first.session if first else ""
         job = ImportJob(

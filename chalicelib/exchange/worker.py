@@ -104,8 +104,8 @@ class ImportWorker:
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tenant: str, job_id: str, remaining_ms: Callable[[], int]) -> Outcome:
         """Process one job message (or the message that builds the cards earlier files left)."""
-        if job_id == OWED_MESSAGE:
-            return self.owed.on_message(tenant)
+        if job_id.startswith(OWED_MESSAGE):
+            return self.owed.on_message(tenant, job_id)
         job = self.store.get_job(tenant, job_id)
         if job is None or job.final:
             return Outcome.SKIPPED
