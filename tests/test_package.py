@@ -218,3 +218,8 @@ def test_the_shop_api_has_a_function_url_front_door(packaged):
     assert reads["FunctionUrlConfig"]["AuthType"] == "NONE", "the app checks the API key itself"
     assert "x-api-key" in reads["FunctionUrlConfig"]["Cors"]["AllowHeaders"]
     assert template["Outputs"]["ShopReadsUrl"]["Value"] == {"Fn::GetAtt": ["ShopReadsUrl", "FunctionUrl"]}
+    logging = reads["LoggingConfig"]
+    assert (logging["LogFormat"], logging["SystemLogLevel"]) == ("JSON", "WARN"), (
+        "no START/END/REPORT lines a request: ~260 bytes of CloudWatch Logs each (make capacity)"
+    )
+    assert logging["ApplicationLogLevel"] == "INFO", "the app's own warnings and errors still land"
