@@ -146,7 +146,7 @@ def _session(client, files: list[Path]) -> tuple[float, dict]:
     onec = OneC(client.http, login="bench", password="bench")
     worker = {
         "write_calls": 0, "items_written": 0, "peak_rss_mb": 0.0, "units": Counter(), "keys": Counter(),
-        "read_units": 0.0, "busy_seconds": 0.0,
+        "read_units": 0.0, "busy_seconds": 0.0, "log_bytes": 0,
     }  # fmt: skip
     started = time.perf_counter()
     for path in files:
@@ -173,6 +173,7 @@ def _drain(worker: dict, delayed: bool) -> None:
     worker["units"].update(figures["units"])
     worker["read_units"] += figures["read_units"]
     worker["busy_seconds"] += figures["busy_seconds"]
+    worker["log_bytes"] += figures["log_bytes"]
     worker["keys"].update({(i, k): u for i, k, u in figures["keys"]})
 
 
@@ -240,12 +241,14 @@ def bench_incremental(client, catalog, changed: set[int], directory: Path, label
     units = sum(run["units"].values())
     print(
         f"incremental 1% {label}: {seconds:.1f} s (the worker's handler {run['busy_seconds']:.2f} s), "
-        f"{run['items_written']} items, {units:.0f} write units, {run['read_units']:.0f} read units"
+        f"{run['items_written']} items, {units:.0f} write units, {run['read_units']:.0f} read units, "
+        f"{run['log_bytes']:,} bytes logged at INFO"
     )
     results[f"import.worker_seconds.incremental_1pct.{label}"] = round(run["busy_seconds"], 2)
     results[f"import.write_units.incremental_1pct.{label}"] = round(units)
     results[f"import.read_units.incremental_1pct.{label}"] = round(run["read_units"])
     results[f"import.items_written.incremental_1pct.{label}"] = run["items_written"]
+    results[f"import.log_bytes.incremental_1pct.{label}"] = run["log_bytes"]
 
 
 def bench_import_and_api(sizes: list[int], results: dict, api: bool) -> None:
@@ -389,6 +392,28 @@ def request_cost(timed, paths: list[str]) -> dict:
     }
 
 
+def log_bytes(timed, paths: list[str]) -> float:
+    """What the app writes to its log a request at production's LOG_LEVEL=INFO (its own lines;
+    Lambda's START/END/REPORT follow the template's SystemLogLevel: bench/capacity.py)."""
+    import io
+    import logging
+
+    from chalicelib.observability import logger
+
+    sink, level = io.StringIO(), logger.log_level
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        for path in paths:
+            timed(path)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return round(len(sink.getvalue().encode()) / len(paths), 1)
+
+
 def bench_api(client, catalog, n: int, results: dict) -> None:
     """Through the app (chalice.test) on the stack's DynamoDB: the shop API's read paths."""
     from chalicelib import wiring
@@ -438,6 +463,9 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
         request_cost(timed, paths)
     per_request |= {f"{name}_hit": request_cost(timed, paths) for name, paths in mix.items()}
     assert client.http.request("GET", mix["product"][0], headers=headers).headers["X-Cache"] == "hit"
+    wiring.container().__dict__["answer_cache"] = AnswerCache(budget_bytes=0)
+    logged = log_bytes(timed, [path for paths in mix.values() for path in paths])
+    wiring.container().__dict__["answer_cache"] = AnswerCache()
     facets = [timed(f"/api/v1/facets?group={g}")[0] for g in catalog.groups[:30]]
 
     def pct(values: list[float], q: int) -> float:
@@ -452,6 +480,7 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
         f"api.facets_p50_ms.{label}": pct(facets, 50),
         "api.list_page_queries": queries,
         "api.list_all_page_queries": whole_queries,
+        "api.log_bytes_per_request": logged,
         **response_bytes(timed, catalog, group),
         **{f"api.{what}.{name}": value for name, cost in per_request.items() for what, value in cost.items()},
     }
@@ -463,7 +492,7 @@ def bench_api(client, catalog, n: int, results: dict) -> None:
         f"{figures[f'api.list_page_p95_ms.{label}']}) in {queries} DynamoDB query; a page of the whole "
         f"catalog by name p50 {figures[f'api.list_all_page_p50_ms.{label}']} ms in {whole_queries} "
         f"queries; facets p50 "
-        f"{figures[f'api.facets_p50_ms.{label}']} ms"
+        f"{figures[f'api.facets_p50_ms.{label}']} ms; the app logs {logged} bytes a request at INFO"
     )
 
 

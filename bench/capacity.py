@@ -24,11 +24,23 @@ HELD_READ = 0.5  # a query of what orders hold (a shop's few held offers: under 
 ORDER_WRITE_UNITS = 12  # order + holds + number + outbox events + 1C's query/success/statuses
 ORDER_READ_UNITS = 8
 IMPORT_GB = 1.0  # the import worker's memory (.chalice/config.json)
+# What Lambda itself logs an invocation at its default SystemLogLevel INFO (text format): these
+# three lines. The shop-read function's template sets SystemLogLevel WARN: none (infra/).
+_RID = "8f5b7c2e-1d2a-4b6c-9e3f-0a1b2c3d4e5f"
+SYSTEM_LOG_BYTES = len(
+    f"START RequestId: {_RID} Version: $LATEST\n"
+    f"END RequestId: {_RID}\n"
+    f"REPORT RequestId: {_RID}\tDuration: 15.53 ms\tBilled Duration: 16 ms\tMemory Size: 1024 MB\t"
+    "Max Memory Used: 131 MB\t\n"
+)
+IMPORT_INVOCATIONS = 6  # an exchange's messages: two files' jobs (each a step or two), the owed one
 MEMORY_MB = {"today": 1024, "new": 512}  # api_handler / shop_reads (.chalice/config.json)
 NEEDED = (
     "import.write_units.incremental_1pct.10k",
     "import.read_units.incremental_1pct.10k",
     "import.worker_seconds.incremental_1pct.10k",
+    "import.log_bytes.incremental_1pct.10k",
+    "api.log_bytes_per_request",
     "import.bytes_per_product.10k",
     "api.rate_limit_writes_per_request",
     "api.response_bytes.list_page",
@@ -105,6 +117,10 @@ def common_month(load: Load, m: dict, p: dict) -> dict[str, float]:
         * p["dynamodb_per_million_read_units"]
         / 1e6,
         "Lambda (imports)": exchanges * import_seconds * IMPORT_GB * p["lambda_per_gb_second"],
+        "CloudWatch Logs (imports)": exchanges
+        * (m["import.log_bytes.incremental_1pct.10k"] + IMPORT_INVOCATIONS * SYSTEM_LOG_BYTES)
+        / 1e9
+        * p["cloudwatch_logs_ingestion_per_gb"],
         "DynamoDB orders": orders
         * (
             ORDER_WRITE_UNITS * p["dynamodb_per_million_write_units"]
@@ -123,11 +139,12 @@ def common_month(load: Load, m: dict, p: dict) -> dict[str, float]:
 
 
 def origin_month(
-    requests: float, memory_mb: int, m: dict, p: dict, held: float, kept: float = 0.0
+    requests: float, memory_mb: int, m: dict, p: dict, held: float, kept: float = 0.0, system_log: int = 0
 ) -> dict[str, float]:
     """What the app costs for the reads that reach it: Lambda, DynamoDB reads (`held`: reads of
-    what orders hold per request), the rate limit; a share `kept` of them answered from the
-    container's answer cache at a hit's measured cost."""
+    what orders hold per request), the rate limit, the logs (the app's lines as measured, and
+    `system_log` bytes of Lambda's own); a share `kept` of them answered from the container's
+    answer cache at a hit's measured cost."""
     made = 1 - kept
     seconds = made * lambda_seconds(m, memory_mb, p["lambda_mb_per_vcpu"]) + kept * lambda_seconds(
         m, memory_mb, p["lambda_mb_per_vcpu"], hit=True
@@ -144,6 +161,10 @@ def origin_month(
         * m["api.rate_limit_writes_per_request"]
         * p["dynamodb_per_million_write_units"]
         / 1e6,
+        "CloudWatch Logs": requests
+        * (m["api.log_bytes_per_request"] + system_log)
+        / 1e9
+        * p["cloudwatch_logs_ingestion_per_gb"],
     }
 
 
@@ -156,7 +177,7 @@ def read_paths(load: Load, m: dict, p: dict) -> dict[str, dict[str, float]]:
     return {
         "today: API Gateway REST, answers uncompressed": {
             "API Gateway": reads * p["api_gateway_rest_per_million"] / 1e6,
-            **origin_month(reads, MEMORY_MB["today"], m, p, held),
+            **origin_month(reads, MEMORY_MB["today"], m, p, held, system_log=SYSTEM_LOG_BYTES),
             "Data transfer out": reads * raw / 1e9 * p["data_transfer_out_per_gb"],
         },
         f"new: Lambda function URL, answers gzipped, {kept:.0%} from the container's answer cache": {
@@ -192,6 +213,10 @@ def assumptions(m: dict, p: dict) -> list[str]:
         f"at {MEMORY_MB['today']} MB, {lambda_seconds(m, MEMORY_MB['new'], p['lambda_mb_per_vcpu']) * 1000:.1f} ms "
         f"at {MEMORY_MB['new']} MB",
         f"  rate limit: {m['api.rate_limit_writes_per_request']} writes a request (bench: api.rate_limit_*)",
+        f"  logs: the app writes {m['api.log_bytes_per_request']} bytes a shop read at INFO (bench: "
+        f"api.log_bytes_per_request) and {m['import.log_bytes.incremental_1pct.10k']:,} an exchange of 10k; "
+        f"Lambda's START/END/REPORT {SYSTEM_LOG_BYTES} bytes an invocation — today's path and the import's, "
+        "not the shop-read function's (its template: SystemLogLevel WARN)",
         f"  a hit of the container's answer cache: {m['api.wall_ms.list_page_hit']} / {m['api.wall_ms.product_hit']} "
         f"ms wall, {m['api.cpu_ms.list_page_hit']} / {m['api.cpu_ms.product_hit']} ms CPU, "
         f"{m['api.read_units.list_page_hit']} / {m['api.read_units.product_hit']} read units (bench: api.*_hit); "

@@ -2,13 +2,15 @@
 
 `python -m bench.worker` drains the import queue through the same SQS handler Lambda runs and
 prints its figures as JSON: peak RSS, DynamoDB write calls and items written, the seconds its
-handler ran (what Lambda bills). With
+handler ran (what Lambda bills) and the bytes it logged at INFO. With
 BENCH_DRAIN_DELAYED=0 it runs only the messages visible now (as Lambda would, mid-exchange).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import resource
 import sys
@@ -31,6 +33,13 @@ def main() -> None:
         finally:
             busy[0] += time.perf_counter() - started
 
+    from chalicelib.observability import logger
+
+    logged = io.StringIO()  # what the worker logs at production's LOG_LEVEL=INFO (make capacity)
+    handler = logging.StreamHandler(logged)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     pump = QueuePump(timed, settings().import_queue_name)
     delayed = os.environ.get("BENCH_DRAIN_DELAYED", "1") == "1"
     handled = pump.drain(max_messages=100_000, settle_seconds=1.0, include_delayed=delayed)
@@ -41,6 +50,7 @@ def main() -> None:
             {
                 "messages": handled,
                 "busy_seconds": round(busy[0], 3),
+                "log_bytes": len(logged.getvalue().encode()),
                 "write_calls": stats.calls,
                 "items_written": stats.items,
                 "units": {k: float(v) for k, v in stats.units.items()},
