@@ -1,7 +1,7 @@
 """Cards a products-only file leaves to its exchange's next file.
 
 1C sends a catalog exchange as `import.xml` (the products) and then `offers.xml` (their offers,
-prices and stock; PROTOCOL.md §2). Building the cards of each file's touched products wrote every
+prices and stock; docs/protocol.md §4.1: products before offers). Building the cards of each file's touched products wrote every
 changed card twice — its item, its four listing index entries and its history line: over a third
 of a 1 %-changed exchange's writes. So a file that touched products and no offer builds no cards:
 its job is recorded in the tenant's `cards_owed` pointer, and the next job's cards phase folds the
@@ -147,14 +147,13 @@ class OwedCards:
         return Outcome.DEFERRED
 
     def _next_file_coming(self, tenant: str, first: ImportJob, rows: list[list[Any]]) -> bool:
-        """A file of the tenant queued or being imported since the owed one's exchange began (not
-        a deactivation waiting for its exchange's end): its cards phase will build the owed."""
+        """An import of the tenant queued or running since the owed one's exchange began: its
+        cards phase will build the owed (a deactivation's would not)."""
         began = SessionToken(first.session).began_ms or first.created_at * 1000
         owed = {r[0] for r in rows}
         return any(
             j.id not in owed
-            and j.kind in (JobKind.IMPORT, JobKind.DEACTIVATE)
+            and j.kind == JobKind.IMPORT
             and j.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-            and not (j.by_full_files and j.status == JobStatus.QUEUED)
             for j in self.store.jobs_since(tenant, began)
         )
