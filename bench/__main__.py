@@ -160,8 +160,9 @@ def _session(client, files: list[Path]) -> tuple[float, dict]:
             _drain(worker, delayed=False)  # what Lambda would run by now: not a message still delayed
             reply = onec.call("catalog", "import", filename=path.name)
         assert reply.keyword == "success", reply.text
-    _drain(worker, delayed=True)  # the exchange's end: the cards an import.xml left, if still owed
-    return time.perf_counter() - started, worker
+    seconds = time.perf_counter() - started  # 1C is done: what is left is an owed message's wait
+    _drain(worker, delayed=True)  # the cards an import.xml left, if still owed (none: folded)
+    return seconds, worker
 
 
 def _drain(worker: dict, delayed: bool) -> None:
