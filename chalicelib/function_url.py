@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 PREFIX = "/api/v1"
 GZIP_FROM_BYTES = 1024  # smaller answers are sent as they are (gzip would save little)
+PACKED_BUDGET = 4 * 2**20  # gzipped answers kept a container (a list page: ~2 KB as base64)
 
 
 def handle(
@@ -118,6 +121,32 @@ def _single_headers(response: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class _Packed:
+    """Bodies gzipped lately, by the hash of what was gzipped: an answer the container's cache
+    serves again is not compressed again (0.3 ms of CPU for a list page). Keyed by the bytes
+    themselves, so it can hand back nothing but their own compression."""
+
+    def __init__(self, budget_bytes: int = PACKED_BUDGET) -> None:
+        self.budget, self.used = budget_bytes, 0
+        self.kept: OrderedDict[bytes, str] = OrderedDict()
+
+    def __call__(self, raw: bytes) -> str:
+        key = hashlib.blake2b(raw, digest_size=16).digest()
+        packed = self.kept.get(key)
+        if packed is not None:
+            self.kept.move_to_end(key)
+            return packed
+        packed = base64.b64encode(gzip.compress(raw, compresslevel=6)).decode()
+        self.kept[key] = packed
+        self.used += len(packed)
+        while self.used > self.budget and self.kept:
+            self.used -= len(self.kept.popitem(last=False)[1])
+        return packed
+
+
+_packed = _Packed()
+
+
 def _compressed(response: dict[str, Any], accepted: str) -> dict[str, Any]:
     body = response["body"]
     wanted = any(part.split(";")[0].strip() == "gzip" for part in accepted.lower().split(","))
@@ -129,8 +158,7 @@ def _compressed(response: dict[str, Any], accepted: str) -> dict[str, Any]:
     headers = {**response["headers"], "Content-Encoding": "gzip"}
     vary = headers.get("Vary")
     headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
-    packed = base64.b64encode(gzip.compress(raw, compresslevel=6)).decode()
-    return {**response, "headers": headers, "body": packed, "isBase64Encoded": True}
+    return {**response, "headers": headers, "body": _packed(raw), "isBase64Encoded": True}
 
 
 def _header(event: dict[str, Any], name: str) -> str:

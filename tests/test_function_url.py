@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 from urllib.parse import quote
 
 from chalicelib.local.pump import LambdaContext
@@ -106,3 +107,23 @@ def test_gzip_when_asked_and_only_the_shop_api_behind_the_url(stack):
     assert (status, json.loads(body)["error"]["code"], headers["Allow"]) == (405, "method_not_allowed", "GET")
     status, _, body = through_url(stack, "/api/v1/groups", headers={"x-api-key": "wrong"})
     assert status == 401 and json.loads(body)["error"]["code"] == "unauthorized"
+
+
+def test_an_answer_served_again_is_not_gzipped_again_and_never_another_ones(monkeypatch):
+    from chalicelib import function_url
+
+    compressions: list[int] = []
+    real = gzip.compress
+    monkeypatch.setattr(
+        function_url.gzip, "compress", lambda raw, **kw: compressions.append(1) or real(raw, **kw)
+    )
+    packed = function_url._Packed(budget_bytes=4096)
+    first, second = b'{"items": [1]}' * 200, b'{"items": [2]}' * 200
+    assert gzip.decompress(base64.b64decode(packed(first))) == first
+    assert gzip.decompress(base64.b64decode(packed(first))) == first and len(compressions) == 1
+    assert gzip.decompress(base64.b64decode(packed(second))) == second and len(compressions) == 2
+    noise = os.urandom(10_000)  # incompressible: over the budget, so what was kept goes first
+    packed(noise)
+    assert packed.used <= 4096 and not packed.kept, "nothing over the budget is kept"
+    packed(first)
+    assert len(compressions) == 4, "evicted, compressed anew"
