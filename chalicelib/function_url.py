@@ -12,6 +12,7 @@ import base64
 import gzip
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -129,18 +130,22 @@ class _Packed:
     def __init__(self, budget_bytes: int = PACKED_BUDGET) -> None:
         self.budget, self.used = budget_bytes, 0
         self.kept: OrderedDict[bytes, str] = OrderedDict()
+        self.lock = threading.Lock()  # one request at a time in Lambda; threads elsewhere
 
     def __call__(self, raw: bytes) -> str:
         key = hashlib.blake2b(raw, digest_size=16).digest()
-        packed = self.kept.get(key)
-        if packed is not None:
-            self.kept.move_to_end(key)
-            return packed
+        with self.lock:
+            packed = self.kept.get(key)
+            if packed is not None:
+                self.kept.move_to_end(key)
+                return packed
         packed = base64.b64encode(gzip.compress(raw, compresslevel=6)).decode()
-        self.kept[key] = packed
-        self.used += len(packed)
-        while self.used > self.budget and self.kept:
-            self.used -= len(self.kept.popitem(last=False)[1])
+        with self.lock:
+            if key not in self.kept:
+                self.kept[key] = packed
+                self.used += len(packed)
+            while self.used > self.budget and self.kept:
+                self.used -= len(self.kept.popitem(last=False)[1])
         return packed
 
 
