@@ -159,7 +159,9 @@ def test_a_failed_offers_xml_leaves_the_owed_cards_to_their_own_job(onec):
     cookie = onec.session()
     onec.send("import.xml", cml.catalog(cml.product("a", "Чай улун")), cookie)
     broken = onec.send("offers.xml", b"<?xml version='1.0'?><oops", cookie)
-    assert broken.keyword == "failure"
+    assert broken.keyword == "failure" and "offers.xml, строка 1: файл обрывается" in broken.lines[1], (
+        broken.lines
+    )
     assert onec.card("a")["name"] == "Чай", "nothing built by the failed file"
     assert onec.minute_later() == ["deferred"]
     assert onec.card("a")["name"] == "Чай улун"
